@@ -1,0 +1,60 @@
+"""Settings: defaults in code, overridden by SERIALTRACE_* environment variables, then by a mapping."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+INSTANCE_DIR = Path(os.environ.get("SERIALTRACE_INSTANCE", Path.cwd() / "instance"))
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'serialtrace.sqlite'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the app reads, with its default."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    secret_key: str = ""
+    # Days added to the warranty end before a unit counts as out of warranty.
+    warranty_grace_days: int = 0
+    serial_scheme: str = "opaque"
+    serial_pattern: str = "{prefix}{yy}{ww}{seq:06d}"
+    serial_prefix: str = ""
+    serial_key: str = "serialtrace-default-serial-key"
+    max_upload_bytes: int = 8 * 1024 * 1024
+    scan_separator: str = "^"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    mail_from: str = "serialtrace@localhost"
+    timezone: str = "UTC"
+    session_cookie_secure: bool = False
+    testing: bool = False
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from defaults, the environment, then explicit overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"SERIALTRACE_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(raw, f.type)
+        settings = replace(cls(), **values)
+        if overrides:
+            known = {f.name for f in fields(cls)}
+            settings = replace(settings, **{k.lower(): v for k, v in overrides.items() if k.lower() in known})
+        return settings
+
+
+def _coerce(raw: str, type_name: Any) -> Any:
+    """Turn an environment string into the field's type."""
+    if type_name in (int, "int"):
+        return int(raw)
+    if type_name in (bool, "bool"):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return raw

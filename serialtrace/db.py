@@ -1,0 +1,92 @@
+"""Engine and session construction; SQLite gets WAL, foreign keys and real transactions."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, create_engine
+
+from .errors import Conflict
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine for `url`; SQLite files get their folder, WAL and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Let SQLAlchemy own BEGIN so SAVEPOINTs and rollbacks work (the pysqlite transaction fix)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "memory":
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+        # instead of one failing on lock upgrade halfway through its transaction.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
+
+
+def is_sqlite(engine_or_session) -> bool:
+    """True when the bound database is SQLite."""
+    bind = getattr(engine_or_session, "bind", None) or engine_or_session
+    return bind.dialect.name == "sqlite"
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions that keep loaded objects usable after commit."""
+    return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker) -> Iterator[Session]:
+    """One action, one transaction: commit on success, roll back on any exception."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(f"conflicts with existing data: {_integrity_reason(exc)}") from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _integrity_reason(exc: IntegrityError) -> str:
+    """Short, user-readable reason from a driver's integrity error."""
+    text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return text[:200]
+
+
+def integrity_to_conflict(exc: IntegrityError, message: str) -> Conflict:
+    """Wrap a database uniqueness failure in a Conflict with `message`."""
+    return Conflict(message, details={"reason": _integrity_reason(exc)})

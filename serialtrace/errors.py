@@ -1,0 +1,57 @@
+"""Domain errors raised below `web`; `web` turns them into JSON envelopes or flashed messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a user can cause; carries an HTTP status and a machine-readable code."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationError(DomainError):
+    """Input that breaks a rule (format, range, missing field)."""
+
+    status_code = 422
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The action clashes with existing data (duplicate serial, concurrent change)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    """A state machine refuses the requested change."""
+
+    code = "invalid_transition"
+
+
+class PermissionDenied(DomainError):
+    """The user's role does not allow the action."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class ImportFailed(ValidationError):
+    """An import file has bad rows; details lists them with line numbers."""
+
+    code = "import_failed"
