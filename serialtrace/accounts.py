@@ -1,0 +1,119 @@
+"""Users and API tokens: the people and systems that act, with hashed secrets."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import String, select
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import Conflict, NotFound, ValidationError
+from .models_base import utcnow
+from .trace.enums import Role
+
+
+class User(SQLModel, table=True):
+    """A person with one role; admins may do everything."""
+
+    __tablename__ = "user_account"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(sa_type=String(64), unique=True, index=True)
+    display_name: str = Field(default="", sa_type=String(200))
+    email: str = Field(default="", sa_type=String(200))
+    role: str = Field(sa_type=String(16))
+    password_hash: str = Field(default="", sa_type=String(256))
+    supervisor_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user holds one of `roles` (admins hold all)."""
+        return self.active and (self.role == Role.ADMIN or self.role in roles)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100))
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    prefix: str = Field(sa_type=String(12))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+    revoked: bool = False
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 32 random bytes, so one SHA-256 pass is enough (no dictionary to attack)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def ensure_role(role: str) -> str:
+    """Validate a role name."""
+    if role not in {r.value for r in Role}:
+        raise ValidationError(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
+    return role
+
+
+def create_user(session: Session, *, username: str, role: str, password: str | None = None,
+                display_name: str = "", email: str = "") -> User:
+    """Add a user. Flushes; the caller commits."""
+    ensure_role(role)
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ValidationError("user name must be 1 to 64 characters")
+    if session.scalars(select(User).where(User.username == username)).first() is not None:
+        raise Conflict(f"user {username!r} already exists")
+    if password is not None and len(password) < 8:
+        raise ValidationError("password must be at least 8 characters")
+    user = User(username=username, role=role, display_name=display_name or username, email=email,
+                password_hash=generate_password_hash(password) if password else "")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.active or not user.password_hash:
+        # Compare anyway so timing does not reveal which user names exist.
+        check_password_hash(generate_password_hash("x"), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def create_token(session: Session, *, name: str, user: User) -> str:
+    """Issue a token for `user`; returns the secret, which is not stored."""
+    secret = "st_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, user_id=user.id, token_hash=hash_token(secret), prefix=secret[:10]))
+    session.flush()
+    return secret
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user behind a bearer token, or None."""
+    row = session.execute(
+        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked == False)  # noqa: E712
+    ).first()
+    if row is None or not row[0].active:
+        return None
+    return row[0]
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user with this name, or NotFound."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user

@@ -1,0 +1,45 @@
+"""GS1 character sets 82, 39 and 64 and the check of a value against one."""
+
+from __future__ import annotations
+
+from .errors import GS1Error
+
+CSET82 = frozenset(
+    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+)
+CSET39 = frozenset("#-/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# File-safe base64 (RFC 4648 section 5) plus "=" padding, used by the digital signature AI.
+CSET64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+DIGITS = frozenset("0123456789")
+
+# Regex character classes built from the sets above, so the fast path and the error
+# messages can never disagree about which characters are allowed.
+REGEX_CLASS = {
+    "N": "[0-9]",
+    "X": "[!\"%&'()*+,\\-./0-9:;<=>?A-Z_a-z]",
+    "Y": "[#\\-/0-9A-Z]",
+    "Z": "[A-Za-z0-9_=\\-]",
+}
+CHARSET = {"N": DIGITS, "X": CSET82, "Y": CSET39, "Z": CSET64}
+CHARSET_NAME = {"N": "a digit", "X": "in character set 82", "Y": "in character set 39",
+                "Z": "in character set 64"}
+
+
+def is_cset82(text: str) -> bool:
+    """Tell whether every character of text is in GS1 character set 82."""
+    return all(c in CSET82 for c in text)
+
+
+def is_cset39(text: str) -> bool:
+    """Tell whether every character of text is in GS1 character set 39."""
+    return all(c in CSET39 for c in text)
+
+
+def ensure_charset(ai: str, kind: str, text: str) -> None:
+    """Raise GS1Error naming the first character of text outside the set of kind (N, X, Y, Z)."""
+    allowed = CHARSET[kind]
+    for c in text:
+        if c not in allowed:
+            what = CHARSET_NAME[kind]
+            verb = "is not" if kind == "N" else "is not"
+            raise GS1Error(f"({ai}) character {c!r} {verb} {what}")

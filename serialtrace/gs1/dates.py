@@ -1,0 +1,57 @@
+"""GS1 dates YYMMDD: the century rule and DD=00 as the last day of the month."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+
+from .errors import GS1Error
+
+# Leap years inside any 100-year window around today are exactly the multiples of 4
+# (2000 was one, 2100 is outside the window until 2050), so YY alone decides February.
+_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def ensure_yymmdd(ai: str, text: str, *, zero_day: bool) -> None:
+    """Raise GS1Error unless text is a possible YYMMDD date (DD=00 only when zero_day)."""
+    month = int(text[2:4])
+    day = int(text[4:6])
+    if 1 <= month <= 12:
+        if day == 0:
+            if zero_day:
+                return
+            raise GS1Error(f"({ai}) {text} is not a valid date (day 00 is not allowed for ({ai}))")
+        if day <= _DAYS[month] and (month != 2 or day < 29 or int(text[0:2]) % 4 == 0):
+            return
+    raise GS1Error(f"({ai}) {text} is not a valid date")
+
+
+def century_year(yy: int, today: datetime.date) -> int:
+    """Place a two-digit year within -49..+50 years of today's year (GS1 General Specifications 7.12)."""
+    current = today.year
+    year = current - current % 100 + yy
+    if year - current > 50:
+        year -= 100
+    elif current - year > 49:
+        year += 100
+    return year
+
+
+def parse_date(ai: str, yymmdd: str, *, today: datetime.date | None = None) -> datetime.date:
+    """Turn the YYMMDD value of a date AI into a date, DD=00 meaning the month's last day."""
+    from .table import AI_TABLE  # late import: the table module imports this one
+
+    spec = AI_TABLE.get(ai) if isinstance(ai, str) else None
+    if spec is None or spec.date_kind is None:
+        raise GS1Error(f"({ai}) is not a date AI")
+    if not isinstance(yymmdd, str) or len(yymmdd) != 6 or not yymmdd.isascii() or not yymmdd.isdigit():
+        raise GS1Error(f"({ai}) {yymmdd!r} is not a date in the form YYMMDD")
+    ensure_yymmdd(ai, yymmdd, zero_day=spec.date_kind == "yymmd0")
+    year = century_year(int(yymmdd[:2]), today or datetime.date.today())
+    month = int(yymmdd[2:4])
+    day = int(yymmdd[4:6]) or calendar.monthrange(year, month)[1]
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        # 29 February in a year that the century rule places outside the leap years.
+        raise GS1Error(f"({ai}) {yymmdd} is not a valid date") from None

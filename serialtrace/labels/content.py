@@ -1,0 +1,104 @@
+"""Turn LabelData and a template into validated label content (symbols and text lines)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from . import gs1data
+from .errors import LabelError
+from .model import LabelContent, LabelData, SymbolSpec
+from .templates import LabelTemplate
+
+MAX_URL = 400
+
+
+def parse_date(field: str, value: date | str | None) -> date | None:
+    """Accept a date, an ISO `YYYY-MM-DD` string or None; LabelError for impossible dates."""
+    if value is None or (isinstance(value, str) and not value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise LabelError(field, f"{value!r} is not a valid date (YYYY-MM-DD)") from None
+    raise LabelError(field, f"must be a date, got {type(value).__name__}")
+
+
+def ensure_text(field: str, value: object, max_length: int = 200) -> str:
+    """Free text for a human-readable line: a string without control characters."""
+    if not isinstance(value, str):
+        raise LabelError(field, f"must be a string, got {type(value).__name__}")
+    if len(value) > max_length:
+        raise LabelError(field, f"at most {max_length} characters, got {len(value)}")
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise LabelError(field, "control characters are not allowed")
+    return value
+
+
+def _plain_code128(serial: str) -> SymbolSpec:
+    return SymbolSpec("code128", False, serial, hri=serial)
+
+
+def _url_qr(url: str | None) -> SymbolSpec | None:
+    if url is None or url == "":
+        return None
+    if not isinstance(url, str) or len(url) > MAX_URL or not url.isascii() or not url.isprintable() or " " in url:
+        raise LabelError("url", f"must be printable ASCII without spaces, at most {MAX_URL} characters")
+    return SymbolSpec("qr", False, url)
+
+
+def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
+    """Validate one label against the GS1 rules and build what the template shows."""
+    if not isinstance(label, LabelData):
+        raise LabelError("label", f"must be a LabelData, got {type(label).__name__}")
+    for field in ("batch", "serial"):
+        if not isinstance(getattr(label, field), str):
+            raise LabelError(field, "must be a string")
+    produced_on = parse_date("produced_on", label.produced_on)
+    product = ensure_text("product_name", label.product_name)
+    company = ensure_text("company", label.company)
+    sku = ensure_text("sku", label.sku, 64)
+    gtin = label.gtin or None
+    if gtin is not None and not isinstance(gtin, str):
+        raise LabelError("gtin", "must be a string of digits")
+    pairs = gs1data.unit_pairs(gtin, produced_on, label.batch, label.serial)
+
+    matrix: SymbolSpec | None
+    linear: SymbolSpec | None = None
+    if gtin is None:
+        # Without a GTIN there is no GS1 data: the serial goes into plain Code 128 and the
+        # internal URL (if any) into a QR code.
+        matrix = _url_qr(label.url)
+        linear = _plain_code128(label.serial)
+    else:
+        _url_qr(label.url)
+        element = gs1data.element_string(pairs)
+        matrix = None
+        if template.symbol == "gs1-datamatrix":
+            matrix = SymbolSpec("datamatrix", True, element, pairs, gs1data.bracketed(pairs))
+        elif template.symbol == "gs1-qr":
+            matrix = SymbolSpec("qr", True, element, pairs, gs1data.bracketed(pairs))
+        elif template.symbol == "digital-link-qr":
+            matrix = SymbolSpec("qr", False, gs1data.digital_link(pairs, template.digital_link_domain), pairs)
+        linear_kind = template.symbol if template.symbol in ("gs1-128", "code128") else template.linear
+        if linear_kind == "gs1-128":
+            fitted = gs1data.fit_gs1_128(pairs)
+            linear = SymbolSpec("code128", True, gs1data.element_string(fitted), fitted, gs1data.bracketed(fitted))
+        elif linear_kind == "code128":
+            linear = _plain_code128(label.serial)
+
+    texts = {
+        "product": product,
+        "sku": f"SKU {sku}" if sku else "",
+        "batch": f"LOT {label.batch}",
+        "serial": f"SN {label.serial}",
+        "produced_on": f"MFD {produced_on.isoformat()}" if produced_on else "",
+        "company": company,
+        "gtin": f"GTIN {dict(pairs)['01']}" if gtin else "",
+    }
+    lines = tuple(texts[name] for name in template.lines if texts[name])
+    return LabelContent(matrix=matrix, linear=linear, lines=lines)

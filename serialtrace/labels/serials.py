@@ -1,0 +1,201 @@
+"""Serial number schemes: opaque keyed permutations of a counter, or a readable pattern."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+class SerialSchemeError(ValueError):
+    """A serial scheme is configured wrongly."""
+
+
+class SerialScheme(Protocol):
+    """Turns counter values into serial strings; the counter itself lives in the database."""
+
+    name: str
+
+    def counter_key(self, today: date) -> str:
+        """Name of the counter this scheme draws from on `today`."""
+
+    def format(self, start: int, count: int, today: date) -> list[str]:
+        """Serials for counter values start .. start+count-1."""
+
+    def capacity(self) -> int:
+        """How many counter values the scheme can turn into distinct serials."""
+
+
+def _round_keys(secret: str, rounds: int) -> np.ndarray:
+    digest = hashlib.blake2b(secret.encode(), digest_size=8 * rounds, person=b"serialtrace").digest()
+    return np.frombuffer(digest, dtype="<u8").astype(np.uint64)
+
+
+def _mix(values: np.ndarray, key: np.uint64, mask: np.uint64) -> np.ndarray:
+    """A keyed 64-bit mixer (splitmix-style) truncated to the half width."""
+    x = values ^ key
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    return x & mask
+
+
+@dataclass(frozen=True)
+class FeistelPermutation:
+    """A keyed bijection on [0, size): balanced Feistel network on 2*half_bits with cycle walking."""
+
+    size: int
+    secret: str
+    rounds: int = 6
+    half_bits: int = field(init=False)
+    keys: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        bits = max(2, (self.size - 1).bit_length())
+        object.__setattr__(self, "half_bits", (bits + 1) // 2)
+        object.__setattr__(self, "keys", tuple(int(k) for k in _round_keys(self.secret, self.rounds)))
+
+    def _once(self, x: np.ndarray) -> np.ndarray:
+        hb = np.uint64(self.half_bits)
+        mask = np.uint64((1 << self.half_bits) - 1)
+        left, right = x >> hb, x & mask
+        for key in self.keys:
+            left, right = right, left ^ _mix(right, np.uint64(key), mask)
+        return (left << hb) | right
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Permute every value in [0, size); results are distinct and in [0, size)."""
+        with np.errstate(over="ignore"):
+            out = self._once(values.astype(np.uint64))
+            limit = np.uint64(self.size)
+            pending = out >= limit
+            # Cycle walking: re-permute values that fell outside the domain until they land inside.
+            while pending.any():
+                out[pending] = self._once(out[pending])
+                pending = out >= limit
+        return out
+
+
+@dataclass(frozen=True)
+class OpaqueDigits:
+    """Eleven-digit serials (no leading zero) that do not reveal the sequence without the key."""
+
+    secret: str
+    digits: int = 11
+    name: str = "opaque"
+
+    def counter_key(self, today: date) -> str:
+        return f"serial:{self.name}:{self.digits}"
+
+    def capacity(self) -> int:
+        return 9 * 10 ** (self.digits - 1)
+
+    def format(self, start: int, count: int, today: date) -> list[str]:
+        _check_range(start, count, self.capacity())
+        perm = FeistelPermutation(self.capacity(), self.secret)
+        values = perm.apply(np.arange(start, start + count, dtype=np.uint64)) + np.uint64(10 ** (self.digits - 1))
+        return values.astype(str).tolist()
+
+
+@dataclass(frozen=True)
+class OpaqueBase32:
+    """Ten-character Crockford Base32 serials (50 bits), readable aloud and hard to guess."""
+
+    secret: str
+    length: int = 10
+    name: str = "base32"
+
+    def counter_key(self, today: date) -> str:
+        return f"serial:{self.name}:{self.length}"
+
+    def capacity(self) -> int:
+        return 32**self.length
+
+    def format(self, start: int, count: int, today: date) -> list[str]:
+        _check_range(start, count, self.capacity())
+        perm = FeistelPermutation(self.capacity(), self.secret)
+        values = perm.apply(np.arange(start, start + count, dtype=np.uint64))
+        alphabet = np.array(list(CROCKFORD))
+        chars = np.empty((count, self.length), dtype="<U1")
+        for pos in range(self.length - 1, -1, -1):
+            chars[:, pos] = alphabet[(values & np.uint64(31)).astype(np.intp)]
+            values = values >> np.uint64(5)
+        return ["".join(row) for row in chars]
+
+
+_PATTERN_FIELDS = {"prefix", "yyyy", "yy", "mm", "ww", "dd", "seq"}
+
+
+@dataclass(frozen=True)
+class PatternScheme:
+    """Readable serials from a pattern such as `{prefix}{yy}{ww}{seq:06d}`; the sequence restarts per date part."""
+
+    pattern: str
+    prefix: str = ""
+    name: str = "pattern"
+
+    def __post_init__(self) -> None:
+        names = [f for _, f, _, _ in string.Formatter().parse(self.pattern) if f is not None]
+        unknown = sorted(set(names) - _PATTERN_FIELDS)
+        if unknown:
+            raise SerialSchemeError(f"serial pattern field {{{unknown[0]}}} is unknown; use {sorted(_PATTERN_FIELDS)}")
+        if names.count("seq") != 1:
+            raise SerialSchemeError("serial pattern needs exactly one {seq} field")
+        if not re.fullmatch(r"[0-9A-Za-z\-./]*", self.prefix):
+            raise SerialSchemeError(f"serial prefix {self.prefix!r} may hold only letters, digits and - . /")
+
+    def _parts(self, today: date) -> dict[str, object]:
+        return {
+            "prefix": self.prefix,
+            "yyyy": f"{today.year:04d}",
+            "yy": f"{today.year % 100:02d}",
+            "mm": f"{today.month:02d}",
+            "ww": f"{today.isocalendar().week:02d}",
+            "dd": f"{today.day:02d}",
+        }
+
+    def counter_key(self, today: date) -> str:
+        # The counter is per rendered stem, so the sequence restarts when the date part changes.
+        parts = self._parts(today)
+        fixed = string.Formatter().parse(self.pattern)
+        stem = "".join(lit + (str(parts[f]) if f and f != "seq" else "#") if f is not None else lit for lit, f, _, _ in fixed)
+        return f"serial:pattern:{stem}"
+
+    def capacity(self) -> int:
+        for _, f, spec, _ in string.Formatter().parse(self.pattern):
+            if f == "seq":
+                width = re.search(r"(\d+)d", spec or "")
+                return 10 ** int(width.group(1)) - 1 if width else 10**12
+        return 0
+
+    def format(self, start: int, count: int, today: date) -> list[str]:
+        # Counters start at 0; sequences shown to people start at 1.
+        _check_range(start, count, self.capacity())
+        parts = self._parts(today)
+        return [self.pattern.format(**parts, seq=n + 1) for n in range(start, start + count)]
+
+
+def _check_range(start: int, count: int, capacity: int) -> None:
+    if count < 0 or start < 0:
+        raise SerialSchemeError("serial range must not be negative")
+    if start + count > capacity:
+        raise SerialSchemeError(f"serial scheme exhausted: {start + count} serials asked, room for {capacity}")
+
+
+def make_scheme(kind: str, *, secret: str, pattern: str = "{prefix}{yy}{ww}{seq:06d}", prefix: str = "") -> SerialScheme:
+    """Build the scheme named in the settings (`opaque`, `base32` or `pattern`)."""
+    if kind == "opaque":
+        return OpaqueDigits(secret=secret)
+    if kind == "base32":
+        return OpaqueBase32(secret=secret)
+    if kind == "pattern":
+        return PatternScheme(pattern=pattern, prefix=prefix)
+    raise SerialSchemeError(f"unknown serial scheme {kind!r}; use opaque, base32 or pattern")

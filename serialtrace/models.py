@@ -1,0 +1,9 @@
+"""Imports every table module so SQLModel.metadata is complete (Alembic and tests use this)."""
+
+from sqlmodel import SQLModel
+
+from . import accounts  # noqa: F401
+from .trace import models as trace_models  # noqa: F401
+from .warranty import models as warranty_models  # noqa: F401
+
+metadata = SQLModel.metadata

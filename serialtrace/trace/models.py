@@ -1,0 +1,181 @@
+"""Tables of the trace domain: products, batches, genealogy, units, customers, shipments, unit events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event
+from sqlmodel import Field, SQLModel
+
+from ..models_base import JsonType, utcnow
+from .enums import BatchStatus, UnitStatus, WarrantyStart
+
+
+class Product(SQLModel, table=True):
+    """A product model; GTIN optional for companies without GS1 numbers."""
+
+    __tablename__ = "product"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sku: str = Field(sa_type=String(64), unique=True, index=True)
+    gtin: Optional[str] = Field(default=None, sa_type=String(14), unique=True, index=True)
+    name: str = Field(sa_type=String(200))
+    family: str = Field(default="", sa_type=String(100))
+    warranty_months: int = Field(default=24)
+    warranty_start: str = Field(default=WarrantyStart.SHIPMENT, sa_type=String(16))
+    test_procedure: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Batch(SQLModel, table=True):
+    """A production lot of one product; the batch number is unique per product."""
+
+    __tablename__ = "batch"
+    __table_args__ = (
+        UniqueConstraint("product_id", "number", name="uq_batch_product_number"),
+        CheckConstraint("quantity >= 0", name="ck_batch_quantity"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    number: str = Field(sa_type=String(20), index=True)
+    produced_on: date
+    line: str = Field(default="", sa_type=String(50))
+    shift: str = Field(default="", sa_type=String(20))
+    quantity: int = 0
+    status: str = Field(default=BatchStatus.RELEASED, sa_type=String(16))
+    notes: str = ""
+    serial_scheme: str = Field(default="", sa_type=String(32))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ComponentLot(SQLModel, table=True):
+    """A supplier's lot of a purchased part (boards, sensors, housings)."""
+
+    __tablename__ = "component_lot"
+    __table_args__ = (UniqueConstraint("supplier", "part", "lot_number", name="uq_component_lot"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    supplier: str = Field(sa_type=String(200))
+    part: str = Field(sa_type=String(100))
+    lot_number: str = Field(sa_type=String(64), index=True)
+    received_on: Optional[date] = None
+
+
+class BatchInput(SQLModel, table=True):
+    """Genealogy edge: a component lot went into a batch."""
+
+    __tablename__ = "batch_input"
+    __table_args__ = (UniqueConstraint("batch_id", "component_lot_id", name="uq_batch_input"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    component_lot_id: int = Field(foreign_key="component_lot.id", index=True)
+    quantity: Optional[int] = None
+
+
+class Unit(SQLModel, table=True):
+    """One serialised device; the serial is a string and is never reused within a product."""
+
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("product_id", "serial", name="uq_unit_product_serial"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id")
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    serial: str = Field(sa_type=String(64), index=True)
+    status: str = Field(default=UnitStatus.IN_STOCK, sa_type=String(16))
+    # Registered date of sale to the end customer, when the product's warranty starts at sale.
+    sold_on: Optional[date] = None
+    # A barcode that is not ours (a customer's asset tag) assigned to this unit.
+    external_code: Optional[str] = Field(default=None, sa_type=String(128), index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UnitInstall(SQLModel, table=True):
+    """Genealogy edge between units: a serialised part installed inside another unit."""
+
+    __tablename__ = "unit_install"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    parent_unit_id: int = Field(foreign_key="unit.id", index=True)
+    child_unit_id: int = Field(foreign_key="unit.id", index=True)
+    installed_at: datetime = Field(default_factory=utcnow)
+    removed_at: Optional[datetime] = None
+
+
+class Customer(SQLModel, table=True):
+    """A customer receiving shipments; tax_id (INN) identifies it in ERP exports."""
+
+    __tablename__ = "customer"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(200), index=True)
+    tax_id: Optional[str] = Field(default=None, sa_type=String(20), unique=True)
+    contact_name: str = Field(default="", sa_type=String(200))
+    email: str = Field(default="", sa_type=String(200))
+    phone: str = Field(default="", sa_type=String(50))
+    address: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Shipment(SQLModel, table=True):
+    """Goods leaving to a customer on a date; attributes hold free facts such as weather or route."""
+
+    __tablename__ = "shipment"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    shipped_on: date = Field(index=True)
+    reference: str = Field(default="", sa_type=String(64), index=True)
+    carrier: str = Field(default="", sa_type=String(100))
+    destination: str = ""
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ShipmentItem(SQLModel, table=True):
+    """A line of a shipment: one unit, or a batch and a quantity for goods that are not serialised."""
+
+    __tablename__ = "shipment_item"
+    __table_args__ = (
+        CheckConstraint("unit_id IS NOT NULL OR batch_id IS NOT NULL", name="ck_shipment_item_target"),
+        CheckConstraint("quantity > 0", name="ck_shipment_item_quantity"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    shipment_id: int = Field(foreign_key="shipment.id", index=True)
+    unit_id: Optional[int] = Field(default=None, foreign_key="unit.id", index=True)
+    batch_id: Optional[int] = Field(default=None, foreign_key="batch.id", index=True)
+    quantity: int = 1
+
+
+class UnitEvent(SQLModel, table=True):
+    """Append-only history of a unit; corrections are new events, never edits."""
+
+    __tablename__ = "unit_event"
+    __table_args__ = (Index("ix_unit_event_unit_at", "unit_id", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    kind: str = Field(sa_type=String(16))
+    at: datetime = Field(default_factory=utcnow)
+    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    author: str = Field(default="", sa_type=String(100))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+
+
+class SerialCounter(SQLModel, table=True):
+    """Next free counter value per serial scheme key; allocation bumps it in one UPDATE."""
+
+    __tablename__ = "serial_counter"
+
+    name: str = Field(sa_type=String(100), primary_key=True)
+    next_value: int = 0
+
+
+@event.listens_for(UnitEvent, "before_update")
+@event.listens_for(UnitEvent, "before_delete")
+def _refuse_event_change(_mapper, _connection, target):  # pragma: no cover - exercised in tests
+    raise RuntimeError("unit events are append-only; record a correcting event instead")

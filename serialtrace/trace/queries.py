@@ -1,0 +1,93 @@
+"""Reads of the trace domain: lookups by serial, batch number, SKU or GTIN."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, NotFound
+from .models import Batch, ComponentLot, Product, Unit
+
+
+def find_product(session: Session, key: str) -> Product | None:
+    """The product with this SKU or GTIN, or None."""
+    key = (key or "").strip()
+    conds = [Product.sku == key]
+    if key.isdigit() and len(key) in (8, 12, 13, 14):
+        conds.append(Product.gtin == key.zfill(14))
+    return session.scalars(select(Product).where(or_(*conds))).first()
+
+
+def get_product(session: Session, key: str) -> Product:
+    """The product with this SKU or GTIN, or NotFound."""
+    product = find_product(session, key)
+    if product is None:
+        raise NotFound(f"no product with SKU or GTIN {key!r}", details={"field": "product"})
+    return product
+
+
+def list_products(session: Session) -> list[Product]:
+    """All products by SKU."""
+    return list(session.scalars(select(Product).order_by(Product.sku)))
+
+
+def find_batch(session: Session, number: str, *, product_id: int | None = None) -> Batch | None:
+    """The batch with this number (within a product when given), or None."""
+    stmt = select(Batch).where(Batch.number == number)
+    if product_id is not None:
+        stmt = stmt.where(Batch.product_id == product_id)
+    return session.scalars(stmt).first()
+
+
+def list_batches_by_number(session: Session, number: str) -> list[Batch]:
+    """Every batch with this number (different products may reuse a number)."""
+    return list(session.scalars(select(Batch).where(Batch.number == number).order_by(Batch.id)))
+
+
+def get_batch(session: Session, number: str, *, sku: str | None = None) -> Batch:
+    """The one batch with this number; ambiguity across products is a conflict naming the products."""
+    number = (number or "").strip()
+    if sku:
+        batch = find_batch(session, number, product_id=get_product(session, sku).id)
+        if batch is None:
+            raise NotFound(f"no batch {number!r} of product {sku!r}")
+        return batch
+    batches = list_batches_by_number(session, number)
+    if not batches:
+        raise NotFound(f"no batch {number!r}")
+    if len(batches) > 1:
+        skus = [session.get(Product, b.product_id).sku for b in batches]
+        raise Conflict(f"batch number {number!r} exists for several products; name the product",
+                       details={"products": skus})
+    return batches[0]
+
+
+def list_units_by_serial(session: Session, serial: str) -> list[Unit]:
+    """Units carrying this serial (one per product at most) or this external code."""
+    serial = (serial or "").strip()
+    units = list(session.scalars(select(Unit).where(Unit.serial == serial).order_by(Unit.id)))
+    if not units:
+        units = list(session.scalars(select(Unit).where(Unit.external_code == serial).order_by(Unit.id)))
+    return units
+
+
+def get_unit(session: Session, serial: str, *, gtin: str | None = None) -> Unit:
+    """The one unit with this serial (narrowed by GTIN when given), or NotFound / Conflict when ambiguous."""
+    units = list_units_by_serial(session, serial)
+    if gtin:
+        product = find_product(session, gtin)
+        units = [u for u in units if product is not None and u.product_id == product.id]
+    if not units:
+        raise NotFound(f"no unit with serial {serial!r}", details={"serial": serial})
+    if len(units) > 1:
+        raise Conflict(f"serial {serial!r} belongs to several products; scan the GTIN too",
+                       details={"products": [u.product_id for u in units]})
+    return units[0]
+
+
+def get_component_lot(session: Session, lot_number: str) -> ComponentLot:
+    """The component lot with this lot number, or NotFound."""
+    lot = session.scalars(select(ComponentLot).where(ComponentLot.lot_number == lot_number.strip())).first()
+    if lot is None:
+        raise NotFound(f"no component lot {lot_number!r}")
+    return lot

@@ -1,0 +1,295 @@
+"""Writes of the trace domain: products, batches with serials, shipments, unit events. Services flush; callers commit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+from sqlalchemy import DateTime, Integer, String, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import integrity_to_conflict
+from ..errors import Conflict, NotFound, ValidationError
+from ..models_base import JsonType, utcnow
+from . import queries
+from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
+from .models import (Batch, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,
+                     ShipmentItem, Unit, UnitEvent)
+from .policy import ensure_code, ensure_sku, normalise_gtin
+
+# Rows per executemany round trip when inserting units; large enough to amortise, small enough for memory.
+_CHUNK = 50_000
+
+
+class SerialScheme(Protocol):
+    """What batch registration needs from a serial scheme (see labels.serials)."""
+
+    name: str
+
+    def counter_key(self, today: date) -> str: ...
+
+    def format(self, start: int, count: int, today: date) -> list[str]: ...
+
+
+class Author(Protocol):
+    id: int | None
+    username: str
+
+
+@dataclass(frozen=True)
+class LotInput:
+    """A component lot named by supplier, part and lot number, to link into a batch."""
+
+    supplier: str
+    part: str
+    lot_number: str
+    quantity: int | None = None
+
+
+def _author_fields(author: Author | None) -> dict[str, Any]:
+    return {"author_id": getattr(author, "id", None), "author": getattr(author, "username", "") or "system"}
+
+
+def add_product(session: Session, *, sku: str, name: str, gtin: str | None = None, warranty_months: int = 24,
+                family: str = "", warranty_start: str = WarrantyStart.SHIPMENT, test_procedure: str = "") -> Product:
+    """Register a product model. Flushes; the caller commits."""
+    sku = ensure_sku(sku)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("product name must not be empty", details={"field": "name"})
+    if not 0 <= int(warranty_months) <= 240:
+        raise ValidationError("warranty months must be between 0 and 240", details={"field": "warranty_months"})
+    if warranty_start not in {w.value for w in WarrantyStart}:
+        raise ValidationError(f"warranty start must be 'shipment' or 'sale', not {warranty_start!r}")
+    gtin = normalise_gtin(gtin)
+    if queries.find_product(session, sku) is not None:
+        raise Conflict(f"product {sku!r} already exists", details={"field": "sku"})
+    if gtin and queries.find_product(session, gtin) is not None:
+        raise Conflict(f"GTIN {gtin} already belongs to another product", details={"field": "gtin"})
+    product = Product(sku=sku, name=name, gtin=gtin, warranty_months=int(warranty_months), family=family,
+                      warranty_start=warranty_start, test_procedure=test_procedure)
+    session.add(product)
+    _flush(session, f"product {sku!r} already exists")
+    return product
+
+
+def allocate_counter(session: Session, *, key: str, count: int) -> int:
+    """Reserve `count` consecutive counter values under `key` atomically; returns the first one."""
+    if count <= 0:
+        raise ValidationError("count must be positive")
+    table = SerialCounter.__table__
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+    session.execute(stmt.values(name=key, next_value=0).on_conflict_do_nothing(index_elements=["name"]))
+    # One UPDATE ... RETURNING both locks the row and bumps it, so concurrent writers queue here.
+    new_next = session.execute(
+        update(table).where(table.c.name == key).values(next_value=table.c.next_value + count)
+        .returning(table.c.next_value)
+    ).scalar_one()
+    return new_next - count
+
+
+def next_batch_number(session: Session, *, produced_on: date) -> str:
+    """An automatic batch number such as B261127-01, unique per production day."""
+    stem = produced_on.strftime("B%y%m%d")
+    seq = allocate_counter(session, key=f"batch:{stem}", count=1) + 1
+    return f"{stem}-{seq:02d}"
+
+
+def register_batch(session: Session, *, product: str | Product, quantity: int, scheme: SerialScheme,
+                   number: str | None = None, produced_on: date | None = None, line: str = "", shift: str = "",
+                   notes: str = "", inputs: Sequence[LotInput] = (), author: Author | None = None,
+                   progress: Callable[[int], None] | None = None) -> tuple[Batch, list[str]]:
+    """Create a batch, allocate its serials and create its units in one transaction. Flushes; the caller commits."""
+    prod = product if isinstance(product, Product) else queries.get_product(session, product)
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= 10_000_000:
+        raise ValidationError("quantity must be a whole number from 0 to 10,000,000", details={"field": "quantity"})
+    produced_on = produced_on or date.today()
+    if number is None:
+        number = next_batch_number(session, produced_on=produced_on)
+    number = ensure_code(number, what="batch number")
+    if queries.find_batch(session, number, product_id=prod.id) is not None:
+        raise Conflict(f"batch {number!r} of {prod.sku} already exists", details={"field": "number"})
+
+    batch = Batch(product_id=prod.id, number=number, produced_on=produced_on, line=line, shift=shift,
+                  quantity=quantity, notes=notes, serial_scheme=scheme.name)
+    session.add(batch)
+    _flush(session, f"batch {number!r} of {prod.sku} already exists")
+    for lot in inputs:
+        link_component_lot(session, batch=batch, lot=lot)
+
+    serials: list[str] = []
+    if quantity:
+        start = allocate_counter(session, key=scheme.counter_key(produced_on), count=quantity)
+        serials = scheme.format(start, quantity, produced_on)
+        _insert_units(session, batch=batch, product=prod, serials=serials, author=author, progress=progress)
+    return batch, serials
+
+
+def _insert_units(session: Session, *, batch: Batch, product: Product, serials: list[str],
+                  author: Author | None, progress: Callable[[int], None] | None) -> None:
+    """Bulk insert units with executemany, then their `produced` events with one INSERT ... SELECT."""
+    now = utcnow()
+    conn = session.connection()
+    unit_table, event_table = Unit.__table__, UnitEvent.__table__
+    who = _author_fields(author)
+    payload = {"batch": batch.number, "line": batch.line, "produced_on": batch.produced_on.isoformat()}
+    try:
+        for offset in range(0, len(serials), _CHUNK):
+            chunk = serials[offset:offset + _CHUNK]
+            conn.execute(insert(unit_table), [
+                {"product_id": product.id, "batch_id": batch.id, "serial": s, "status": UnitStatus.IN_STOCK.value,
+                 "created_at": now} for s in chunk
+            ])
+            if progress:
+                progress(len(chunk))
+    except IntegrityError as exc:
+        raise integrity_to_conflict(exc, "a serial of this batch already exists; nothing was registered") from exc
+    conn.execute(insert(event_table).from_select(
+        ["unit_id", "kind", "at", "author_id", "author", "payload"],
+        select(unit_table.c.id, literal(EventKind.PRODUCED.value, String), literal(now, DateTime),
+               literal(who["author_id"], Integer), literal(who["author"], String), literal(payload, JsonType))
+        .where(unit_table.c.batch_id == batch.id),
+    ))
+
+
+def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> ComponentLot:
+    """Record that a component lot went into a batch (creating the lot record on first sight)."""
+    supplier, part, lot_number = lot.supplier.strip(), lot.part.strip(), lot.lot_number.strip()
+    if not (supplier and part and lot_number):
+        raise ValidationError("a component lot needs supplier, part and lot number")
+    row = session.scalars(select(ComponentLot).where(
+        ComponentLot.supplier == supplier, ComponentLot.part == part, ComponentLot.lot_number == lot_number)).first()
+    if row is None:
+        row = ComponentLot(supplier=supplier, part=part, lot_number=lot_number)
+        session.add(row)
+        session.flush()
+    session.add(BatchInput(batch_id=batch.id, component_lot_id=row.id, quantity=lot.quantity))
+    _flush(session, f"lot {lot_number} is already linked to batch {batch.number}")
+    return row
+
+
+def get_or_create_customer(session: Session, *, name: str, tax_id: str | None = None, **contact: str) -> Customer:
+    """The customer with this tax id (or exact name when no tax id), created when new."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("customer name must not be empty", details={"field": "customer"})
+    tax_id = (tax_id or "").strip() or None
+    if tax_id is not None and not (tax_id.isdigit() and len(tax_id) in (10, 12)):
+        raise ValidationError(f"tax id {tax_id!r} must be 10 or 12 digits", details={"field": "tax_id"})
+    cond = Customer.tax_id == tax_id if tax_id else (Customer.name == name) & Customer.tax_id.is_(None)
+    customer = session.scalars(select(Customer).where(cond)).first()
+    if customer is None:
+        customer = Customer(name=name, tax_id=tax_id, **{k: v for k, v in contact.items() if v})
+        session.add(customer)
+        session.flush()
+    return customer
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """A shipment line by batch and quantity (from an ERP document)."""
+
+    batch: str
+    quantity: int
+    sku: str | None = None
+
+
+def create_shipment(session: Session, *, customer: Customer, shipped_on: date, serials: Iterable[str] = (),
+                    batch_lines: Iterable[BatchLine] = (), reference: str = "", carrier: str = "",
+                    destination: str = "", attributes: dict[str, Any] | None = None,
+                    author: Author | None = None) -> Shipment:
+    """Ship units by serial and/or by batch and quantity to a customer. Flushes; the caller commits."""
+    serials = [s.strip() for s in serials if s and s.strip()]
+    batch_lines = list(batch_lines)
+    if not serials and not batch_lines:
+        raise ValidationError("a shipment needs at least one serial or batch line")
+    if len(set(serials)) != len(serials):
+        raise ValidationError("the same serial appears twice in the shipment")
+    shipment = Shipment(customer_id=customer.id, shipped_on=shipped_on, reference=reference.strip(),
+                        carrier=carrier.strip(), destination=destination, attributes=attributes or {})
+    session.add(shipment)
+    session.flush()
+    units = [queries.get_unit(session, s) for s in serials]
+    for line in batch_lines:
+        if line.quantity <= 0:
+            raise ValidationError(f"quantity for batch {line.batch} must be positive, not {line.quantity}")
+        batch = queries.get_batch(session, line.batch, sku=line.sku)
+        picked = session.scalars(
+            select(Unit).where(Unit.batch_id == batch.id, Unit.status == UnitStatus.IN_STOCK.value)
+            .order_by(Unit.id).limit(line.quantity)).all()
+        if picked:
+            if len(picked) < line.quantity:
+                raise Conflict(f"batch {batch.number} has {len(picked)} units in stock, {line.quantity} asked")
+            units.extend(picked)
+        else:
+            _ship_unserialised(session, shipment=shipment, batch=batch, quantity=line.quantity)
+    for unit in units:
+        ship_unit(session, unit=unit, shipment=shipment, author=author)
+    return shipment
+
+
+def _ship_unserialised(session: Session, *, shipment: Shipment, batch: Batch, quantity: int) -> None:
+    already = session.scalar(select(func.coalesce(func.sum(ShipmentItem.quantity), 0))
+                             .where(ShipmentItem.batch_id == batch.id, ShipmentItem.unit_id.is_(None)))
+    if batch.quantity and already + quantity > batch.quantity:
+        raise Conflict(f"batch {batch.number} holds {batch.quantity}; {already} shipped, {quantity} more asked")
+    session.add(ShipmentItem(shipment_id=shipment.id, batch_id=batch.id, quantity=quantity))
+    session.flush()
+
+
+def ship_unit(session: Session, *, unit: Unit, shipment: Shipment, author: Author | None = None) -> None:
+    """Mark one in-stock unit shipped; a unit already shipped by someone else is a conflict."""
+    batch_status = session.scalar(select(Batch.status).where(Batch.id == unit.batch_id))
+    if batch_status != BatchStatus.RELEASED:
+        raise Conflict(f"unit {unit.serial} is in batch on status {batch_status}; it cannot be shipped")
+    # Conditional UPDATE: of two stations shipping the same unit at once, exactly one matches a row.
+    changed = session.execute(
+        update(Unit).where(Unit.id == unit.id, Unit.status.in_([UnitStatus.IN_STOCK.value, UnitStatus.REFURBISHED.value,
+                                                                  UnitStatus.SWAP_POOL.value]))
+        .values(status=UnitStatus.SHIPPED.value).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise Conflict(f"unit {unit.serial} is {unit.status}, not in stock; it cannot be shipped")
+    unit.status = UnitStatus.SHIPPED.value
+    session.add(ShipmentItem(shipment_id=shipment.id, unit_id=unit.id, batch_id=unit.batch_id, quantity=1))
+    record_event(session, unit=unit, kind=EventKind.SHIPPED, author=author,
+                 payload={"shipment_id": shipment.id, "reference": shipment.reference,
+                          "shipped_on": shipment.shipped_on.isoformat(), "customer_id": shipment.customer_id})
+
+
+def record_event(session: Session, *, unit: Unit, kind: EventKind | str, author: Author | None = None,
+                 payload: dict[str, Any] | None = None) -> UnitEvent:
+    """Append an event to a unit's history."""
+    if kind not in {k.value for k in EventKind}:
+        raise ValidationError(f"unknown event kind {kind!r}")
+    event = UnitEvent(unit_id=unit.id, kind=str(kind), payload=json.loads(json.dumps(payload or {}, default=str)),
+                      **_author_fields(author))
+    session.add(event)
+    session.flush()
+    return event
+
+
+def set_batch_status(session: Session, *, batch: Batch, status: BatchStatus | str, author: Author | None = None,
+                     reason: str = "") -> Batch:
+    """Put a batch on hold, release or recall it."""
+    if status not in {s.value for s in BatchStatus}:
+        raise ValidationError(f"unknown batch status {status!r}")
+    batch.status = str(status)
+    note = f"{batch.notes}\n" if batch.notes else ""
+    batch.notes = f"{note}{utcnow():%Y-%m-%d %H:%M} {getattr(author, 'username', 'system')}: {status} {reason}".strip()
+    session.flush()
+    return batch
+
+
+def _flush(session: Session, conflict_message: str) -> None:
+    """Flush and turn a uniqueness failure into a Conflict with a readable message."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise integrity_to_conflict(exc, conflict_message) from exc

@@ -1,0 +1,62 @@
+"""Tables of the warranty domain (first cut): claims, test records, replacement links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from ..models_base import utcnow
+from .enums import ClaimState, Priority
+
+
+class Claim(SQLModel, table=True):
+    """A customer's complaint about a unit, moving through the claim state machine."""
+
+    __tablename__ = "claim"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    number: str = Field(sa_type=String(20), unique=True, index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    customer_id: Optional[int] = Field(default=None, foreign_key="customer.id", index=True)
+    state: str = Field(default=ClaimState.REGISTERED, sa_type=String(24), index=True)
+    symptom: str = Field(default="", sa_type=String(64))
+    description: str = ""
+    priority: str = Field(default=Priority.P3, sa_type=String(2))
+    cost: float = 0.0
+    opened_at: datetime = Field(default_factory=utcnow, index=True)
+    closed_at: Optional[datetime] = None
+    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    assignee_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+
+
+class TestRecord(SQLModel, table=True):
+    """An engineer's test of a returned unit: verdict and failure codes."""
+
+    __tablename__ = "test_record"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    verdict: str = Field(sa_type=String(24))
+    failure_mode: str = Field(default="", sa_type=String(64))
+    root_cause: str = Field(default="", sa_type=String(64))
+    notes: str = ""
+    tested_at: datetime = Field(default_factory=utcnow)
+    engineer_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+
+
+class Replacement(SQLModel, table=True):
+    """Link from a returned unit to the unit handed out in its place."""
+
+    __tablename__ = "replacement"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    returned_unit_id: int = Field(foreign_key="unit.id", unique=True)
+    replacement_unit_id: int = Field(foreign_key="unit.id", unique=True)
+    shipment_id: Optional[int] = Field(default=None, foreign_key="shipment.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
