@@ -40,6 +40,4 @@ def ensure_charset(ai: str, kind: str, text: str) -> None:
     allowed = CHARSET[kind]
     for c in text:
         if c not in allowed:
-            what = CHARSET_NAME[kind]
-            verb = "is not" if kind == "N" else "is not"
-            raise GS1Error(f"({ai}) character {c!r} {verb} {what}")
+            raise GS1Error(f"({ai}) character {c!r} is not {CHARSET_NAME[kind]}")

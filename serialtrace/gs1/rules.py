@@ -1,0 +1,108 @@
+"""Validation of AI values and of the rules between AIs (associations, exclusions, repeats)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .charsets import ensure_charset
+from .errors import GS1Error
+from .table import AI_TABLE, AISpec, ai_spec, matches
+
+
+def check_value(spec: AISpec, value: str) -> None:
+    """Raise GS1Error unless value is a valid data field for the AI of spec."""
+    m = spec.pattern.fullmatch(value)
+    if m is None:
+        _explain_mismatch(spec, value)
+    for index, check in spec.checks:
+        part = m.group(index)
+        if part is not None:
+            check(spec.ai, part)
+
+
+def _explain_mismatch(spec: AISpec, value: str) -> None:
+    # Only reached for bad data, so clarity matters more than speed here.
+    ai = spec.ai
+    if not value:
+        raise GS1Error(f"({ai}) is empty")
+    size = len(value)
+    if spec.fixed_length is not None and size != spec.fixed_length:
+        raise GS1Error(f"({ai}) is {size} characters, expected {spec.fixed_length}")
+    if size > spec.max_length:
+        raise GS1Error(f"({ai}) is {size} characters, at most {spec.max_length}")
+    if size < spec.min_length:
+        raise GS1Error(f"({ai}) is {size} characters, at least {spec.min_length}")
+    # Split greedily into components, each fixed one taking its length and a variable one
+    # leaving room for what must follow, then name the first character out of its set.
+    pos = 0
+    rest_min = [sum(c.min_length for c in spec.components[i + 1:] if not c.optional)
+                for i in range(len(spec.components))]
+    for c, after in zip(spec.components, rest_min):
+        take = min(c.max_length, size - pos - after)
+        if take <= 0:
+            break
+        ensure_charset(ai, c.kind, value[pos:pos + take])
+        pos += take
+    raise GS1Error(f"({ai}) {value!r} does not match the format {spec.format}")
+
+
+def check_associations(pairs: list[tuple[str, str]]) -> None:
+    """Raise GS1Error for a repeated AI with another value, an exclusion or a missing AI."""
+    seen: dict[str, str] = {}
+    for ai, value in pairs:
+        previous = seen.setdefault(ai, value)
+        if previous != value:
+            raise GS1Error(f"({ai}) appears more than once with different values: "
+                           f"{previous!r} and {value!r}")
+    for ai in seen:
+        spec = AI_TABLE[ai]
+        if spec.excludes:
+            for other in seen:
+                if other != ai and any(matches(t, other) for t in spec.excludes):
+                    raise GS1Error(f"({ai}) cannot be used with ({other})")
+        if spec.requires and not any(all(_present(t, seen) for t in group) for group in spec.requires):
+            raise GS1Error(f"({ai}) needs {_alternatives(spec.requires)}")
+    if "8030" in seen:
+        _check_signed_key(seen)
+
+
+def _present(token: str, seen: dict[str, str]) -> bool:
+    if token in seen:
+        return True
+    return "n" in token and any(matches(token, ai) for ai in seen)
+
+
+def _alternatives(groups: tuple[tuple[str, ...], ...]) -> str:
+    names = ["+".join(f"({t})" for t in group) for group in groups]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _check_signed_key(seen: dict[str, str]) -> None:
+    # A digital signature must sign one instance, so keys with an optional serial
+    # component need that component (GS1 General Specifications, AI 8030).
+    for ai, length in (("253", 13), ("255", 13), ("8003", 14)):
+        if ai in seen and len(seen[ai]) <= length:
+            raise GS1Error(f"(8030) needs ({ai}) with its serial component")
+
+
+def _as_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
+        raise GS1Error(f"expected a list of (AI, value) pairs, got {type(pairs).__name__}")
+    out = []
+    for item in pairs:
+        if not isinstance(item, (tuple, list)) or len(item) != 2 \
+                or not isinstance(item[0], str) or not isinstance(item[1], str):
+            raise GS1Error(f"expected an (AI, value) pair of strings, got {item!r}")
+        out.append((item[0], item[1]))
+    return out
+
+
+def validate(pairs: list[tuple[str, str]], *, associations: bool = True) -> None:
+    """Raise GS1Error unless every value and the combination of AIs follow the GS1 rules."""
+    checked = _as_pairs(pairs)
+    if not checked:
+        raise GS1Error("no GS1 data")
+    for ai, value in checked:
+        check_value(ai_spec(ai), value)
+    if associations:
+        check_associations(checked)
