@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; the single clock for created/at columns."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc)
 
 
 # JSONB on PostgreSQL (indexable), JSON text elsewhere.

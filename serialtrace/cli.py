@@ -1,0 +1,377 @@
+"""The `serialtrace` console script: as thin as a view, one transaction per command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .errors import DomainError, ValidationError
+from .runtime import Runtime
+
+
+def _runtime() -> Runtime:
+    ctx = click.get_current_context()
+    return ctx.find_root().obj
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _parse_date(value: str | None, what: str) -> date | None:
+    if not value:
+        return None
+    for fmt_value in (value,):
+        try:
+            return date.fromisoformat(fmt_value)
+        except ValueError:
+            pass
+    try:
+        day, month, year = value.split(".")
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValidationError(f"{what} {value!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
+
+
+class _Group(click.Group):
+    """Turns domain errors into one clear line on stderr and exit code 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.details and isinstance(exc.details, dict) and exc.details.get("errors"):
+                for row in exc.details["errors"]:
+                    click.echo(f"  line {row.get('line')}: {row.get('reason')}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """serialtrace: serial-number traceability and warranty service."""
+    ctx.obj = Runtime.from_env()
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database schema."""
+    from .schema import upgrade
+
+    rt = _runtime()
+    upgrade(rt.engine)
+    click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.option("--units", type=click.IntRange(0, 5_000_000), default=20_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has products.")
+def demo(units: int, seed: int, if_empty: bool) -> None:
+    """Load realistic demo data (deterministic by seed) and print the demo logins."""
+    from .demo import DEMO_PASSWORD, load_demo, database_is_empty
+    from .schema import upgrade
+
+    rt = _runtime()
+    upgrade(rt.engine)
+    if if_empty and not database_is_empty(rt):
+        click.echo("demo data already loaded")
+    else:
+        with click.progressbar(length=units, label="demo units", file=sys.stderr) as bar:
+            summary = load_demo(rt, units=units, seed=seed, progress=bar.update)
+        click.echo(summary)
+    click.echo(f"demo logins (password {DEMO_PASSWORD}): warehouse, coordinator, engineer, quality, supervisor, "
+               "production, admin")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
+@click.option("--tls", is_flag=True, help="Serve https with a generated self-signed certificate.")
+def serve(host: str, port: int, threads: int, cert: str | None, key: str | None, tls: bool) -> None:
+    """Serve the web app on a production WSGI server (waitress, or cheroot-free TLS via werkzeug)."""
+    from .web import create_app
+
+    app = create_app(runtime=_runtime())
+    if cert or key or tls:
+        from .web.tls import serve_tls
+
+        serve_tls(app, host=host, port=port, cert=cert, key=key)
+        return
+    import waitress
+
+    click.echo(f"serving on http://{host}:{port}")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="serialtrace")
+
+
+@main.group()
+def products() -> None:
+    """Manage products."""
+
+
+@products.command("add")
+@click.option("--sku", required=True)
+@click.option("--name", required=True)
+@click.option("--gtin")
+@click.option("--warranty-months", type=int, default=24, show_default=True)
+@click.option("--family", default="")
+@click.option("--warranty-start", type=click.Choice(["shipment", "sale"]), default="shipment", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def products_add(sku, name, gtin, warranty_months, family, warranty_start, as_json) -> None:
+    """Register a product."""
+    from .trace import service
+    from .trace.dossier import product_dict
+
+    with _runtime().transaction() as s:
+        p = service.add_product(s, sku=sku, name=name, gtin=gtin, warranty_months=warranty_months, family=family,
+                                warranty_start=warranty_start)
+        out = product_dict(p)
+    _echo_json(out) if as_json else click.echo(f"product {out['sku']} added (GTIN {out['gtin'] or '-'})")
+
+
+@products.command("list")
+def products_list() -> None:
+    """List products."""
+    from .trace import queries
+
+    with _runtime().transaction() as s:
+        for p in queries.list_products(s):
+            click.echo(f"{p.sku}\t{p.gtin or '-'}\t{p.warranty_months} months\t{p.name}")
+
+
+@main.group()
+def batch() -> None:
+    """Manage production batches."""
+
+
+@batch.command("create")
+@click.option("--product", "product", required=True, help="SKU or GTIN.")
+@click.option("--quantity", type=click.IntRange(0, 10_000_000), required=True)
+@click.option("--number", help="Batch number (generated when omitted).")
+@click.option("--produced-on", help="Production date, YYYY-MM-DD (default today).")
+@click.option("--line", default="")
+@click.option("--shift", default="")
+@click.option("--lot", "lots", multiple=True, help="Component lot SUPPLIER:PART:LOT (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+def batch_create(product, quantity, number, produced_on, line, shift, lots, as_json) -> None:
+    """Register a batch and allocate its serials in one transaction."""
+    from .trace import service
+
+    inputs = []
+    for lot in lots:
+        parts = lot.split(":")
+        if len(parts) != 3:
+            raise ValidationError(f"--lot {lot!r} must be SUPPLIER:PART:LOT")
+        inputs.append(service.LotInput(*parts))
+    rt = _runtime()
+    with rt.transaction() as s:
+        b, serials = service.register_batch(
+            s, product=product, quantity=quantity, number=number, produced_on=_parse_date(produced_on, "date"),
+            line=line, shift=shift, inputs=inputs, scheme=rt.serial_scheme())
+        out = {"batch": b.number, "quantity": quantity, "first_serial": serials[0] if serials else None,
+               "last_serial": serials[-1] if serials else None}
+    if as_json:
+        click.echo(json.dumps(out))
+    else:
+        click.echo(f"batch {out['batch']}: {quantity} units, serials {out['first_serial']} .. {out['last_serial']}")
+
+
+@main.command()
+@click.option("--customer", required=True, help="Customer name.")
+@click.option("--tax-id", help="Customer tax id (INN).")
+@click.option("--date", "shipped_on", help="Ship date YYYY-MM-DD (default today).")
+@click.option("--reference", default="")
+@click.option("--carrier", default="")
+@click.option("--serial", "serials", multiple=True, help="Serial to ship (repeatable).")
+@click.option("--batch", "batches", multiple=True, help="BATCH:QUANTITY to ship from a batch (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_json) -> None:
+    """Ship units to a customer by serial or by batch and quantity."""
+    from .trace import service
+
+    lines = []
+    for item in batches:
+        number, _, qty = item.rpartition(":")
+        if not number or not qty.isdigit():
+            raise ValidationError(f"--batch {item!r} must be BATCH:QUANTITY")
+        lines.append(service.BatchLine(batch=number, quantity=int(qty)))
+    with _runtime().transaction() as s:
+        cust = service.get_or_create_customer(s, name=customer, tax_id=tax_id)
+        sh = service.create_shipment(s, customer=cust, shipped_on=_parse_date(shipped_on, "date") or date.today(),
+                                     serials=serials, batch_lines=lines, reference=reference, carrier=carrier)
+        out = {"shipment": sh.id, "customer": cust.name, "shipped_on": sh.shipped_on.isoformat()}
+    _echo_json(out) if as_json else click.echo(f"shipment {out['shipment']} to {out['customer']} recorded")
+
+
+@main.command()
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+def lookup(code: str, as_json: bool) -> None:
+    """Show the dossier of a unit by serial or scanned code."""
+    from .warranty.dossier import lookup_dossier
+    from .scanner import parse_scan
+
+    rt = _runtime()
+    with rt.transaction() as s:
+        dossier = lookup_dossier(s, _serial_from_code(code, parse_scan), grace_days=rt.settings.warranty_grace_days)
+    if as_json:
+        _echo_json(dossier)
+        return
+    u, p, b = dossier["unit"], dossier["product"], dossier["batch"]
+    click.echo(f"{p['name']} ({p['sku']}) serial {u['serial']}  status {u['status']}")
+    click.echo(f"batch {b['number']} produced {b['produced_on']} line {b['line'] or '-'}; "
+               f"inputs: {', '.join(i['lot'] for i in b['inputs']) or '-'}")
+    for sh in dossier["shipments"]:
+        click.echo(f"shipped {sh['shipped_on']} to {sh['customer']['name']} ({sh['reference'] or '-'})")
+    click.echo(dossier["warranty"]["reason"])
+    for c in dossier["claims"]:
+        click.echo(f"claim {c['number']} {c['state']} {c['symptom']}")
+
+
+def _serial_from_code(code: str, parse_scan) -> str:
+    """The serial a scanned code names (GS1 (21), Digital Link), or the code itself."""
+    try:
+        parsed = parse_scan(code)
+    except ValueError:
+        return code.strip()
+    return parsed.serial or parsed.text or code.strip()
+
+
+@main.command("trace")
+@click.argument("batch_number")
+@click.option("--forward", "direction", flag_value="forward", help="Where its units went.")
+@click.option("--backward", "direction", flag_value="backward", help="What went into it.")
+@click.option("--product", help="SKU when several products share the batch number.")
+def trace_cmd(batch_number: str, direction: str | None, product: str | None) -> None:
+    """Batch genealogy backward and/or forward, as JSON."""
+    from .trace import genealogy, queries
+
+    with _runtime().transaction() as s:
+        b = queries.get_batch(s, batch_number, sku=product)
+        out = {}
+        if direction in (None, "backward"):
+            out["backward"] = genealogy.backward(s, b)
+        if direction in (None, "forward"):
+            out["forward"] = genealogy.forward(s, b)
+    _echo_json(out)
+
+
+@main.command()
+@click.argument("batch_number")
+@click.option("--lot", is_flag=True, help="BATCH_NUMBER is a component lot number.")
+@click.option("--product", help="SKU when several products share the batch number.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="Write the recall list here.")
+def recall(batch_number: str, lot: bool, product: str | None, csv_path: str | None) -> None:
+    """Recall list of a batch or component lot: customers, contacts, serials, ship dates."""
+    from .trace import genealogy, queries
+
+    with _runtime().transaction() as s:
+        if lot:
+            ids = genealogy.lot_batch_ids(s, queries.get_component_lot(s, batch_number))
+        else:
+            ids = [queries.get_batch(s, batch_number, sku=product).id]
+        chunks = genealogy.recall_csv(genealogy.recall_rows(s, batch_ids=ids))
+        if csv_path:
+            with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+            click.echo(f"recall list written to {csv_path}")
+        else:
+            for chunk in chunks:
+                click.echo(chunk, nl=False)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(["products", "batches", "shipments"]), help="Detected from headers when omitted.")
+def import_cmd(path: str, kind: str | None) -> None:
+    """Import products, batches or shipments from an ERP CSV export (all rows or nothing)."""
+    from .trace.importer import import_file
+
+    rt = _runtime()
+    data = Path(path).read_bytes()
+    with rt.transaction() as s:
+        with click.progressbar(length=1, label=f"importing {Path(path).name}", file=sys.stderr) as bar:
+            report = import_file(s, data=data, kind=kind, scheme=rt.serial_scheme(),
+                                 progress=lambda done, total: (setattr(bar, "length", total), bar.update(done - bar.pos)))
+    click.echo(report.summary())
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--email", default="")
+def users_add(name: str, role: str, password_stdin: bool, email: str) -> None:
+    """Add a user with a role; the password comes from stdin or a prompt."""
+    from . import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _runtime().transaction() as s:
+        accounts.create_user(s, username=name, role=role, password=password, email=email)
+    click.echo(f"user {name} added with role {role}")
+
+
+@main.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--user", "username", help="The user the token acts as (default: a user named NAME, created "
+                                         "with --role when missing).")
+@click.option("--role", default="admin", show_default=True, help="Role of the integration user created for NAME.")
+def tokens_create(name: str, username: str | None, role: str) -> None:
+    """Create an API token and print it once on stdout (only its hash is stored)."""
+    from . import accounts
+    from .errors import NotFound
+
+    with _runtime().transaction() as s:
+        try:
+            user = accounts.get_user(s, username or name)
+        except NotFound:
+            if username:
+                raise
+            user = accounts.create_user(s, username=name, role=role, display_name=f"{name} (API)")
+            click.echo(f"created integration user {name} with role {role}", err=True)
+        secret = accounts.create_token(s, name=name, user=user)
+    click.echo(secret)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line and file.")
+def scan(files: tuple[str, ...], as_json: bool) -> None:
+    """Decode the barcodes in image files; an unreadable file is reported and the next one goes on."""
+    from .scanner import scan_files
+
+    for result in scan_files(list(files)):
+        if as_json:
+            click.echo(json.dumps(result, ensure_ascii=False))
+        elif result["error"]:
+            click.echo(f"{result['file']}: error: {result['error']}")
+        else:
+            for code in result["codes"]:
+                flag = "" if code["confirmed"] else " (unconfirmed)"
+                click.echo(f"{result['file']}: {code['format']} {code['symbology_id'] or ''} {code['text']!r}{flag}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
