@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from . import gs1data
+from . import code128, gs1data
 from .errors import LabelError
 from .model import LabelContent, LabelData, SymbolSpec
 from .templates import LabelTemplate
 
 MAX_URL = 400
+MIN_X_MM = 0.25  # smallest Code 128 module we aim for; below it (11) is dropped to save width
 
 
 def parse_date(field: str, value: date | str | None) -> date | None:
@@ -51,6 +52,11 @@ def _url_qr(url: str | None) -> SymbolSpec | None:
     return SymbolSpec("qr", False, url)
 
 
+def _fits(pairs: tuple[tuple[str, str], ...], template: LabelTemplate) -> bool:
+    modules = code128.plan(gs1data.element_string(pairs), gs1=True).modules + 20
+    return modules * MIN_X_MM <= template.width_mm
+
+
 def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
     """Validate one label against the GS1 rules and build what the template shows."""
     if not isinstance(label, LabelData):
@@ -87,6 +93,8 @@ def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
         linear_kind = template.symbol if template.symbol in ("gs1-128", "code128") else template.linear
         if linear_kind == "gs1-128":
             fitted = gs1data.fit_gs1_128(pairs)
+            if "11" in dict(fitted) and not _fits(fitted, template):
+                fitted = tuple(p for p in fitted if p[0] != "11")
             linear = SymbolSpec("code128", True, gs1data.element_string(fitted), fitted, gs1data.bracketed(fitted))
         elif linear_kind == "code128":
             linear = _plain_code128(label.serial)

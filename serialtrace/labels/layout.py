@@ -1,0 +1,129 @@
+"""Place a label's symbols and text lines in printer dots, shared by every output format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import LabelError
+from .model import LabelContent
+from .templates import LabelTemplate
+
+QUIET_MODULES = 10  # Code 128 quiet zone on each side, in modules
+MIN_FONT_DOTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A rectangle in dots from the label's top-left corner."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """One human-readable line: top-left corner, height in dots, text."""
+
+    x: int
+    y: int
+    height: int
+    width: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where everything of one label goes, in dots at `dpi`."""
+
+    dpi: int
+    width: int
+    height: int
+    matrix: Box | None
+    linear: Box | None
+    hri: TextLine | None
+    lines: tuple[TextLine, ...]
+
+
+def mm_to_dots(mm: float, dpi: int) -> int:
+    """Millimetres to whole printer dots."""
+    return int(round(mm * dpi / 25.4))
+
+
+def place(content: LabelContent, template: LabelTemplate, dpi: int | None = None) -> Placement:
+    """Lay out one label: linear band at the bottom, 2D symbol top left, text to its right."""
+    dpi = dpi or template.dpi
+    width, height = mm_to_dots(template.width_mm, dpi), mm_to_dots(template.height_mm, dpi)
+    margin = mm_to_dots(template.margin_mm, dpi)
+    gap = max(2, mm_to_dots(1.0, dpi))
+    font = max(MIN_FONT_DOTS, int(template.font_size_pt * dpi / 72))
+    top, bottom = margin, height - margin
+
+    linear = hri = None
+    if content.linear is not None:
+        hri_height = max(MIN_FONT_DOTS, int(font * 0.9))
+        bar_height = mm_to_dots(template.linear_height_mm, dpi)
+        if bottom - top < bar_height + hri_height + gap:
+            raise LabelError("linear_height_mm", "the linear symbol does not fit on the label")
+        hri = TextLine(margin, bottom - hri_height, hri_height, width - 2 * margin, content.linear.hri)
+        # The bars may use the whole label width: their quiet zones are the margin.
+        linear = Box(0, bottom - hri_height - bar_height - 1, width, bar_height)
+        bottom = linear.y - gap
+
+    title_height = 0
+    if content.title:
+        title_height = min(int(font * 1.6), max(MIN_FONT_DOTS, (bottom - top) // 3))
+    matrix = None
+    text_x = margin
+    if content.matrix is not None:
+        available = bottom - top - title_height
+        size = available
+        if template.symbol_size_mm is not None:
+            size = min(size, mm_to_dots(template.symbol_size_mm, dpi))
+        if size < 10:
+            raise LabelError("symbol_size_mm", "no room for the 2D symbol on the label")
+        matrix = Box(margin, top + title_height, size, size)
+        text_x = margin + size + gap
+
+    lines: list[TextLine] = []
+    text_width = width - margin - text_x
+    if content.title:
+        lines.append(TextLine(margin, top, title_height, width - 2 * margin, content.title))
+        top += title_height + gap // 2
+    if content.lines:
+        if text_width < 4 * MIN_FONT_DOTS:
+            raise LabelError("width_mm", "no room for the text lines beside the symbol")
+        pitch = min(int(font * 1.2), (bottom - top) // len(content.lines))
+        line_height = int(pitch / 1.2)
+        if line_height < MIN_FONT_DOTS:
+            raise LabelError("lines", f"{len(content.lines)} text lines do not fit on the label")
+        for index, text in enumerate(content.lines):
+            lines.append(TextLine(text_x, top + index * pitch, line_height, text_width, text))
+    return Placement(dpi, width, height, matrix, linear, hri, tuple(lines))
+
+
+def matrix_module(box: Box, rows: int, columns: int) -> int:
+    """Whole dots per module for a rows x columns symbol in `box`; LabelError if under one dot."""
+    module = box.width // max(rows, columns)
+    if module < 1:
+        raise LabelError("symbol_size_mm", f"a {rows}x{columns} symbol does not fit in {box.width} dots")
+    return module
+
+
+def linear_geometry(box: Box, modules: int) -> tuple[int, int]:
+    """(left edge, dots per module) of a linear symbol centred in `box` with its quiet zones."""
+    module = box.width // (modules + 2 * QUIET_MODULES)
+    if module < 1:
+        raise LabelError("width_mm", f"a Code 128 of {modules} modules does not fit in {box.width} dots")
+    return box.x + (box.width - module * modules) // 2, module
+
+
+@dataclass(frozen=True, slots=True)
+class Drawing:
+    """A label as dark rectangles and text lines, in dots (for PNG and SVG)."""
+
+    width: int
+    height: int
+    rects: tuple[tuple[int, int, int, int], ...]
+    texts: tuple[TextLine, ...]
