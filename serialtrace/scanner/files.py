@@ -1,0 +1,46 @@
+"""Decode image files for the `serialtrace scan FILE... --json` command."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Iterator
+
+from serialtrace.scanner.decode import MAX_IMAGE_BYTES, DecodedCode, decode_image
+from serialtrace.scanner.errors import ImageError
+
+
+def code_to_dict(code: DecodedCode) -> dict[str, Any]:
+    """The JSON shape of one decoded code in scan output."""
+    return {
+        "text": code.text,
+        "format": code.format,
+        "symbology_id": code.symbology_id,
+        "confirmed": code.confirmed,
+    }
+
+
+def scan_files(
+    paths: Iterable[str | os.PathLike[str]], *, retries: bool = True
+) -> Iterator[dict[str, Any]]:
+    """Yield `{"file", "codes", "error"}` per path; an unreadable file gets an error and the scan goes on."""
+    for path in paths:
+        name = os.fspath(path)
+        try:
+            data = _read_limited(name)
+            codes = decode_image(data, retries=retries)
+        except ImageError as exc:
+            yield {"file": name, "codes": [], "error": exc.message}
+            continue
+        except OSError as exc:
+            yield {"file": name, "codes": [], "error": f"cannot read file: {exc.strerror or exc}"}
+            continue
+        yield {"file": name, "codes": [code_to_dict(c) for c in codes], "error": None}
+
+
+def _read_limited(path: str) -> bytes:
+    # Read one byte past the limit so a huge file is refused without loading all of it.
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageError(f"image too large: more than {MAX_IMAGE_BYTES} bytes")
+    return data

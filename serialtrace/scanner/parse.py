@@ -1,0 +1,282 @@
+"""Parse what a scanner sent: AIM identifiers, GS1 element strings, Digital Link, EAN/UPC, plain codes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from serialtrace import gs1
+from serialtrace.scanner.errors import ScanError
+from serialtrace.scanner.symbology import GS1_IDENTIFIERS, SYMBOLOGY_NAMES
+from serialtrace.scanner.wedge import (
+    GS,
+    STAND_INS,
+    ScannerProfile,
+    normalise_separators,
+    strip_affixes,
+    undo_layout,
+)
+
+# GS plus the stand-ins, none of which can occur inside GS1 data (character sets 82/39/64).
+_GS1_SEPARATORS = GS + "".join(STAND_INS)
+_AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
+_BRACKETED = re.compile(r"\(\d{2,4}\)")
+_URI = re.compile(r"https?://", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+_ISO15434 = "[)>\x1e"
+_AI_IN_MESSAGE = re.compile(r"\((\d{2,4})\)")
+# Enumerating the splits of data without separators stops here; real labels have a handful.
+_MAX_READINGS = 8
+# Digital Link path segments that mark a URI as meant to be GS1 data.
+_DL_KEYS = frozenset(
+    [ai for ai, spec in gs1.AI_TABLE.items() if spec.is_dl_primary_key]
+    + [alpha for alpha, ai in gs1.CONVENIENCE_ALPHAS.items() if gs1.AI_TABLE[ai].is_dl_primary_key]
+)
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedScan:
+    """What one scan said: its kind, GS1 AI data in scan order, and how it was read."""
+
+    kind: str  # gs1, digital_link, ean, upc, url, iso15434, plain
+    ai: Mapping[str, str]
+    symbology_id: str | None
+    raw: str
+    text: str
+    alternatives: tuple[Mapping[str, str], ...] = ()
+    ambiguous: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def gtin(self) -> str | None:
+        """The GTIN as 14 digits: AI (01), or the EAN/UPC number padded with zeros."""
+        if self.kind in ("ean", "upc"):
+            return self.text.zfill(14)
+        return self.ai.get("01")
+
+    @property
+    def serial(self) -> str | None:
+        """AI (21), the serial number."""
+        return self.ai.get("21")
+
+    @property
+    def batch(self) -> str | None:
+        """AI (10), the batch or lot number."""
+        return self.ai.get("10")
+
+    @property
+    def symbology(self) -> str | None:
+        """The symbology the AIM identifier names, such as "DataMatrix"."""
+        if self.symbology_id is None:
+            return None
+        return SYMBOLOGY_NAMES.get(self.symbology_id[1])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view for the API and the CLI."""
+        return {
+            "kind": self.kind,
+            "ai": dict(self.ai),
+            "symbology_id": self.symbology_id,
+            "text": self.text,
+            "gtin": self.gtin,
+            "serial": self.serial,
+            "batch": self.batch,
+            "ambiguous": self.ambiguous,
+            "alternatives": [dict(a) for a in self.alternatives],
+            "notes": list(self.notes),
+        }
+
+
+def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan:
+    """Read scanner text into a ParsedScan; raises ScanError naming the bad part of GS1 data.
+
+    Without a profile, separators may have been dropped: when several splits of the data
+    validate, the scan is ambiguous and the others are in `alternatives`.
+    """
+    if not isinstance(raw, str):
+        raise ScanError(f"scan must be text, got {type(raw).__name__}")
+    notes: list[str] = []
+    text = strip_affixes(raw, profile)
+    text, fixed = undo_layout(text, profile.layout if profile is not None else None)
+    if fixed:
+        notes.append("keyboard layout mix-up undone")
+    text = normalise_separators(text, profile)
+    sym_id = None
+    if len(text) >= 3 and text[0] == "]" and _AIM.match(text):
+        sym_id, text = text[:3], text[3:]
+    if not text.strip():
+        raise ScanError("empty scan", part=raw)
+    exact = profile is not None and profile.separator != ""
+
+    if sym_id in GS1_IDENTIFIERS:
+        if _URI.match(text) or text.startswith("("):
+            raise ScanError(f"{sym_id} announces a GS1 element string, got {text[:12]!r}", part=sym_id)
+        return _gs1(raw, text, sym_id, exact, notes)
+    if sym_id is not None and sym_id[1] == "E":
+        return _ean(raw, text, sym_id, notes)
+    if text[0] in _GS1_SEPARATORS:
+        # FNC1 in first position passed on as a leading GS (or its stand-in).
+        return _gs1(raw, text[1:], sym_id, exact, notes)
+    if text.startswith("(") and _BRACKETED.match(text):
+        return _bracketed(raw, text, sym_id, notes)
+    if _URI.match(text):
+        return _uri(raw, text.strip(), sym_id, notes)
+    if text.startswith(_ISO15434):
+        return ParsedScan("iso15434", _EMPTY, sym_id, raw, text, notes=tuple(notes))
+    if sym_id is None:
+        if _DIGITS.fullmatch(text) and len(text) in (12, 13) and gs1.is_valid_check_digit(text):
+            return _ean(raw, text, sym_id, notes)
+        if _looks_like_gs1(text):
+            return _gs1(raw, text, sym_id, exact, notes)
+    return ParsedScan("plain", _EMPTY, sym_id, raw, text.strip(), notes=tuple(notes))
+
+
+def _looks_like_gs1(text: str) -> bool:
+    # A GTIN or SSCC with a valid check digit at the start is GS1 data that lost its AIM
+    # identifier; a plain serial rarely starts like that (1 in 10 by chance, times the length).
+    if text.startswith("01") and len(text) >= 16:
+        key = text[2:16]
+    elif text.startswith("00") and len(text) >= 20:
+        key = text[2:20]
+    else:
+        return False
+    return key.isdigit() and gs1.is_valid_check_digit(key)
+
+
+def _scan_error(exc: gs1.GS1Error) -> ScanError:
+    message = str(exc)
+    found = _AI_IN_MESSAGE.search(message)
+    return ScanError(message, part=f"({found.group(1)})" if found else None)
+
+
+def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str]) -> ParsedScan:
+    separators = _GS1_SEPARATORS if any(c in data for c in STAND_INS) else GS
+    if separators != GS:
+        data = data.translate(_TO_GS)
+        notes.append("separator stand-in read as GS")
+    try:
+        pairs = gs1.parse_element_string(data)
+        error = None
+    except gs1.GS1Error as exc:
+        pairs, error = None, exc
+    if exact or GS in data:
+        if error is not None:
+            raise _scan_error(error) from error
+        return ParsedScan("gs1", _mapping(pairs), sym_id, raw, data, notes=tuple(notes))
+    readings = _readings(data)
+    if not readings:
+        assert error is not None  # a strict reading that validates is always among the splits
+        raise _scan_error(error) from error
+    if pairs is not None:
+        first = pairs
+    else:
+        first = readings[0]
+        notes.append("separator missing: split where the data validates")
+    others = tuple(_mapping(r) for r in readings if r != first)
+    return ParsedScan(
+        "gs1", _mapping(first), sym_id, raw, data, others, bool(others), tuple(notes)
+    )
+
+
+_TO_GS = str.maketrans({c: GS for c in STAND_INS})
+
+
+def _mapping(pairs: list[tuple[str, str]]) -> Mapping[str, str]:
+    return MappingProxyType(dict(pairs))
+
+
+def _spec_at(data: str, i: int) -> gs1.AISpec | None:
+    for size in (2, 3, 4):
+        spec = gs1.AI_TABLE.get(data[i : i + size])
+        if spec is not None:
+            return spec
+    return None
+
+
+def _value_ok(spec: gs1.AISpec, value: str) -> bool:
+    try:
+        gs1.validate([(spec.ai, value)], associations=False)
+    except gs1.GS1Error:
+        return False
+    return True
+
+
+def _readings(data: str) -> list[list[tuple[str, str]]]:
+    """Every way to split data without separators into AIs that validate, longest values first."""
+    found: list[list[tuple[str, str]]] = []
+    n = len(data)
+
+    def walk(i: int, pairs: list[tuple[str, str]]) -> None:
+        if len(found) >= _MAX_READINGS:
+            return
+        if i == n:
+            try:
+                gs1.validate(pairs)
+            except gs1.GS1Error:
+                return
+            found.append(list(pairs))
+            return
+        spec = _spec_at(data, i)
+        if spec is None:
+            return
+        start = i + len(spec.ai)
+        if spec.separator_required:
+            ends = range(min(n, start + spec.max_length), start + spec.min_length - 1, -1)
+        else:
+            ends = range(start + spec.max_length, start + spec.max_length - 1, -1)
+        for end in ends:
+            if end > n:
+                continue
+            value = data[start:end]
+            if _value_ok(spec, value):
+                pairs.append((spec.ai, value))
+                walk(end, pairs)
+                pairs.pop()
+
+    walk(0, [])
+    return found
+
+
+def _bracketed(raw: str, text: str, sym_id: str | None, notes: list[str]) -> ParsedScan:
+    try:
+        pairs = gs1.parse_bracketed(text.strip())
+    except gs1.GS1Error as exc:
+        raise _scan_error(exc) from exc
+    return ParsedScan("gs1", _mapping(pairs), sym_id, raw, text.strip(), notes=tuple(notes))
+
+
+def _uri(raw: str, text: str, sym_id: str | None, notes: list[str]) -> ParsedScan:
+    try:
+        pairs = gs1.parse_digital_link(text)
+    except gs1.GS1Error as exc:
+        if _meant_as_digital_link(text):
+            raise _scan_error(exc) from exc
+        return ParsedScan("url", _EMPTY, sym_id, raw, text, notes=tuple(notes))
+    return ParsedScan("digital_link", _mapping(pairs), sym_id, raw, text, notes=tuple(notes))
+
+
+def _meant_as_digital_link(uri: str) -> bool:
+    path = uri.split("://", 1)[1].split("?", 1)[0].split("#", 1)[0]
+    segments = path.split("/")[1:]
+    # A primary key segment followed by a value is what makes a URI a Digital Link.
+    return any(seg in _DL_KEYS for seg in segments[:-1])
+
+
+def _ean(raw: str, text: str, sym_id: str | None, notes: list[str]) -> ParsedScan:
+    digits = text.strip()
+    if sym_id == "]E3" and len(digits) in (15, 18):
+        # EAN-13 with a 2- or 5-digit add-on: the main symbol is what identifies the item.
+        digits = digits[:13]
+        notes.append("add-on symbol ignored")
+    if not _DIGITS.fullmatch(digits) or len(digits) not in (8, 12, 13):
+        raise ScanError(f"{sym_id} announces EAN/UPC, got {text[:20]!r}", part=sym_id)
+    if not gs1.is_valid_check_digit(digits):
+        raise ScanError(
+            f"EAN/UPC {digits} has a wrong check digit (expected {gs1.check_digit(digits[:-1])})",
+            part=digits,
+        )
+    kind = "upc" if len(digits) == 12 else "ean"
+    return ParsedScan(kind, _EMPTY, sym_id, raw, digits, notes=tuple(notes))
