@@ -1,38 +1,43 @@
-"""The GS1 rules labels need: AI pairs for a unit, check digits, set 82, separators, Digital Link."""
+"""Unit AI pairs for labels on top of `serialtrace.gs1`, with its errors turned into LabelError."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from urllib.parse import quote
+
+from serialtrace import gs1
+from serialtrace.gs1 import GS, GS1_128_MAX_DATA, GS1Error
 
 from .errors import LabelError
 
-GS = "\x1d"
-GS1_128_MAX_DATA = 48
+__all__ = ["GS", "GS1_128_MAX_DATA", "bracketed", "check_digit", "digital_link", "element_string",
+           "ensure_set82", "fit_gs1_128", "normalise_gtin", "unit_pairs", "yymmdd"]
 
-# GS1 character set 82 (GS1 General Specifications, figure 7.11-1).
-_SET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]*")
-_FIXED_LENGTH = {"01": 14, "11": 6}
-_MAX_LENGTH = {"10": 20, "21": 20}
+Pairs = tuple[tuple[str, str], ...]
 _FIELD_OF_AI = {"01": "gtin", "11": "produced_on", "10": "batch", "21": "serial"}
+_AI_IN_MESSAGE = re.compile(r"\((\d{2,4})\)")
+
+
+def _label_error(exc: GS1Error, default: str = "gs1") -> LabelError:
+    """Name the LabelData field behind the first AI the GS1 message mentions."""
+    match = _AI_IN_MESSAGE.search(str(exc))
+    field = _FIELD_OF_AI.get(match.group(1), default) if match else default
+    return LabelError(field, str(exc))
 
 
 def check_digit(digits: str) -> str:
     """GS1 mod-10 check digit for the digits before it."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        total += int(char) * (3 if position % 2 == 0 else 1)
-    return str((10 - total % 10) % 10)
+    return str(gs1.check_digit(digits))
 
 
 def normalise_gtin(gtin: str) -> str:
     """Return the GTIN as 14 digits after checking its length and check digit."""
     if not gtin.isascii() or not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
         raise LabelError("gtin", f"must be 8, 12, 13 or 14 digits, got {gtin!r}")
-    expected = check_digit(gtin[:-1])
-    if gtin[-1] != expected:
-        raise LabelError("gtin", f"check digit of {gtin!r} is {gtin[-1]}, expected {expected}")
+    try:
+        gs1.validate([("01", gtin.zfill(14))], associations=False)
+    except GS1Error as exc:
+        raise _label_error(exc, "gtin") from exc
     return gtin.zfill(14)
 
 
@@ -42,9 +47,9 @@ def ensure_set82(field: str, value: str, max_length: int = 20) -> None:
         raise LabelError(field, "must not be empty")
     if len(value) > max_length:
         raise LabelError(field, f"at most {max_length} characters, got {len(value)}")
-    if not _SET82.fullmatch(value):
-        bad = next(c for c in value if not _SET82.fullmatch(c))
-        raise LabelError(field, f"character {bad!r} is outside GS1 character set 82")
+    if not gs1.is_cset82(value):
+        bad = next(c for c in value if not gs1.is_cset82(c))
+        raise LabelError(field, f"character {bad!r} is not in GS1 character set 82")
 
 
 def yymmdd(on: date) -> str:
@@ -52,10 +57,12 @@ def yymmdd(on: date) -> str:
     return f"{on.year % 100:02d}{on.month:02d}{on.day:02d}"
 
 
-def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: str) -> tuple[tuple[str, str], ...]:
-    """AI pairs of a unit: (01) (11) fixed-length first, then (10), and (21) last."""
-    ensure_set82("batch", batch)
-    ensure_set82("serial", serial)
+def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: str) -> Pairs:
+    """AI pairs of a unit, (01) (11) (10) (21), validated by the GS1 rules."""
+    if not batch:
+        raise LabelError("batch", "must not be empty")
+    if not serial:
+        raise LabelError("serial", "must not be empty")
     pairs: list[tuple[str, str]] = []
     if gtin is not None:
         pairs.append(("01", normalise_gtin(gtin)))
@@ -63,46 +70,40 @@ def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: s
         pairs.append(("11", yymmdd(produced_on)))
     pairs.append(("10", batch))
     pairs.append(("21", serial))
+    try:
+        # Without a GTIN (21) has no (01) to belong to; the plain-serial label still
+        # needs batch and serial to follow the GS1 value rules.
+        gs1.validate(pairs, associations=gtin is not None)
+    except GS1Error as exc:
+        raise _label_error(exc) from exc
     return tuple(pairs)
 
 
-def element_string(pairs: tuple[tuple[str, str], ...]) -> str:
-    """Concatenate AI pairs, with GS after every variable-length value but the last."""
-    parts = []
-    for index, (ai, value) in enumerate(pairs):
-        parts.append(ai + value)
-        if ai not in _FIXED_LENGTH and index < len(pairs) - 1:
-            parts.append(GS)
-    return "".join(parts)
+def element_string(pairs: Pairs) -> str:
+    """Element string with GS separators, fixed-length AIs first, no leading FNC1."""
+    return gs1.build_element_string(list(pairs))
 
 
-def bracketed(pairs: tuple[tuple[str, str], ...]) -> str:
-    """Human-readable form `(01)...(21)...`."""
-    return "".join(f"({ai}){value}" for ai, value in pairs)
+def bracketed(pairs: Pairs) -> str:
+    """Human-readable form `(01)...(21)...` in element-string order."""
+    return gs1.build_bracketed(list(pairs), reorder=True, escape=False)
 
 
-def fit_gs1_128(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """Drop (11) when the GS1-128 data would exceed 48 characters; raise if still too long."""
-    if len(element_string(pairs)) > GS1_128_MAX_DATA:
-        pairs = tuple(p for p in pairs if p[0] != "11")
-    length = len(element_string(pairs))
-    if length > GS1_128_MAX_DATA:
-        longest = max((p for p in pairs if p[0] in _MAX_LENGTH), key=lambda p: len(p[1]))
-        raise LabelError(
-            _FIELD_OF_AI[longest[0]],
-            f"GS1-128 holds at most {GS1_128_MAX_DATA} data characters, this label needs {length}",
-        )
-    return pairs
+def fit_gs1_128(pairs: Pairs) -> Pairs:
+    """Drop (11) when GS1-128 data would exceed 48 characters; LabelError if still too long."""
+    try:
+        return tuple(gs1.fit_gs1_128(list(pairs)))
+    except GS1Error as exc:
+        values = dict(pairs)
+        longest = max(("10", "21"), key=lambda ai: len(values.get(ai, "")))
+        raise LabelError(_FIELD_OF_AI[longest], f"GS1-128: {exc}") from exc
 
 
-def digital_link(pairs: tuple[tuple[str, str], ...], domain: str) -> str:
-    """GS1 Digital Link URI: key and qualifiers in the path, (11) as a query attribute."""
-    values = dict(pairs)
-    if "01" not in values:
+def digital_link(pairs: Pairs, domain: str) -> str:
+    """GS1 Digital Link URI of the pairs on `domain`."""
+    if "01" not in dict(pairs):
         raise LabelError("gtin", "a Digital Link needs a GTIN")
-    path = f"/01/{values['01']}"
-    for ai in ("10", "21"):
-        if ai in values:
-            path += f"/{ai}/{quote(values[ai], safe='')}"
-    query = f"?11={values['11']}" if "11" in values else ""
-    return domain.rstrip("/") + path + query
+    try:
+        return gs1.build_digital_link(list(pairs), domain=domain)
+    except GS1Error as exc:
+        raise _label_error(exc, "digital_link_domain") from exc
