@@ -7,23 +7,30 @@ import datetime
 
 from .errors import GS1Error
 
-# Leap years inside any 100-year window around today are exactly the multiples of 4
-# (2000 was one, 2100 is outside the window until 2050), so YY alone decides February.
-_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# Every MMDD a date can have, and the MMDD with day 00 where an AI allows it; a set
+# lookup keeps the scan path fast. Leap years inside any 100-year window around today are
+# exactly the multiples of 4 (2000 was one), so YY alone decides 29 February.
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_VALID_MMDD = frozenset(f"{m:02d}{d:02d}" for m in range(1, 13) for d in range(1, _MONTH_DAYS[m - 1] + 1))
+_ZERO_DAY_MMDD = frozenset(f"{m:02d}00" for m in range(1, 13))
 
 
-def ensure_yymmdd(ai: str, text: str, *, zero_day: bool) -> None:
-    """Raise GS1Error unless text is a possible YYMMDD date (DD=00 only when zero_day)."""
-    month = int(text[2:4])
-    day = int(text[4:6])
-    if 1 <= month <= 12:
-        if day == 0:
-            if zero_day:
-                return
-            raise GS1Error(f"({ai}) {text} is not a valid date (day 00 is not allowed for ({ai}))")
-        if day <= _DAYS[month] and (month != 2 or day < 29 or int(text[0:2]) % 4 == 0):
+def ensure_yymmd0(ai: str, text: str) -> None:
+    """Raise GS1Error unless text is a possible YYMMDD date, DD=00 allowed."""
+    mmdd = text[2:]
+    if mmdd in _VALID_MMDD:
+        if mmdd != "0229" or int(text[:2]) % 4 == 0:
             return
+    elif mmdd in _ZERO_DAY_MMDD:
+        return
     raise GS1Error(f"({ai}) {text} is not a valid date")
+
+
+def ensure_yymmdd(ai: str, text: str) -> None:
+    """Raise GS1Error unless text is a possible YYMMDD date with a real day."""
+    if text[2:] in _ZERO_DAY_MMDD:
+        raise GS1Error(f"({ai}) {text} is not a valid date (day 00 is not allowed for ({ai}))")
+    ensure_yymmd0(ai, text)
 
 
 def century_year(yy: int, today: datetime.date) -> int:
@@ -46,7 +53,7 @@ def parse_date(ai: str, yymmdd: str, *, today: datetime.date | None = None) -> d
         raise GS1Error(f"({ai}) is not a date AI")
     if not isinstance(yymmdd, str) or len(yymmdd) != 6 or not yymmdd.isascii() or not yymmdd.isdigit():
         raise GS1Error(f"({ai}) {yymmdd!r} is not a date in the form YYMMDD")
-    ensure_yymmdd(ai, yymmdd, zero_day=spec.date_kind == "yymmd0")
+    (ensure_yymmd0 if spec.date_kind == "yymmd0" else ensure_yymmdd)(ai, yymmdd)
     year = century_year(int(yymmdd[:2]), today or datetime.date.today())
     month = int(yymmdd[2:4])
     day = int(yymmdd[4:6]) or calendar.monthrange(year, month)[1]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .errors import GS1Error
-from .rules import _as_pairs, check_associations, check_value, validate
-from .table import AI_LENGTH_BY_PREFIX, AI_TABLE
+from .rules import _as_pairs, check_associations, check_value, explain_mismatch, validate
+from .table import AI_LENGTH, AI_TABLE, TABLE
 
 GS = "\x1d"
 # The code python-barcode and most encoders take for FNC1; a separator inside the data
@@ -13,6 +13,11 @@ FNC1 = "\xf1"
 GS1_128_MAX_DATA = 48
 
 _translations: dict[str, dict[int, int]] = {}
+
+# What the scan loop needs of each AI, unpacked from one tuple instead of four attribute
+# lookups per element.
+_SCAN = {ai: (spec.separator_required, spec.max_length, spec.pattern.fullmatch, spec.checks)
+         for ai, spec in TABLE.items()}
 
 
 def _to_gs(data: str, separators: str) -> str:
@@ -37,28 +42,36 @@ def parse_element_string(data: str, *, separators: str = GS,
     pairs: list[tuple[str, str]] = []
     append = pairs.append
     while i < n:
-        size = AI_LENGTH_BY_PREFIX.get(data[i:i + 2])
+        size = AI_LENGTH.get(data[i:i + 2])
         ai = data[i:i + size] if size else ""
-        spec = AI_TABLE.get(ai)
-        if spec is None:
+        info = _SCAN.get(ai)
+        if info is None:
             start = data[i:i + 4].split(GS)[0]
             raise GS1Error(f"unknown AI at position {i}: data starts {start!r}")
+        separator_required, length, fullmatch, checks = info
         i += size
-        if spec.separator_required:
+        if separator_required:
             end = data.find(GS, i)
             if end < 0:
                 end = n
             value = data[i:end]
             i = end + 1
         else:
-            end = i + spec.max_length
+            end = i + length
             value = data[i:end]
-            if len(value) < spec.max_length or GS in value:
+            if len(value) < length or GS in value:
                 value = value.split(GS)[0]
-                raise GS1Error(f"({ai}) is {len(value)} characters, expected {spec.max_length}")
+                raise GS1Error(f"({ai}) is {len(value)} characters, expected {length}")
             # A separator after a predefined-length AI is not needed but is harmless.
             i = end + 1 if end < n and data[end] == GS else end
-        check_value(spec, value)
+        # check_value inlined: this loop is the scan hot path.
+        m = fullmatch(value)
+        if m is None:
+            explain_mismatch(TABLE[ai], value)
+        for index, check in checks:
+            part = m.group(index)
+            if part is not None:
+                check(ai, part)
         append((ai, value))
     if associations:
         check_associations(pairs)

@@ -13,14 +13,15 @@ def check_value(spec: AISpec, value: str) -> None:
     """Raise GS1Error unless value is a valid data field for the AI of spec."""
     m = spec.pattern.fullmatch(value)
     if m is None:
-        _explain_mismatch(spec, value)
+        explain_mismatch(spec, value)
     for index, check in spec.checks:
         part = m.group(index)
         if part is not None:
             check(spec.ai, part)
 
 
-def _explain_mismatch(spec: AISpec, value: str) -> None:
+def explain_mismatch(spec: AISpec, value: str) -> None:
+    """Raise GS1Error saying why value does not match the format of spec."""
     # Only reached for bad data, so clarity matters more than speed here.
     ai = spec.ai
     if not value:
@@ -46,24 +47,72 @@ def _explain_mismatch(spec: AISpec, value: str) -> None:
     raise GS1Error(f"({ai}) {value!r} does not match the format {spec.format}")
 
 
+def _compile_rules(spec: AISpec):
+    # Split each AI's rules into set lookups for exact AIs and the few patterns such as
+    # "310n", so the common case costs one set operation per AI on the scan path.
+    if not spec.excludes and not spec.requires:
+        return None
+    ex_exact = frozenset(t for t in spec.excludes if "n" not in t)
+    ex_patterns = tuple(t for t in spec.excludes if "n" in t)
+    req_single = frozenset(g[0] for g in spec.requires if len(g) == 1 and "n" not in g[0])
+    req_groups = tuple(g for g in spec.requires if len(g) > 1 or "n" in g[0])
+    return ex_exact, ex_patterns, req_single, req_groups
+
+
+_RULES = {ai: _compile_rules(spec) for ai, spec in AI_TABLE.items()}
+
+
+# The rules between AIs depend only on which AIs are present, and a station scans the
+# same label layout over and over, so outcomes are remembered per AI combination.
+_verdicts: dict[tuple[str, ...], str | None] = {}
+_MAX_VERDICTS = 4096
+
+
 def check_associations(pairs: list[tuple[str, str]]) -> None:
     """Raise GS1Error for a repeated AI with another value, an exclusion or a missing AI."""
-    seen: dict[str, str] = {}
+    seen = dict(pairs)
+    if len(seen) != len(pairs):
+        _check_repeats(pairs)
+    key = tuple(seen)
+    try:
+        verdict = _verdicts[key]
+    except KeyError:
+        verdict = _association_problem(seen)
+        if len(_verdicts) >= _MAX_VERDICTS:
+            _verdicts.clear()
+        _verdicts[key] = verdict
+    if verdict is None and "8030" in seen:
+        verdict = _signed_key_problem(seen)
+    if verdict is not None:
+        raise GS1Error(verdict)
+
+
+def _association_problem(seen: dict[str, str]) -> str | None:
+    for ai in seen:
+        rules = _RULES[ai]
+        if rules is None:
+            continue
+        ex_exact, ex_patterns, req_single, req_groups = rules
+        if ex_exact and not ex_exact.isdisjoint(seen):
+            other = next(a for a in seen if a in ex_exact)
+            return f"({ai}) cannot be used with ({other})"
+        if ex_patterns:
+            for other in seen:
+                if other != ai and any(matches(t, other) for t in ex_patterns):
+                    return f"({ai}) cannot be used with ({other})"
+        if (req_single or req_groups) and req_single.isdisjoint(seen) \
+                and not any(all(_present(t, seen) for t in group) for group in req_groups):
+            return f"({ai}) needs {_alternatives(AI_TABLE[ai].requires)}"
+    return None
+
+
+def _check_repeats(pairs: list[tuple[str, str]]) -> None:
+    first: dict[str, str] = {}
     for ai, value in pairs:
-        previous = seen.setdefault(ai, value)
+        previous = first.setdefault(ai, value)
         if previous != value:
             raise GS1Error(f"({ai}) appears more than once with different values: "
                            f"{previous!r} and {value!r}")
-    for ai in seen:
-        spec = AI_TABLE[ai]
-        if spec.excludes:
-            for other in seen:
-                if other != ai and any(matches(t, other) for t in spec.excludes):
-                    raise GS1Error(f"({ai}) cannot be used with ({other})")
-        if spec.requires and not any(all(_present(t, seen) for t in group) for group in spec.requires):
-            raise GS1Error(f"({ai}) needs {_alternatives(spec.requires)}")
-    if "8030" in seen:
-        _check_signed_key(seen)
 
 
 def _present(token: str, seen: dict[str, str]) -> bool:
@@ -77,12 +126,14 @@ def _alternatives(groups: tuple[tuple[str, ...], ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def _check_signed_key(seen: dict[str, str]) -> None:
+def _signed_key_problem(seen: dict[str, str]) -> str | None:
     # A digital signature must sign one instance, so keys with an optional serial
-    # component need that component (GS1 General Specifications, AI 8030).
+    # component need that component (GS1 General Specifications, AI 8030). The verdict
+    # depends on a value here, so it is checked outside the per-combination memo.
     for ai, length in (("253", 13), ("255", 13), ("8003", 14)):
         if ai in seen and len(seen[ai]) <= length:
-            raise GS1Error(f"(8030) needs ({ai}) with its serial component")
+            return f"(8030) needs ({ai}) with its serial component"
+    return None
 
 
 def _as_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

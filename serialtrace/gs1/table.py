@@ -9,7 +9,7 @@ from typing import Callable, Mapping
 
 from .charsets import REGEX_CLASS
 from .checkdigit import ensure_check_digit
-from .dates import ensure_yymmdd
+from .dates import ensure_yymmd0, ensure_yymmdd
 from .errors import GS1Error
 
 # AIs whose element strings have a predefined length, keyed by their first two digits
@@ -78,18 +78,6 @@ class AISpec:
         return self.dl_qualifiers is not None
 
 
-def _check_csum(ai: str, part: str) -> None:
-    ensure_check_digit(ai, part)
-
-
-def _check_yymmd0(ai: str, part: str) -> None:
-    ensure_yymmdd(ai, part, zero_day=True)
-
-
-def _check_yymmdd(ai: str, part: str) -> None:
-    ensure_yymmdd(ai, part, zero_day=False)
-
-
 def _check_zero(ai: str, part: str) -> None:
     if part != "0":
         raise GS1Error(f"({ai}) must start with the digit 0, not {part}")
@@ -112,9 +100,9 @@ def _check_base64_padding(ai: str, part: str) -> None:
 
 
 _LINTERS: dict[str, Callable[[str, str], None]] = {
-    "csum": _check_csum,
-    "yymmd0": _check_yymmd0,
-    "yymmdd": _check_yymmdd,
+    "csum": ensure_check_digit,
+    "yymmd0": ensure_yymmd0,
+    "yymmdd": ensure_yymmdd,
     "zero": _check_zero,
     "pieceoftotal": _check_piece_of_total,
     "nozeroprefix": _check_no_zero_prefix,
@@ -310,16 +298,20 @@ def _build() -> dict[str, AISpec]:
     return table
 
 
-AI_TABLE: Mapping[str, AISpec] = MappingProxyType(_build())
+# Plain dicts for the scan path (a mappingproxy lookup costs twice as much); the public
+# names are read-only views of them.
+TABLE: dict[str, AISpec] = _build()
+AI_TABLE: Mapping[str, AISpec] = MappingProxyType(TABLE)
 
 # The first two digits of an AI fix its length; the scan parser relies on that.
-AI_LENGTH_BY_PREFIX: Mapping[str, int] = MappingProxyType({ai[:2]: len(ai) for ai in AI_TABLE})
-assert all(len(ai) == AI_LENGTH_BY_PREFIX[ai[:2]] for ai in AI_TABLE)
+AI_LENGTH: dict[str, int] = {ai[:2]: len(ai) for ai in TABLE}
+AI_LENGTH_BY_PREFIX: Mapping[str, int] = MappingProxyType(AI_LENGTH)
+assert all(len(ai) == AI_LENGTH[ai[:2]] for ai in TABLE)
 
 
 def ai_spec(ai: str) -> AISpec:
     """Return the table entry of an AI, or raise GS1Error for an AI we do not know."""
-    spec = AI_TABLE.get(ai) if isinstance(ai, str) else None
+    spec = TABLE.get(ai) if isinstance(ai, str) else None
     if spec is None:
         raise GS1Error(f"unknown AI ({ai})")
     return spec
