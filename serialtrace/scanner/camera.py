@@ -54,6 +54,7 @@ class FrameTracker:
 
     def feed(self, codes: Iterable[DecodedCode], now: float) -> list[DecodedCode]:
         """Add one frame's decoded codes (seen at time `now`); return codes confirmed by it."""
+        self._forget(now)
         confirmed: list[DecodedCode] = []
         in_frame: dict[_Key, DecodedCode] = {}
         for code in codes:
@@ -70,7 +71,6 @@ class FrameTracker:
                 del self._sightings[key]
                 self._reported[key] = now
                 confirmed.append(replace(code, confirmed=True))
-        self._forget(now)
         return confirmed
 
     def pending(self) -> list[_Key]:

@@ -191,13 +191,16 @@ def _from_zxing(barcode: zxingcpp.Barcode, method: str) -> DecodedCode:
         for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
     )
     name = symbology.format_name(barcode.format.name)
-    raw = bytes(barcode.bytes)
-    text = barcode.text
+    sym_id = barcode.symbology_identifier or None
+    if barcode.content_type == zxingcpp.ContentType.GS1 and sym_id not in symbology.GS1_IDENTIFIERS:
+        # zxing-cpp reports some GS1 Data Matrix symbols as ]d8 (an ECI or DMRE variant);
+        # downstream only needs to know the content is GS1, which the plain identifier says.
+        sym_id = symbology.GS1_IDENTIFIER_BY_FORMAT.get(name, sym_id)
     return DecodedCode(
-        text=text,
-        raw=raw,
+        text=barcode.text,
+        raw=bytes(barcode.bytes),
         format=name,
-        symbology_id=barcode.symbology_identifier or None,
+        symbology_id=sym_id,
         position=points,
         confirmed=True,
         method=method,

@@ -52,6 +52,15 @@ LINEAR_FORMATS = frozenset(
 
 # AIM identifiers that announce GS1 element-string content.
 GS1_IDENTIFIERS = frozenset({"]C1", "]d2", "]Q3", "]e0", "]J1", "]z1"})
+GS1_IDENTIFIER_BY_FORMAT = {
+    "Code128": "]C1",
+    "DataMatrix": "]d2",
+    "QRCode": "]Q3",
+    "DataBar": "]e0",
+    "DataBarExp": "]e0",
+    "DataBarLtd": "]e0",
+    "Aztec": "]z1",
+}
 
 # Symbology identifier prefix (the letter after "]") -> symbology name, per ISO/IEC 15424.
 SYMBOLOGY_NAMES = {
