@@ -111,9 +111,11 @@ def matrix_module(box: Box, rows: int, columns: int) -> int:
     return module
 
 
-def linear_geometry(box: Box, modules: int) -> tuple[int, int]:
+def linear_geometry(box: Box, modules: int, max_module: int | None = None) -> tuple[int, int]:
     """(left edge, dots per module) of a linear symbol centred in `box` with its quiet zones."""
     module = box.width // (modules + 2 * QUIET_MODULES)
+    if max_module is not None:
+        module = min(module, max_module)
     if module < 1:
         raise LabelError("width_mm", f"a Code 128 of {modules} modules does not fit in {box.width} dots")
     return box.x + (box.width - module * modules) // 2, module

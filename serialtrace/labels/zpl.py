@@ -81,7 +81,7 @@ def label_zpl(content: LabelContent, placement: Placement) -> str:
         spec = content.linear
         bars = code128.plan(spec.data, gs1=spec.gs1)
         line = placement.linear
-        left, module = linear_geometry(line, bars.modules)
+        left, module = linear_geometry(line, bars.modules, max_module=10)  # ^BY takes 1 to 10 dots
         parts.append(f"^FO{left},{line.y}^BY{module}^BCN,{line.height},N,N,N,N^FD{bars.zpl}^FS\n")
     texts = placement.lines + ((placement.hri,) if placement.hri is not None else ())
     for t in texts:
