@@ -49,17 +49,20 @@ def _path_ai(segment: str) -> str:
     return CONVENIENCE_ALPHAS.get(segment, segment)
 
 
+def _fits(path: tuple[str, ...], qualifiers: list[str]) -> bool:
+    position = 0
+    for q in qualifiers:
+        try:
+            position = path.index(q, position) + 1
+        except ValueError:
+            return False
+    return True
+
+
 def _qualifier_path_error(key: str, qualifiers: list[str]) -> str | None:
     spec = AI_TABLE[key]
-    for path in spec.dl_qualifiers:
-        position = 0
-        for q in qualifiers:
-            try:
-                position = path.index(q, position) + 1
-            except ValueError:
-                break
-        else:
-            return None
+    if any(_fits(path, qualifiers) for path in spec.dl_qualifiers):
+        return None
     allowed = " | ".join("/".join(p) for p in spec.dl_qualifiers if p) or "none"
     shown = "/".join(f"({q})" for q in qualifiers)
     return f"{shown} after ({key}) is not a valid key qualifier path (allowed: {allowed})"
@@ -100,7 +103,9 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
     else:
         raise GS1Error(reason)
     key = pairs[0][0]
-    qualifiers = {q for p in AI_TABLE[key].dl_qualifiers for q in p}
+    used = [ai for ai, _ in pairs[1:]]
+    # A qualifier that could have stood in this path must not hide in the query.
+    qualifiers = {q for p in AI_TABLE[key].dl_qualifiers if _fits(p, used) for q in p}
     for item in query.split("&"):
         name, equals, raw = item.partition("=")
         # Parameters that are not AIs belong to the resolver, not to the AI data.

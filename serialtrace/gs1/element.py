@@ -117,9 +117,9 @@ def parse_bracketed(text: str, *, associations: bool = True) -> list[tuple[str, 
     return pairs
 
 
-def _prepared(pairs, reorder: bool) -> list[tuple[str, str]]:
+def _prepared(pairs, reorder: bool, associations: bool = True) -> list[tuple[str, str]]:
     checked = _as_pairs(pairs)
-    validate(checked)
+    validate(checked, associations=associations)
     unique = list(dict.fromkeys(checked))  # an identical repeat adds nothing to a symbol
     if reorder:
         # Predefined-length AIs first: they need no separator, so the variable-length
@@ -139,9 +139,9 @@ def _join(pairs: list[tuple[str, str]], separator: str) -> str:
     return "".join(out)
 
 
-def build_element_string(pairs, *, reorder: bool = True) -> str:
+def build_element_string(pairs, *, reorder: bool = True, associations: bool = True) -> str:
     """Build the element string with GS separators where needed and no leading FNC1."""
-    return _join(_prepared(pairs, reorder), GS)
+    return _join(_prepared(pairs, reorder, associations), GS)
 
 
 def build_fnc1_data(pairs, *, fnc1: str = FNC1) -> str:
