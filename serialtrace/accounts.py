@@ -17,6 +17,10 @@ from .models_base import utcnow
 from .trace.enums import Role
 
 
+# Werkzeug's scrypt default; tests lower the cost through this name to stay fast.
+PASSWORD_METHOD = "scrypt"
+
+
 class User(SQLModel, table=True):
     """A person with one role; admins may do everything."""
 
@@ -52,6 +56,9 @@ class ApiToken(SQLModel, table=True):
     revoked: bool = False
 
 
+_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+
 def hash_token(token: str) -> str:
     """Tokens are 32 random bytes, so one SHA-256 pass is enough (no dictionary to attack)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -76,7 +83,7 @@ def create_user(session: Session, *, username: str, role: str, password: str | N
     if password is not None and len(password) < 8:
         raise ValidationError("password must be at least 8 characters")
     user = User(username=username, role=role, display_name=display_name or username, email=email,
-                password_hash=generate_password_hash(password) if password else "")
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD) if password else "")
     session.add(user)
     session.flush()
     return user
@@ -87,7 +94,7 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None or not user.active or not user.password_hash:
         # Compare anyway so timing does not reveal which user names exist.
-        check_password_hash(generate_password_hash("x"), password)
+        check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 

@@ -1,0 +1,71 @@
+"""Flask app factory: settings, database, auth, CSRF, blueprints (UI pages and /api/v1)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any, Mapping
+
+from flask import Flask, g
+from flask_wtf.csrf import CSRFProtect
+
+from ..runtime import Runtime
+from . import errors
+from .database import close_session
+from .i18n import _
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """Build the app; the engine is made here (lazily), never at import time."""
+    rt = runtime or Runtime.from_env(overrides)
+    app = Flask(__name__)
+    settings = rt.settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+    )
+    if not settings.secret_key:
+        app.logger.warning("SERIALTRACE_SECRET_KEY is not set; logins end when the server restarts")
+    app.extensions["serialtrace"] = rt
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    csrf.init_app(app)
+    errors.register(app)
+    app.teardown_appcontext(close_session)
+
+    from . import api, auth, pages
+
+    app.before_request(auth.load_user)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    # The API authenticates with bearer tokens, which a cross-site form cannot send; cookie-authenticated
+    # API calls from our own pages still carry the CSRF header (see api.before_request).
+    csrf.exempt(api.bp)
+
+    @app.context_processor
+    def _globals():
+        return {"_": _, "current_user": g.get("user"), "settings": settings}
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: data:; style-src 'self'; "
+            "script-src 'self'; object-src 'none'; frame-ancestors 'none'")
+        return response
+
+    return app

@@ -1,0 +1,52 @@
+"""The one place that turns errors into the JSON envelope (API) or a page with a message (UI)."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError
+from .i18n import _
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _envelope(status: int, error: str, message: str, details=None):
+    return jsonify({"error": error, "message": message, "details": details}), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if _wants_json():
+            return _envelope(exc.status_code, exc.code, exc.message, exc.details)
+        return render_template("error.html", status=exc.status_code, message=exc.message), exc.status_code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = _("the form expired or was sent from elsewhere; reload the page and try again")
+        if _wants_json():
+            return _envelope(400, "csrf", message)
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        messages = {404: _("not found"), 405: _("method not allowed"),
+                    413: _("upload too large"), 400: _("bad request")}
+        message = messages.get(exc.code, exc.description or exc.name)
+        if _wants_json():
+            return _envelope(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
+        return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s", request.path)
+        message = _("internal error; nothing was changed")
+        if _wants_json():
+            return _envelope(500, "internal", message)
+        return render_template("error.html", status=500, message=message), 500

@@ -1,0 +1,103 @@
+"""OpenAPI 3.1 document of /api/v1, written by hand so it says what the handlers promise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _resp(description: str, schema: dict | None = None) -> dict[str, Any]:
+    body = {"description": description}
+    if schema is not None:
+        body["content"] = {"application/json": {"schema": schema}}
+    return body
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    names = {400: "bad request", 401: "no or invalid token", 403: "role not allowed", 404: "not found",
+             409: "conflict", 422: "invalid input"}
+    return {str(c): _resp(names[c], _ERROR) for c in codes}
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole document."""
+    obj = {"type": "object"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "serialtrace API", "version": "1",
+                 "description": "Serial-number traceability and warranty. Send `Authorization: Bearer <token>`."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "message"],
+                          "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                                         "details": {}}},
+                "BatchCreate": {"type": "object", "required": ["product", "quantity"], "properties": {
+                    "product": {"type": "string", "description": "SKU or GTIN"},
+                    "quantity": {"type": "integer", "minimum": 0, "maximum": 10000000},
+                    "number": {"type": "string", "maxLength": 20},
+                    "produced_on": {"type": "string", "format": "date"},
+                    "line": {"type": "string"}, "shift": {"type": "string"},
+                    "inputs": {"type": "array", "items": {"type": "object", "properties": {
+                        "supplier": {"type": "string"}, "part": {"type": "string"}, "lot": {"type": "string"},
+                        "quantity": {"type": "integer"}}}}}},
+                "ShipmentCreate": {"type": "object", "required": ["customer"], "properties": {
+                    "customer": {"type": "object", "required": ["name"], "properties": {
+                        "name": {"type": "string"}, "tax_id": {"type": "string"}, "contact_name": {"type": "string"},
+                        "email": {"type": "string"}, "phone": {"type": "string"}}},
+                    "shipped_on": {"type": "string", "format": "date"}, "reference": {"type": "string"},
+                    "carrier": {"type": "string"}, "destination": {"type": "string"},
+                    "serials": {"type": "array", "items": {"type": "string"}},
+                    "batches": {"type": "array", "items": {"type": "object", "required": ["batch", "quantity"],
+                                                           "properties": {"batch": {"type": "string"},
+                                                                          "quantity": {"type": "integer"},
+                                                                          "product": {"type": "string"}}}},
+                    "attributes": {"type": "object"}}},
+                "ScanRequest": {"type": "object", "required": ["code"], "properties": {
+                    "code": {"type": "string", "description": "raw scanner text, GS as \\u001d"},
+                    "station": {"type": "string"}}},
+            },
+        },
+        "paths": {
+            "/units/{serial}": {"get": {
+                "summary": "Unit dossier", "parameters": [_path_param("serial", "serial or external code"),
+                                                          {"name": "gtin", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _resp("the dossier", obj), **_errors(401, 403, 404, 409)}}},
+            "/scans": {"post": {
+                "summary": "Parse raw scanner text and resolve it",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/ScanRequest"}}}},
+                "responses": {"200": _resp("what was parsed and matched", obj), **_errors(400, 401, 422)}}},
+            "/batches": {"post": {
+                "summary": "Register a batch and allocate its serials",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/BatchCreate"}}}},
+                "responses": {"201": _resp("the batch and its serial range", obj),
+                              **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/batches/{number}": {"get": {
+                "summary": "Batch with inputs and distribution",
+                "parameters": [_path_param("number", "batch number"),
+                               {"name": "product", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _resp("the batch", obj), **_errors(401, 403, 404, 409)}}},
+            "/batches/{number}/recall": {"get": {
+                "summary": "Recall list of a batch",
+                "parameters": [_path_param("number", "batch number"),
+                               {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}],
+                "responses": {"200": _resp("customers, contacts, serials, ship dates", obj),
+                              **_errors(401, 403, 404, 409)}}},
+            "/shipments": {"post": {
+                "summary": "Record a shipment",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/ShipmentCreate"}}}},
+                "responses": {"201": _resp("the shipment", obj), **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/openapi.json": {"get": {"summary": "This document", "security": [],
+                                      "responses": {"200": _resp("OpenAPI document", obj)}}},
+        },
+    }

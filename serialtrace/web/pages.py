@@ -1,0 +1,127 @@
+"""Server-rendered pages: scanning station, unit dossier, batch genealogy and recall, ERP import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from sqlalchemy import func, select
+
+from ..errors import DomainError, ValidationError
+from ..trace import genealogy, queries
+from ..trace.enums import Role
+from ..trace.models import Batch, Product, Unit
+from ..warranty.dossier import unit_dossier
+from .auth import current_user, requires
+from .database import commit, db
+from .i18n import _
+from .scanning import scan_payload
+
+bp = Blueprint("pages", __name__)
+R = Role
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _grace() -> int:
+    return current_app.extensions["serialtrace"].settings.warranty_grace_days
+
+
+@bp.get("/")
+def index():
+    """Start at the scanning station."""
+    return redirect(url_for("pages.station"))
+
+
+@bp.route("/station", methods=["GET", "POST"])
+@requires()
+def station():
+    """The scanning station: one field that keeps focus; Enter submits; the result is loud."""
+    if request.method == "GET":
+        return render_template("station.html", code="", scan=None, dossier=None)
+    code = request.form.get("code", "")
+    scan = scan_payload(db(), code, station=request.form.get("station", ""), user=current_user())
+    commit()
+    dossier = None
+    if scan["result"] == "unit":
+        unit = db().get(Unit, scan["matches"][0]["id"])
+        dossier = unit_dossier(db(), unit, grace_days=_grace())
+    elif scan["result"] == "batch":
+        return redirect(url_for("pages.batch", number=scan["matches"][0]["batch"],
+                                product=scan["matches"][0]["product_sku"]))
+    # A found unit clears the field for the next scan; anything else keeps the code to correct it.
+    keep = "" if dossier else code
+    status = 404 if scan["result"] == "not_found" else 422 if scan["result"] == "invalid" else 200
+    return render_template("station.html", code=keep, scan=scan, dossier=dossier), status
+
+
+@bp.get("/units/<path:serial>")
+@requires()
+def unit(serial: str):
+    """A unit's dossier."""
+    unit = queries.get_unit(db(), serial, gtin=request.args.get("gtin"))
+    return render_template("unit.html", dossier=unit_dossier(db(), unit, grace_days=_grace()))
+
+
+@bp.get("/batches")
+@requires()
+def batches():
+    """Recent batches, newest first."""
+    q = request.args.get("q", "").strip()
+    stmt = (select(Batch, Product.sku).join(Product, Product.id == Batch.product_id)
+            .order_by(Batch.produced_on.desc(), Batch.id.desc()).limit(200))
+    if q:
+        stmt = stmt.where(Batch.number.like(f"{q}%"))
+    return render_template("batches.html", rows=db().execute(stmt).all(), q=q)
+
+
+@bp.get("/batches/<path:number>")
+@requires()
+def batch(number: str):
+    """A batch: what went in, where it went, its recall list."""
+    b = queries.get_batch(db(), number, sku=request.args.get("product") or None)
+    product = db().get(Product, b.product_id)
+    recall_rows = []
+    can_recall = current_user().has_role(R.QUALITY, R.SUPERVISOR, R.COORDINATOR)
+    if can_recall:
+        for i, row in enumerate(genealogy.recall_rows(db(), batch_ids=[b.id])):
+            if i >= 200:
+                break
+            recall_rows.append(row)
+    return render_template("batch.html", batch=b, product=product, back=genealogy.backward(db(), b),
+                           fwd=genealogy.forward(db(), b), recall_rows=recall_rows, can_recall=can_recall)
+
+
+@bp.get("/batches/<path:number>/recall.csv")
+@requires(R.QUALITY, R.SUPERVISOR, R.COORDINATOR)
+def batch_recall_csv(number: str):
+    """The full recall list as CSV."""
+    b = queries.get_batch(db(), number, sku=request.args.get("product") or None)
+    rows = genealogy.recall_rows(db(), batch_ids=[b.id])
+    return Response(stream_with_context(genealogy.recall_csv(rows)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="recall-{b.number}.csv"'})
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(R.PRODUCTION, R.WAREHOUSE, R.COORDINATOR)
+def import_page():
+    """Upload an ERP export; all rows or nothing."""
+    if request.method == "GET":
+        return render_template("import.html", errors=None, report=None)
+    from ..trace.importer import import_file
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("choose a CSV file to import"), "error")
+        return render_template("import.html", errors=None, report=None), 422
+    data = upload.read(IMPORT_MAX_BYTES + 1)
+    kind = request.form.get("kind") or None
+    try:
+        if len(data) > IMPORT_MAX_BYTES:
+            raise ValidationError(_("the file is larger than 20 MB"))
+        report = import_file(db(), data=data, kind=kind, scheme=current_app.extensions["serialtrace"].serial_scheme(),
+                             author=current_user())
+        commit()
+    except DomainError as exc:
+        db().rollback()
+        errors = (exc.details or {}).get("errors") if isinstance(exc.details, dict) else None
+        return render_template("import.html", errors=errors or [], message=exc.message, report=None), exc.status_code
+    flash(report.summary(), "ok")
+    return render_template("import.html", errors=None, report=report)

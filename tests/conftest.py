@@ -1,0 +1,143 @@
+"""Shared fixtures: a real database per backend (SQLite file, PostgreSQL), one rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from serialtrace import accounts, models  # noqa: F401  (maps every table)
+from serialtrace.db import make_engine
+from serialtrace.labels.serials import OpaqueDigits
+from serialtrace.runtime import Runtime
+from serialtrace.schema import upgrade
+
+# Password hashing cost is not what these tests are about; scrypt per user would dominate their time.
+accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+PG_URL = os.environ.get("SERIALTRACE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> str | None:
+    """None when the server answers, else the reason."""
+    try:
+        engine = make_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any driver/network failure means: no server here
+        return f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+
+
+def _skip_or_fail(reason: str) -> None:
+    # In CI a missing PostgreSQL run would silently halve the coverage, so it is an error there.
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{reason} (CI requires the PostgreSQL run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(request, tmp_path_factory):
+    """A migrated, empty database for the whole run, once per backend."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    reason = _postgres_available()
+    if reason:
+        _skip_or_fail(reason)
+    schema = f"st_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _with_search_path(PG_URL, schema)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    """The engine of the run's database."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    """A connection inside an outer transaction that is rolled back after the test."""
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    if trans.is_active:
+        trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def sessions(connection):
+    """A session factory whose commits become SAVEPOINTs inside the test's transaction."""
+    return sessionmaker(bind=connection, class_=Session, expire_on_commit=False,
+                        join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def session(sessions):
+    """One session for a service-level test."""
+    s = sessions()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def runtime(db_url, sessions):
+    """A Runtime bound to the test transaction (for the app and CLI-level helpers)."""
+    rt = Runtime.from_env({"database_url": db_url, "secret_key": "test-secret", "testing": True})
+    rt.__dict__["sessions"] = sessions
+    return rt
+
+
+@pytest.fixture
+def scheme():
+    """The default opaque serial scheme with a test key."""
+    return OpaqueDigits(secret="test-key")
+
+
+@pytest.fixture
+def product(session):
+    """A product with a GTIN."""
+    from serialtrace.trace import service
+
+    return service.add_product(session, sku="PR-100", name="Flow meter UR-100", gtin="04601234560016",
+                               warranty_months=24)
+
+
+@pytest.fixture
+def make_batch(session, product, scheme):
+    """Register a batch of `quantity` units and return (batch, serials)."""
+    from serialtrace.trace import service
+
+    def _make(quantity: int = 5, number: str | None = None, **kw):
+        return service.register_batch(session, product=product, quantity=quantity, number=number, scheme=scheme,
+                                      produced_on=kw.pop("produced_on", date(2025, 1, 13)), **kw)
+
+    return _make

@@ -1,0 +1,135 @@
+"""The JSON API: dossier, scans, batches, recall, shipments, errors and roles."""
+
+from __future__ import annotations
+
+from serialtrace.trace import service
+
+
+def _ship(session, serials, name="ООО «ГазМонтаж»"):
+    from datetime import date
+
+    customer = service.get_or_create_customer(session, name=name, tax_id="6623456789", email="buyer@example.com")
+    service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14), serials=serials,
+                            reference="РТУ-001001", carrier="Деловые линии")
+    session.commit()
+
+
+def test_dossier_has_unit_batch_shipments_and_warranty_reason(session, api, make_batch):
+    batch, serials = make_batch(quantity=3, number="2501A00", line="Line 1",
+                                inputs=[service.LotInput("Shenzhen PCB Co.", "board", "L71033")])
+    _ship(session, serials[:1])
+    resp = api("warehouse").get(f"/api/v1/units/{serials[0]}")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["unit"]["serial"] == serials[0]
+    assert body["product"]["gtin"] == "04601234560016"
+    assert body["batch"]["number"] == "2501A00"
+    assert body["batch"]["inputs"][0]["lot"] == "L71033"
+    assert body["shipments"][0]["customer"]["name"] == "ООО «ГазМонтаж»"
+    assert body["warranty"]["reason"].startswith("in warranty until 2027-03-14 (shipped 2025-03-14, 24 months)") or \
+        body["warranty"]["reason"].startswith("warranty expired on 2027-03-14")
+    assert [e["kind"] for e in body["events"]] == ["produced", "shipped"]
+    assert body["claims"] == [] and body["tests"] == [] and body["replacements"] == []
+
+
+def test_unknown_serial_is_404_with_json_message(api, users):
+    resp = api("warehouse").get("/api/v1/units/NOPE123")
+    assert resp.status_code == 404
+    assert resp.get_json() == {"error": "not_found", "message": "no unit with serial 'NOPE123'",
+                               "details": {"serial": "NOPE123"}}
+
+
+def test_missing_token_is_401_and_bad_token_is_401(app, users):
+    client = app.test_client()
+    assert client.get("/api/v1/units/X").status_code == 401
+    resp = client.get("/api/v1/units/X", headers={"Authorization": "Bearer st_wrong"})
+    assert resp.status_code == 401
+    assert resp.get_json()["error"] == "unauthorized"
+
+
+def test_post_batch_allocates_serials(api, product):
+    resp = api("production").post("/api/v1/batches", json={
+        "product": "PR-100", "quantity": 4, "number": "2502B01", "produced_on": "2025-02-05",
+        "inputs": [{"supplier": "ООО «ЭлКомп»", "part": "board", "lot": "L77096"}]})
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert body["batch"] == "2502B01" and body["quantity"] == 4
+    assert body["first_serial"] == body["serials"][0] and body["last_serial"] == body["serials"][-1]
+    got = api("quality").get("/api/v1/batches/2502B01").get_json()
+    assert got["inputs"][0]["supplier"] == "ООО «ЭлКомп»"
+    assert got["units_by_status"] == {"in_stock": 4}
+
+
+def test_duplicate_batch_is_409(api, product):
+    payload = {"product": "PR-100", "quantity": 1, "number": "DUP1"}
+    assert api("production").post("/api/v1/batches", json=payload).status_code == 201
+    resp = api("production").post("/api/v1/batches", json=payload)
+    assert resp.status_code == 409
+    assert "already exists" in resp.get_json()["message"]
+
+
+def test_wrong_role_is_403(api, product):
+    resp = api("warehouse").post("/api/v1/batches", json={"product": "PR-100", "quantity": 1})
+    assert resp.status_code == 403
+    assert resp.get_json()["error"] == "forbidden"
+
+
+def test_bad_batch_payload_names_the_field(api, product):
+    resp = api("production").post("/api/v1/batches", json={"product": "PR-100", "quantity": "ten"})
+    assert resp.status_code == 422
+    assert resp.get_json()["details"] == {"field": "quantity"}
+    resp = api("production").post("/api/v1/batches", data="not json", content_type="text/plain")
+    assert resp.status_code == 422
+
+
+def test_shipment_by_batch_and_recall_list(api, make_batch, session):
+    make_batch(quantity=5, number="2503D03")
+    session.commit()
+    resp = api("warehouse").post("/api/v1/shipments", json={
+        "customer": {"name": "МУП «Горсети»", "tax_id": "5401234567", "email": "ops@gorseti.example"},
+        "shipped_on": "2025-03-16", "reference": "РТУ-001000", "batches": [{"batch": "2503D03", "quantity": 4}]})
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["quantity"] == 4
+    recall = api("quality").get("/api/v1/batches/2503D03/recall").get_json()
+    assert recall["units"] == 4 and recall["customers"] == ["МУП «Горсети»"]
+    assert {r["email"] for r in recall["rows"]} == {"ops@gorseti.example"}
+    csv_text = api("quality").get("/api/v1/batches/2503D03/recall?format=csv").get_data(as_text=True)
+    assert csv_text.splitlines()[0].startswith("customer,tax_id,contact_name")
+    assert len(csv_text.splitlines()) == 5
+    assert api("warehouse").get("/api/v1/batches/2503D03/recall").status_code == 403
+
+
+def test_shipping_more_than_in_stock_is_409_and_changes_nothing(api, make_batch, session):
+    make_batch(quantity=2, number="SMALL")
+    session.commit()
+    resp = api("warehouse").post("/api/v1/shipments", json={
+        "customer": {"name": "X"}, "batches": [{"batch": "SMALL", "quantity": 3}]})
+    assert resp.status_code == 409
+    assert api("quality").get("/api/v1/batches/SMALL").get_json()["units_by_status"] == {"in_stock": 2}
+
+
+def test_scan_resolves_gs1_and_plain_serials(api, make_batch, session):
+    _, serials = make_batch(quantity=2, number="2501A00")
+    session.commit()
+    gs1 = f"]C10104601234560016\x1d21{serials[0]}"
+    body = api("warehouse").post("/api/v1/scans", json={"code": gs1}).get_json()
+    assert body["result"] == "unit" and body["matches"][0]["serial"] == serials[0]
+    assert body["parsed"]["kind"] == "gs1" and body["parsed"]["symbology_id"] == "]C1"
+    assert api("warehouse").post("/api/v1/scans", json={"code": serials[1]}).get_json()["result"] == "unit"
+    assert api("warehouse").post("/api/v1/scans", json={"code": "2501A00"}).get_json()["result"] == "batch"
+    missing = api("warehouse").post("/api/v1/scans", json={"code": "ZZZ999"}).get_json()
+    assert missing["result"] == "not_found"
+
+
+def test_scan_with_bad_check_digit_is_invalid_with_the_ai(api, users):
+    body = api("warehouse").post("/api/v1/scans", json={"code": "]C10104601234560017"}).get_json()
+    assert body["result"] == "invalid"
+    assert "(01)" in body["message"]
+
+
+def test_openapi_lists_the_interfaces(app):
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    for path in ["/units/{serial}", "/scans", "/batches", "/batches/{number}", "/batches/{number}/recall",
+                 "/shipments"]:
+        assert path in doc["paths"]
