@@ -1,0 +1,512 @@
+"""ERP CSV import (1C-style exports) of products, batches and shipments: validate every row, then write all or nothing."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import DomainError, ImportFailed, ValidationError
+from . import queries, service
+from .enums import UnitStatus
+from .models import Batch, Customer, Product, ShipmentItem, Unit
+from .policy import ensure_code, ensure_sku, normalise_gtin
+
+MAX_BYTES = 20 * 1024 * 1024
+KINDS = ("products", "batches", "shipments")
+
+# Header spellings per field, compared after _header_key (lower case, no spaces/underscores, ё -> е).
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "sku": ("артикул", "sku", "article", "articlenumber"),
+    "name": ("наименование", "название", "name", "productname"),
+    "gtin": ("gtin", "штрихкод", "штрихкодgtin", "barcode"),
+    "warranty_months": ("гарантия,мес.", "гарантия,мес", "гарантия(мес.)", "гарантия(мес)", "гарантия",
+                        "срокгарантии,мес.", "warrantymonths", "warranty,months", "warranty(months)", "warranty"),
+    "batch": ("серия", "номерсерии", "batch", "batchnumber", "batchno"),
+    "produced_on": ("датапроизводства", "producedon", "productiondate", "produced", "manufactured"),
+    "line": ("линия", "line", "productionline"),
+    "shift": ("смена", "shift"),
+    "quantity": ("количество", "кол-во", "quantity", "qty"),
+    "supplier": ("поставщикплаты", "поставщик", "supplier", "boardsupplier"),
+    "supplier_lot": ("партияплаты", "партияпоставщика", "supplierlot", "boardlot", "lot", "lotnumber"),
+    "document": ("документ", "номердокумента", "document", "documentnumber", "doc", "invoice"),
+    "date": ("дата", "датадокумента", "date", "shippedon", "shipdate", "documentdate"),
+    "customer": ("контрагент", "покупатель", "customer", "customername", "counterparty"),
+    "tax_id": ("инн", "taxid", "inn", "vat", "vatid"),
+    "carrier": ("перевозчик", "carrier"),
+}
+_FIELD_BY_HEADER = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "products": ("sku", "name"),
+    "batches": ("batch", "sku", "produced_on", "quantity"),
+    "shipments": ("document", "date", "customer", "sku", "batch", "quantity"),
+}
+_OPTIONAL: dict[str, tuple[str, ...]] = {
+    "products": ("gtin", "warranty_months"),
+    "batches": ("line", "shift", "supplier", "supplier_lot"),
+    "shipments": ("tax_id", "carrier"),
+}
+_HEADER_NAMES = {
+    "sku": "article", "name": "name", "gtin": "GTIN", "warranty_months": "warranty months", "batch": "batch",
+    "produced_on": "production date", "line": "line", "shift": "shift", "quantity": "quantity",
+    "supplier": "board supplier", "supplier_lot": "board lot", "document": "document", "date": "date",
+    "customer": "customer", "tax_id": "tax id", "carrier": "carrier",
+}
+
+_DATE_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+_DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+# Spaces ERP systems put inside numbers as thousands separators (plain, no-break, narrow no-break).
+_NUMBER_SPACES = str.maketrans("", "", " \u00a0\u202f")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import wrote."""
+
+    kind: str
+    rows: int
+    products: int = 0
+    batches: int = 0
+    units: int = 0
+    shipments: int = 0
+    shipped_units: int = 0
+    customers_created: int = 0
+
+    def summary(self) -> str:
+        """One line for people, such as 'imported 4 products'."""
+        if self.kind == "products":
+            return f"imported {_plural(self.products, 'product')}"
+        if self.kind == "batches":
+            return f"imported {_plural(self.batches, 'batch', 'batches')} with {_plural(self.units, 'unit')}"
+        return (f"imported {_plural(self.shipments, 'shipment')} of {_plural(self.shipped_units, 'unit')} "
+                f"({_plural(self.rows, 'line')}, {_plural(self.customers_created, 'new customer')})")
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+@dataclass
+class _Row:
+    """One data row: its file line number and its values by field name."""
+
+    line: int
+    values: dict[str, str]
+    parsed: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+
+class _RowError(Exception):
+    """A reason why one row is bad (collected, never escapes the module)."""
+
+
+def import_file(session: Session, *, data: bytes, kind: str | None, scheme: service.SerialScheme,
+                author: service.Author | None = None, progress: Progress | None = None) -> ImportReport:
+    """Import an ERP CSV export of products, batches or shipments; all rows or none. Flushes; the caller commits.
+
+    Raises:
+        ImportFailed: the file cannot be read, or rows are bad; `details["errors"]` lists
+            `{"line": n, "reason": ...}` with file line numbers (the header is line 1).
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValidationError(f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
+    text = _decode(data)
+    kind, rows = _parse(text, kind)
+    validate = {"products": _validate_products, "batches": _validate_batches, "shipments": _validate_shipments}[kind]
+    errors = validate(session, rows)
+    if errors:
+        errors.sort(key=lambda e: e["line"])
+        raise ImportFailed(f"{_plural(len(errors), 'bad row')} in {kind} file; nothing was imported",
+                           details={"kind": kind, "errors": errors})
+    write = {"products": _write_products, "batches": _write_batches, "shipments": _write_shipments}[kind]
+    # A savepoint makes the import all-or-nothing even inside a caller's larger transaction.
+    nested = session.begin_nested()
+    try:
+        report = write(session, rows, scheme=scheme, author=author, progress=progress)
+    except BaseException:
+        nested.rollback()
+        raise
+    nested.commit()
+    return report
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def _decode(data: bytes) -> str:
+    """Text of the file: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1251."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise ValidationError("import data must be bytes")
+    if len(data) > MAX_BYTES:
+        raise ImportFailed(f"the file is {len(data) / 1024 / 1024:.1f} MB; the import limit is "
+                           f"{MAX_BYTES // 1024 // 1024} MB", details={"errors": []})
+    if not data.strip():
+        raise ImportFailed("the file is empty", details={"errors": []})
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    else:
+        candidates = ["utf-8", "cp1251"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # NUL or other control bytes mean a binary file (a spreadsheet, an archive), not a CSV export.
+        if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text[:65536]):
+            raise ImportFailed("the file is not a text CSV export (it contains binary data)",
+                               details={"errors": []})
+        return text
+    raise ImportFailed("the file is neither UTF-8 nor Windows-1251 text", details={"errors": []})
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s_\u00a0]+", "", name.strip().strip('"«»').lower().replace("ё", "е"))
+
+
+def _map_header(header: list[str]) -> dict[int, str]:
+    """Column index -> field name for the headers we know; unknown columns are ignored."""
+    return {i: _FIELD_BY_HEADER[_header_key(h)] for i, h in enumerate(header) if _header_key(h) in _FIELD_BY_HEADER}
+
+
+def _detect_kind(fields: set[str]) -> str | None:
+    for kind in ("shipments", "batches", "products"):
+        if set(_REQUIRED[kind]) <= fields:
+            return kind
+    return None
+
+
+def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
+    """Pick the delimiter whose header we recognise, detect the kind, and read the rows with line numbers."""
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise ImportFailed("the file is empty", details={"errors": []})
+    header_line = lines[first]
+    best: tuple[int, str, dict[int, str]] | None = None
+    for delimiter in (";", ",", "\t"):
+        header = next(csv.reader([header_line], delimiter=delimiter))
+        mapping = _map_header(header)
+        score = len(mapping) if len(set(mapping.values())) == len(mapping) else -1
+        if best is None or score > best[0]:
+            best = (score, delimiter, mapping)
+    assert best is not None
+    _, delimiter, mapping = best
+    fields = set(mapping.values())
+    known = ", ".join(sorted({a for k in _REQUIRED for a in (_HEADER_NAMES[f] for f in _REQUIRED[k])}))
+    if kind is None:
+        kind = _detect_kind(fields)
+        if kind is None:
+            raise ImportFailed(
+                f"unknown header {header_line.strip()[:200]!r}: not a products, batches or shipments export",
+                details={"errors": [{"line": first + 1, "reason": f"unrecognised header; expected columns such as {known}"}]})
+    missing = [f for f in _REQUIRED[kind] if f not in fields]
+    if missing:
+        names = ", ".join(_HEADER_NAMES[f] for f in missing)
+        raise ImportFailed(f"the {kind} file lacks the column(s) {names}",
+                           details={"errors": [{"line": first + 1, "reason": f"missing column(s): {names}"}]})
+    wanted = set(_REQUIRED[kind]) | set(_OPTIONAL[kind])
+    mapping = {i: f for i, f in mapping.items() if f in wanted}
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[_Row] = []
+    errors: list[dict[str, Any]] = []
+    width = len(next(csv.reader([header_line], delimiter=delimiter)))
+    line_end = 0
+    for record in reader:
+        line = line_end + 1
+        line_end = reader.line_num
+        if line <= first + 1:
+            continue
+        if not any(cell.strip() for cell in record):
+            continue
+        extra = [c for c in record[width:] if c.strip()]
+        if extra:
+            errors.append({"line": line, "reason": f"row has {len(record)} fields, the header has {width}"})
+            continue
+        values = {name: (record[i].strip() if i < len(record) else "") for i, name in mapping.items()}
+        rows.append(_Row(line=line, values=values))
+    if errors:
+        raise ImportFailed(f"{_plural(len(errors), 'bad row')} in {kind} file; nothing was imported",
+                           details={"kind": kind, "errors": errors})
+    if not rows:
+        raise ImportFailed(f"the {kind} file has a header but no data rows", details={"errors": []})
+    return kind, rows
+
+
+# --- field rules -----------------------------------------------------------------------------------
+
+def _required(row: _Row, name: str) -> str:
+    value = row.get(name)
+    if not value:
+        raise _RowError(f"{_HEADER_NAMES[name]} is missing")
+    return value
+
+
+def _parse_date(value: str, what: str) -> date:
+    match = _DATE_DMY.fullmatch(value)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        match = _DATE_ISO.fullmatch(value)
+        if not match:
+            raise _RowError(f"{what} {value!r} is not a date (DD.MM.YYYY or YYYY-MM-DD)")
+        year, month, day = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise _RowError(f"{what} {value!r} is not a real calendar date") from None
+
+
+def _parse_int(value: str, what: str, *, low: int, high: int) -> int:
+    cleaned = value.translate(_NUMBER_SPACES)
+    # 1C writes whole numbers as "500,000" or "500.000" when a column is typed as a decimal.
+    cleaned = re.sub(r"[.,]0+$", "", cleaned)
+    if not re.fullmatch(r"[+-]?\d+", cleaned):
+        raise _RowError(f"{what} {value!r} is not a whole number")
+    number = int(cleaned)
+    if number < low:
+        raise _RowError(f"{what} {value!r} must be positive" if low == 1 else f"{what} {value!r} must be at least {low}")
+    if number > high:
+        raise _RowError(f"{what} {value!r} must be at most {high:,}")
+    return number
+
+
+def _check(row: _Row, errors: list[dict[str, Any]], rule: Callable[[_Row], None]) -> None:
+    """Run one row's rule; its first failure becomes the row's error."""
+    try:
+        rule(row)
+    except _RowError as exc:
+        errors.append({"line": row.line, "reason": str(exc)})
+    except ValidationError as exc:
+        errors.append({"line": row.line, "reason": exc.message})
+
+
+def _duplicates(rows: Iterable[_Row], key: Callable[[_Row], Any], what: Callable[[Any], str],
+                errors: list[dict[str, Any]], bad: set[int]) -> None:
+    seen: dict[Any, int] = {}
+    for row in rows:
+        if row.line in bad:
+            continue
+        k = key(row)
+        if k is None:
+            continue
+        if k in seen:
+            errors.append({"line": row.line, "reason": f"{what(k)} already appears on line {seen[k]}"})
+            bad.add(row.line)
+        else:
+            seen[k] = row.line
+
+
+# --- products --------------------------------------------------------------------------------------
+
+def _validate_products(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+
+    def rule(row: _Row) -> None:
+        sku = ensure_sku(_required(row, "sku"))
+        name = _required(row, "name")
+        gtin = normalise_gtin(row.get("gtin"))
+        months = _parse_int(row.get("warranty_months") or "24", "warranty months", low=0, high=240)
+        if queries.find_product(session, sku) is not None:
+            raise _RowError(f"product {sku!r} already exists")
+        if gtin and queries.find_product(session, gtin) is not None:
+            raise _RowError(f"GTIN {gtin} already belongs to another product")
+        row.parsed = {"sku": sku, "name": name, "gtin": gtin, "warranty_months": months}
+
+    for row in rows:
+        _check(row, errors, rule)
+    bad = {e["line"] for e in errors}
+    _duplicates(rows, lambda r: r.parsed.get("sku"), lambda k: f"article {k!r}", errors, bad)
+    _duplicates(rows, lambda r: r.parsed.get("gtin"), lambda k: f"GTIN {k}", errors, bad)
+    return errors
+
+
+def _write_products(session: Session, rows: list[_Row], *, progress: Progress | None, **_: Any) -> ImportReport:
+    for done, row in enumerate(rows, 1):
+        with _at_line(row.line, "products"):
+            service.add_product(session, **row.parsed)
+        if progress:
+            progress(done, len(rows))
+    return ImportReport(kind="products", rows=len(rows), products=len(rows))
+
+
+# --- batches ---------------------------------------------------------------------------------------
+
+def _validate_batches(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    products: dict[str, Product | None] = {}
+
+    def rule(row: _Row) -> None:
+        number = ensure_code(_required(row, "batch"), what="batch number")
+        sku = ensure_sku(_required(row, "sku"))
+        produced_on = _parse_date(_required(row, "produced_on"), "production date")
+        quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=10_000_000)
+        supplier, lot = row.get("supplier"), row.get("supplier_lot")
+        if lot and not supplier:
+            raise _RowError(f"board lot {lot!r} needs a board supplier")
+        if supplier and not lot:
+            raise _RowError(f"board supplier {supplier!r} needs a board lot")
+        if sku not in products:
+            products[sku] = queries.find_product(session, sku)
+        product = products[sku]
+        if product is None:
+            raise _RowError(f"unknown article {sku!r}")
+        if queries.find_batch(session, number, product_id=product.id) is not None:
+            raise _RowError(f"batch {number!r} of {sku} already exists")
+        inputs = [service.LotInput(supplier=supplier, part="board", lot_number=lot)] if lot else []
+        row.parsed = {"number": number, "product": product, "produced_on": produced_on, "quantity": quantity,
+                      "line": row.get("line"), "shift": row.get("shift"), "inputs": inputs}
+
+    for row in rows:
+        _check(row, errors, rule)
+    bad = {e["line"] for e in errors}
+    _duplicates(rows, lambda r: (r.parsed["product"].sku, r.parsed["number"]) if r.parsed else None,
+                lambda k: f"batch {k[1]!r} of {k[0]}", errors, bad)
+    return errors
+
+
+def _write_batches(session: Session, rows: list[_Row], *, scheme: service.SerialScheme,
+                   author: service.Author | None, progress: Progress | None) -> ImportReport:
+    units = 0
+    for done, row in enumerate(rows, 1):
+        with _at_line(row.line, "batches"):
+            _, serials = service.register_batch(session, scheme=scheme, author=author, **row.parsed)
+        units += len(serials)
+        if progress:
+            progress(done, len(rows))
+    return ImportReport(kind="batches", rows=len(rows), batches=len(rows), units=units)
+
+
+# --- shipments -------------------------------------------------------------------------------------
+
+def _validate_shipments(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    products: dict[str, Product | None] = {}
+    batches: dict[tuple[int, str], Batch | None] = {}
+
+    def rule(row: _Row) -> None:
+        document = _required(row, "document")
+        shipped_on = _parse_date(_required(row, "date"), "date")
+        customer = _required(row, "customer")
+        tax_id = row.get("tax_id").translate(_NUMBER_SPACES)
+        if tax_id and not (tax_id.isdigit() and len(tax_id) in (10, 12)):
+            raise _RowError(f"tax id {tax_id!r} must be 10 or 12 digits")
+        sku = ensure_sku(_required(row, "sku"))
+        number = _required(row, "batch")
+        quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=10_000_000)
+        if sku not in products:
+            products[sku] = queries.find_product(session, sku)
+        product = products[sku]
+        if product is None:
+            raise _RowError(f"unknown article {sku!r}")
+        if (product.id, number) not in batches:
+            batches[(product.id, number)] = queries.find_batch(session, number, product_id=product.id)
+        batch = batches[(product.id, number)]
+        if batch is None:
+            raise _RowError(f"unknown batch {number!r} of article {sku!r}")
+        row.parsed = {"document": document, "shipped_on": shipped_on, "customer": customer, "tax_id": tax_id or None,
+                      "sku": product.sku, "batch": batch, "quantity": quantity, "carrier": row.get("carrier")}
+
+    for row in rows:
+        _check(row, errors, rule)
+    bad = {e["line"] for e in errors}
+    _duplicates(rows, lambda r: (_group_key(r), r.parsed["sku"], r.parsed["batch"].number) if r.parsed else None,
+                lambda k: f"batch {k[2]} of {k[1]} in document {k[0][0]}", errors, bad)
+    errors.extend(_stock_errors(session, [r for r in rows if r.parsed and r.line not in bad]))
+    return errors
+
+
+def _group_key(row: _Row) -> tuple[str, date, str, str | None]:
+    p = row.parsed
+    return p["document"], p["shipped_on"], p["customer"], p["tax_id"]
+
+
+def _stock_errors(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
+    """Rows asking for more units than their batch has left, counted in file order."""
+    left: dict[int, int] = {}
+    errors: list[dict[str, Any]] = []
+    for row in rows:
+        batch: Batch = row.parsed["batch"]
+        if batch.id not in left:
+            left[batch.id] = _available(session, batch)
+        if row.parsed["quantity"] > left[batch.id]:
+            errors.append({"line": row.line, "reason": f"batch {batch.number} has {left[batch.id]} units left, "
+                                                       f"{row.parsed['quantity']} asked"})
+        else:
+            left[batch.id] -= row.parsed["quantity"]
+    return errors
+
+
+def _available(session: Session, batch: Batch) -> int:
+    """Units of a batch that can still ship: in-stock serials, or the unshipped quantity of unserialised goods."""
+    serialised = session.scalar(select(func.count()).select_from(Unit).where(Unit.batch_id == batch.id))
+    if serialised:
+        return session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.batch_id == batch.id, Unit.status == UnitStatus.IN_STOCK.value))
+    shipped = session.scalar(select(func.coalesce(func.sum(ShipmentItem.quantity), 0)).where(
+        ShipmentItem.batch_id == batch.id, ShipmentItem.unit_id.is_(None)))
+    return max(batch.quantity - shipped, 0)
+
+
+def _write_shipments(session: Session, rows: list[_Row], *, author: service.Author | None,
+                     progress: Progress | None, **_: Any) -> ImportReport:
+    groups: dict[tuple, list[_Row]] = {}
+    for row in rows:
+        groups.setdefault(_group_key(row), []).append(row)
+    customers_before = session.scalar(select(func.count()).select_from(Customer))
+    done = shipped = 0
+    for (document, shipped_on, name, tax_id), group in groups.items():
+        lines = [service.BatchLine(batch=r.parsed["batch"].number, quantity=r.parsed["quantity"], sku=r.parsed["sku"])
+                 for r in group]
+        carrier = next((r.parsed["carrier"] for r in group if r.parsed["carrier"]), "")
+        try:
+            customer = service.get_or_create_customer(session, name=name, tax_id=tax_id)
+            service.create_shipment(session, customer=customer, shipped_on=shipped_on, batch_lines=lines,
+                                    reference=document, carrier=carrier, author=author)
+        except DomainError as exc:
+            raise _failed_at(_culprit(group, exc.message).line, "shipments", exc) from exc
+        done += len(group)
+        shipped += sum(r.parsed["quantity"] for r in group)
+        if progress:
+            progress(done, len(rows))
+    customers = session.scalar(select(func.count()).select_from(Customer)) - customers_before
+    return ImportReport(kind="shipments", rows=len(rows), shipments=len(groups), shipped_units=shipped,
+                        customers_created=customers)
+
+
+def _culprit(group: list[_Row], message: str) -> _Row:
+    """The row of a shipment group that an error message names by batch number (else the group's first row)."""
+    return next((r for r in group if re.search(rf"\b{re.escape(r.parsed['batch'].number)}\b", message)), group[0])
+
+
+class _at_line:
+    """Turn a domain error raised while writing one row into an ImportFailed naming that row's line."""
+
+    def __init__(self, line: int, kind: str) -> None:
+        self.line, self.kind = line, kind
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None and isinstance(exc, DomainError) and not isinstance(exc, ImportFailed):
+            raise _failed_at(self.line, self.kind, exc) from exc
+        return False
+
+
+def _failed_at(line: int, kind: str, exc: DomainError) -> ImportFailed:
+    return ImportFailed(f"line {line} of the {kind} file failed: {exc.message}; nothing was imported",
+                        details={"kind": kind, "errors": [{"line": line, "reason": exc.message}]})
