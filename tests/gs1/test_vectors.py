@@ -31,7 +31,6 @@ def _load():
 
 
 _ALL = _load()
-_AI_SCAN_ERRORS = ("unknown AI",)
 
 
 def _ais_in_bracketed(text):
