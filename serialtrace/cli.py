@@ -97,7 +97,7 @@ def demo(units: int, seed: int, if_empty: bool) -> None:
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
 @click.option("--tls", is_flag=True, help="Serve https with a generated self-signed certificate.")
 def serve(host: str, port: int, threads: int, cert: str | None, key: str | None, tls: bool) -> None:
-    """Serve the web app on a production WSGI server (waitress, or cheroot-free TLS via werkzeug)."""
+    """Serve the web app on a production WSGI server (waitress; cheroot when serving https)."""
     from .web import create_app
 
     app = create_app(runtime=_runtime())
