@@ -116,9 +116,10 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
             raise ScanError(f"{sym_id} announces a GS1 element string, got {text[:12]!r}", part=sym_id)
         return _gs1(raw, text, sym_id, exact, notes)
     if sym_id is not None and sym_id[1] == "E":
-        return _ean(raw, text, sym_id, notes)
-    if text[0] in _GS1_SEPARATORS:
-        # FNC1 in first position passed on as a leading GS (or its stand-in).
+        return _ean(raw, text, sym_id, exact, notes)
+    if sym_id is None and text[0] in _GS1_SEPARATORS:
+        # FNC1 in first position passed on as a leading GS (or its stand-in); after a
+        # non-GS1 identifier the same character is ordinary data.
         return _gs1(raw, text[1:], sym_id, exact, notes)
     if text.startswith("(") and _BRACKETED.match(text):
         return _bracketed(raw, text, sym_id, notes)
@@ -128,7 +129,7 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
         return ParsedScan("iso15434", _EMPTY, sym_id, raw, text, notes=tuple(notes))
     if sym_id is None:
         if _DIGITS.fullmatch(text) and len(text) in (12, 13) and gs1.is_valid_check_digit(text):
-            return _ean(raw, text, sym_id, notes)
+            return _ean(raw, text, sym_id, exact, notes)
         if _looks_like_gs1(text):
             return _gs1(raw, text, sym_id, exact, notes)
     return ParsedScan("plain", _EMPTY, sym_id, raw, text.strip(), notes=tuple(notes))
@@ -153,8 +154,8 @@ def _scan_error(exc: gs1.GS1Error) -> ScanError:
 
 
 def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str]) -> ParsedScan:
-    separators = _GS1_SEPARATORS if any(c in data for c in STAND_INS) else GS
-    if separators != GS:
+    # With a profile its separator was already turned into GS; without one, any stand-in counts.
+    if not exact and any(c in data for c in STAND_INS):
         data = data.translate(_TO_GS)
         notes.append("separator stand-in read as GS")
     try:
@@ -249,6 +250,9 @@ def _bracketed(raw: str, text: str, sym_id: str | None, notes: list[str]) -> Par
 
 
 def _uri(raw: str, text: str, sym_id: str | None, notes: list[str]) -> ParsedScan:
+    # URI schemes are case-insensitive (RFC 3986); the GS1 parser only takes all-lower or all-upper.
+    scheme_end = text.index("://")
+    text = text[:scheme_end].lower() + text[scheme_end:]
     try:
         pairs = gs1.parse_digital_link(text)
     except gs1.GS1Error as exc:
@@ -265,18 +269,24 @@ def _meant_as_digital_link(uri: str) -> bool:
     return any(seg in _DL_KEYS for seg in segments[:-1])
 
 
-def _ean(raw: str, text: str, sym_id: str | None, notes: list[str]) -> ParsedScan:
-    digits = text.strip()
+def _ean(raw: str, text: str, sym_id: str | None, exact: bool, notes: list[str]) -> ParsedScan:
+    digits, bar, composite = text.strip().partition("|]e0")
     if sym_id == "]E3" and len(digits) in (15, 18):
         # EAN-13 with a 2- or 5-digit add-on: the main symbol is what identifies the item.
         digits = digits[:13]
         notes.append("add-on symbol ignored")
-    if not _DIGITS.fullmatch(digits) or len(digits) not in (8, 12, 13):
-        raise ScanError(f"{sym_id} announces EAN/UPC, got {text[:20]!r}", part=sym_id)
+    lengths = {"]E0": (13,), "]E3": (13,), "]E4": (8,), None: (12, 13)}.get(sym_id, (8, 12, 13))
+    if not _DIGITS.fullmatch(digits) or len(digits) not in lengths:
+        shown = " or ".join(str(n) for n in lengths)
+        raise ScanError(f"{sym_id} announces EAN/UPC with {shown} digits, got {digits[:20]!r}", part=sym_id)
     if not gs1.is_valid_check_digit(digits):
         raise ScanError(
             f"EAN/UPC {digits} has a wrong check digit (expected {gs1.check_digit(digits[:-1])})",
             part=digits,
         )
+    ai = _EMPTY
+    if bar:
+        # A GS1 Composite: the 2D component after "|]e0" carries AI data for the item.
+        ai = _gs1(raw, composite, "]e0", exact, notes).ai
     kind = "upc" if len(digits) == 12 else "ean"
-    return ParsedScan(kind, _EMPTY, sym_id, raw, digits, notes=tuple(notes))
+    return ParsedScan(kind, ai, sym_id, raw, digits, notes=tuple(notes))
