@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from serialtrace.scanner.errors import ScanError
@@ -22,7 +23,8 @@ _RU_KEYS = (
     "ЧX СC МV ИB ТN ЬM Б< Ю> Ё~ .\u002f ,? \"@ №# ;$ :^ ?& /|"
 )
 _RU_TO_LATIN = str.maketrans({pair[0]: pair[1] for pair in _RU_KEYS.split()})
-_CYRILLIC = frozenset(pair[0] for pair in _RU_KEYS.split() if pair[0].isalpha())
+_CYRILLIC = re.compile("[" + "".join(p[0] for p in _RU_KEYS.split() if p[0].isalpha()) + "]")
+_LATIN = re.compile("[A-Za-z]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +56,7 @@ def undo_layout(text: str, layout: str | None) -> tuple[str, bool]:
     if layout == "latin":
         return text, False
     if layout is None:
-        has_cyrillic = any(ch in _CYRILLIC for ch in text)
-        if not has_cyrillic or any("a" <= ch.lower() <= "z" for ch in text):
+        if _CYRILLIC.search(text) is None or _LATIN.search(text) is not None:
             return text, False
     fixed = text.translate(_RU_TO_LATIN)
     return fixed, fixed != text
