@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -41,12 +42,11 @@ def _skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_url(request, tmp_path_factory):
-    """A migrated, empty database for the whole run, once per backend."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "test.sqlite"
-        url = f"sqlite:///{path}"
+@contextmanager
+def _fresh_database(kind: str, folder):
+    """A new, migrated, empty database: a SQLite file in `folder`, or a PostgreSQL schema dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / f'test-{uuid.uuid4().hex[:8]}.sqlite'}"
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
@@ -59,14 +59,30 @@ def db_url(request, tmp_path_factory):
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _with_search_path(PG_URL, schema)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        url = _with_search_path(PG_URL, schema)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(request, tmp_path_factory):
+    """A migrated, empty database for the whole run, once per backend; tests roll their work back."""
+    with _fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_db_url(request, tmp_path):
+    """A database of its own for a test that must really commit (several processes, crash recovery)."""
+    with _fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 def _with_search_path(url: str, schema: str) -> str:
