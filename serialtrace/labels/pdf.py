@@ -63,15 +63,15 @@ class PdfStream:
         """Write the page tree, cross-reference table and trailer."""
         self.offsets[self.PAGES - 1] = self.position
         self._write(b"2 0 obj\n<< /Type /Pages /Count %d /Kids [" % self.pages)
-        for start in range(0, self.pages, 1000):
-            stop = min(self.pages, start + 1000)
+        for start in range(0, self.pages, 256):
+            stop = min(self.pages, start + 256)
             self._write(b"".join(b"%d 0 R " % (self.FIRST_PAGE + 2 * i + 1) for i in range(start, stop)))
         self._write(b"] >>\nendobj\n")
         xref = self.position
         count = len(self.offsets) + 1
         self._write(b"xref\n0 %d\n0000000000 65535 f \n" % count)
-        for start in range(0, len(self.offsets), 4096):
-            self._write(b"".join(b"%010d 00000 n \n" % o for o in self.offsets[start : start + 4096]))
+        for start in range(0, len(self.offsets), 256):
+            self._write(b"".join(b"%010d 00000 n \n" % o for o in self.offsets[start : start + 256]))
         self._write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (count, xref))
 
 

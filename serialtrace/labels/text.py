@@ -7,7 +7,7 @@ from functools import lru_cache
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _width_per_dot(text: str) -> float:
     return stringWidth(text, "Helvetica", 1.0)
 
