@@ -1,0 +1,106 @@
+"""Shipments, the dossier, genealogy and recall lists against the real database."""
+
+from datetime import date
+
+import pytest
+
+from serialtrace.errors import Conflict, NotFound, ValidationError
+from serialtrace.trace import genealogy, queries, service
+from serialtrace.warranty.dossier import lookup_dossier
+
+
+@pytest.fixture
+def customer(session):
+    return service.get_or_create_customer(session, name="МУП «Горсети»", tax_id="5401234567",
+                                          contact_name="Иванов И.И.", email="ivanov@gorseti.example")
+
+
+def test_shipping_by_serial_records_item_event_and_status(session, make_batch, customer):
+    _, serials = make_batch(quantity=3)
+    service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14), serials=serials[:2],
+                            reference="РТУ-001000")
+    dossier = lookup_dossier(session, serials[0], today=date(2025, 6, 1))
+    assert dossier["unit"]["status"] == "shipped"
+    assert dossier["customer"]["name"] == "МУП «Горсети»"
+    assert dossier["shipments"][0]["reference"] == "РТУ-001000"
+    assert [e["kind"] for e in dossier["events"]] == ["produced", "shipped"]
+    assert dossier["warranty"]["until"] == "2027-03-14"
+    assert lookup_dossier(session, serials[2])["warranty"]["status"] == "not_started"
+
+
+def test_a_unit_cannot_be_shipped_twice(session, make_batch, customer):
+    _, serials = make_batch(quantity=1)
+    service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14), serials=serials)
+    with pytest.raises(Conflict, match="not in stock"):
+        service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 15), serials=serials)
+
+
+def test_units_of_a_held_batch_cannot_be_shipped(session, make_batch, customer):
+    batch, serials = make_batch(quantity=1)
+    service.set_batch_status(session, batch=batch, status="on_hold", reason="suspect board lot")
+    with pytest.raises(Conflict, match="on_hold"):
+        service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14), serials=serials)
+
+
+def test_unknown_serial_in_a_shipment_is_not_found(session, customer, make_batch):
+    make_batch(quantity=1)
+    with pytest.raises(NotFound, match="NOPE"):
+        service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14), serials=["NOPE"])
+
+
+def test_empty_shipment_and_bad_tax_id_are_rejected(session, customer):
+    with pytest.raises(ValidationError, match="at least one"):
+        service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14))
+    with pytest.raises(ValidationError, match="tax id"):
+        service.get_or_create_customer(session, name="X", tax_id="12AB")
+
+
+def test_customer_is_found_again_by_tax_id(session, customer):
+    again = service.get_or_create_customer(session, name="Gorseti (renamed)", tax_id="5401234567")
+    assert again.id == customer.id
+
+
+def test_forward_genealogy_of_a_component_lot_reaches_its_customers(session, make_batch, customer):
+    lot = service.LotInput("Shenzhen PCB Co.", "board", "L90472")
+    _, first = make_batch(quantity=2, number="2503D03", inputs=[lot])
+    _, second = make_batch(quantity=2, number="2504E04", inputs=[lot])
+    make_batch(quantity=2, number="2505F05", inputs=[service.LotInput("Shenzhen PCB Co.", "board", "L11111")])
+    service.create_shipment(session, customer=customer, shipped_on=date(2025, 4, 1), serials=first + second[:1])
+    comp = queries.get_component_lot(session, "L90472")
+    fwd = genealogy.lot_forward(session, comp)
+    assert [(b["number"], b["shipped"]) for b in fwd["batches"]] == [("2503D03", 2), ("2504E04", 1)]
+    rows = list(genealogy.recall_rows(session, batch_ids=genealogy.lot_batch_ids(session, comp)))
+    assert sorted(r["serial"] for r in rows) == sorted(first + second[:1])
+    assert {r["email"] for r in rows} == {"ivanov@gorseti.example"}
+
+
+def test_recall_csv_has_header_and_one_line_per_unit(session, make_batch, customer):
+    batch, serials = make_batch(quantity=3, number="R1")
+    service.create_shipment(session, customer=customer, shipped_on=date(2025, 4, 1), serials=serials)
+    text = "".join(genealogy.recall_csv(genealogy.recall_rows(session, batch_ids=[batch.id])))
+    lines = text.strip().splitlines()
+    assert lines[0].split(",")[:2] == ["customer", "tax_id"]
+    assert len(lines) == 4
+
+
+def test_unserialised_goods_ship_by_batch_quantity(session, product, scheme, customer):
+    batch, _ = service.register_batch(session, product=product, quantity=0, number="BULK", scheme=scheme)
+    batch.quantity = 10
+    service.create_shipment(session, customer=customer, shipped_on=date(2025, 4, 1),
+                            batch_lines=[service.BatchLine(batch="BULK", quantity=6)])
+    with pytest.raises(Conflict, match="holds 10"):
+        service.create_shipment(session, customer=customer, shipped_on=date(2025, 4, 2),
+                                batch_lines=[service.BatchLine(batch="BULK", quantity=5)])
+
+
+def test_serial_shared_by_two_products_asks_for_the_gtin(session, make_batch, scheme):
+    from serialtrace.trace.models import Unit
+
+    _, serials = make_batch(quantity=1)
+    other = service.add_product(session, sku="PR-210", name="Heat meter", gtin="04601234560023")
+    batch, _ = service.register_batch(session, product=other, quantity=0, number="OTHER", scheme=scheme)
+    session.add(Unit(product_id=other.id, batch_id=batch.id, serial=serials[0]))
+    session.flush()
+    with pytest.raises(Conflict, match="several products"):
+        queries.get_unit(session, serials[0])
+    assert queries.get_unit(session, serials[0], gtin="04601234560023").product_id == other.id
