@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 11:41:19.249662
+Create Date: 2026-11-27 11:51:39.076588
 """
 from alembic import op
 import sqlalchemy as sa
@@ -120,6 +120,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_batch_number'), ['number'], unique=False)
         batch_op.create_index(batch_op.f('ix_batch_product_id'), ['product_id'], unique=False)
 
+    op.create_table('scanner_station',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('profile', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('scanner_station', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scanner_station_name'), ['name'], unique=True)
+
     op.create_table('shipment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -196,6 +208,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_claim_opened_at'), ['opened_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_claim_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_claim_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('scan_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scanned_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('station', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('raw', sa.String(length=500), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=True),
+    sa.Column('result', sa.String(length=16), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('scan_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scan_log_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scan_log_result'), ['result'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scan_log_scanned_at'), ['scanned_at'], unique=False)
+        batch_op.create_index('ix_scan_log_station_raw_at', ['station', 'raw', 'scanned_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scan_log_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_scan_log_user_id'), ['user_id'], unique=False)
 
     op.create_table('shipment_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -313,6 +349,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shipment_item_batch_id'))
 
     op.drop_table('shipment_item')
+    with op.batch_alter_table('scan_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scan_log_user_id'))
+        batch_op.drop_index(batch_op.f('ix_scan_log_unit_id'))
+        batch_op.drop_index('ix_scan_log_station_raw_at')
+        batch_op.drop_index(batch_op.f('ix_scan_log_scanned_at'))
+        batch_op.drop_index(batch_op.f('ix_scan_log_result'))
+        batch_op.drop_index(batch_op.f('ix_scan_log_batch_id'))
+
+    op.drop_table('scan_log')
     with op.batch_alter_table('claim', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_claim_unit_id'))
         batch_op.drop_index(batch_op.f('ix_claim_state'))
@@ -338,6 +383,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shipment_customer_id'))
 
     op.drop_table('shipment')
+    with op.batch_alter_table('scanner_station', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scanner_station_name'))
+
+    op.drop_table('scanner_station')
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_batch_product_id'))
         batch_op.drop_index(batch_op.f('ix_batch_number'))
