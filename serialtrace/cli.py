@@ -172,10 +172,12 @@ def batch_create(product, quantity, number, produced_on, line, shift, lots, as_j
             raise ValidationError(f"--lot {lot!r} must be SUPPLIER:PART:LOT")
         inputs.append(service.LotInput(*parts))
     rt = _runtime()
-    with rt.transaction() as s:
+    # A progress bar only for batches big enough to take a noticeable time; it goes to stderr so --json stays clean.
+    with rt.transaction() as s, click.progressbar(length=quantity, label="allocating serials", file=sys.stderr,
+                                                   hidden=quantity < 50_000) as bar:
         b, serials = service.register_batch(
             s, product=product, quantity=quantity, number=number, produced_on=_parse_date(produced_on, "date"),
-            line=line, shift=shift, inputs=inputs, scheme=rt.serial_scheme())
+            line=line, shift=shift, inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update)
         out = {"batch": b.number, "quantity": quantity, "first_serial": serials[0] if serials else None,
                "last_serial": serials[-1] if serials else None}
     if as_json:
