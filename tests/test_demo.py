@@ -1,0 +1,146 @@
+"""Demo data: deterministic by seed, logins work, every claim state, one component lot that fails more."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from serialtrace import accounts
+from serialtrace.demo import BAD_LOT, DEMO_PASSWORD, database_is_empty, load_demo
+from serialtrace.runtime import Runtime
+from serialtrace.schema import upgrade
+from serialtrace.trace.enums import Role
+from serialtrace.trace.models import (BatchInput, ComponentLot, Product, Shipment, ShipmentItem, Unit, UnitEvent)
+from serialtrace.trace.policy import normalise_gtin
+from serialtrace.warranty.enums import ClaimState
+from serialtrace.warranty import models as warranty_models
+from serialtrace.warranty.models import Claim, Replacement
+
+UNITS = 2000
+
+
+def _fresh_runtime(path) -> Runtime:
+    runtime = Runtime.from_env({"database_url": f"sqlite:///{path}"})
+    upgrade(runtime.engine)
+    return runtime
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """One demo database for the module: (runtime, summary, emptiness before loading, progress total)."""
+    runtime = _fresh_runtime(tmp_path_factory.mktemp("demo") / "a.sqlite")
+    empty_before = database_is_empty(runtime)
+    steps: list[int] = []
+    summary = load_demo(runtime, units=UNITS, seed=7, progress=steps.append)
+    yield runtime, summary, empty_before, sum(steps)
+    runtime.engine.dispose()
+
+
+def _fingerprint(runtime: Runtime) -> tuple[list, list]:
+    with runtime.transaction() as s:
+        serials = s.scalars(select(Unit.serial).order_by(Unit.id)).all()
+        claims = s.execute(select(Claim.number, Unit.serial, Claim.state, Claim.symptom)
+                           .join(Unit, Unit.id == Claim.unit_id).order_by(Claim.number)).all()
+    return list(serials), [tuple(c) for c in claims]
+
+
+def test_database_is_empty_before_loading_and_not_after(loaded):
+    runtime, _, empty_before, _ = loaded
+    assert empty_before is True
+    assert database_is_empty(runtime) is False
+
+
+def test_demo_creates_the_requested_units_and_reports_progress(loaded):
+    runtime, summary, _, progressed = loaded
+    assert progressed == UNITS
+    with runtime.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Unit)) == UNITS
+        shipped = s.scalar(select(func.count()).select_from(ShipmentItem))
+        events = s.scalar(select(func.count()).select_from(UnitEvent).where(UnitEvent.kind == "shipped"))
+    assert shipped == events and shipped > UNITS * 0.7
+    assert f"{UNITS:,} units" in summary
+
+
+def test_same_seed_gives_the_same_serials_and_claims_on_a_fresh_database(loaded, tmp_path):
+    runtime, _, _, _ = loaded
+    again = _fresh_runtime(tmp_path / "b.sqlite")
+    try:
+        load_demo(again, units=UNITS, seed=7)
+        assert _fingerprint(again) == _fingerprint(runtime)
+    finally:
+        again.engine.dispose()
+    serials, claims = _fingerprint(runtime)
+    assert len(set(serials)) == UNITS and claims and claims[0][0] == "CL-000001"
+
+
+def test_every_role_can_log_in_with_the_demo_password(loaded):
+    runtime, _, _, _ = loaded
+    with runtime.transaction() as s:
+        for role in Role:
+            user = accounts.authenticate(s, username=role.value, password=DEMO_PASSWORD)
+            assert user is not None and user.role == role.value
+        assert accounts.authenticate(s, username="admin", password="wrong-password") is None
+
+
+def test_products_have_valid_gtins_and_different_warranties(loaded):
+    runtime, _, _, _ = loaded
+    with runtime.transaction() as s:
+        products = s.scalars(select(Product)).all()
+    assert 4 <= len(products) <= 6
+    assert all(normalise_gtin(p.gtin) == p.gtin for p in products)
+    assert len({p.warranty_months for p in products}) >= 3
+
+
+def test_claims_exist_in_every_state_with_tests_and_replacements(loaded):
+    runtime, _, _, _ = loaded
+    with runtime.transaction() as s:
+        states = set(s.scalars(select(Claim.state).distinct()).all())
+        tests = s.scalar(select(func.count()).select_from(warranty_models.TestRecord))
+        replacements = s.execute(select(Replacement.returned_unit_id, Replacement.replacement_unit_id)).all()
+        statuses = dict(s.execute(select(Unit.id, Unit.status)).all())
+    assert states == {state.value for state in ClaimState}
+    assert tests > 0
+    assert replacements
+    assert all(statuses[new] == "shipped" for _, new in replacements)
+
+
+def test_the_bad_board_lot_fails_clearly_more_than_the_rest(loaded):
+    runtime, _, _, _ = loaded
+    with runtime.transaction() as s:
+        lot_id = s.scalar(select(ComponentLot.id).where(ComponentLot.supplier == BAD_LOT[0],
+                                                       ComponentLot.part == BAD_LOT[1],
+                                                       ComponentLot.lot_number == BAD_LOT[2]))
+        assert lot_id is not None
+        bad_batches = select(BatchInput.batch_id).where(BatchInput.component_lot_id == lot_id)
+        shipped_units = (select(ShipmentItem.unit_id).join(Shipment, Shipment.id == ShipmentItem.shipment_id)
+                         .where(~Shipment.reference.like("ЗАМ-%")))
+
+        def rate(in_bad: bool) -> float:
+            cond = Unit.batch_id.in_(bad_batches) if in_bad else Unit.batch_id.not_in(bad_batches)
+            units = s.scalar(select(func.count()).select_from(Unit).where(cond, Unit.id.in_(shipped_units)))
+            claims = s.scalar(select(func.count(func.distinct(Claim.unit_id))).join(Unit, Unit.id == Claim.unit_id)
+                              .where(cond))
+            return claims / units
+
+        bad, rest = rate(True), rate(False)
+    assert bad > 3 * rest
+    assert 0.05 < bad < 0.11 and 0.01 < rest < 0.02
+
+
+def test_component_lots_come_from_several_suppliers(loaded):
+    runtime, _, _, _ = loaded
+    with runtime.transaction() as s:
+        suppliers = set(s.scalars(select(ComponentLot.supplier).distinct()).all())
+        parts = set(s.scalars(select(ComponentLot.part).distinct()).all())
+        per_batch = s.execute(select(BatchInput.batch_id, func.count()).group_by(BatchInput.batch_id)).all()
+    assert 3 <= len(suppliers) <= 4 and parts == {"board", "sensor", "housing"}
+    assert {n for _, n in per_batch} <= {2, 3}
+
+
+def test_returned_units_have_returned_events(loaded):
+    runtime, _, _, _ = loaded
+    with runtime.transaction() as s:
+        returned = s.scalars(select(Unit.id).where(Unit.status.in_(["returned", "in_test", "refurbished",
+                                                                    "scrapped"]))).all()
+        with_event = set(s.scalars(select(UnitEvent.unit_id).where(UnitEvent.kind == "returned")).all())
+    assert returned and set(returned) <= with_event
