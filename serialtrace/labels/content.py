@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from . import code128, gs1data
 from .errors import LabelError
@@ -29,13 +31,17 @@ def parse_date(field: str, value: date | str | None) -> date | None:
     raise LabelError(field, f"must be a date, got {type(value).__name__}")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@lru_cache(maxsize=512)
 def ensure_text(field: str, value: object, max_length: int = 200) -> str:
     """Free text for a human-readable line: a string without control characters."""
     if not isinstance(value, str):
         raise LabelError(field, f"must be a string, got {type(value).__name__}")
     if len(value) > max_length:
         raise LabelError(field, f"at most {max_length} characters, got {len(value)}")
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):
+    if _CONTROL.search(value):
         raise LabelError(field, "control characters are not allowed")
     return value
 
@@ -55,6 +61,11 @@ def _url_qr(url: str | None) -> SymbolSpec | None:
 def _fits(pairs: tuple[tuple[str, str], ...], template: LabelTemplate) -> bool:
     modules = code128.plan(gs1data.element_string(pairs), gs1=True).modules + 20
     return modules * MIN_X_MM <= template.width_mm
+
+
+@lru_cache(maxsize=64)
+def _mfd(on: date) -> str:
+    return "MFD " + on.isoformat()
 
 
 def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
@@ -99,14 +110,23 @@ def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
         elif linear_kind == "code128":
             linear = _plain_code128(label.serial)
 
-    texts = {
-        "product": product,
-        "sku": f"SKU {sku}" if sku else "",
-        "batch": f"LOT {label.batch}",
-        "serial": f"SN {label.serial}",
-        "produced_on": f"MFD {produced_on.isoformat()}" if produced_on else "",
-        "company": company,
-        "gtin": f"GTIN {dict(pairs)['01']}" if gtin else "",
-    }
-    lines = tuple(texts[name] for name in template.lines if texts[name])
+    lines = []
+    for name in template.lines:
+        if name == "product":
+            text = product
+        elif name == "serial":
+            text = "SN " + label.serial
+        elif name == "batch":
+            text = "LOT " + label.batch
+        elif name == "produced_on":
+            text = _mfd(produced_on) if produced_on else ""
+        elif name == "company":
+            text = company
+        elif name == "sku":
+            text = "SKU " + sku if sku else ""
+        else:
+            text = "GTIN " + pairs[0][1] if gtin else ""
+        if text:
+            lines.append(text)
+    lines = tuple(lines)
     return LabelContent(matrix=matrix, linear=linear, lines=lines)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from functools import lru_cache
+
 from serialtrace import gs1
-from serialtrace.gs1 import GS, GS1_128_MAX_DATA, GS1Error
+from serialtrace.gs1 import GS, GS1_128_MAX_DATA, GS1Error, ai_spec
+from serialtrace.gs1.rules import check_value
 
 from .errors import LabelError
 
@@ -16,6 +19,7 @@ __all__ = ["GS", "GS1_128_MAX_DATA", "bracketed", "check_digit", "digital_link",
 Pairs = tuple[tuple[str, str], ...]
 _FIELD_OF_AI = {"01": "gtin", "11": "produced_on", "10": "batch", "21": "serial"}
 _AI_IN_MESSAGE = re.compile(r"\((\d{2,4})\)")
+_SERIAL_SPEC = ai_spec("21")
 
 
 def _label_error(exc: GS1Error, default: str = "gs1") -> LabelError:
@@ -52,9 +56,35 @@ def ensure_set82(field: str, value: str, max_length: int = 20) -> None:
         raise LabelError(field, f"character {bad!r} is not in GS1 character set 82")
 
 
+@lru_cache(maxsize=64)
 def yymmdd(on: date) -> str:
     """A date as GS1 YYMMDD."""
     return f"{on.year % 100:02d}{on.month:02d}{on.day:02d}"
+
+
+@lru_cache(maxsize=1024)
+def _checked(ai: str, value: str) -> str:
+    """A value checked against its AI's GS1 format; repeated values in a job are checked once."""
+    try:
+        check_value(ai_spec(ai), value)
+    except GS1Error as exc:
+        raise _label_error(exc) from exc
+    return value
+
+
+@lru_cache(maxsize=64)
+def _check_combination(pairs: Pairs) -> None:
+    # The association rules depend on which AIs are present, so one full check per
+    # combination suffices; the values are checked one by one in unit_pairs.
+    try:
+        gs1.validate(list(pairs))
+    except GS1Error as exc:
+        raise _label_error(exc) from exc
+
+
+@lru_cache(maxsize=256)
+def _gtin14(gtin: str) -> str:
+    return normalise_gtin(gtin)
 
 
 def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: str) -> Pairs:
@@ -65,38 +95,53 @@ def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: s
         raise LabelError("serial", "must not be empty")
     pairs: list[tuple[str, str]] = []
     if gtin is not None:
-        pairs.append(("01", normalise_gtin(gtin)))
+        pairs.append(("01", _gtin14(gtin)))
     if produced_on is not None:
-        pairs.append(("11", yymmdd(produced_on)))
-    pairs.append(("10", batch))
-    pairs.append(("21", serial))
+        pairs.append(("11", _checked("11", yymmdd(produced_on))))
+    pairs.append(("10", _checked("10", batch)))
     try:
-        # Without a GTIN (21) has no (01) to belong to; the plain-serial label still
-        # needs batch and serial to follow the GS1 value rules.
-        gs1.validate(pairs, associations=gtin is not None)
+        check_value(_SERIAL_SPEC, serial)  # unique per label: not worth caching
     except GS1Error as exc:
         raise _label_error(exc) from exc
-    return tuple(pairs)
+    pairs.append(("21", serial))
+    result = tuple(pairs)
+    if gtin is not None:
+        # Without a GTIN (21) has no (01) to belong to; the plain-serial label only needs
+        # batch and serial to follow the GS1 value rules.
+        _check_combination(tuple((ai, "1") if ai == "21" else (ai, v) for ai, v in result))
+    return result
 
 
 def element_string(pairs: Pairs) -> str:
-    """Element string with GS separators, fixed-length AIs first, no leading FNC1."""
-    return gs1.build_element_string(list(pairs))
+    """Element string of already validated pairs: GS after each variable-length value but the last."""
+    parts = []
+    last = len(pairs) - 1
+    for index, (ai, value) in enumerate(pairs):
+        parts.append(ai)
+        parts.append(value)
+        if index < last and ai_spec(ai).separator_required:
+            parts.append(GS)
+    return "".join(parts)
 
 
 def bracketed(pairs: Pairs) -> str:
     """Human-readable form `(01)...(21)...` in element-string order."""
-    return gs1.build_bracketed(list(pairs), reorder=True, escape=False)
+    return "".join(f"({ai}){value}" for ai, value in pairs)
 
 
 def fit_gs1_128(pairs: Pairs) -> Pairs:
     """Drop (11) when GS1-128 data would exceed 48 characters; LabelError if still too long."""
-    try:
-        return tuple(gs1.fit_gs1_128(list(pairs)))
-    except GS1Error as exc:
+    length = len(element_string(pairs))
+    if length > GS1_128_MAX_DATA:
+        # The DESIGN rule: the production date goes first; serial and batch must stay.
+        pairs = tuple(p for p in pairs if p[0] != "11")
+        length = len(element_string(pairs))
+    if length > GS1_128_MAX_DATA:
         values = dict(pairs)
         longest = max(("10", "21"), key=lambda ai: len(values.get(ai, "")))
-        raise LabelError(_FIELD_OF_AI[longest], f"GS1-128: {exc}") from exc
+        raise LabelError(_FIELD_OF_AI[longest],
+                         f"GS1-128 holds at most {GS1_128_MAX_DATA} data characters, this label needs {length}")
+    return pairs
 
 
 def digital_link(pairs: Pairs, domain: str) -> str:

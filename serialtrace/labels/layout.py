@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import LabelError
 from .model import LabelContent
@@ -54,6 +55,24 @@ def mm_to_dots(mm: float, dpi: int) -> int:
 def place(content: LabelContent, template: LabelTemplate, dpi: int | None = None) -> Placement:
     """Lay out one label: linear band at the bottom, 2D symbol top left, text to its right."""
     dpi = dpi or template.dpi
+    width, height, matrix, linear, hri_slot, slots = _geometry(
+        template, dpi, content.matrix is not None, content.linear is not None, len(content.lines), bool(content.title)
+    )
+    texts = ((content.title,) if content.title else ()) + content.lines
+    lines = tuple(TextLine(*slot, text) for slot, text in zip(slots, texts))
+    hri = TextLine(*hri_slot, content.linear.hri) if hri_slot is not None and content.linear is not None else None
+    return Placement(dpi, width, height, matrix, linear, hri, lines)
+
+
+Slot = tuple[int, int, int, int]  # x, y, height, width of a text line
+
+
+@lru_cache(maxsize=256)
+def _geometry(
+    template: LabelTemplate, dpi: int, has_matrix: bool, has_linear: bool, line_count: int, has_title: bool
+) -> tuple[int, int, Box | None, Box | None, Slot | None, tuple[Slot, ...]]:
+    # Positions depend only on the template and on which parts a label has, so a job
+    # computes them once.
     width, height = mm_to_dots(template.width_mm, dpi), mm_to_dots(template.height_mm, dpi)
     margin = mm_to_dots(template.margin_mm, dpi)
     gap = max(2, mm_to_dots(1.0, dpi))
@@ -61,24 +80,23 @@ def place(content: LabelContent, template: LabelTemplate, dpi: int | None = None
     top, bottom = margin, height - margin
 
     linear = hri = None
-    if content.linear is not None:
+    if has_linear:
         hri_height = max(MIN_FONT_DOTS, int(font * 0.9))
         bar_height = mm_to_dots(template.linear_height_mm, dpi)
         if bottom - top < bar_height + hri_height + gap:
             raise LabelError("linear_height_mm", "the linear symbol does not fit on the label")
-        hri = TextLine(margin, bottom - hri_height, hri_height, width - 2 * margin, content.linear.hri)
+        hri = (margin, bottom - hri_height, hri_height, width - 2 * margin)
         # The bars may use the whole label width: their quiet zones are the margin.
         linear = Box(0, bottom - hri_height - bar_height - 1, width, bar_height)
         bottom = linear.y - gap
 
     title_height = 0
-    if content.title:
+    if has_title:
         title_height = min(int(font * 1.6), max(MIN_FONT_DOTS, (bottom - top) // 3))
     matrix = None
     text_x = margin
-    if content.matrix is not None:
-        available = bottom - top - title_height
-        size = available
+    if has_matrix:
+        size = bottom - top - title_height
         if template.symbol_size_mm is not None:
             size = min(size, mm_to_dots(template.symbol_size_mm, dpi))
         if size < 10:
@@ -86,21 +104,20 @@ def place(content: LabelContent, template: LabelTemplate, dpi: int | None = None
         matrix = Box(margin, top + title_height, size, size)
         text_x = margin + size + gap
 
-    lines: list[TextLine] = []
+    slots: list[Slot] = []
     text_width = width - margin - text_x
-    if content.title:
-        lines.append(TextLine(margin, top, title_height, width - 2 * margin, content.title))
+    if has_title:
+        slots.append((margin, top, title_height, width - 2 * margin))
         top += title_height + gap // 2
-    if content.lines:
+    if line_count:
         if text_width < 4 * MIN_FONT_DOTS:
             raise LabelError("width_mm", "no room for the text lines beside the symbol")
-        pitch = min(int(font * 1.2), (bottom - top) // len(content.lines))
+        pitch = min(int(font * 1.2), (bottom - top) // line_count)
         line_height = int(pitch / 1.2)
         if line_height < MIN_FONT_DOTS:
-            raise LabelError("lines", f"{len(content.lines)} text lines do not fit on the label")
-        for index, text in enumerate(content.lines):
-            lines.append(TextLine(text_x, top + index * pitch, line_height, text_width, text))
-    return Placement(dpi, width, height, matrix, linear, hri, tuple(lines))
+            raise LabelError("lines", f"{line_count} text lines do not fit on the label")
+        slots.extend((text_x, top + index * pitch, line_height, text_width) for index in range(line_count))
+    return width, height, matrix, linear, hri, tuple(slots)
 
 
 def matrix_module(box: Box, rows: int, columns: int) -> int:

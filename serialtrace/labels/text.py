@@ -14,7 +14,8 @@ def _width_per_dot(text: str) -> float:
 
 def fit(text: str, height: int, width: int) -> str:
     """Cut `text` so that it fits `width` dots when set `height` dots tall."""
-    if _width_per_dot(text) * height <= width:
+    # No Helvetica glyph is wider than 1 em, so short lines need no measuring.
+    if len(text) * height <= width or _width_per_dot(text) * height <= width:
         return text
     low, high = 0, len(text)
     while low < high:

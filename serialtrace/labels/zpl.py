@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import BinaryIO, TextIO
@@ -20,6 +21,8 @@ from .text import fit
 _DATAMATRIX = [(3, 10), (5, 12), (8, 14), (12, 16), (18, 18), (22, 20), (30, 22), (36, 24), (44, 26),
                (62, 32), (86, 36), (114, 40), (144, 44), (174, 48), (204, 52), (280, 64), (368, 72),
                (456, 80), (576, 88), (696, 96), (816, 104), (1050, 120), (1304, 132), (1558, 144)]
+_DATAMATRIX_CAPACITY = [c for c, _ in _DATAMATRIX]
+_DIGIT_RUNS = re.compile(r"[0-9]{2,}")
 # QR byte-mode capacity at error correction level M for versions 1..15.
 _QR_BYTES_M = [14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412]
 # ^FH turns _hh into a byte; these characters would otherwise be read as ZPL syntax.
@@ -28,16 +31,10 @@ _FH = str.maketrans({"_": "_5F", "^": "_5E", "~": "_7E"})
 
 def datamatrix_size(spec: SymbolSpec) -> int:
     """Modules per side of the ECC 200 symbol a printer makes for `spec` (ASCII encodation bound)."""
-    data = spec.data
-    codewords = 1 if spec.gs1 else 0
-    i = 0
-    while i < len(data):
-        if i + 1 < len(data) and data[i].isdigit() and data[i + 1].isdigit():
-            i += 2
-        else:
-            i += 1
-        codewords += 1
-    index = bisect_left([c for c, _ in _DATAMATRIX], codewords)
+    # ASCII encodation: a pair of digits is one codeword, anything else one each.
+    pairs = sum(len(run) // 2 for run in _DIGIT_RUNS.findall(spec.data))
+    codewords = len(spec.data) - pairs + (1 if spec.gs1 else 0)
+    index = bisect_left(_DATAMATRIX_CAPACITY, codewords)
     if index == len(_DATAMATRIX):
         raise LabelError("symbol", "too much data for a Data Matrix")
     return _DATAMATRIX[index][1]
