@@ -19,7 +19,9 @@ from serialtrace.gs1 import (
     validate,
 )
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "gs1-vectors" / "gs1-syntax-engine-vectors.json"
+from tests.paths import GS1_VECTORS
+
+VECTORS = GS1_VECTORS
 TESTS = ("test_parseAIdata", "test_processAIdata", "test_validateAIs", "test_parseDLuri",
          "test_testGenerateDLuri")
 

@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 import zxingcpp
 
-SHARED = Path("/work/shared")
-BARCODES = SHARED / "data" / "barcodes"
-GS1_VECTORS = SHARED / "gs1-vectors" / "gs1-syntax-engine-vectors.json"
+from tests.paths import BARCODES, GS1_VECTORS, SHARED  # noqa: F401
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
 
 

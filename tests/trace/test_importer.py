@@ -8,11 +8,12 @@ from sqlalchemy import func, select
 
 from serialtrace.errors import Conflict, ImportFailed, ValidationError
 from serialtrace.trace import importer, queries, service
+from tests.paths import ERP_EXPORTS
 from serialtrace.trace.importer import import_file
 from serialtrace.trace.models import (Batch, BatchInput, ComponentLot, Customer, Product, Shipment, ShipmentItem,
                                       Unit)
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "erp-export"
+SAMPLES = ERP_EXPORTS
 
 
 def _sample(name: str) -> bytes:
