@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .layout import Drawing, Placement, linear_geometry, matrix_module
 from .model import LabelContent
-from .symbols import linear_modules, matrix_modules, runs
+from .symbols import linear_modules, matrix_modules, matrix_runs, runs
 from .text import fit
 
 
@@ -16,8 +16,7 @@ def draw(content: LabelContent, placement: Placement) -> Drawing:
         rows, cols = modules.shape
         m = matrix_module(placement.matrix, rows, cols)
         x0, y0 = placement.matrix.x, placement.matrix.y
-        for r in range(rows):
-            rects.extend((x0 + c * m, y0 + r * m, n * m, m) for c, n in runs(modules[r]))
+        rects.extend((x0 + c * m, y0 + r * m, n * m, m) for c, r, n in zip(*matrix_runs(modules)))
     if placement.linear is not None and content.linear is not None:
         pattern = linear_modules(content.linear)
         left, m = linear_geometry(placement.linear, len(pattern))

@@ -12,7 +12,7 @@ from .errors import LabelError
 from .layout import Placement, linear_geometry, matrix_module, place
 from .model import LabelContent, LabelData
 from .spool import spooled
-from .symbols import linear_modules, matrix_modules, runs
+from .symbols import linear_modules, matrix_modules, matrix_runs, runs
 from .templates import LabelTemplate
 from .text import fit
 
@@ -93,8 +93,7 @@ def label_ops(content: LabelContent, placement: Placement, x_pt: float, top_pt: 
         # Work in module units: y grows downwards from the symbol's top-left corner.
         ops.append(b"q %.4f 0 0 %.4f %.3f %.3f cm\n" % (size, -size, x_pt + placement.matrix.x * scale,
                                                           origin_y - placement.matrix.y * scale))
-        for r in range(rows):
-            ops.extend(b"%d %d %d 1 re\n" % (c, r, n) for c, n in runs(modules[r]))
+        ops.append(b"".join(map(b"%d %d %d 1 re\n".__mod__, zip(*matrix_runs(modules)))))
         ops.append(b"f Q\n")
     if placement.linear is not None and content.linear is not None:
         pattern = linear_modules(content.linear)

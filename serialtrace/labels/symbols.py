@@ -44,3 +44,15 @@ def runs(row: str | np.ndarray) -> list[tuple[int, int]]:
     padded = np.concatenate(([False], bits, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
     return list(zip(edges[0::2].tolist(), (edges[1::2] - edges[0::2]).tolist()))
+
+
+def matrix_runs(modules: np.ndarray) -> tuple[list[int], list[int], list[int]]:
+    """Dark runs of every row of a matrix at once: (columns, rows, lengths)."""
+    rows, cols = modules.shape
+    padded = np.zeros((rows, cols + 2), dtype=np.int8)
+    padded[:, 1:-1] = modules
+    edges = np.diff(padded, axis=1)
+    start_rows, start_cols = np.nonzero(edges == 1)
+    _, end_cols = np.nonzero(edges == -1)  # row-major order pairs each end with its start
+    return start_cols.tolist(), start_rows.tolist(), (end_cols - start_cols).tolist()
+
