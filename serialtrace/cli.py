@@ -375,5 +375,69 @@ def scan(files: tuple[str, ...], as_json: bool) -> None:
                 click.echo(f"{result['file']}: {code['format']} {code['symbology_id'] or ''} {code['text']!r}{flag}")
 
 
+@main.command()
+@click.option("--camera", "camera", type=click.IntRange(0, 999), required=True, help="Camera index (0 is the first).")
+@click.option("--server", help="Post each confirmed code to this serialtrace server, e.g. https://host:5000.")
+@click.option("--token", envvar="SERIALTRACE_TOKEN", help="API token for --server (or SERIALTRACE_TOKEN).")
+@click.option("--station", "station_name", default="", help="Station name sent with each scan (default: host name).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line and code.")
+def station(camera: int, server: str | None, token: str | None, station_name: str, as_json: bool) -> None:
+    """Read barcodes from a camera; print (and beep for) each confirmed code, optionally post it to a server."""
+    import platform
+
+    from . import scanner
+
+    if server and not token:
+        raise click.UsageError("--server needs --token (or SERIALTRACE_TOKEN)")
+    name = station_name or platform.node()
+
+    def on_code(code) -> None:
+        text = (code.symbology_id or "") + code.text
+        if as_json:
+            line = {"code": text, "text": code.text, "format": code.format, "symbology_id": code.symbology_id,
+                    "confirmed": code.confirmed}
+            click.echo(json.dumps(line, ensure_ascii=False) + "\a")
+        else:
+            # repr shows the GS separators a terminal would swallow; the bell tells the person without a screen.
+            click.echo(f"{code.format} {text!r}\a")
+        if server:
+            try:
+                answer = _post_scan(server, token, {"code": text, "station": name, "source": "camera"})
+            except OSError as exc:
+                click.echo(f"error: server {server}: {getattr(exc, 'reason', None) or exc}", err=True)
+                return
+            if as_json:
+                click.echo(json.dumps(answer, ensure_ascii=False))
+            else:
+                click.echo(f"  {answer.get('result')}: {answer.get('message')}")
+
+    try:
+        scanner.run_camera(camera, on_code)
+    except scanner.CameraError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass
+
+
+def _post_scan(server: str, token: str | None, body: dict) -> dict:
+    """POST one scan to a server's /api/v1/scans and return its JSON answer (error answers too)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        server.rstrip("/") + "/api/v1/scans", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            answer = json.loads(exc.read())
+        except ValueError:
+            answer = {"message": exc.reason}
+        return {"result": f"error {exc.code}", "message": answer.get("message")}
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

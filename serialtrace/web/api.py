@@ -9,6 +9,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 from sqlalchemy import select
 
 from ..errors import ValidationError
+from ..scanner import ImageError, decode_frame, decode_image
+from ..scanner.decode import MAX_IMAGE_BYTES, load_gray
 from ..trace import genealogy, queries, service
 from ..trace.dossier import batch_dict, product_dict
 from ..trace.models import Product, ShipmentItem
@@ -18,7 +20,8 @@ from .auth import current_user, requires
 from .database import commit, db
 from .i18n import _
 from .openapi import openapi_document
-from .scanning import scan_payload
+from .scanning import (FrameTrackers, ImageRejected, check_image_bytes, code_dict, image_error, scan_payload,
+                       scan_text)
 
 bp = Blueprint("api", __name__)
 
@@ -29,7 +32,8 @@ R = Role
 @bp.before_request
 def _csrf_for_cookie_sessions():
     # Bearer-token calls are exempt from CSRF; calls riding on the login cookie are not.
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token"):
+    # Anonymous calls are left to `requires`, which answers 401 rather than a confusing CSRF error.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token") and g.get("user") is not None:
         from . import csrf
 
         csrf.protect()
@@ -85,9 +89,67 @@ def post_scan():
     """Parse raw scanner text and say what it matched."""
     data = _body()
     code = _field(data, "code", str)
-    result = scan_payload(db(), code, station=data.get("station") or "", user=current_user())
+    station = _field(data, "station", str, required=False, default="")
+    source = _field(data, "source", str, required=False, default="api")
+    if source not in ("api", "camera"):
+        raise ValidationError(_("field source must be api or camera"), details={"field": "source"})
+    result = scan_payload(db(), code, station=station, user=current_user(), source=source)
     commit()
     return jsonify(result)
+
+
+@bp.post("/scans/image")
+@requires(*ANY)
+def post_scan_image():
+    """Decode the barcodes in an uploaded photo; resolve the confirmed ones, mark the rest for a rescan."""
+    data = _upload("image")
+    try:
+        codes = decode_image(data)
+    except ImageError as exc:
+        raise image_error(exc) from None
+    station = request.form.get("station") or ""
+    out = []
+    for code in codes:
+        body = code_dict(code)
+        if code.confirmed:
+            payload = scan_payload(db(), scan_text(code), station=station, user=current_user(), source="image")
+            body.update({k: payload.get(k) for k in ("result", "message", "parsed", "matches")})
+        out.append(body)
+    commit()
+    message = None if codes else _("no barcode found in the image; take the photo closer and sharper")
+    return jsonify({"codes": out, "message": message})
+
+
+@bp.post("/scans/frame")
+@requires(*ANY)
+def post_scan_frame():
+    """Decode one camera frame; a code is confirmed across this station's frames, then the page submits it."""
+    data = _upload("frame")
+    try:
+        codes = decode_frame(load_gray(data))
+    except ImageError as exc:
+        raise image_error(exc) from None
+    station = (request.form.get("station") or "")[:64]
+    confirmed, pending = _frame_trackers().feed((station, current_user().id), codes)
+    return jsonify({"codes": [code_dict(c) for c in codes], "confirmed": [code_dict(c) for c in confirmed],
+                    "pending": pending})
+
+
+def _frame_trackers() -> FrameTrackers:
+    ext = current_app.extensions
+    # setdefault is atomic under the GIL, so two first frames at once still share one registry.
+    return ext.setdefault("serialtrace_frames", FrameTrackers())
+
+
+def _upload(field: str) -> bytes:
+    upload = request.files.get(field)
+    if upload is None:
+        raise ImageRejected(_("send the image as multipart/form-data field %(field)s", field=field),
+                            details={"field": field})
+    limit = current_app.config["MAX_CONTENT_LENGTH"] or MAX_IMAGE_BYTES
+    data = upload.read(limit + 1)
+    check_image_bytes(data, min(limit, MAX_IMAGE_BYTES))
+    return data
 
 
 @bp.get("/batches/<path:number>")

@@ -36,8 +36,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        messages = {404: _("not found"), 405: _("method not allowed"),
-                    413: _("upload too large"), 400: _("bad request")}
+        messages = {404: _("not found"), 405: _("method not allowed"), 400: _("bad request"),
+                    413: _("upload too large: the limit is %(limit)s bytes",
+                           limit=app.config.get("MAX_CONTENT_LENGTH"))}
         message = messages.get(exc.code, exc.description or exc.name)
         if _wants_json():
             return _envelope(exc.code or 500, exc.name.lower().replace(" ", "_"), message)

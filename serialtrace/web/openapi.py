@@ -16,7 +16,7 @@ def _resp(description: str, schema: dict | None = None) -> dict[str, Any]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     names = {400: "bad request", 401: "no or invalid token", 403: "role not allowed", 404: "not found",
-             409: "conflict", 422: "invalid input"}
+             409: "conflict", 413: "upload too large", 422: "invalid input"}
     return {str(c): _resp(names[c], _ERROR) for c in codes}
 
 
@@ -62,6 +62,24 @@ def openapi_document() -> dict[str, Any]:
                     "attributes": {"type": "object"}}},
                 "ScanRequest": {"type": "object", "required": ["code"], "properties": {
                     "code": {"type": "string", "description": "raw scanner text, GS as \\u001d"},
+                    "station": {"type": "string", "description": "station name; its scanner profile is used"},
+                    "source": {"enum": ["api", "camera"], "default": "api",
+                               "description": "camera: the code came from a barcode decoder, separators are exact"}}},
+                "DecodedCode": {"type": "object", "required": ["text", "format", "symbology_id", "confirmed", "code"],
+                                "properties": {
+                    "text": {"type": "string"}, "format": {"type": "string"},
+                    "symbology_id": {"type": ["string", "null"], "description": "AIM identifier such as ]d2"},
+                    "confirmed": {"type": "boolean"},
+                    "code": {"type": "string", "description": "symbology_id + text, as POST /scans takes it"},
+                    "action": {"const": "rescan", "description": "only on unconfirmed codes, which are not resolved"},
+                    "result": {"type": "string"}, "message": {"type": "string"}, "parsed": obj,
+                    "matches": {"type": "array", "items": obj}}},
+                "ImageUpload": {"type": "object", "required": ["image"], "properties": {
+                    "image": {"type": "string", "contentMediaType": "application/octet-stream",
+                              "description": "PNG, JPEG, WebP, GIF, BMP or TIFF"},
+                    "station": {"type": "string"}}},
+                "FrameUpload": {"type": "object", "required": ["frame"], "properties": {
+                    "frame": {"type": "string", "contentMediaType": "image/jpeg"},
                     "station": {"type": "string"}}},
             },
         },
@@ -75,6 +93,25 @@ def openapi_document() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/ScanRequest"}}}},
                 "responses": {"200": _resp("what was parsed and matched", obj), **_errors(400, 401, 422)}}},
+            "/scans/image": {"post": {
+                "summary": "Decode the barcodes in a photo and resolve the confirmed ones",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"$ref": "#/components/schemas/ImageUpload"}}}},
+                "responses": {"200": _resp("codes found, each with its matches or action rescan", {
+                    "type": "object", "properties": {
+                        "codes": {"type": "array", "items": {"$ref": "#/components/schemas/DecodedCode"}},
+                        "message": {"type": ["string", "null"]}}}),
+                    **_errors(400, 401, 413, 422)}}},
+            "/scans/frame": {"post": {
+                "summary": "Decode one camera frame; codes are confirmed across the station's frames",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"$ref": "#/components/schemas/FrameUpload"}}}},
+                "responses": {"200": _resp("codes in this frame, codes confirmed by it, codes pending", {
+                    "type": "object", "properties": {
+                        "codes": {"type": "array", "items": {"$ref": "#/components/schemas/DecodedCode"}},
+                        "confirmed": {"type": "array", "items": {"$ref": "#/components/schemas/DecodedCode"}},
+                        "pending": {"type": "integer"}}}),
+                    **_errors(400, 401, 413, 422)}}},
             "/batches": {"post": {
                 "summary": "Register a batch and allocate its serials",
                 "requestBody": {"required": True, "content": {"application/json": {

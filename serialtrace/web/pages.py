@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+                   stream_with_context, url_for)
 from sqlalchemy import func, select
 
 from ..errors import DomainError, ValidationError
 from ..trace import genealogy, queries
 from ..trace.enums import Role
 from ..trace.models import Batch, Product, Unit
+from ..scanner import ScanError, calibrate
 from ..warranty.dossier import unit_dossier
+from ..warranty.stations import ensure_station_name, get_station_profile, save_station_profile
+from . import calibration
 from .auth import current_user, requires
 from .database import commit, db
 from .i18n import _
-from .scanning import scan_payload
+from .scanning import describe_separator, profile_dict, scan_payload, search_term
 
 bp = Blueprint("pages", __name__)
 R = Role
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+STATION_COOKIE_DAYS = 365
 
 
 def _grace() -> int:
@@ -30,26 +35,93 @@ def index():
     return redirect(url_for("pages.station"))
 
 
+STATION_COOKIE = "st_station"
+
+
+def _station_name() -> str:
+    # The form field wins so one browser can be moved to another desk without clearing cookies.
+    return (request.form.get("station") or request.cookies.get(STATION_COOKIE) or "").strip()
+
+
 @bp.route("/station", methods=["GET", "POST"])
 @requires()
 def station():
     """The scanning station: one field that keeps focus; Enter submits; the result is loud."""
+    name = _station_name()
     if request.method == "GET":
-        return render_template("station.html", code="", scan=None, dossier=None)
+        return render_template("station.html", code="", scan=None, dossier=None, station_name=name)
     code = request.form.get("code", "")
-    scan = scan_payload(db(), code, station=request.form.get("station", ""), user=current_user())
+    source = "camera" if request.form.get("source") == "camera" else "typed"
+    scan = scan_payload(db(), code, station=name, user=current_user(), source=source)
     commit()
     dossier = None
-    if scan["result"] == "unit":
+    shown = scan.get("repeat_of") or scan["result"]
+    if shown == "unit":
         unit = db().get(Unit, scan["matches"][0]["id"])
         dossier = unit_dossier(db(), unit, grace_days=_grace())
-    elif scan["result"] == "batch":
+    elif shown == "batch":
         return redirect(url_for("pages.batch", number=scan["matches"][0]["batch"],
                                 product=scan["matches"][0]["product_sku"]))
     # A found unit clears the field for the next scan; anything else keeps the code to correct it.
     keep = "" if dossier else code
     status = 404 if scan["result"] == "not_found" else 422 if scan["result"] == "invalid" else 200
-    return render_template("station.html", code=keep, scan=scan, dossier=dossier), status
+    return render_template("station.html", code=keep, scan=scan, dossier=dossier, station_name=name,
+                           search=search_term(scan)), status
+
+
+@bp.route("/station/calibrate", methods=["GET", "POST"])
+@requires()
+def calibrate_station():
+    """Scan the test symbol once; the station learns its scanner's prefix, suffix, separator and layout."""
+    name = _station_name()
+    page = {"symbols": calibration.test_symbols(), "human": calibration.human_readable(), "station_name": name,
+            "learned": None, "error": None, "raw": "",
+            "describe_separator": describe_separator}
+    if request.method == "GET":
+        page["learned"] = get_station_profile(db(), name)
+        return render_template("calibrate.html", **page)
+    raw = request.form.get("code", "")
+    try:
+        name = ensure_station_name(name)
+        if not raw.strip():
+            raise ValidationError(_("scan the test symbol into the field"), details={"field": "code"})
+        try:
+            learned = calibrate(raw)
+        except ScanError as exc:
+            raise ValidationError(_("that scan is not the test symbol: %(reason)s", reason=exc.message),
+                                  details={"field": "code"}) from None
+        save_station_profile(db(), name=name, profile=profile_dict(learned), author=current_user())
+        commit()
+    except DomainError as exc:
+        db().rollback()
+        page.update(error=exc.message, raw=raw, station_name=name)
+        return render_template("calibrate.html", **page), exc.status_code
+    page.update(learned=profile_dict(learned), station_name=name)
+    response = make_response(render_template("calibrate.html", **page))
+    response.set_cookie(STATION_COOKIE, name, max_age=STATION_COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.extensions["serialtrace"].settings.session_cookie_secure)
+    return response
+
+
+@bp.get("/units")
+@requires()
+def units():
+    """Units whose serial or external code starts with the search text."""
+    q = request.args.get("q", "").strip()
+    rows = []
+    if q:
+        stmt = (select(Unit, Product.sku, Batch.number).join(Product, Product.id == Unit.product_id)
+                .join(Batch, Batch.id == Unit.batch_id)
+                .where(Unit.serial.like(f"{_like(q)}%", escape="\\")
+                       | Unit.external_code.like(f"{_like(q)}%", escape="\\"))
+                .order_by(Unit.serial).limit(200))
+        rows = db().execute(stmt).all()
+    return render_template("units.html", rows=rows, q=q)
+
+
+def _like(text: str) -> str:
+    # A scanned code may contain % or _; they are data here, not wildcards.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @bp.get("/units/<path:serial>")
