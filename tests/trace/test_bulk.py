@@ -1,0 +1,66 @@
+"""Set-based bulk writes: unit range shipments, events and status changes."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from serialtrace.errors import Conflict, ValidationError
+from serialtrace.trace import bulk, service
+from serialtrace.trace.models import Shipment, ShipmentItem, Unit, UnitEvent
+
+
+def _unit_ids(session, batch) -> list[int]:
+    return list(session.scalars(select(Unit.id).where(Unit.batch_id == batch.id).order_by(Unit.id)))
+
+
+def test_range_shipment_ships_only_in_stock_units_of_the_range(session, make_batch):
+    batch, _ = make_batch(quantity=10, number="B1")
+    other, _ = make_batch(quantity=3, number="B2")
+    ids = _unit_ids(session, batch)
+    customer = service.get_or_create_customer(session, name="Acme", tax_id="7701234567")
+    bulk.set_unit_statuses(session, changes=[(ids[3], "scrapped")])
+    [(shipment_id, count)] = bulk.ship_unit_ranges(session, shipments=[bulk.RangeShipment(
+        customer_id=customer.id, shipped_on=date(2025, 2, 3), batch_id=batch.id, first_unit_id=ids[2],
+        last_unit_id=ids[6], reference="D-1", carrier="ПЭК", attributes={"weather": "snow", "on": date(2025, 2, 3)})])
+    assert count == 4
+    shipped = set(session.scalars(select(Unit.id).where(Unit.status == "shipped")))
+    assert shipped == {ids[2], ids[4], ids[5], ids[6]}
+    items = set(session.scalars(select(ShipmentItem.unit_id).where(ShipmentItem.shipment_id == shipment_id)))
+    assert items == shipped
+    shipment = session.get(Shipment, shipment_id)
+    assert shipment.attributes == {"weather": "snow", "on": "2025-02-03"} and shipment.carrier == "ПЭК"
+    events = session.execute(select(UnitEvent.unit_id, UnitEvent.payload).where(UnitEvent.kind == "shipped")).all()
+    assert {e.unit_id for e in events} == shipped
+    assert events[0].payload == {"shipment_id": shipment_id, "reference": "D-1", "shipped_on": "2025-02-03",
+                                 "customer_id": customer.id}
+
+
+def test_range_shipment_of_a_batch_on_hold_is_a_conflict(session, make_batch):
+    batch, _ = make_batch(quantity=2, number="B1")
+    service.set_batch_status(session, batch=batch, status="on_hold")
+    customer = service.get_or_create_customer(session, name="Acme")
+    ids = _unit_ids(session, batch)
+    with pytest.raises(Conflict, match="cannot be shipped"):
+        bulk.ship_unit_ranges(session, shipments=[bulk.RangeShipment(
+            customer_id=customer.id, shipped_on=date(2025, 2, 3), batch_id=batch.id, first_unit_id=ids[0],
+            last_unit_id=ids[-1])])
+    assert session.scalar(select(func.count()).select_from(Shipment)) == 0
+
+
+def test_append_events_writes_all_rows_and_rejects_unknown_kinds(session, make_batch):
+    batch, _ = make_batch(quantity=2, number="B1")
+    ids = _unit_ids(session, batch)
+    at = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+    assert bulk.append_events(session, events=[{"unit_id": i, "kind": "returned", "at": at, "payload": {"claim": "CL-1"}}
+                                               for i in ids]) == 2
+    payloads = session.scalars(select(UnitEvent.payload).where(UnitEvent.kind == "returned")).all()
+    assert payloads == [{"claim": "CL-1"}] * 2
+    with pytest.raises(ValidationError, match="unknown event kind"):
+        bulk.append_events(session, events=[{"unit_id": ids[0], "kind": "teleported", "at": at}])
+
+
+def test_set_unit_statuses_rejects_unknown_statuses(session, make_batch):
+    batch, _ = make_batch(quantity=1, number="B1")
+    with pytest.raises(ValidationError, match="unknown unit status"):
+        bulk.set_unit_statuses(session, changes=[(_unit_ids(session, batch)[0], "lost")])
