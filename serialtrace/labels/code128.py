@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 GS = "\x1d"
@@ -20,13 +22,10 @@ class Plan:
         return 11 * self.codewords + 13
 
 
-def _digits_from(data: str, i: int) -> int:
-    j = i
-    while j < len(data) and "0" <= data[j] <= "9":
-        j += 1
-    return j - i
+_TOKENS = re.compile(r"([0-9]+)|(\x1d)|([^0-9\x1d]+)")
 
 
+@lru_cache(maxsize=8)  # a label's data is planned twice in a row: to size it and to write it
 def plan(data: str, *, gs1: bool) -> Plan:
     """Plan subsets B and C for `data` (GS = FNC1); `>` becomes `>0` (its Code 128 value 30).
 
@@ -34,39 +33,40 @@ def plan(data: str, *, gs1: bool) -> Plan:
     """
     out: list[str] = []
     codewords = 2  # start and check characters
-    run = _digits_from(data, 0)
-    subset = "C" if run >= 4 or (run >= 2 and run == len(data) and run % 2 == 0) else "B"
+    first = _TOKENS.match(data)
+    lead = len(first.group(1) or "") if first else 0
+    subset = "C" if lead >= 4 or (lead >= 2 and lead == len(data) and lead % 2 == 0) else "B"
     out.append(">;" if subset == "C" else ">:")
     if gs1:
         out.append(">8")
         codewords += 1
-    i = 0
-    n = len(data)
-    while i < n:
-        char = data[i]
-        if char == GS:
+    for digits, separator, text in _TOKENS.findall(data):
+        if separator:
             out.append(">8")
             codewords += 1
-            i += 1
-        elif subset == "C":
-            if i + 1 < n and "0" <= char <= "9" and "0" <= data[i + 1] <= "9":
-                out.append(data[i : i + 2])
-                codewords += 1
-                i += 2
-            else:
+        elif text:
+            if subset == "C":
                 out.append(">6")
                 codewords += 1
                 subset = "B"
-        else:
-            run = _digits_from(data, i)
-            if run >= 4 and run % 2 == 0:
-                out.append(">5")
-                codewords += 1
-                subset = "C"
-                continue
             # ZPL reads `>` as an invocation code, so a literal `>` is sent as `>0`
             # (`><` would be value 62, the caret).
-            out.append(">0" if char == ">" else char)
-            codewords += 1
-            i += 1
+            out.append(text.replace(">", ">0"))
+            codewords += len(text)
+        elif subset == "C":
+            even = len(digits) - len(digits) % 2
+            out.append(digits[:even])
+            codewords += even // 2
+            if even < len(digits):
+                out.append(">6" + digits[-1])
+                codewords += 2
+                subset = "B"
+        elif len(digits) >= 4:
+            odd = len(digits) % 2
+            out.append(digits[:odd] + ">5" + digits[odd:])
+            codewords += odd + 1 + len(digits) // 2
+            subset = "C"
+        else:
+            out.append(digits)
+            codewords += len(digits)
     return Plan("".join(out), codewords)
