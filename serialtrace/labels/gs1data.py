@@ -112,6 +112,11 @@ def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: s
     return result
 
 
+@lru_cache(maxsize=None)  # one entry per AI in the GS1 table at most
+def _needs_separator(ai: str) -> bool:
+    return ai_spec(ai).separator_required
+
+
 def element_string(pairs: Pairs) -> str:
     """Element string of already validated pairs: GS after each variable-length value but the last."""
     parts = []
@@ -119,7 +124,7 @@ def element_string(pairs: Pairs) -> str:
     for index, (ai, value) in enumerate(pairs):
         parts.append(ai)
         parts.append(value)
-        if index < last and ai_spec(ai).separator_required:
+        if index < last and _needs_separator(ai):
             parts.append(GS)
     return "".join(parts)
 
