@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from typing import Sequence
@@ -41,6 +42,26 @@ _FORMATS = zxingcpp.BarcodeFormats(
         zxingcpp.DataBarLtd,
     )
 )
+# What labels and retail packs carry (our GS1 DataMatrix/QR/128 labels, EAN/UPC, supplier
+# Code 39): a first pass over these alone costs about half of one over every format.
+_COMMON_FORMATS = zxingcpp.BarcodeFormats(
+    (zxingcpp.DataMatrix, zxingcpp.QRCode, zxingcpp.Code128, zxingcpp.EANUPC, zxingcpp.Code39)
+)
+# A camera station reads our labels and retail packs; every extra 1D reader costs several ms
+# on a cluttered 1280x720 frame.
+FRAME_FORMATS = zxingcpp.BarcodeFormats(
+    (zxingcpp.DataMatrix, zxingcpp.QRCode, zxingcpp.Code128, zxingcpp.EANUPC)
+)
+# Frames larger than this on the long side are shrunk first: a label that fills a 4K frame
+# has modules far larger than the readers need, and decoding time grows with the pixels.
+_FRAME_MAX_SIDE = 1280
+# Stills above this many pixels are decoded from a half-size JPEG/WebP decode (libjpeg scales
+# during the DCT, so it is also faster); phone photos of 12 MP still keep 3 MP.
+_REDUCE_ABOVE_PIXELS = 8_000_000
+# Work allowed for the preprocessing retries, in pixels handed to a reader: about 15 ms on
+# one core of the benchmark machine. Counting pixels instead of reading a clock keeps the
+# result of a decode the same on a busy machine.
+RETRY_BUDGET_PIXELS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +87,9 @@ def decode_image(data: bytes, *, retries: bool = True) -> list[DecodedCode]:
 
     Raises ImageError for empty, corrupt, oversized or non-image input.
     """
-    gray = load_gray(data)
-    return decode_gray(gray, retries=retries)
+    gray, factor = _load(data)
+    found = decode_gray(gray, retries=retries)
+    return found if factor == 1 else [_scaled(code, factor) for code in found]
 
 
 def decode_frame(frame: np.ndarray) -> list[DecodedCode]:
@@ -76,24 +98,41 @@ def decode_frame(frame: np.ndarray) -> list[DecodedCode]:
     1D results are unconfirmed: one frame is not enough evidence (see FrameTracker).
     """
     gray = _frame_to_gray(frame)
-    found = _zxing(gray, thorough=False)
-    return [_with_confirmed(code, not code.is_linear) for code in found]
+    h, w = gray.shape
+    factor = 1.0
+    if max(h, w) > _FRAME_MAX_SIDE:
+        factor = max(h, w) / _FRAME_MAX_SIDE
+        size = (max(1, round(w / factor)), max(1, round(h / factor)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    found = _zxing(gray, thorough=False, formats=FRAME_FORMATS)
+    return [
+        _with_confirmed(code if factor == 1 else _scaled(code, factor), not code.is_linear)
+        for code in found
+    ]
 
 
 def decode_gray(gray: np.ndarray, *, retries: bool = True) -> list[DecodedCode]:
     """Decode a greyscale still: zxing, then pyzbar, then (optionally) preprocessing retries."""
-    found = _zxing(gray, thorough=False) or _zxing(gray, thorough=True)
+    # Cheapest first: the common formats upright, then every format with inverted (light on
+    # dark) symbols, which the quick pass does not look for.
+    found = _zxing(gray, thorough=False, formats=_COMMON_FORMATS) or _zxing(gray, thorough=True)
     if found:
         return found
-    # zbar has no Reed-Solomon check on 1D symbols and sometimes reads a fragment, so only its
-    # 2D reads are trusted.
-    found = [_with_confirmed(c, not c.is_linear) for c in _pyzbar(gray, method="pyzbar")]
+    # zbar has no Reed-Solomon check on 1D symbols and sometimes reads a fragment, and it
+    # turns Shift-JIS QR text into the wrong characters, so none of its reads is trusted.
+    found = [_with_confirmed(c, False) for c in _pyzbar(gray, method="pyzbar")]
     if found or not retries:
         return found
+    spent = 0
     for step in RETRY_STEPS:
         candidate = step.apply(gray)
         if candidate is None:
             continue
+        # Images nothing reads would otherwise run every step: stop when the work budget is
+        # used up (steps are ordered by how many photos each one rescued).
+        spent += candidate.image.size
+        if spent > RETRY_BUDGET_PIXELS:
+            break
         decoder = _pyzbar if step.decoder == "pyzbar" else _zxing_for_retry
         codes = decoder(candidate.image, method=f"retry:{step.name}")
         if codes:
@@ -102,7 +141,14 @@ def decode_gray(gray: np.ndarray, *, retries: bool = True) -> list[DecodedCode]:
 
 
 def load_gray(data: bytes) -> np.ndarray:
-    """Turn encoded image bytes into a greyscale array, enforcing the size limits."""
+    """Turn encoded image bytes into a greyscale array, enforcing the size limits.
+
+    Very large images come back at half size (see decode_image, which maps positions back).
+    """
+    return _load(data)[0]
+
+
+def _load(data: bytes) -> tuple[np.ndarray, int]:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ImageError(f"expected image bytes, got {type(data).__name__}")
     size = len(data)
@@ -115,12 +161,18 @@ def load_gray(data: bytes) -> np.ndarray:
         raise ImageError(
             f"image too large: {width}x{height} pixels (limit {MAX_IMAGE_PIXELS} pixels)"
         )
-    gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    buffer = np.frombuffer(data, np.uint8)
+    factor = 1
+    if width * height > _REDUCE_ABOVE_PIXELS:
+        gray = cv2.imdecode(buffer, cv2.IMREAD_REDUCED_GRAYSCALE_2)
+        factor = 2
+    else:
+        gray = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE)
     if gray is None:
-        gray = _pil_decode(bytes(data), kind)
+        gray, factor = _pil_decode(bytes(data), kind), 1
     if gray.size == 0:
         raise ImageError(f"corrupt {kind} image: no pixels decoded")
-    return gray
+    return gray, factor
 
 
 def _probe_header(data: bytes) -> tuple[int, int, str]:
@@ -166,14 +218,21 @@ def _frame_to_gray(frame: np.ndarray) -> np.ndarray:
     raise ImageError(f"unsupported frame shape {frame.shape}")
 
 
-def _zxing(gray: np.ndarray, *, thorough: bool, method: str = "zxing") -> list[DecodedCode]:
-    # The quick pass (no rotation or inversion search) finds most symbols in a third of the
-    # time; the thorough pass only runs when it found nothing.
+def _zxing(
+    gray: np.ndarray,
+    *,
+    thorough: bool,
+    method: str = "zxing",
+    formats: zxingcpp.BarcodeFormats = _FORMATS,
+) -> list[DecodedCode]:
+    # The quick pass (no inversion search) finds most symbols in a third of the time; the
+    # thorough pass only runs when it found nothing. Turning 1D symbols by 90 degrees is
+    # left to zbar, which scans columns as well as rows at a fraction of zxing's cost.
     barcodes = zxingcpp.read_barcodes(
         np.ascontiguousarray(gray),
-        formats=_FORMATS,
+        formats=formats,
         text_mode=_TEXT_MODE,
-        try_rotate=thorough,
+        try_rotate=False,
         try_invert=thorough,
         try_downscale=True,
     )
@@ -181,7 +240,7 @@ def _zxing(gray: np.ndarray, *, thorough: bool, method: str = "zxing") -> list[D
 
 
 def _zxing_for_retry(image: np.ndarray, *, method: str) -> list[DecodedCode]:
-    return _zxing(image, thorough=False, method=method)
+    return _zxing(image, thorough=False, method=method, formats=_COMMON_FORMATS)
 
 
 def _from_zxing(barcode: zxingcpp.Barcode, method: str) -> DecodedCode:
@@ -208,10 +267,8 @@ def _from_zxing(barcode: zxingcpp.Barcode, method: str) -> DecodedCode:
 
 
 def _pyzbar(image: np.ndarray, *, method: str) -> list[DecodedCode]:
-    from pyzbar import pyzbar  # imported late: loading libzbar costs time and most scans never need it
-
     codes = []
-    for sym in pyzbar.decode(np.ascontiguousarray(image), symbols=_zbar_symbols()):
+    for sym in _zbar_decode(np.ascontiguousarray(image)):
         name = symbology.format_name(sym.type)
         raw = bytes(sym.data)
         text = raw.decode("utf-8", errors="replace")
@@ -234,6 +291,48 @@ def _pyzbar(image: np.ndarray, *, method: str) -> list[DecodedCode]:
     return codes
 
 
+# zbar scans every row and column by default; every second one reads the same DEV photos in
+# half the time, since a symbol spans many lines (every third one read a junk Code 39 "39").
+_ZBAR_DENSITY = 2
+
+
+def _zbar_decode(image: np.ndarray) -> list:
+    # Imported late: loading libzbar costs time and most scans never need it.
+    from pyzbar import pyzbar
+
+    try:
+        from pyzbar.pyzbar import _decode_symbols, _image, _image_scanner, _symbols_for_image
+        from pyzbar.wrapper import (
+            ZBarConfig,
+            zbar_image_scanner_set_config,
+            zbar_image_set_data,
+            zbar_image_set_format,
+            zbar_image_set_size,
+            zbar_scan_image,
+        )
+    except ImportError:  # another pyzbar release: its public decode, at full density
+        return pyzbar.decode(image, symbols=_zbar_symbols())
+    from ctypes import c_void_p, cast
+
+    pixels = image.tobytes()
+    height, width = image.shape[:2]
+    with _image_scanner() as scanner:
+        # pyzbar.decode cannot set the scan density, so this is its body with that added.
+        zbar_image_scanner_set_config(scanner, pyzbar.ZBarSymbol.NONE, ZBarConfig.CFG_ENABLE, 0)
+        for symbol in _zbar_symbols():
+            zbar_image_scanner_set_config(scanner, symbol, ZBarConfig.CFG_ENABLE, 1)
+        for axis in (ZBarConfig.CFG_X_DENSITY, ZBarConfig.CFG_Y_DENSITY):
+            zbar_image_scanner_set_config(scanner, pyzbar.ZBarSymbol.NONE, axis, _ZBAR_DENSITY)
+        with _image() as img:
+            zbar_image_set_format(img, pyzbar._FOURCC["L800"])
+            zbar_image_set_size(img, width, height)
+            zbar_image_set_data(img, cast(pixels, c_void_p), len(pixels), None)
+            if zbar_scan_image(scanner, img) < 0:
+                return []
+            return list(_decode_symbols(_symbols_for_image(img)))
+
+
+@functools.cache
 def _zbar_symbols() -> list:
     from pyzbar.pyzbar import ZBarSymbol
 
@@ -241,6 +340,16 @@ def _zbar_symbols() -> list:
     # reads ITF, so zbar is not asked for it.
     skip = {ZBarSymbol.I25, ZBarSymbol.NONE, ZBarSymbol.PARTIAL, ZBarSymbol.COMPOSITE}
     return [s for s in ZBarSymbol if s not in skip]
+
+
+def _scaled(code: DecodedCode, factor: float) -> DecodedCode:
+    # Positions found in a shrunk image, in the pixels of the image the caller gave.
+    if code.position is None:
+        return code
+    points = tuple((int(round(x * factor)), int(round(y * factor))) for x, y in code.position)
+    return DecodedCode(
+        code.text, code.raw, code.format, code.symbology_id, points, code.confirmed, code.method
+    )
 
 
 def _with_confirmed(code: DecodedCode, confirmed: bool) -> DecodedCode:
