@@ -309,12 +309,13 @@ def _load_batch(s: Session, plan: _Plan, spec: _BatchSpec, *, scheme, progress) 
     for size in pieces:
         customer = rng.choices(plan.customers, weights=plan.weights)[0]
         shipped_on = min(spec.produced_on + timedelta(days=rng.randint(7, 56)), ANCHOR - timedelta(days=1))
+        city = rng.choice(_CITIES)
         plan.shipments += 1
         ranges.append(bulk.RangeShipment(
             customer_id=customer, shipped_on=shipped_on, batch_id=batch.id, first_unit_id=ids[offset],
             last_unit_id=ids[offset + size - 1], reference=f"РТУ-{plan.shipments:06d}", carrier=rng.choice(_CARRIERS),
-            destination=rng.choice(_CITIES), attributes={
-                "route": f"Москва — {rng.choice(_CITIES)}", "weather": _weather(rng, shipped_on),
+            destination=city, attributes={
+                "route": f"Москва — {city}", "weather": _weather(rng, shipped_on),
                 "truck": rng.choice(["heated", "unheated"])}))
         offset += size
     bulk.ship_unit_ranges(s, shipments=ranges)
