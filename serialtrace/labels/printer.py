@@ -7,10 +7,10 @@ import time
 
 from .errors import PrinterError
 
-RAW_PORT = 9100
+RAW_PORT = 9100  # the usual raw-print port of Zebra and most network printers
 
 
-def send_zpl(host: str, port: int = RAW_PORT, data: bytes = b"", *, timeout: float = 5.0, retries: int = 2) -> None:
+def send_zpl(host: str, port: int, data: bytes, *, timeout: float = 5.0, retries: int = 2) -> None:
     """Deliver `data` to host:port; retry failed connections, raise PrinterError when all fail.
 
     Only the connection is retried: once bytes went out, a retry could print labels twice,

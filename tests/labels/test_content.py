@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from serialtrace.labels import LabelData, LabelError, builtin_templates, label_content, render_pdf, render_zpl
+from serialtrace.labels import LabelError, builtin_templates, label_content, render_pdf, render_zpl
 from serialtrace.labels.templates import LabelTemplate
 
 from .conftest import GS, GTIN
