@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .errors import GS1Error
 
 CSET82 = frozenset(

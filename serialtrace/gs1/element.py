@@ -84,6 +84,8 @@ def parse_bracketed(text: str, *, associations: bool = True) -> list[tuple[str, 
         raise GS1Error("GS1 data must be text")
     if not text.startswith("("):
         raise GS1Error(f"bracketed GS1 data must start with '(', got {text[:10]!r}")
+    if "\\(" not in text:
+        return _parse_plain_bracketed(text, associations)
     pairs = []
     i, n = 0, len(text)
     while i < n:
@@ -112,6 +114,25 @@ def parse_bracketed(text: str, *, associations: bool = True) -> list[tuple[str, 
         value = "".join(chunks)
         check_value(spec, value)
         pairs.append((ai, value))
+    if associations:
+        check_associations(pairs)
+    return pairs
+
+
+def _parse_plain_bracketed(text: str, associations: bool) -> list[tuple[str, str]]:
+    # Without escaped brackets every "(" opens an AI, so one split does the scanning.
+    pairs = []
+    position = 0
+    for chunk in text[1:].split("("):
+        ai, close, value = chunk.partition(")")
+        if not close:
+            raise GS1Error(f"'(' at position {position} is not closed")
+        spec = AI_TABLE.get(ai)
+        if spec is None:
+            raise GS1Error(f"unknown AI ({ai})")
+        check_value(spec, value)
+        pairs.append((ai, value))
+        position += len(chunk) + 1
     if associations:
         check_associations(pairs)
     return pairs

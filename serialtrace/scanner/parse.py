@@ -155,7 +155,7 @@ def _scan_error(exc: gs1.GS1Error) -> ScanError:
 
 def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str]) -> ParsedScan:
     # With a profile its separator was already turned into GS; without one, any stand-in counts.
-    if not exact and any(c in data for c in STAND_INS):
+    if not exact and _STAND_IN.search(data) is not None:
         data = data.translate(_TO_GS)
         notes.append("separator stand-in read as GS")
     try:
@@ -183,6 +183,7 @@ def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str])
 
 
 _TO_GS = str.maketrans({c: GS for c in STAND_INS})
+_STAND_IN = re.compile("[" + re.escape("".join(STAND_INS)) + "]")
 
 
 def _mapping(pairs: list[tuple[str, str]]) -> Mapping[str, str]:

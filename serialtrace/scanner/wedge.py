@@ -56,6 +56,8 @@ def undo_layout(text: str, layout: str | None) -> tuple[str, bool]:
     if layout == "latin":
         return text, False
     if layout is None:
+        if text.isascii():  # nearly every scan: no Cyrillic possible, skip the searches
+            return text, False
         if _CYRILLIC.search(text) is None or _LATIN.search(text) is not None:
             return text, False
     fixed = text.translate(_RU_TO_LATIN)
@@ -76,6 +78,8 @@ def strip_affixes(text: str, profile: ScannerProfile | None) -> str:
 
 def normalise_separators(text: str, profile: ScannerProfile | None) -> str:
     """Turn the profile's separator stand-in (and the Alt+029 glyph) into GS."""
+    if profile is None and text.isascii():
+        return text
     if ALT_029 in text:
         text = text.replace(ALT_029, GS)
     if profile is not None and profile.separator not in ("", GS) and profile.separator in text:
