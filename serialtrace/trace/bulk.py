@@ -14,7 +14,7 @@ from ..errors import Conflict, ValidationError
 from ..models_base import JsonType
 from .enums import BatchStatus, EventKind, UnitStatus
 from .models import Batch, Shipment, ShipmentItem, Unit, UnitEvent
-from .service import Author, _author_fields
+from .service import Author, author_fields
 
 # Shipped events carry the shipment's day; noon UTC keeps the date the same in every time zone we serve.
 _SHIP_TIME = time(12, 0, tzinfo=timezone.utc)
@@ -45,7 +45,7 @@ def ship_unit_ranges(session: Session, *, shipments: Sequence[RangeShipment],
     """
     conn = session.connection()
     unit, item, event = Unit.__table__, ShipmentItem.__table__, UnitEvent.__table__
-    who = _author_fields(author)
+    who = author_fields(author)
     statuses: dict[int, str | None] = {}
     results: list[tuple[int, int]] = []
     for s in shipments:
@@ -80,7 +80,7 @@ def ship_unit_ranges(session: Session, *, shipments: Sequence[RangeShipment],
 
 def append_events(session: Session, *, events: Iterable[Mapping[str, Any]], author: Author | None = None) -> int:
     """Append unit events given as dicts of unit_id, kind, at and payload with one executemany; returns the count."""
-    who = _author_fields(author)
+    who = author_fields(author)
     rows = []
     for e in events:
         if e["kind"] not in _EVENT_KINDS:

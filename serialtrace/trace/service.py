@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from sqlalchemy import DateTime, Integer, String, func, insert, literal, select, update
@@ -50,7 +50,8 @@ class LotInput:
     quantity: int | None = None
 
 
-def _author_fields(author: Author | None) -> dict[str, Any]:
+def author_fields(author: Author | None) -> dict[str, Any]:
+    """The author columns of an event row: user id and a readable name ("system" for batch jobs)."""
     return {"author_id": getattr(author, "id", None), "author": getattr(author, "username", "") or "system"}
 
 
@@ -134,9 +135,12 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
                   author: Author | None, progress: Callable[[int], None] | None) -> None:
     """Bulk insert units with executemany, then their `produced` events with one INSERT ... SELECT."""
     now = utcnow()
+    # Batches registered after the fact (ERP import, demo) date their "produced" events on the production
+    # day, so the history never shows a unit shipped before it was made.
+    produced_at = now if batch.produced_on >= now.date() else datetime.combine(batch.produced_on, time(0), timezone.utc)
     conn = session.connection()
     unit_table, event_table = Unit.__table__, UnitEvent.__table__
-    who = _author_fields(author)
+    who = author_fields(author)
     payload = {"batch": batch.number, "line": batch.line, "produced_on": batch.produced_on.isoformat()}
     try:
         for offset in range(0, len(serials), _CHUNK):
@@ -151,7 +155,7 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
         raise integrity_to_conflict(exc, "a serial of this batch already exists; nothing was registered") from exc
     conn.execute(insert(event_table).from_select(
         ["unit_id", "kind", "at", "author_id", "author", "payload"],
-        select(unit_table.c.id, literal(EventKind.PRODUCED.value, String), literal(now, DateTime),
+        select(unit_table.c.id, literal(EventKind.PRODUCED.value, String), literal(produced_at, DateTime),
                literal(who["author_id"], Integer), literal(who["author"], String), literal(payload, JsonType))
         .where(unit_table.c.batch_id == batch.id),
     ))
@@ -219,15 +223,16 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
         if line.quantity <= 0:
             raise ValidationError(f"quantity for batch {line.batch} must be positive, not {line.quantity}")
         batch = queries.get_batch(session, line.batch, sku=line.sku)
+        serialised = session.scalar(select(Unit.id).where(Unit.batch_id == batch.id).limit(1)) is not None
+        if not serialised:
+            _ship_unserialised(session, shipment=shipment, batch=batch, quantity=line.quantity)
+            continue
         picked = session.scalars(
             select(Unit).where(Unit.batch_id == batch.id, Unit.status == UnitStatus.IN_STOCK.value)
             .order_by(Unit.id).limit(line.quantity)).all()
-        if picked:
-            if len(picked) < line.quantity:
-                raise Conflict(f"batch {batch.number} has {len(picked)} units in stock, {line.quantity} asked")
-            units.extend(picked)
-        else:
-            _ship_unserialised(session, shipment=shipment, batch=batch, quantity=line.quantity)
+        if len(picked) < line.quantity:
+            raise Conflict(f"batch {batch.number} has {len(picked)} units in stock, {line.quantity} asked")
+        units.extend(picked)
     for unit in units:
         ship_unit(session, unit=unit, shipment=shipment, author=author)
     return shipment
@@ -268,7 +273,7 @@ def record_event(session: Session, *, unit: Unit, kind: EventKind | str, author:
     if kind not in {k.value for k in EventKind}:
         raise ValidationError(f"unknown event kind {kind!r}")
     event = UnitEvent(unit_id=unit.id, kind=str(kind), payload=json.loads(json.dumps(payload or {}, default=str)),
-                      **_author_fields(author))
+                      **author_fields(author))
     session.add(event)
     session.flush()
     return event

@@ -104,3 +104,18 @@ def test_serial_shared_by_two_products_asks_for_the_gtin(session, make_batch, sc
     with pytest.raises(Conflict, match="several products"):
         queries.get_unit(session, serials[0])
     assert queries.get_unit(session, serials[0], gtin="04601234560023").product_id == other.id
+
+
+def test_a_sold_out_serialised_batch_cannot_ship_more(session, make_batch, customer):
+    make_batch(quantity=2, number="SOLD")
+    service.create_shipment(session, customer=customer, shipped_on=date(2025, 4, 1),
+                            batch_lines=[service.BatchLine(batch="SOLD", quantity=2)])
+    with pytest.raises(Conflict, match="0 units in stock, 1 asked"):
+        service.create_shipment(session, customer=customer, shipped_on=date(2025, 4, 2),
+                                batch_lines=[service.BatchLine(batch="SOLD", quantity=1)])
+
+
+def test_produced_event_is_dated_on_the_production_day(session, make_batch):
+    _, serials = make_batch(quantity=1, produced_on=date(2025, 1, 13))
+    events = lookup_dossier(session, serials[0])["events"]
+    assert events[0]["kind"] == "produced" and events[0]["at"].startswith("2025-01-13")
