@@ -11,13 +11,14 @@ from .content import label_content
 from .errors import LabelError
 from .layout import Placement, linear_geometry, matrix_module, place
 from .model import LabelContent, LabelData
+from .pdffont import EmbeddedTrueType, Helvetica, default_font
 from .spool import spooled
 from .symbols import linear_modules, matrix_modules, matrix_runs, runs
 from .templates import LabelTemplate
 from .text import fit
 
 MM = 72 / 25.4
-_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)"})
+Font = Helvetica | EmbeddedTrueType
 
 
 class PdfStream:
@@ -26,8 +27,9 @@ class PdfStream:
     # Objects 1-3 are fixed; every page takes two more (content stream, page).
     CATALOG, PAGES, FONT, FIRST_PAGE = 1, 2, 3, 4
 
-    def __init__(self, out: BinaryIO, width_pt: float, height_pt: float) -> None:
+    def __init__(self, out: BinaryIO, width_pt: float, height_pt: float, font: Font | None = None) -> None:
         self.out = out
+        self.font = font if font is not None else default_font()
         self.width_pt = width_pt
         self.height_pt = height_pt
         self.offsets = array("Q", [0, 0, 0])
@@ -35,7 +37,9 @@ class PdfStream:
         self.pages = 0
         self._write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
         self._object(self.CATALOG, b"<< /Type /Catalog /Pages 2 0 R >>")
-        self._object(self.FONT, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+        head = self.font.head()
+        if head is not None:
+            self._object(self.FONT, head)
 
     def _write(self, data: bytes) -> None:
         self.out.write(data)
@@ -60,7 +64,13 @@ class PdfStream:
         self.pages += 1
 
     def close(self) -> None:
-        """Write the page tree, cross-reference table and trailer."""
+        """Write the font objects that wait for the glyph list, the page tree, xref and trailer."""
+        first = self.FIRST_PAGE + 2 * self.pages
+        head, extra = self.font.tail(first)
+        if head is not None:
+            self._object(self.FONT, head)
+        for index, body in enumerate(extra):
+            self._object(first + index, body)
         self.offsets[self.PAGES - 1] = self.position
         self._write(b"2 0 obj\n<< /Type /Pages /Count %d /Kids [" % self.pages)
         for start in range(0, self.pages, 256):
@@ -75,12 +85,9 @@ class PdfStream:
         self._write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (count, xref))
 
 
-def _pdf_text(text: str) -> bytes:
-    # The base-14 Helvetica only has WinAnsi glyphs; other characters print as '?'.
-    return text.translate(_ESCAPES).encode("cp1252", errors="replace")
-
-
-def label_ops(content: LabelContent, placement: Placement, x_pt: float, top_pt: float, page_height_pt: float) -> bytes:
+def label_ops(
+    content: LabelContent, placement: Placement, x_pt: float, top_pt: float, page_height_pt: float, font: Font
+) -> bytes:
     """PDF operators drawing one label whose top-left corner is at (x_pt, top_pt) from the page top."""
     scale = 72 / placement.dpi
     origin_y = page_height_pt - top_pt  # y of the label's top edge in PDF space
@@ -108,9 +115,9 @@ def label_ops(content: LabelContent, placement: Placement, x_pt: float, top_pt: 
         ops.append(b"BT\n")
         for line in lines:
             size = line.height * scale
-            text = fit(line.text, line.height, line.width)
-            ops.append(b"/F1 %.2f Tf 1 0 0 1 %.3f %.3f Tm (%s) Tj\n" % (
-                size, x_pt + line.x * scale, origin_y - (line.y + line.height * 0.82) * scale, _pdf_text(text)))
+            text = fit(line.text, line.height, line.width, font.width)
+            ops.append(b"/F1 %.2f Tf 1 0 0 1 %.3f %.3f Tm %s Tj\n" % (
+                size, x_pt + line.x * scale, origin_y - (line.y + line.height * 0.82) * scale, font.encode(text)))
         ops.append(b"ET\n")
     return b"".join(ops)
 
@@ -148,7 +155,7 @@ def render_pdf(
                 col, row = slot % sheet.columns, slot // sheet.columns
                 x = (sheet.left_mm + col * (sheet.column_pitch_mm or template.width_mm)) * MM
                 top = (sheet.top_mm + row * (sheet.row_pitch_mm or template.height_mm)) * MM
-            ops.append(label_ops(content, placement, x, top, page_h))
+            ops.append(label_ops(content, placement, x, top, page_h, pdf.font))
             count += 1
             if slot == per_page - 1:
                 pdf.add_page(b"".join(ops))

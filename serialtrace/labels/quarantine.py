@@ -74,7 +74,7 @@ def quarantine_label(
         out = io.BytesIO()
         page_w, page_h = template.width_mm * MM, template.height_mm * MM
         pdf = PdfStream(out, page_w, page_h)
-        pdf.add_page(label_ops(content, place(content, template), 0.0, 0.0, page_h))
+        pdf.add_page(label_ops(content, place(content, template), 0.0, 0.0, page_h, pdf.font))
         pdf.close()
         return out.getvalue()
     raise LabelError("fmt", f"must be zpl, pdf or png, got {fmt!r}")

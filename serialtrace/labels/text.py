@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -12,15 +13,18 @@ def _width_per_dot(text: str) -> float:
     return stringWidth(text, "Helvetica", 1.0)
 
 
-def fit(text: str, height: int, width: int) -> str:
-    """Cut `text` so that it fits `width` dots when set `height` dots tall."""
-    # No Helvetica glyph is wider than 1 em, so short lines need no measuring.
-    if len(text) * height <= width or _width_per_dot(text) * height <= width:
+def fit(text: str, height: int, width: int, measure: Callable[[str], float] | None = None) -> str:
+    """Cut `text` so that it fits `width` dots when set `height` dots tall (Helvetica unless `measure`)."""
+    # No glyph of our fonts is much wider than 1 em, so short lines need no measuring.
+    if len(text) * height * 1.05 <= width:
+        return text
+    measure = measure or _width_per_dot
+    if measure(text) * height <= width:
         return text
     low, high = 0, len(text)
     while low < high:
         middle = (low + high + 1) // 2
-        if _width_per_dot(text[:middle]) * height <= width:
+        if measure(text[:middle]) * height <= width:
             low = middle
         else:
             high = middle - 1

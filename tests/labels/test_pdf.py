@@ -88,7 +88,35 @@ def test_memory_stays_flat_as_the_job_grows(tmp_path, monkeypatch):
         tracemalloc.stop()
         return high
 
-    peak(400)  # warm up: free lists and bounded caches fill once, whatever the job size
-    small, large = peak(200), peak(1000)
-    # Five times the labels may only add the cross-reference offsets (16 bytes a page).
+    peak(300)  # warm up: free lists and bounded caches fill once, whatever the job size
+    small, large = peak(100), peak(600)
+    # Six times the labels may only add the cross-reference offsets (16 bytes a page).
     assert large < small + 100_000, (small, large)
+
+
+def test_cyrillic_text_is_embedded_and_extractable(tmp_path):
+    from datetime import date
+
+    from serialtrace.labels import LabelData
+
+    unit = LabelData(GTIN, "B1", "SN1", date(2025, 3, 14), "Прибор учёта", "ООО «Ромашка»")
+    path = tmp_path / "ru.pdf"
+    with path.open("wb") as out:
+        render_pdf([unit], TEMPLATES["a4-3x8"], out)
+    run = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True)
+    assert "Прибор учёта" in run.stdout and "ООО «Ромашка»" in run.stdout
+    assert run.stderr == ""
+    assert b"/FontFile2" in path.read_bytes()
+
+
+def test_without_dejavu_the_writer_falls_back_to_helvetica(tmp_path, monkeypatch):
+    from serialtrace.labels import pdffont
+
+    monkeypatch.setattr(pdffont, "DEJAVU_PATHS", ())
+    path = tmp_path / "h.pdf"
+    with path.open("wb") as out:
+        render_pdf(make_units(2), TEMPLATES["roll-50x25"], out)
+    assert b"/BaseFont /Helvetica" in path.read_bytes()
+    text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    assert "SN SN000001" in text
+    assert decode(rasterise_pdf(path)[0]) == [("]d2", _element("SN000000"))]
