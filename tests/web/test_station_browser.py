@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from datetime import date
 
 import numpy as np
@@ -118,8 +119,11 @@ def test_fake_camera_frames_are_posted_and_answered(live, launch):
     page = launch(*FAKE_CAMERA).new_page()
     _login(page, base)
     page.click("#camera-button")
-    # The counter goes up one by one, so waiting for "3" means three frames came back (the CSP forbids eval).
-    page.wait_for_selector('#camera[data-frames-answered="3"]', state="attached", timeout=15_000)
+    # Polled from Python: wait_for_function would need eval, which the page's CSP forbids.
+    deadline = time.monotonic() + 15
+    while int(page.get_attribute("#camera", "data-frames-answered") or 0) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert int(page.get_attribute("#camera", "data-frames-answered") or 0) >= 3
     assert page.get_attribute("#camera-message", "data-state") == "looking"
     assert page.is_visible("#camera-stop")
     page.click("#camera-stop")
