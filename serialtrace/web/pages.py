@@ -12,7 +12,7 @@ from ..trace.enums import Role
 from ..trace.models import Batch, Product, Unit
 from ..scanner import ScanError, calibrate
 from ..warranty.dossier import unit_dossier
-from ..warranty.stations import ensure_station_name, get_station_profile, save_station_profile
+from ..warranty.stations import NAME_MAX, ensure_station_name, get_station_profile, save_station_profile
 from . import calibration
 from .auth import current_user, requires
 from .database import commit, db
@@ -82,6 +82,9 @@ def calibrate_station():
         return render_template("calibrate.html", **page)
     raw = request.form.get("code", "")
     try:
+        if not name or len(name) > NAME_MAX:
+            raise ValidationError(_("a station name is required (at most %(n)s characters)", n=NAME_MAX),
+                                  details={"field": "station"})
         name = ensure_station_name(name)
         if not raw.strip():
             raise ValidationError(_("scan the test symbol into the field"), details={"field": "code"})

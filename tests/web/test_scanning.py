@@ -323,8 +323,15 @@ def test_scan_image_corrupt_bytes_is_422_with_message(api, users):
     corrupt = datamatrix_png("X")[:60]
     resp = api("warehouse").post("/api/v1/scans/image", data={"image": (io.BytesIO(corrupt), "a.png")})
     assert resp.status_code == 422
-    body = resp.get_json()
-    assert body["error"] == "invalid_image" and "corrupt" in body["message"] or "not an image" in body["message"]
+    assert resp.get_json() == {"error": "invalid_image", "message": "corrupt PNG image: cannot decode pixels",
+                               "details": {"field": "image"}}
+
+
+def test_scan_image_refuses_postscript_before_any_decoder_sees_it(api, users):
+    # Pillow would open EPS and render it with Ghostscript; an upload must never reach that.
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    resp = api("warehouse").post("/api/v1/scans/image", data={"image": (io.BytesIO(eps), "a.png")})
+    assert resp.status_code == 422 and resp.get_json()["message"].startswith("not an image")
 
 
 def test_scan_image_text_file_named_png_is_422(api, users):
