@@ -58,9 +58,19 @@ def _url_qr(url: str | None) -> SymbolSpec | None:
     return SymbolSpec("qr", False, url)
 
 
+_SHAPE = str.maketrans({**{chr(c): "A" for c in range(32, 127)}, **{d: "0" for d in "0123456789"}})
+
+
 def _fits(pairs: tuple[tuple[str, str], ...], template: LabelTemplate) -> bool:
-    modules = code128.plan(gs1data.element_string(pairs), gs1=True).modules + 20
-    return modules * MIN_X_MM <= template.width_mm
+    # The Code 128 width depends only on where digits, other characters and separators
+    # are, so labels of one job share the answer.
+    return _fits_shape(gs1data.element_string(pairs).translate(_SHAPE), template.width_mm)
+
+
+@lru_cache(maxsize=256)
+def _fits_shape(shape: str, width_mm: float) -> bool:
+    modules = code128.plan(shape, gs1=True).modules + 20
+    return modules * MIN_X_MM <= width_mm
 
 
 @lru_cache(maxsize=64)

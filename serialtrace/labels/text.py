@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.pdfmetrics import getFont
+
+# Helvetica advance widths (1/1000 em) by character; reportlab's stringWidth is generic and
+# several times slower for the one font we measure with.
+_HELVETICA = {bytes([code]).decode("cp1252", errors="ignore"): width
+              for code, width in enumerate(getFont("Helvetica").widths)}
+_HELVETICA.pop("", None)
 
 
 @lru_cache(maxsize=256)
 def _width_per_dot(text: str) -> float:
-    return stringWidth(text, "Helvetica", 1.0)
+    get = _HELVETICA.get
+    return sum(get(c, 556) for c in text) / 1000.0
 
 
 def fit(text: str, height: int, width: int, measure: Callable[[str], float] | None = None) -> str:
