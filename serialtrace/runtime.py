@@ -34,6 +34,11 @@ class Runtime:
     def sessions(self) -> sessionmaker:
         return make_session_factory(self.engine)
 
+    @cached_property
+    def read_sessions(self) -> sessionmaker:
+        """Sessions for requests that only read (GET), which must not wait behind writers."""
+        return make_session_factory(self.engine, read_only=True)
+
     def transaction(self):
         """One action, one transaction."""
         return transaction(self.sessions)

@@ -129,6 +129,7 @@ def runtime(db_url, sessions):
     """A Runtime bound to the test transaction (for the app and CLI-level helpers)."""
     rt = Runtime.from_env({"database_url": db_url, "secret_key": "test-secret", "testing": True})
     rt.__dict__["sessions"] = sessions
+    rt.__dict__["read_sessions"] = sessions
     return rt
 
 

@@ -142,13 +142,18 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
     unit_table, event_table = Unit.__table__, UnitEvent.__table__
     who = author_fields(author)
     payload = {"batch": batch.number, "line": batch.line, "produced_on": batch.produced_on.isoformat()}
+    # Plain tuples through the driver's executemany: per-row parameter processing in SQLAlchemy cost
+    # about 15 us a unit, more than the insert itself. The timestamp is converted once.
+    to_db = unit_table.c.created_at.type.bind_processor(conn.dialect)
+    created = to_db(now) if to_db else now
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {unit_table.name} (product_id, batch_id, serial, status, created_at) "
+           f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})")
+    status = UnitStatus.IN_STOCK.value
     try:
         for offset in range(0, len(serials), _CHUNK):
             chunk = serials[offset:offset + _CHUNK]
-            conn.execute(insert(unit_table), [
-                {"product_id": product.id, "batch_id": batch.id, "serial": s, "status": UnitStatus.IN_STOCK.value,
-                 "created_at": now} for s in chunk
-            ])
+            conn.exec_driver_sql(sql, [(product.id, batch.id, s, status, created) for s in chunk])
             if progress:
                 progress(len(chunk))
     except IntegrityError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,7 +12,9 @@ from ..db import integrity_to_conflict
 def db() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["serialtrace"].sessions()
+        rt = current_app.extensions["serialtrace"]
+        factory = rt.read_sessions if request.method in ("GET", "HEAD") else rt.sessions
+        g.db_session = factory()
     return g.db_session
 
 

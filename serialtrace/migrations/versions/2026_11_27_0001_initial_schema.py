@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 11:51:39.076588
+Create Date: 2026-11-27 12:03:54.395687
 """
 from alembic import op
 import sqlalchemy as sa
@@ -175,12 +175,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], ),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('product_id', 'serial', name='uq_unit_product_serial')
+    sa.UniqueConstraint('serial', 'product_id', name='uq_unit_serial_product')
     )
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_unit_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_unit_external_code'), ['external_code'], unique=False)
-        batch_op.create_index(batch_op.f('ix_unit_serial'), ['serial'], unique=False)
 
     op.create_table('claim',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -367,7 +366,6 @@ def downgrade() -> None:
 
     op.drop_table('claim')
     with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_unit_serial'))
         batch_op.drop_index(batch_op.f('ix_unit_external_code'))
         batch_op.drop_index(batch_op.f('ix_unit_batch_id'))
 
