@@ -23,11 +23,22 @@ _HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?::[0-9]*)?")
 # Characters RFC 3986 allows in a URI; anything else (space, <, >, {, }, \, ^, `, |, non-ASCII)
 # must arrive percent-encoded.
 _URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+# The shape nearly every label prints, /01/{gtin}[/10/{lot}][/21/{serial}] with nothing
+# percent-encoded and no query, read by one regular expression; segment characters are those
+# of _URI_CHARS minus the delimiters, so anything this takes the full parser would split the
+# same way.
+_SEGMENT = r"([A-Za-z0-9\-._~:@!$&'()*+,;=]+)"
+_COMMON_SHAPE = re.compile(
+    r"(?:https?|HTTPS?)://[A-Za-z0-9.\-]+(?::[0-9]*)?/01/([0-9]{14})"
+    rf"(?:/10/{_SEGMENT})?(?:/21/{_SEGMENT})?"
+)
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _GTIN_SHORT = frozenset((8, 12, 13))
 
 
 def _decode(text: str, *, query: bool) -> str:
+    if "%" not in text and (not query or "+" not in text):
+        return text  # nothing encoded: the usual serial or GTIN segment
     if _BAD_PERCENT.search(text):
         raise GS1Error(f"bad percent-encoding in {text!r}")
     if query:
@@ -59,7 +70,28 @@ def _fits(path: tuple[str, ...], qualifiers: list[str]) -> bool:
     return True
 
 
+# The verdict on a key qualifier path depends only on the AIs in it, and URIs of one label
+# layout repeat the same few paths, so verdicts are remembered (bounded like rules._verdicts).
+_path_verdicts: dict[tuple[str, ...], str | None] = {}
+_query_qualifiers: dict[tuple[str, ...], frozenset[str]] = {}
+_MAX_MEMO = 4096
+
+
+def _memo(cache: dict, key: tuple[str, ...], compute):
+    try:
+        return cache[key]
+    except KeyError:
+        if len(cache) >= _MAX_MEMO:
+            cache.clear()
+        value = cache[key] = compute()
+        return value
+
+
 def _qualifier_path_error(key: str, qualifiers: list[str]) -> str | None:
+    return _memo(_path_verdicts, (key, *qualifiers), lambda: _path_error(key, qualifiers))
+
+
+def _path_error(key: str, qualifiers: list[str]) -> str | None:
     spec = AI_TABLE[key]
     if any(_fits(path, qualifiers) for path in spec.dl_qualifiers):
         return None
@@ -72,6 +104,15 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
     """Read the AI data of a GS1 Digital Link URI: path key and qualifiers, then query attributes."""
     if not isinstance(uri, str) or not _SCHEME.match(uri):
         raise GS1Error("a GS1 Digital Link URI starts with http:// or https://")
+    common = _COMMON_SHAPE.fullmatch(uri)
+    if common is not None:
+        gtin, lot, serial = common.groups()
+        pairs = [("01", gtin)]
+        if lot is not None:
+            pairs.append(("10", lot))
+        if serial is not None:
+            pairs.append(("21", serial))
+        return _checked(pairs)
     if not _URI_CHARS.fullmatch(uri):
         bad = next(c for c in uri if not _URI_CHARS.fullmatch(c))
         raise GS1Error(f"character {bad!r} is not allowed in a URI")
@@ -105,8 +146,12 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
     key = pairs[0][0]
     used = [ai for ai, _ in pairs[1:]]
     # A qualifier that could have stood in this path must not hide in the query.
-    qualifiers = {q for p in AI_TABLE[key].dl_qualifiers if _fits(p, used) for q in p}
-    for item in query.split("&"):
+    qualifiers = _memo(
+        _query_qualifiers,
+        (key, *used),
+        lambda: frozenset(q for p in AI_TABLE[key].dl_qualifiers if _fits(p, used) for q in p),
+    ) if query else frozenset()
+    for item in query.split("&") if query else ():
         name, equals, raw = item.partition("=")
         # Parameters that are not AIs belong to the resolver, not to the AI data.
         if not equals or not name.isdigit():
@@ -121,6 +166,10 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
         if not raw:
             raise GS1Error(f"({name}) is empty")
         pairs.append((name, _pad_gtin(name, _decode(raw, query=True))))
+    return _checked(pairs)
+
+
+def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     seen = set()
     for ai, value in pairs:
         if ai in seen:

@@ -63,3 +63,24 @@ def test_build_without_a_primary_key_is_an_error():
 def test_build_and_parse_round_trip():
     pairs = [("01", GTIN), ("10", "B-1/2"), ("21", "S(1)"), ("17", "261200")]
     assert parse_digital_link(build_digital_link(pairs)) == pairs
+
+
+def _outcome(uri):
+    try:
+        return parse_digital_link(uri)
+    except GS1Error as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/01/{GTIN}", f"/01/{GTIN}/21/S1", f"/01/{GTIN}/10/L-1.2/21/a:b@c", f"/01/{GTIN}/10/LOT",
+        "/01/09506000134353/21/S1", f"/01/{GTIN}/21/" + "S" * 21, f"/01/{GTIN}/21/a~b",
+        f"/01/{GTIN}/21/a$b", f"/01/{GTIN}/10/" + "L" * 21,
+    ],
+)
+@pytest.mark.parametrize("origin", ["https://id.example.com", "HTTP://a.example:8080"])
+def test_the_common_shape_reads_as_the_full_parser_does(origin, path):
+    # A fragment is ignored by the full parser and keeps the URI off the one-regex path.
+    assert _outcome(origin + path) == _outcome(origin + path + "#x")
