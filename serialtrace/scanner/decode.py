@@ -175,9 +175,13 @@ def _load(data: bytes) -> tuple[np.ndarray, int]:
     return gray, factor
 
 
+# Only raster formats: Pillow would hand EPS/PostScript to Ghostscript, which must never see uploads.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+
+
 def _probe_header(data: bytes) -> tuple[int, int, str]:
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
             width, height = img.size
             kind = img.format or "unknown"
     except Image.DecompressionBombError as exc:
@@ -192,7 +196,7 @@ def _probe_header(data: bytes) -> tuple[int, int, str]:
 def _pil_decode(data: bytes, kind: str) -> np.ndarray:
     # OpenCV refuses some valid formats (GIF, some TIFF/BMP variants); PIL reads them.
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
             return np.asarray(img.convert("L"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise ImageError(f"corrupt {kind} image: cannot decode pixels") from None
