@@ -70,3 +70,17 @@ def login(app, users):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """Playwright driving Debian's Chromium (browsers that download themselves cannot work here)."""
+    import shutil
+
+    from .live import CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as pw:
+        yield pw

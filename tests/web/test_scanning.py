@@ -6,10 +6,9 @@ import io
 from datetime import timedelta
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from serialtrace.labels.model import SymbolSpec
 from serialtrace.labels.symbols import linear_modules, matrix_modules

@@ -2,59 +2,27 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
 import time
-from datetime import date
 
 import numpy as np
 import pytest
-from werkzeug.serving import make_server
 
-from serialtrace import accounts
 from serialtrace.labels.model import SymbolSpec
 from serialtrace.labels.symbols import matrix_modules
-from serialtrace.runtime import Runtime
 from serialtrace.scanner.wedge import CALIBRATION_DATA
-from serialtrace.schema import upgrade
-from serialtrace.trace import service
 from serialtrace.warranty.stations import get_station_profile
-from serialtrace.web import create_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BASE_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run",
-             "--disable-component-update"]
+from .live import BASE_ARGS, CHROMIUM, GTIN, live_app, login
+
 FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-GTIN = "04601234560016"
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The app on a real SQLite file served in a thread, with three units; yields (base URL, serials, runtime)."""
-    path = tmp_path_factory.mktemp("station-browser") / "app.sqlite"
-    rt = Runtime.from_env({"database_url": f"sqlite:///{path}", "secret_key": "browser-test", "serial_key": "k"})
-    upgrade(rt.engine)
-    with rt.transaction() as s:
-        accounts.create_user(s, username="anna", role="warehouse", password="desk-pass-1")
-        service.add_product(s, sku="PR-100", name="Flow meter UR-100", gtin=GTIN, warranty_months=24)
-        _, serials = service.register_batch(s, product="PR-100", quantity=3, number="2501A00",
-                                            produced_on=date(2025, 1, 13), scheme=rt.serial_scheme())
-    server = make_server("127.0.0.1", 0, create_app(runtime=rt), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", serials, rt
-    server.shutdown()
-    rt.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as pw:
-        yield pw
+    with live_app(tmp_path_factory.mktemp("station-browser") / "app.sqlite") as served:
+        yield served
 
 
 @pytest.fixture
@@ -72,12 +40,6 @@ def launch(playwright):
         browser.close()
 
 
-def _login(page, base, path="/station"):
-    page.goto(f"{base}{path}")
-    page.fill("input[name=username]", "anna")
-    page.fill("input[name=password]", "desk-pass-1")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}{path}")
 
 
 def _y4m(path, gray: np.ndarray, frames: int = 10) -> None:
@@ -102,7 +64,7 @@ def _label_picture(serial: str) -> np.ndarray:
 def test_camera_button_without_a_camera_says_so_clearly(live, launch):
     base, _, _ = live
     page = launch().new_page()
-    _login(page, base)
+    login(page, base)
     page.click("#camera-button")
     page.wait_for_selector("#camera-message:not([hidden])")
     state = page.get_attribute("#camera-message", "data-state")
@@ -117,7 +79,7 @@ def test_camera_button_without_a_camera_says_so_clearly(live, launch):
 def test_fake_camera_frames_are_posted_and_answered(live, launch):
     base, _, _ = live
     page = launch(*FAKE_CAMERA).new_page()
-    _login(page, base)
+    login(page, base)
     page.click("#camera-button")
     # Polled from Python: wait_for_function would need eval, which the page's CSP forbids.
     deadline = time.monotonic() + 15
@@ -135,7 +97,7 @@ def test_label_held_to_the_camera_opens_the_unit(live, launch, tmp_path):
     video = tmp_path / "label.y4m"
     _y4m(video, _label_picture(serials[2]))
     page = launch(*FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}").new_page()
-    _login(page, base)
+    login(page, base)
     page.click("#camera-button")
     page.wait_for_selector("#dossier", timeout=20_000)
     assert serials[2] in page.inner_text("#dossier")
@@ -152,7 +114,7 @@ def test_label_held_to_the_camera_opens_the_unit(live, launch, tmp_path):
 def test_calibration_by_keyboard_saves_the_profile(live, launch):
     base, _, rt = live
     page = launch().new_page()
-    _login(page, base, "/station/calibrate")
+    login(page, base, "/station/calibrate")
     assert page.evaluate("document.querySelectorAll('.calibration-symbols img').length") == 2
     # The name field has focus on a new station; Tab to the scan field; the scanner types and presses Enter.
     assert page.evaluate("document.activeElement.id") == "station"
