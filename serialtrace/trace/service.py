@@ -146,6 +146,9 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
     # about 15 us a unit, more than the insert itself. The timestamp is converted once.
     to_db = unit_table.c.created_at.type.bind_processor(conn.dialect)
     created = to_db(now) if to_db else now
+    if isinstance(created, datetime) and conn.dialect.name == "sqlite":
+        # The text SQLAlchemy stores for a UTC datetime on SQLite, formatted once instead of once per row.
+        created = created.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {unit_table.name} (product_id, batch_id, serial, status, created_at) "
            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})")

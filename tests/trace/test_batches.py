@@ -99,3 +99,15 @@ def test_unit_events_cannot_be_edited(session, make_batch):
     event.kind = "note"
     with pytest.raises(RuntimeError, match="append-only"):
         session.flush()
+
+
+def test_bulk_inserted_units_read_back_like_orm_rows(session, make_batch):
+    _, serials = make_batch(quantity=2)
+    unit = queries.get_unit(session, serials[0])
+    session.expire(unit)
+    assert unit.created_at.tzinfo is not None
+    assert abs((unit.created_at - batch_created(session, unit)).total_seconds()) < 60
+
+
+def batch_created(session, unit):
+    return session.get(Batch, unit.batch_id).created_at
