@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .errors import GS1Error
-from .rules import _as_pairs, check_associations, check_value, explain_mismatch, validate
+from .rules import (
+    _VERIFIED,
+    _as_pairs,
+    check_associations,
+    check_value,
+    explain_mismatch,
+    remember_verified,
+    validate,
+)
 from .table import AI_LENGTH, AI_TABLE, TABLE
 
 GS = "\x1d"
@@ -18,6 +26,9 @@ _translations: dict[str, dict[int, int]] = {}
 # lookups per element.
 _SCAN = {ai: (spec.separator_required, spec.max_length, spec.pattern.fullmatch, spec.checks)
          for ai, spec in TABLE.items()}
+# Two-digit AIs (01, 10, 17, 21, ...) are named by the two characters alone, which saves the
+# length lookup and a second slice for the AIs nearly every label carries.
+_SCAN2 = {ai: info for ai, info in _SCAN.items() if len(ai) == 2 and AI_LENGTH.get(ai) == 2}
 
 
 def _to_gs(data: str, separators: str) -> str:
@@ -42,14 +53,19 @@ def parse_element_string(data: str, *, separators: str = GS,
     pairs: list[tuple[str, str]] = []
     append = pairs.append
     while i < n:
-        size = AI_LENGTH.get(data[i:i + 2])
-        ai = data[i:i + size] if size else ""
-        info = _SCAN.get(ai)
-        if info is None:
-            start = data[i:i + 4].split(GS)[0]
-            raise GS1Error(f"unknown AI at position {i}: data starts {start!r}")
+        ai = data[i:i + 2]
+        info = _SCAN2.get(ai)
+        if info is not None:
+            i += 2
+        else:
+            size = AI_LENGTH.get(ai)
+            ai = data[i:i + size] if size else ""
+            info = _SCAN.get(ai)
+            if info is None:
+                start = data[i:i + 4].split(GS)[0]
+                raise GS1Error(f"unknown AI at position {i}: data starts {start!r}")
+            i += size
         separator_required, length, fullmatch, checks = info
-        i += size
         if separator_required:
             end = data.find(GS, i)
             if end < 0:
@@ -68,10 +84,14 @@ def parse_element_string(data: str, *, separators: str = GS,
         m = fullmatch(value)
         if m is None:
             explain_mismatch(TABLE[ai], value)
-        for index, check in checks:
-            part = m.group(index)
-            if part is not None:
-                check(ai, part)
+        if checks:
+            pair = ai + value
+            if pair not in _VERIFIED:
+                for index, check in checks:
+                    part = m.group(index)
+                    if part is not None:
+                        check(ai, part)
+                remember_verified(pair)
         append((ai, value))
     if associations:
         check_associations(pairs)

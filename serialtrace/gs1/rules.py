@@ -9,15 +9,35 @@ from .errors import GS1Error
 from .table import AI_TABLE, AISpec, ai_spec, matches
 
 
+# Values whose check digits or dates were already verified: a station sees the same GTIN,
+# expiry date and lot over and over, and only the serial changes. AIs are prefix-free, so
+# AI + value names the pair.
+_VERIFIED: set[str] = set()
+_MAX_VERIFIED = 8192
+
+
+def remember_verified(pair: str) -> None:
+    """Record AI + value as having passed its checks (bounded: cleared when full)."""
+    if len(_VERIFIED) >= _MAX_VERIFIED:
+        _VERIFIED.clear()
+    _VERIFIED.add(pair)
+
+
 def check_value(spec: AISpec, value: str) -> None:
     """Raise GS1Error unless value is a valid data field for the AI of spec."""
     m = spec.pattern.fullmatch(value)
     if m is None:
         explain_mismatch(spec, value)
+    if not spec.checks:
+        return
+    pair = spec.ai + value
+    if pair in _VERIFIED:
+        return
     for index, check in spec.checks:
         part = m.group(index)
         if part is not None:
             check(spec.ai, part)
+    remember_verified(pair)
 
 
 def explain_mismatch(spec: AISpec, value: str) -> None:

@@ -120,3 +120,13 @@ def test_fit_gs1_128_names_the_limit_when_nothing_helps():
     pairs = [("01", "09506000134352"), ("11", "260101"), ("10", "B" * 20), ("21", "S" * 20)]
     with pytest.raises(GS1Error, match=r"^data is 61 characters, GS1-128 holds at most 48"):
         fit_gs1_128(pairs)
+
+
+def test_remembered_values_do_not_let_a_wrong_check_digit_through():
+    from serialtrace.gs1 import GS1Error, parse_element_string
+
+    good = "0109506000134352"
+    for _ in range(2):  # the second reading takes the remembered-value path
+        assert parse_element_string(good) == [("01", "09506000134352")]
+    with pytest.raises(GS1Error, match="check digit"):
+        parse_element_string("0109506000134353")
