@@ -147,3 +147,52 @@ def test_bad_frames_are_image_errors(frame):
 
 def test_blank_frame_gives_no_codes():
     assert decode_frame(np.full((720, 1280, 3), 200, np.uint8)) == []
+
+
+def test_a_large_frame_is_shrunk_and_positions_are_in_its_own_pixels():
+    frame = np.full((1440, 2560), 170, np.uint8)
+    symbol = render("SN-BIGFRAME-1", "QRCode", scale=10)
+    h, w = symbol.shape
+    frame[400 : 400 + h, 1200 : 1200 + w] = symbol
+    (code,) = decode_frame(frame)
+    assert code.text == "SN-BIGFRAME-1"
+    xs = [x for x, _ in code.position]
+    ys = [y for _, y in code.position]
+    assert 1200 <= min(xs) and max(xs) <= 1200 + w and 400 <= min(ys) and max(ys) <= 400 + h
+
+
+def test_a_very_large_still_is_decoded_at_half_size_with_positions_in_full_size():
+    image = np.full((3000, 3000), 255, np.uint8)
+    symbol = render("SN-BIGPHOTO-1", "DataMatrix", scale=16)
+    h, w = symbol.shape
+    image[1000 : 1000 + h, 2000 : 2000 + w] = symbol
+    (code,) = decode_image(png(image))
+    assert code.text == "SN-BIGPHOTO-1" and code.confirmed
+    xs = [x for x, _ in code.position]
+    assert 2000 <= min(xs) and max(xs) <= 2000 + w
+
+
+def test_an_inverted_symbol_is_read_and_confirmed():
+    codes = decode_image(png(255 - render("SN-INVERTED-1", "QRCode")))
+    assert [(c.text, c.confirmed) for c in codes] == [("SN-INVERTED-1", True)]
+
+
+def test_zbar_reads_are_never_confirmed(monkeypatch):
+    # zbar decodes Shift-JIS QR text into the wrong characters, so a 2D read by zbar is no
+    # more trusted than a 1D one.
+    monkeypatch.setattr(decode_module, "_zxing", lambda gray, **kw: [])
+    codes = decode_image(png(render("SN-ZBAR-1", "QRCode")), retries=False)
+    assert [(c.text, c.method, c.confirmed) for c in codes] == [("SN-ZBAR-1", "pyzbar", False)]
+
+
+def test_retries_stop_at_the_work_budget(monkeypatch):
+    real = decode_module._zxing
+    monkeypatch.setattr(decode_module, "_zxing", lambda gray, **kw: [])
+    monkeypatch.setattr(decode_module, "_pyzbar", lambda image, **kw: [])
+    monkeypatch.setattr(
+        decode_module, "_zxing_for_retry", lambda image, *, method: real(image, thorough=False, method=method)
+    )
+    data = png(render("SN-BUDGET-1", "DataMatrix"))
+    assert [c.text for c in decode_image(data)] == ["SN-BUDGET-1"]
+    monkeypatch.setattr(decode_module, "RETRY_BUDGET_PIXELS", 0)
+    assert decode_image(data) == []
