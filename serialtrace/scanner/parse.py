@@ -99,15 +99,20 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
     if not isinstance(raw, str):
         raise ScanError(f"scan must be text, got {type(raw).__name__}")
     notes: list[str] = []
-    text = strip_affixes(raw, profile)
-    text, fixed = undo_layout(text, profile.layout if profile is not None else None)
-    if fixed:
-        notes.append("keyboard layout mix-up undone")
-    text = normalise_separators(text, profile)
+    if profile is None and raw.isascii():
+        # Nearly every scan: no affixes to strip, and ASCII holds neither Cyrillic from a
+        # layout mix-up nor the Alt+029 glyph, so the three wedge steps change nothing.
+        text = raw.rstrip("\r\n")
+    else:
+        text = strip_affixes(raw, profile)
+        text, fixed = undo_layout(text, profile.layout if profile is not None else None)
+        if fixed:
+            notes.append("keyboard layout mix-up undone")
+        text = normalise_separators(text, profile)
     sym_id = None
     if len(text) >= 3 and text[0] == "]" and _AIM.match(text):
         sym_id, text = text[:3], text[3:]
-    if not text.strip():
+    if not text or text.isspace():
         raise ScanError("empty scan", part=raw)
     exact = profile is not None and profile.separator != ""
 
