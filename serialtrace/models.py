@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from . import accounts  # noqa: F401
 from .trace import models as trace_models  # noqa: F401
+from .trace import printing as trace_printing  # noqa: F401
 from .warranty import models as warranty_models  # noqa: F401
 from .warranty import stations as warranty_stations  # noqa: F401
 

@@ -35,6 +35,13 @@ class EventKind(StrEnum):
     NOTE = "note"
 
 
+class PrintJobState(StrEnum):
+    QUEUED = "queued"
+    PRINTING = "printing"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class WarrantyStart(StrEnum):
     SHIPMENT = "shipment"
     SALE = "sale"

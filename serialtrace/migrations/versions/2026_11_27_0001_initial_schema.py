@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:03:54.395687
+Create Date: 2026-11-27 12:10:08.869911
 """
 from alembic import op
 import sqlalchemy as sa
@@ -162,6 +162,33 @@ def upgrade() -> None:
     with op.batch_alter_table('batch_input', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_batch_input_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_batch_input_component_lot_id'), ['component_lot_id'], unique=False)
+
+    op.create_table('print_job',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('template', sa.String(length=64), nullable=False),
+    sa.Column('output', sa.String(length=8), nullable=False),
+    sa.Column('printer', sa.String(length=260), nullable=True),
+    sa.Column('dpi', sa.Integer(), nullable=False),
+    sa.Column('first_index', sa.Integer(), nullable=False),
+    sa.Column('last_index', sa.Integer(), nullable=False),
+    sa.Column('next_index', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('first_index >= 0 AND last_index >= first_index', name='ck_print_job_range'),
+    sa.CheckConstraint('next_index >= first_index AND next_index <= last_index + 1', name='ck_print_job_next'),
+    sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], ),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('print_job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_print_job_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_print_job_state'), ['state'], unique=False)
 
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -370,6 +397,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_unit_batch_id'))
 
     op.drop_table('unit')
+    with op.batch_alter_table('print_job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_print_job_state'))
+        batch_op.drop_index(batch_op.f('ix_print_job_batch_id'))
+
+    op.drop_table('print_job')
     with op.batch_alter_table('batch_input', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_batch_input_component_lot_id'))
         batch_op.drop_index(batch_op.f('ix_batch_input_batch_id'))

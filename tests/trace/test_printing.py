@@ -1,0 +1,137 @@
+"""Print jobs: chunks committed as they are confirmed, failures recorded, resume from next_index."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from serialtrace.errors import Conflict, InvalidTransition, ValidationError
+from serialtrace.labels import LabelData, builtin_templates, send_zpl, zpl_bytes
+from serialtrace.models_base import utcnow
+from serialtrace.trace.models import UnitEvent
+from serialtrace.trace.printing import (create_print_job, list_print_jobs, parse_printer, record_download,
+                                        resume_print_job, run_print_job)
+from tests.fakeprinter import FakePrinter
+
+TEMPLATE = builtin_templates()["roll-50x25"]
+
+
+def _render(rows) -> bytes:
+    return zpl_bytes([LabelData("04601234560016", "2501A00", r.serial, None, "Flow meter") for r in rows], TEMPLATE)
+
+
+def _sender(printer: FakePrinter):
+    def send(data: bytes) -> None:
+        before = len(printer.jobs)
+        send_zpl("127.0.0.1", printer.port, data, timeout=2.0, retries=0)
+        printer.wait_for(before + 1)
+
+    return send
+
+
+def _labelled(session, serial_ids=None) -> int:
+    return session.scalar(select(func.count()).select_from(UnitEvent).where(UnitEvent.kind == "labelled"))
+
+
+def test_failed_job_resumes_from_next_index_and_prints_every_serial_once(session, sessions, make_batch):
+    batch, serials = make_batch(25, number="2501A00")
+    job = create_print_job(session, batch=batch, template="roll-50x25", printer="127.0.0.1:9100")
+    session.commit()
+    first = FakePrinter(limit=2)
+    failed = run_print_job(sessions, job.id, render=_render, send=_sender(first), chunk=10)
+    assert failed.state == "failed" and failed.next_index == 20 and failed.attempts == 1
+    assert "cannot reach printer" in failed.error
+    assert len(first.labels) == 20 and _labelled(session) == 20
+
+    resume_print_job(session, job.id)
+    session.commit()
+    second = FakePrinter()
+    done = run_print_job(sessions, job.id, render=_render, send=_sender(second), chunk=10)
+    second.close()
+    assert done.state == "done" and done.next_index == 25 and done.attempts == 2 and done.error == ""
+    printed = first.serials() + second.serials()
+    assert len(first.labels) + len(second.labels) == 25
+    assert printed == serials
+    assert _labelled(session) == 25
+
+
+def test_a_range_is_sent_in_chunks_and_only_its_units_are_labelled(session, sessions, make_batch):
+    batch, serials = make_batch(20, number="2501A01")
+    job = create_print_job(session, batch=batch, template="roll-50x25", printer="127.0.0.1:9100", first=5, last=14)
+    session.commit()
+    printer = FakePrinter()
+    steps = []
+    done = run_print_job(sessions, job.id, render=_render, send=_sender(printer), chunk=4, progress=steps.append)
+    printer.close()
+    assert done.state == "done" and (done.done, done.total) == (10, 10)
+    assert [len(j.split(b"^XA")) - 1 for j in printer.jobs] == [4, 4, 2] and steps == [4, 4, 2]
+    assert printer.serials() == serials[5:15]
+    events = session.scalars(select(UnitEvent).where(UnitEvent.kind == "labelled")).all()
+    assert len(events) == 10 and {e.payload["job_id"] for e in events} == {job.id}
+
+
+def test_a_render_error_fails_the_job_and_is_raised(session, sessions, make_batch):
+    batch, _ = make_batch(3)
+    job = create_print_job(session, batch=batch, template="roll-50x25", printer="127.0.0.1:9100")
+    session.commit()
+
+    def broken(rows):
+        raise ValueError("label 0: serial: bad")
+
+    with pytest.raises(ValueError):
+        run_print_job(sessions, job.id, render=broken, send=lambda data: None)
+    session.expire_all()
+    assert [(j.state, j.error) for j, _ in list_print_jobs(session)] == [("failed", "cannot render labels: label 0: serial: bad")]
+    assert _labelled(session) == 0
+
+
+def test_only_queued_jobs_run_and_done_jobs_cannot_resume(session, sessions, make_batch):
+    batch, _ = make_batch(2)
+    job = create_print_job(session, batch=batch, template="roll-50x25", printer="127.0.0.1:9100")
+    session.commit()
+    sent = []
+    assert run_print_job(sessions, job.id, render=_render, send=sent.append).state == "done"
+    with pytest.raises(Conflict, match="not queued"):
+        run_print_job(sessions, job.id, render=_render, send=sent.append)
+    with pytest.raises(InvalidTransition, match="reprint a range"):
+        resume_print_job(session, job.id)
+    assert len(sent) == 1
+
+
+def test_a_printing_job_resumes_only_once_its_runner_went_quiet(session, make_batch):
+    batch, _ = make_batch(2)
+    job = create_print_job(session, batch=batch, template="roll-50x25", printer="127.0.0.1:9100")
+    job.state = "printing"
+    session.flush()
+    with pytest.raises(Conflict, match="printing right now"):
+        resume_print_job(session, job.id)
+    job.updated_at = utcnow() - timedelta(minutes=10)
+    session.flush()
+    assert resume_print_job(session, job.id).state == "queued"
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"first": 3}, "from"), ({"last": 7}, "to"), ({"first": 2, "last": 1}, "to"), ({"first": -1}, "from"),
+    ({"printer": "printer-without-port"}, "printer"), ({"printer": "host:99999"}, "printer"),
+    ({"output": "pdf", "printer": "host:9100"}, "format"), ({"output": "gif"}, "format"),
+])
+def test_bad_job_input_names_the_field(session, make_batch, kwargs, field):
+    batch, _ = make_batch(3)
+    with pytest.raises(ValidationError) as caught:
+        create_print_job(session, batch=batch, template="roll-50x25", **kwargs)
+    assert caught.value.details["field"] == field
+
+
+def test_parse_printer():
+    assert parse_printer(" zebra-1.lan:9100 ") == ("zebra-1.lan", 9100)
+
+
+def test_a_download_is_logged_as_a_done_job_with_events(session, make_batch):
+    batch, _ = make_batch(4)
+    job = record_download(session, batch=batch, template="a4-3x8", output="pdf", first=1, last=2)
+    assert (job.state, job.printer, job.next_index, job.done) == ("done", None, 3, 2)
+    assert _labelled(session) == 2
+    with pytest.raises(InvalidTransition, match="download"):
+        resume_print_job(session, job.id)
