@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import String, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -57,6 +57,11 @@ class ApiToken(SQLModel, table=True):
 
 
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+
+# Built once: this runs on every API call.
+_USER_FOR_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+                   .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked.is_(False)))
 
 
 def hash_token(token: str) -> str:
@@ -109,13 +114,8 @@ def create_token(session: Session, *, name: str, user: User) -> str:
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user behind a bearer token, or None."""
-    row = session.execute(
-        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked == False)  # noqa: E712
-    ).first()
-    if row is None or not row[0].active:
-        return None
-    return row[0]
+    user = session.scalars(_USER_FOR_TOKEN, {"token_hash": hash_token(token)}).first()
+    return user if user is not None and user.active else None
 
 
 def get_user(session: Session, username: str) -> User:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
@@ -62,12 +62,17 @@ def get_batch(session: Session, number: str, *, sku: str | None = None) -> Batch
     return batches[0]
 
 
+# Built once: every scan runs these.
+_UNITS_BY_SERIAL = select(Unit).where(Unit.serial == bindparam("code")).order_by(Unit.id)
+_UNITS_BY_EXTERNAL = select(Unit).where(Unit.external_code == bindparam("code")).order_by(Unit.id)
+
+
 def list_units_by_serial(session: Session, serial: str) -> list[Unit]:
     """Units carrying this serial (one per product at most) or this external code."""
-    serial = (serial or "").strip()
-    units = list(session.scalars(select(Unit).where(Unit.serial == serial).order_by(Unit.id)))
+    params = {"code": (serial or "").strip()}
+    units = list(session.scalars(_UNITS_BY_SERIAL, params))
     if not units:
-        units = list(session.scalars(select(Unit).where(Unit.external_code == serial).order_by(Unit.id)))
+        units = list(session.scalars(_UNITS_BY_EXTERNAL, params))
     return units
 
 
