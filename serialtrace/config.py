@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+# Environment names kept shorter than SERIALTRACE_<FIELD> where the documentation promised them.
+ENV_ALIASES = {"label_templates_dir": "SERIALTRACE_LABEL_TEMPLATES"}
 INSTANCE_DIR = Path(os.environ.get("SERIALTRACE_INSTANCE", Path.cwd() / "instance"))
 
 
@@ -26,6 +28,10 @@ class Settings:
     serial_pattern: str = "{prefix}{yy}{ww}{seq:06d}"
     serial_prefix: str = ""
     serial_key: str = "serialtrace-default-serial-key"
+    # Check character appended to new serials for manual entry: none, damm (digits) or mod37_36 (letters and digits).
+    serial_check: str = "none"
+    # Folder of user label templates (*.json, *.toml), offered next to the built-in ones.
+    label_templates_dir: str = ""
     max_upload_bytes: int = 8 * 1024 * 1024
     scan_separator: str = "^"
     smtp_host: str = "localhost"
@@ -42,6 +48,8 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(f"SERIALTRACE_{f.name.upper()}")
+            if raw is None and f.name in ENV_ALIASES:
+                raw = environ.get(ENV_ALIASES[f.name])
             if raw is not None:
                 values[f.name] = _coerce(raw, f.type)
         settings = replace(cls(), **values)

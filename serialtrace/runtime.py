@@ -46,4 +46,5 @@ class Runtime:
     def serial_scheme(self) -> SerialScheme:
         """The configured serial scheme."""
         s = self.settings
-        return make_scheme(s.serial_scheme, secret=s.serial_key, pattern=s.serial_pattern, prefix=s.serial_prefix)
+        return make_scheme(s.serial_scheme, secret=s.serial_key, pattern=s.serial_pattern, prefix=s.serial_prefix,
+                           check=s.serial_check)

@@ -11,7 +11,10 @@ from typing import Protocol
 
 import numpy as np
 
+from .checkchars import damm_check, is_valid_damm, is_valid_mod37_36, mod37_36_check
+
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECKS = ("none", "damm", "mod37_36")
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -91,6 +94,10 @@ class OpaqueDigits:
     secret: str
     digits: int = 11
     name: str = "opaque"
+    check: str = "none"
+
+    def __post_init__(self) -> None:
+        _ensure_check(self.check, ("none", "damm", "mod37_36"), "opaque")
 
     def counter_key(self, today: date) -> str:
         return f"serial:{self.name}:{self.digits}"
@@ -102,7 +109,7 @@ class OpaqueDigits:
         _check_range(start, count, self.capacity())
         perm = FeistelPermutation(self.capacity(), self.secret)
         values = perm.apply(np.arange(start, start + count, dtype=np.uint64)) + np.uint64(10 ** (self.digits - 1))
-        return values.astype(str).tolist()
+        return with_check(values.astype(str).tolist(), self.check)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,11 @@ class OpaqueBase32:
     secret: str
     length: int = 10
     name: str = "base32"
+    check: str = "none"
+
+    def __post_init__(self) -> None:
+        # Crockford Base32 is a subset of 0-9 A-Z, which MOD 37,36 covers; Damm takes digits only.
+        _ensure_check(self.check, ("none", "mod37_36"), "base32")
 
     def counter_key(self, today: date) -> str:
         return f"serial:{self.name}:{self.length}"
@@ -128,7 +140,7 @@ class OpaqueBase32:
         for pos in range(self.length - 1, -1, -1):
             chars[:, pos] = alphabet[(values & np.uint64(31)).astype(np.intp)]
             values = values >> np.uint64(5)
-        return ["".join(row) for row in chars]
+        return with_check(["".join(row) for row in chars], self.check)
 
 
 _PATTERN_FIELDS = {"prefix", "yyyy", "yy", "mm", "ww", "dd", "seq"}
@@ -141,8 +153,10 @@ class PatternScheme:
     pattern: str
     prefix: str = ""
     name: str = "pattern"
+    check: str = "none"
 
     def __post_init__(self) -> None:
+        _ensure_check(self.check, CHECKS, "pattern")
         names = [f for _, f, _, _ in string.Formatter().parse(self.pattern) if f is not None]
         unknown = sorted(set(names) - _PATTERN_FIELDS)
         if unknown:
@@ -151,6 +165,9 @@ class PatternScheme:
             raise SerialSchemeError("serial pattern needs exactly one {seq} field")
         if not re.fullmatch(r"[0-9A-Za-z\-./]*", self.prefix):
             raise SerialSchemeError(f"serial prefix {self.prefix!r} may hold only letters, digits and - . /")
+        sample = self.pattern.format(**self._parts(date(2000, 1, 1)), seq=1)
+        if self.check == "damm" and not _check_text(sample).isdigit():
+            raise SerialSchemeError("Damm check digits need an all-digit pattern; use mod37_36")
 
     def _parts(self, today: date) -> dict[str, object]:
         return {
@@ -180,7 +197,7 @@ class PatternScheme:
         # Counters start at 0; sequences shown to people start at 1.
         _check_range(start, count, self.capacity())
         parts = self._parts(today)
-        return [self.pattern.format(**parts, seq=n + 1) for n in range(start, start + count)]
+        return with_check([self.pattern.format(**parts, seq=n + 1) for n in range(start, start + count)], self.check)
 
 
 def _check_range(start: int, count: int, capacity: int) -> None:
@@ -190,12 +207,51 @@ def _check_range(start: int, count: int, capacity: int) -> None:
         raise SerialSchemeError(f"serial scheme exhausted: {start + count} serials asked, room for {capacity}")
 
 
-def make_scheme(kind: str, *, secret: str, pattern: str = "{prefix}{yy}{ww}{seq:06d}", prefix: str = "") -> SerialScheme:
-    """Build the scheme named in the settings (`opaque`, `base32` or `pattern`)."""
+def _ensure_check(check: str, allowed: tuple[str, ...], scheme: str) -> None:
+    if check not in allowed:
+        raise SerialSchemeError(f"check {check!r} does not suit the {scheme} scheme; use {', '.join(allowed)}")
+
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+def _check_text(serial: str) -> str:
+    # Separators in a pattern (- . /) are read over by people; only the letters and digits are checked.
+    return _NOT_ALNUM.sub("", serial)
+
+
+def with_check(serials: list[str], check: str) -> list[str]:
+    """Append the check character of each serial (over its letters and digits); `none` returns them as they are."""
+    if check == "none":
+        return serials
+    if check == "damm":
+        return [s + damm_check(_check_text(s)) for s in serials]
+    if check == "mod37_36":
+        return [s + mod37_36_check(_check_text(s)) for s in serials]
+    raise SerialSchemeError(f"unknown check {check!r}; use {', '.join(CHECKS)}")
+
+
+def is_valid_check(serial: str, check: str) -> bool:
+    """True when the serial's last character is its check character (always True for `none`)."""
+    if check == "none":
+        return True
+    if check == "damm":
+        return is_valid_damm(_check_text(serial))
+    if check == "mod37_36":
+        text = _check_text(serial)
+        return len(text) >= 2 and is_valid_mod37_36(text)
+    raise SerialSchemeError(f"unknown check {check!r}; use {', '.join(CHECKS)}")
+
+
+def make_scheme(kind: str, *, secret: str, pattern: str = "{prefix}{yy}{ww}{seq:06d}", prefix: str = "",
+                check: str = "none") -> SerialScheme:
+    """Build the scheme named in the settings (`opaque`, `base32` or `pattern`), with an optional check character."""
+    if check not in CHECKS:
+        raise SerialSchemeError(f"unknown serial check {check!r}; use {', '.join(CHECKS)}")
     if kind == "opaque":
-        return OpaqueDigits(secret=secret)
+        return OpaqueDigits(secret=secret, check=check)
     if kind == "base32":
-        return OpaqueBase32(secret=secret)
+        return OpaqueBase32(secret=secret, check=check)
     if kind == "pattern":
-        return PatternScheme(pattern=pattern, prefix=prefix)
+        return PatternScheme(pattern=pattern, prefix=prefix, check=check)
     raise SerialSchemeError(f"unknown serial scheme {kind!r}; use opaque, base32 or pattern")
