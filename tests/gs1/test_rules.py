@@ -195,3 +195,12 @@ def test_bracketed_text_with_escaped_parenthesis():
 def test_malformed_bracketed_text_is_a_gs1_error(text):
     with pytest.raises(GS1Error):
         parse_bracketed(text)
+
+
+def test_character_set_checks_agree_with_the_sets_for_every_character():
+    from serialtrace.gs1 import CSET39, CSET82, is_cset39, is_cset82
+
+    for code in range(0x250):
+        c = chr(code)
+        assert is_cset82(c) == (c in CSET82) and is_cset39(c) == (c in CSET39), repr(c)
+    assert is_cset82("") and is_cset82("AB-12") and not is_cset82("AB\n") and not is_cset39("ab")
