@@ -43,11 +43,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     errors.register(app)
     app.teardown_appcontext(close_session)
 
-    from . import api, auth, pages
+    from . import api, auth, labelviews, pages
 
     app.before_request(auth.load_user)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(labelviews.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     # The API authenticates with bearer tokens, which a cross-site form cannot send; cookie-authenticated
     # API calls from our own pages still carry the CSRF header (see api.before_request).

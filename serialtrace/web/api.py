@@ -13,7 +13,7 @@ from ..scanner import ImageError, decode_frame, decode_image
 from ..scanner.decode import MAX_IMAGE_BYTES, load_gray
 from ..trace import genealogy, queries, service
 from ..trace.dossier import batch_dict, product_dict
-from ..trace.models import Product, ShipmentItem
+from ..trace.models import Batch, Product, ShipmentItem
 from ..warranty.dossier import unit_dossier
 from ..trace.enums import Role
 from .auth import current_user, requires
@@ -241,6 +241,66 @@ def post_shipment():
     return jsonify({"id": shipment.id, "customer": customer.name, "shipped_on": shipment.shipped_on.isoformat(),
                     "reference": shipment.reference, "items": len(units),
                     "quantity": sum(u.quantity for u in units)}), 201
+
+
+@bp.post("/batches/<path:number>/labels")
+@requires(R.PRODUCTION)
+def post_batch_labels(number: str):
+    """The batch's labels as one PDF or ZPL file, streamed; a bad template or label is 422 naming field and rule."""
+    from .labelviews import file_response, render_file
+
+    data = _body()
+    batch = queries.get_batch(db(), number, sku=_field(data, "product", str, required=False))
+    kind = _field(data, "format", str, required=False, default="pdf")
+    spool, _count = render_file(batch, _field(data, "template", str, required=False, default="roll-50x25"), kind,
+                                first=_field(data, "from", int, required=False),
+                                last=_field(data, "to", int, required=False))
+    commit()
+    return file_response(spool, kind, f"labels-{batch.number}.{kind}")
+
+
+@bp.get("/print-jobs")
+@requires(R.PRODUCTION)
+def get_print_jobs():
+    """Recent print jobs, newest first (?batch= narrows to one batch)."""
+    from ..trace.printing import list_print_jobs
+    from .labelviews import job_dict
+
+    batch_id = None
+    if request.args.get("batch"):
+        batch_id = queries.get_batch(db(), request.args["batch"], sku=request.args.get("product")).id
+    return jsonify({"jobs": [job_dict(job, b.number) for job, b in list_print_jobs(db(), batch_id=batch_id)]})
+
+
+@bp.post("/print-jobs")
+@requires(R.PRODUCTION)
+def post_print_job():
+    """Queue a print job and run it now when it is small; the answer says how far it got."""
+    from ..labelling import queue_print
+    from .labelviews import job_dict, start_job
+
+    data = _body()
+    batch = queries.get_batch(db(), _field(data, "batch", str), sku=_field(data, "product", str, required=False))
+    job = queue_print(db(), _runtime().settings, batch=batch,
+                      template=_field(data, "template", str, required=False, default="roll-50x25"),
+                      printer=_field(data, "printer", str), first=_field(data, "from", int, required=False),
+                      last=_field(data, "to", int, required=False), author=current_user())
+    commit()
+    job = start_job(job)
+    return jsonify(job_dict(job, batch.number)), 201, {"Location": url_for("api.get_print_jobs")}
+
+
+@bp.post("/print-jobs/<int:job_id>/resume")
+@requires(R.PRODUCTION)
+def post_print_job_resume(job_id: int):
+    """Continue a failed print job from next_index."""
+    from ..trace.printing import resume_print_job
+    from .labelviews import job_dict, start_job
+
+    job = resume_print_job(db(), job_id)
+    number = db().get(Batch, job.batch_id).number
+    commit()
+    return jsonify(job_dict(start_job(job), number))
 
 
 @bp.get("/openapi.json")

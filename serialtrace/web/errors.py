@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
+from ..labels import LabelError
 from .i18n import _
 
 
@@ -26,6 +27,14 @@ def register(app: Flask) -> None:
         if _wants_json():
             return _envelope(exc.status_code, exc.code, exc.message, exc.details)
         return render_template("error.html", status=exc.status_code, message=exc.message), exc.status_code
+
+    @app.errorhandler(LabelError)
+    def label_error(exc: LabelError):
+        # The labels package names the field and the rule; both go to the client so a template can be fixed.
+        message = _("label %(where)s: %(rule)s", where=exc.field, rule=exc.rule)
+        if _wants_json():
+            return _envelope(422, "invalid_label", message, {"field": exc.field, "rule": exc.rule, "index": exc.index})
+        return render_template("error.html", status=422, message=message), 422
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -78,6 +78,28 @@ def openapi_document() -> dict[str, Any]:
                     "image": {"type": "string", "contentMediaType": "application/octet-stream",
                               "description": "PNG, JPEG, WebP, GIF, BMP or TIFF"},
                     "station": {"type": "string"}}},
+                "LabelsRequest": {"type": "object", "properties": {
+                    "template": {"type": "string", "default": "roll-50x25",
+                                 "description": "built-in or SERIALTRACE_LABEL_TEMPLATES template name"},
+                    "format": {"enum": ["pdf", "zpl"], "default": "pdf"},
+                    "product": {"type": "string", "description": "SKU when several products share the batch number"},
+                    "from": {"type": "integer", "minimum": 0, "description": "first unit index (by unit id)"},
+                    "to": {"type": "integer", "minimum": 0, "description": "last unit index, inclusive"}}},
+                "PrintJobCreate": {"type": "object", "required": ["batch", "printer"], "properties": {
+                    "batch": {"type": "string"}, "product": {"type": "string"},
+                    "template": {"type": "string", "default": "roll-50x25"},
+                    "printer": {"type": "string", "description": "HOST:PORT, raw TCP (usually 9100)"},
+                    "from": {"type": "integer", "minimum": 0}, "to": {"type": "integer", "minimum": 0}}},
+                "PrintJob": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "batch": {"type": "string"}, "template": {"type": "string"},
+                    "format": {"enum": ["zpl", "pdf", "png"]}, "printer": {"type": ["string", "null"]},
+                    "from": {"type": "integer"}, "to": {"type": "integer"},
+                    "next_index": {"type": "integer", "description": "first unit index not yet confirmed sent"},
+                    "done": {"type": "integer"}, "total": {"type": "integer"},
+                    "state": {"enum": ["queued", "printing", "done", "failed"]},
+                    "error": {"type": ["string", "null"]}, "attempts": {"type": "integer"},
+                    "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"}}},
                 "FrameUpload": {"type": "object", "required": ["frame"], "properties": {
                     "frame": {"type": "string", "contentMediaType": "image/jpeg"},
                     "station": {"type": "string"}}},
@@ -130,6 +152,35 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_path_param("number", "batch number"),
                                {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}}],
                 "responses": {"200": _resp("customers, contacts, serials, ship dates", obj),
+                              **_errors(401, 403, 404, 409)}}},
+            "/batches/{number}/labels": {"post": {
+                "summary": "The batch's labels as one PDF or ZPL file",
+                "description": "A bad template or label is 422 with details {field, rule, index}.",
+                "parameters": [_path_param("number", "batch number")],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/LabelsRequest"}}}},
+                "responses": {"200": {"description": "the file", "content": {
+                    "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
+                    "application/zpl": {"schema": {"type": "string"}}}},
+                    **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/print-jobs": {
+                "get": {"summary": "Recent print jobs, newest first",
+                        "parameters": [{"name": "batch", "in": "query", "schema": {"type": "string"}},
+                                       {"name": "product", "in": "query", "schema": {"type": "string"}}],
+                        "responses": {"200": _resp("the jobs", {"type": "object", "properties": {"jobs": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/PrintJob"}}}}),
+                            **_errors(401, 403, 404, 409)}},
+                "post": {"summary": "Send a batch (or a range of it) to a ZPL printer as a resumable job",
+                         "description": "Small jobs run at once; the answer's state is done, failed (with error; "
+                                        "resume it) or queued (run it with `serialtrace labels resume`).",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/PrintJobCreate"}}}},
+                         "responses": {"201": _resp("the job", {"$ref": "#/components/schemas/PrintJob"}),
+                                       **_errors(400, 401, 403, 404, 409, 422)}}},
+            "/print-jobs/{id}/resume": {"post": {
+                "summary": "Continue a failed print job from next_index",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _resp("the job", {"$ref": "#/components/schemas/PrintJob"}),
                               **_errors(401, 403, 404, 409)}}},
             "/shipments": {"post": {
                 "summary": "Record a shipment",

@@ -1,0 +1,185 @@
+"""Labels page and API: preview, downloads, print jobs with resume, quarantine labels, roles and errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import replace
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlalchemy import select
+
+from serialtrace.trace.models import Unit
+from serialtrace.warranty.models import Claim
+from tests.fakeprinter import FakePrinter
+
+from .conftest import csrf_from
+
+
+@pytest.fixture
+def batch(session, make_batch):
+    """Batch 2501A00 of 6 units and its serials in unit id order."""
+    b, _ = make_batch(6, number="2501A00")
+    session.commit()
+    return b, list(session.scalars(select(Unit.serial).where(Unit.batch_id == b.id).order_by(Unit.id)))
+
+
+def _page(client, query="?batch=2501A00"):
+    resp = client.get(f"/labels{query}")
+    return resp, resp.get_data(as_text=True)
+
+
+def test_page_shows_preview_downloads_and_printer_form(login, batch):
+    client = login("production")
+    resp, html = _page(client)
+    assert resp.status_code == 200
+    assert 'id="label-preview" src="/labels/preview.png?batch=2501A00' in html
+    assert "Download PDF" in html and "Send to printer" in html and "6 units" in html
+    assert 'href="/labels"' in html  # nav link
+
+
+def test_preview_is_the_first_label_as_png(login, batch):
+    client = login("production")
+    resp = client.get("/labels/preview.png?batch=2501A00&template=4x2in")
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(resp.data)).convert("L"), text_mode=zxingcpp.TextMode.Plain)
+    assert any(b.text.endswith("21" + batch[1][0]) for b in found)
+
+
+def test_downloads_have_the_right_content_type(login, batch):
+    client = login("production")
+    _, html = _page(client)
+    token = csrf_from(html)
+    pdf = client.post("/labels/download", data={"csrf_token": token, "batch": "2501A00", "template": "a4-3x8",
+                                                 "format": "pdf"})
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert 'filename="labels-2501A00.pdf"' in pdf.headers["Content-Disposition"]
+    zpl = client.post("/labels/download", data={"csrf_token": token, "batch": "2501A00", "format": "zpl",
+                                                 "from": "1", "to": "2"})
+    assert zpl.mimetype == "application/zpl"
+    text = zpl.get_data(as_text=True)
+    assert text.count("^XA") == 2 and f"SN {batch[1][1]}^FS" in text and batch[1][0] not in text
+    assert client.post("/labels/download", data={"batch": "2501A00", "format": "pdf"}).status_code == 400
+
+
+def test_unknown_template_or_batch_is_shown_on_the_page(login, batch):
+    client = login("production")
+    resp, html = _page(client, "?batch=2501A00&template=nope")
+    assert resp.status_code == 422 and "unknown template" in html
+    resp, html = _page(client, "?batch=NOPE")
+    assert resp.status_code == 404 and "no batch" in html
+
+
+def test_print_from_the_page_then_resume_a_failed_job(login, batch):
+    client = login("production")
+    _, html = _page(client)
+    token = csrf_from(html)
+    printer = FakePrinter(listening=False)
+    resp = client.post("/labels/print", data={"csrf_token": token, "batch": "2501A00", "template": "roll-50x25",
+                                              "printer": printer.address}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    job_id = int(re.search(r"print job (\d+) failed after 0 of 6 labels", html).group(1))
+    assert "cannot reach printer" in html
+    assert "Resume" in html and "Reprint range" in html and 'class="job-failed"' in html
+
+    printer.listen()
+    resp = client.post(f"/labels/jobs/{job_id}/resume", data={"csrf_token": token}, follow_redirects=True)
+    assert f"print job {job_id}: 6 labels sent" in resp.get_data(as_text=True)
+    printer.wait_for(1)
+    resp = client.post(f"/labels/jobs/{job_id}/reprint", data={"csrf_token": token, "from": "4", "to": "5"},
+                       follow_redirects=True)
+    assert f"print job {job_id + 1}: 2 labels sent" in resp.get_data(as_text=True)
+    printer.wait_for(2)
+    printer.close()
+    assert printer.serials() == batch[1] + batch[1][4:6]
+    assert client.post(f"/labels/jobs/{job_id}/resume", data={"csrf_token": token}).status_code == 409
+
+
+def test_roles(login, batch):
+    warehouse = login("warehouse")
+    resp, html = _page(warehouse, "")
+    assert resp.status_code == 200 and "quarantine-form" in html and "Send to printer" not in html
+    token = csrf_from(html)
+    assert warehouse.post("/labels/print", data={"csrf_token": token, "batch": "2501A00",
+                                                 "printer": "127.0.0.1:9100"}).status_code == 403
+    assert warehouse.get("/labels/preview.png?batch=2501A00").status_code == 403
+    assert login("coordinator").get("/labels").status_code == 403
+    production = login("production")
+    _, html = _page(production)
+    assert "quarantine-form" not in html
+    assert login("admin").get("/labels?batch=2501A00").status_code == 200
+
+
+def test_quarantine_label_for_a_claim(login, session, batch):
+    unit = session.scalars(select(Unit).where(Unit.serial == batch[1][0])).one()
+    session.add(Claim(number="C-2025-0001", unit_id=unit.id, symptom="no display"))
+    session.commit()
+    client = login("warehouse")
+    _, html = _page(client, "")
+    token = csrf_from(html)
+    resp = client.post("/labels/quarantine", data={"csrf_token": token, "claim": "C-2025-0001",
+                                                   "serial": unit.serial, "format": "png"})
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(resp.data)).convert("L"))
+    assert [b.text for b in found] == [unit.serial]
+    assert client.post("/labels/quarantine", data={"csrf_token": token, "claim": "C-404", "serial": "1",
+                                                   "format": "pdf"}).status_code == 404
+    assert login("production").post("/labels/quarantine", data={"csrf_token": token}).status_code in (400, 403)
+
+
+def test_api_labels_file(api, batch):
+    resp = api("production").post("/api/v1/batches/2501A00/labels", json={"template": "roll-50x25", "format": "zpl"})
+    assert resp.status_code == 200 and resp.mimetype == "application/zpl"
+    assert resp.get_data(as_text=True).count("^XA") == 6
+    pdf = api("admin").post("/api/v1/batches/2501A00/labels", json={"format": "pdf"})
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert api("warehouse").post("/api/v1/batches/2501A00/labels", json={}).status_code == 403
+    assert api("production").post("/api/v1/batches/NOPE/labels", json={}).status_code == 404
+
+
+def test_api_label_errors_name_field_and_rule(api, batch, runtime, tmp_path):
+    (tmp_path / "bad.json").write_text(json.dumps({"name": "bad", "width_mm": 50, "height_mm": 25, "colour": "red"}))
+    runtime.settings = replace(runtime.settings, label_templates_dir=str(tmp_path))
+    resp = api("production").post("/api/v1/batches/2501A00/labels", json={"template": "bad"})
+    body = resp.get_json()
+    assert resp.status_code == 422 and body["error"] == "invalid_label"
+    assert body["details"]["field"] == "colour" and "unknown template field" in body["details"]["rule"]
+    unknown = api("production").post("/api/v1/batches/2501A00/labels", json={"template": "nope"}).get_json()
+    assert unknown["details"]["field"] == "template"
+    bad_format = api("production").post("/api/v1/batches/2501A00/labels", json={"format": "gif"})
+    assert bad_format.status_code == 422 and bad_format.get_json()["details"] == {"field": "format"}
+
+
+def test_api_print_jobs(api, batch):
+    printer = FakePrinter(listening=False)
+    caller = api("production")
+    created = caller.post("/api/v1/print-jobs", json={"batch": "2501A00", "template": "roll-50x25",
+                                                      "printer": printer.address, "from": 1, "to": 4})
+    job = created.get_json()
+    assert created.status_code == 201 and job["state"] == "failed" and "cannot reach printer" in job["error"]
+    assert (job["from"], job["to"], job["next_index"], job["total"]) == (1, 4, 1, 4)
+    listed = caller.get("/api/v1/print-jobs").get_json()["jobs"]
+    assert [j["id"] for j in listed] == [job["id"]]
+    printer.listen()
+    resumed = caller.post(f"/api/v1/print-jobs/{job['id']}/resume")
+    assert resumed.status_code == 200 and resumed.get_json()["state"] == "done"
+    printer.wait_for(1)
+    printer.close()
+    assert printer.serials() == batch[1][1:5]
+    again = caller.post(f"/api/v1/print-jobs/{job['id']}/resume")
+    assert again.status_code == 409 and again.get_json()["error"] == "invalid_transition"
+    bad = caller.post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "nohost"})
+    assert bad.status_code == 422 and bad.get_json()["details"] == {"field": "printer"}
+    out_of_range = caller.post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "h:9100", "to": 6})
+    assert out_of_range.status_code == 422 and out_of_range.get_json()["details"] == {"field": "to"}
+    assert api("warehouse").post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "h:9100"}).status_code == 403
+    assert api("warehouse").get("/api/v1/print-jobs").status_code == 403
+    assert caller.post("/api/v1/print-jobs/999/resume").status_code == 404
+
+
+def test_openapi_lists_the_label_endpoints(app):
+    paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
+    assert {"/batches/{number}/labels", "/print-jobs", "/print-jobs/{id}/resume"} <= set(paths)
