@@ -62,7 +62,7 @@ def test_a_check_that_does_not_suit_the_scheme_is_refused(build):
         build()
 
 
-def test_setting_chooses_the_check(monkeypatch):
+def test_setting_chooses_the_check():
     from serialtrace.runtime import Runtime
 
     settings = Settings.load(environ={"SERIALTRACE_SERIAL_CHECK": "damm"})
