@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from reportlab.pdfbase.pdfmetrics import getFont
 
-# Helvetica advance widths (1/1000 em) by character; reportlab's stringWidth is generic and
-# several times slower for the one font we measure with.
-_HELVETICA = {bytes([code]).decode("cp1252", errors="ignore"): width
-              for code, width in enumerate(getFont("Helvetica").widths)}
+class _Widths(dict):
+    """Helvetica advance widths (1/1000 em) by character; unknown characters count as a digit's width."""
+
+    def __missing__(self, char: str) -> int:
+        return 556
+
+
+# reportlab's stringWidth is generic and several times slower for the one font we measure with.
+_HELVETICA = _Widths({bytes([code]).decode("cp1252", errors="ignore"): width
+                      for code, width in enumerate(getFont("Helvetica").widths)})
 _HELVETICA.pop("", None)
 
 
-@lru_cache(maxsize=256)
 def _width_per_dot(text: str) -> float:
-    get = _HELVETICA.get
-    return sum(get(c, 556) for c in text) / 1000.0
+    # sum(map(...)) over a dict lookup keeps the loop in C: every label has new serial text, so no cache helps.
+    return sum(map(_HELVETICA.__getitem__, text)) / 1000.0
 
 
 def fit(text: str, height: int, width: int, measure: Callable[[str], float] | None = None) -> str:
