@@ -147,7 +147,7 @@ def test_batch_needs_a_trade_item():
 def test_content_needs_count_and_count_needs_sscc_and_content():
     with pytest.raises(GS1Error, match=r"^\(02\) needs \(37\)$"):
         validate([("00", "006141411234567890"), ("02", GTIN)])
-    with pytest.raises(GS1Error, match=r"^\(37\) needs \(00\)\+\(02\)$"):
+    with pytest.raises(GS1Error, match=r"^\(37\) needs \(00\)\+\(02\) or \(00\)\+\(8026\)$"):
         validate([("02", GTIN), ("37", "10")])
     validate([("00", "006141411234567890"), ("02", GTIN), ("37", "10")])
 
