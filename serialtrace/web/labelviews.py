@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 from datetime import date
 from typing import IO, Any, Iterator
 
@@ -24,7 +25,7 @@ from .i18n import _
 
 bp = Blueprint("labels", __name__)
 R = Role
-# Jobs up to this many labels run inside the request; larger ones are queued for `serialtrace labels resume`.
+# Jobs up to this many labels run inside the request; larger ones run on a background thread.
 SYNC_PRINT_LIMIT = 2000
 MIMETYPES = {"pdf": "application/pdf", "zpl": "application/zpl", "png": "image/png"}
 STREAM_CHUNK = 64 * 1024
@@ -91,14 +92,26 @@ def file_response(spool: IO[bytes], kind: str, filename: str) -> Response:
 
 
 def start_job(job: PrintJob) -> PrintJob:
-    """Run a just committed, queued job now when it is small; a big one stays queued for the command line.
+    """Run a just committed, queued job: a small one inside the request, a big one on a background thread.
 
     The request's session must stay idle from its commit on: a transaction opened on it now would hold
     SQLite's write lock against the runner's own short transactions.
     """
-    if job.last_index - job.next_index + 1 > SYNC_PRINT_LIMIT:
-        return job
-    return labelling.print_batch(_runtime().sessions, _settings(), job.id)
+    if job.last_index - job.next_index + 1 <= SYNC_PRINT_LIMIT:
+        return labelling.print_batch(_runtime().sessions, _settings(), job.id)
+    rt, logger = _runtime(), current_app.logger
+    # The runner commits after every chunk, so the job list shows progress; if the server stops midway the
+    # job stays "printing" and can be resumed once it is stale (see trace.printing.resume_print_job).
+    threading.Thread(target=_print_in_background, args=(rt, job.id, logger), name=f"print-job-{job.id}",
+                     daemon=True).start()
+    return job
+
+
+def _print_in_background(rt, job_id: int, logger) -> None:
+    try:
+        labelling.print_batch(rt.sessions, rt.settings, job_id)
+    except Exception:  # the runner already marked the job failed; the log keeps the trace for support
+        logger.exception("print job %s stopped", job_id)
 
 
 def _batch_from(values) -> Batch:
@@ -117,7 +130,7 @@ def _flash_job(job: PrintJob) -> None:
                 "resume the job or reprint a range.", id=job.id, done=job.done, total=job.total, error=job.error),
               "error")
     else:
-        flash(_("print job %(id)s is queued (%(total)s labels); run it with: serialtrace labels resume %(id)s",
+        flash(_("print job %(id)s (%(total)s labels) is printing in the background; its progress shows below",
                 id=job.id, total=job.total), "ok")
 
 

@@ -186,3 +186,42 @@ def test_api_print_jobs(api, batch):
 def test_openapi_lists_the_label_endpoints(app):
     paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
     assert {"/batches/{number}/labels", "/print-jobs", "/print-jobs/{id}/resume"} <= set(paths)
+
+
+def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch):
+    """Over the in-request limit, the page answers at once and a thread sends every label exactly once."""
+    import time
+
+    from serialtrace import accounts
+    from serialtrace.runtime import Runtime
+    from serialtrace.schema import upgrade
+    from serialtrace.trace import service
+    from serialtrace.trace.printing import get_print_job
+    from serialtrace.web import create_app, labelviews
+
+    monkeypatch.setattr(labelviews, "SYNC_PRINT_LIMIT", 3)
+    rt = Runtime.from_env({"database_url": f"sqlite:///{tmp_path / 'bg.sqlite'}", "secret_key": "t"})
+    upgrade(rt.engine)
+    with rt.transaction() as s:
+        accounts.create_user(s, username="pat", role="production", password="print-pass-1")
+        service.add_product(s, sku="PR-100", name="Flow meter", gtin="04601234560016")
+        _, serials = service.register_batch(s, product="PR-100", quantity=12, number="BIG1", scheme=rt.serial_scheme())
+    client = create_app(runtime=rt).test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": "pat", "password": "print-pass-1", "csrf_token": token})
+    token = csrf_from(client.get("/labels").get_data(as_text=True))
+    printer = FakePrinter()
+    html = client.post("/labels/print", data={"csrf_token": token, "batch": "BIG1", "template": "roll-50x25",
+                                              "printer": printer.address}, follow_redirects=True).get_data(as_text=True)
+    job_id = int(re.search(r"print job (\d+) \(12 labels\) is printing in the background", html).group(1))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with rt.transaction() as s:
+            job = get_print_job(s, job_id)
+            if job.state in ("done", "failed"):
+                break
+        time.sleep(0.1)
+    assert job.state == "done" and job.next_index == 12
+    printer.close()
+    assert sorted(printer.serials()) == sorted(serials)
+    rt.engine.dispose()
