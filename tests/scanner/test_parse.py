@@ -110,9 +110,9 @@ def test_plain_codes_and_wedge_noise():
     ("raw", "part", "rule"),
     [
         ("]C1010950600013435321X", "(01)", "check digit"),
-        ("]d2010950600013435217261332", "(17)", ""),
+        ("]d2010950600013435217261332", "(17)", "not a valid date"),
         ("]C121X", "(21)", "needs"),
-        ("]Q3010950600013435210AB#C", "(10)", ""),
+        ("]Q3010950600013435210AB#C", "(10)", "not in character set 82"),
     ],
 )
 def test_invalid_gs1_names_the_ai_and_the_rule(raw, part, rule):
