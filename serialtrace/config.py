@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Environment names kept shorter than SERIALTRACE_<FIELD> where the documentation promised them.
 ENV_ALIASES = {"label_templates_dir": "SERIALTRACE_LABEL_TEMPLATES"}
@@ -57,6 +59,15 @@ class Settings:
             known = {f.name for f in fields(cls)}
             settings = replace(settings, **{k.lower(): v for k, v in overrides.items() if k.lower() in known})
         return settings
+
+
+def business_today(settings: Settings) -> date:
+    """Today's date where the business is (SERIALTRACE_TIMEZONE), not on the server's clock."""
+    try:
+        zone = ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    return datetime.now(zone).date()
 
 
 def _coerce(raw: str, type_name: Any) -> Any:
