@@ -53,7 +53,7 @@ class Settings:
             if raw is None and f.name in ENV_ALIASES:
                 raw = environ.get(ENV_ALIASES[f.name])
             if raw is not None:
-                values[f.name] = _coerce(raw, f.type)
+                values[f.name] = _coerce(raw, f.type, f"SERIALTRACE_{f.name.upper()}")
         settings = replace(cls(), **values)
         if overrides:
             known = {f.name for f in fields(cls)}
@@ -70,10 +70,20 @@ def business_today(settings: Settings) -> date:
     return datetime.now(zone).date()
 
 
-def _coerce(raw: str, type_name: Any) -> Any:
-    """Turn an environment string into the field's type."""
+class ConfigError(ValueError):
+    """A SERIALTRACE_* variable holds something its setting cannot take."""
+
+
+def _coerce(raw: str, type_name: Any, name: str) -> Any:
+    """Turn an environment string into the field's type; a bad value names the variable."""
     if type_name in (int, "int"):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
     if type_name in (bool, "bool"):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        value = raw.strip().lower()
+        if value not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:
+            raise ConfigError(f"{name} must be true or false, not {raw!r}")
+        return value in {"1", "true", "yes", "on"}
     return raw

@@ -1,0 +1,31 @@
+"""Settings: defaults, SERIALTRACE_* overrides, clear errors for bad values, the business day."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from serialtrace.config import ConfigError, Settings, business_today
+
+
+def test_environment_overrides_defaults_and_mapping_overrides_environment():
+    s = Settings.load({"serial_scheme": "base32"}, environ={"SERIALTRACE_WARRANTY_GRACE_DAYS": "14",
+                                                              "SERIALTRACE_SERIAL_SCHEME": "pattern"})
+    assert s.warranty_grace_days == 14 and s.serial_scheme == "base32"
+
+
+def test_bad_number_names_the_variable():
+    with pytest.raises(ConfigError, match="SERIALTRACE_WARRANTY_GRACE_DAYS must be a whole number, not 'abc'"):
+        Settings.load(environ={"SERIALTRACE_WARRANTY_GRACE_DAYS": "abc"})
+
+
+def test_bad_flag_names_the_variable():
+    with pytest.raises(ConfigError, match="SERIALTRACE_SESSION_COOKIE_SECURE must be true or false"):
+        Settings.load(environ={"SERIALTRACE_SESSION_COOKIE_SECURE": "maybe"})
+
+
+def test_business_today_follows_the_configured_zone():
+    # Whatever the server clock says, the two far-apart zones are never more than a day apart.
+    east = business_today(Settings.load({"timezone": "Pacific/Kiritimati"}, environ={}))
+    west = business_today(Settings.load({"timezone": "Pacific/Pago_Pago"}, environ={}))
+    assert east - west == timedelta(days=1)
+    assert business_today(Settings.load({"timezone": "UTC"}, environ={})) == datetime.now(timezone.utc).date()
