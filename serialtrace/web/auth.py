@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from typing import Callable
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
@@ -70,10 +72,15 @@ def requires(*roles: str) -> Callable:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths, so the login form cannot bounce people to another site.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("pages.station")
+    """A local path to go to after login; anything else (another host, a scheme, odd characters) is the station."""
+    # Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so "/\t/evil" and
+    # "/\\evil" would leave the site; such targets are refused rather than cleaned.
+    if not target or any(ch.isspace() or unicodedata.category(ch)[0] == "C" or ch == "\\" for ch in target):
+        return url_for("pages.station")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.station")
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
