@@ -34,6 +34,7 @@ class Settings:
     serial_check: str = "none"
     # Folder of user label templates (*.json, *.toml), offered next to the built-in ones.
     label_templates_dir: str = ""
+    printers: str = ""
     max_upload_bytes: int = 8 * 1024 * 1024
     scan_separator: str = "^"
     smtp_host: str = "localhost"

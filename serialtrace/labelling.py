@@ -18,7 +18,9 @@ from .db import transaction
 from .labels import LabelData, LabelError, LabelTemplate, builtin_templates, load_template, render_pdf, render_png
 from .labels import render_zpl, send_zpl, zpl_bytes
 from .trace.models import Batch, Product, Unit
-from .trace.printing import PrintJob, create_print_job, get_print_job, parse_printer, run_print_job
+from .labels.templates import DPIS
+from .trace.printing import (PrintJob, count_units, create_print_job, ensure_printer_allowed, ensure_range,
+                             get_print_job, parse_printer, run_print_job)
 from .trace.service import Author
 
 KINDS = ("pdf", "zpl", "png")
@@ -165,10 +167,20 @@ def preview_png(session: Session, batch: Batch, template: LabelTemplate) -> byte
 def queue_print(session: Session, settings: Settings, *, batch: Batch, template: str, printer: str,
                 first: int | None = None, last: int | None = None, dpi: int | None = None,
                 author: Author | None = None, allow_path: bool = False) -> PrintJob:
-    """Check the template and printer, then queue a print job. Flushes; the caller commits."""
+    """Check the template, resolution and printer, then queue a print job. Flushes; the caller commits."""
+    # Everything the runner will need is checked now: a job committed with a bad value could never succeed.
     resolved = get_template(settings, template, allow_path=allow_path)
+    dpi = resolved.dpi if dpi is None else dpi
+    if isinstance(dpi, bool) or dpi not in DPIS:
+        raise LabelError("dpi", f"must be one of {', '.join(map(str, DPIS))}, got {dpi!r}")
+    printer = ensure_printer_allowed(printer, settings.printers)
     return create_print_job(session, batch=batch, template=template, output="zpl", printer=printer, first=first,
-                            last=last, dpi=dpi or resolved.dpi, author=author)
+                            last=last, dpi=dpi, author=author)
+
+
+def ensure_label_range(session: Session, batch: Batch, *, first: int | None, last: int | None) -> tuple[int, int]:
+    """The unit index range first..last of the batch, checked against its unit count before rendering."""
+    return ensure_range(count_units(session, batch_id=batch.id), first, last)
 
 
 def print_batch(session_factory: sessionmaker, settings: Settings, job_id: int, *, chunk: int = 100,
@@ -181,7 +193,8 @@ def print_batch(session_factory: sessionmaker, settings: Settings, job_id: int, 
         template = get_template(settings, job.template, allow_path=allow_path)
         make = label_maker(s, batch)
         dpi = job.dpi
-        host, port = parse_printer(job.printer or "")
+        # Checked again at run time: a resumed job must not reach a printer the allow-list dropped since.
+        host, port = parse_printer(ensure_printer_allowed(job.printer or "", settings.printers))
 
     def render(rows) -> bytes:
         return zpl_bytes((make(row.serial) for row in rows), template, dpi=dpi)

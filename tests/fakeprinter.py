@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import random
 import re
 import socket
 import threading
 
 
+def _bind(server: socket.socket, port: int) -> str:
+    """Bind to `port` on a random address of 127.0.0.0/8 (all loopback on Linux); returns the address.
+
+    Port 9100 is the one printers take raw ZPL on and the only one allowed without SERIALTRACE_PRINTERS, so
+    the printer gets an address of its own rather than a random port; port 0 means 127.0.0.1 and any port.
+    """
+    if port == 0:
+        server.bind(("127.0.0.1", 0))
+        return "127.0.0.1"
+    for _ in range(50):
+        host = f"127.{random.randrange(1, 255)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+        try:
+            server.bind((host, port))
+            return host
+        except OSError:
+            continue
+    raise OSError(f"no free loopback address for port {port}")
+
+
 class FakePrinter:
     """Listens on 127.0.0.1; each connection is one job read to EOF; after `limit` jobs the port is closed."""
 
-    def __init__(self, limit: int | None = None, *, listening: bool = True) -> None:
+    def __init__(self, limit: int | None = None, *, listening: bool = True, port: int = 9100) -> None:
         self.limit = limit
         self.jobs: list[bytes] = []
         self._done = threading.Condition()
         self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
+        self.host = _bind(self.server, port)
         self.port = self.server.getsockname()[1]
         self._thread: threading.Thread | None = None
         if listening:
@@ -23,7 +43,7 @@ class FakePrinter:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def listen(self) -> None:
         """Start answering (a bound socket that does not listen refuses every connection)."""

@@ -26,6 +26,10 @@ OUTPUTS = ("zpl", "pdf", "png")
 # A runner refreshes updated_at after every chunk; a "printing" job silent for longer than this lost its runner.
 STALE_AFTER = timedelta(minutes=5)
 _HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,252}")
+# Raw ZPL printing; without SERIALTRACE_PRINTERS a job may target this port on any host and nothing else.
+RAW_PRINT_PORT = 9100
+# Job ids are 32-bit integer keys; a larger id cannot exist.
+MAX_JOB_ID = 2**31 - 1
 
 Render = Callable[[Sequence[Row]], bytes]
 Send = Callable[[bytes], None]
@@ -77,6 +81,40 @@ def parse_printer(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def ensure_printer_allowed(printer: str, allowed: str) -> str:
+    """The printer as HOST:PORT when the allow-list (comma-separated HOST:PORT) admits it; ValidationError if not.
+
+    An empty allow-list admits port 9100 on any host, so a job cannot be pointed at another service.
+    """
+    host, port = parse_printer(printer)
+    target = f"{host}:{port}"
+    entries = [e.strip() for e in (allowed or "").split(",") if e.strip()]
+    if entries:
+        permitted = {f"{h.lower()}:{p}" for h, p in (parse_printer(e) for e in entries)}
+        if target.lower() not in permitted:
+            raise ValidationError(f"printer {target} is not in SERIALTRACE_PRINTERS ({', '.join(entries)})",
+                                  details={"field": "printer"})
+    elif port != RAW_PRINT_PORT:
+        raise ValidationError(f"printer {target} must use port {RAW_PRINT_PORT}; list other printers in "
+                              "SERIALTRACE_PRINTERS", details={"field": "printer"})
+    return target
+
+
+def ensure_range(total: int, first: int | None, last: int | None) -> tuple[int, int]:
+    """The unit index range first..last (default the whole batch of `total`); ValidationError naming from/to."""
+    if total == 0:
+        raise ValidationError("the batch has no units to label", details={"field": "batch"})
+    first = 0 if first is None else first
+    last = total - 1 if last is None else last
+    for name, value in (("from", first), ("to", last)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < total:
+            raise ValidationError(f"{name} must be a unit index from 0 to {total - 1}, got {value!r}",
+                                  details={"field": name})
+    if last < first:
+        raise ValidationError(f"the range {first}..{last} is empty", details={"field": "to"})
+    return first, last
+
+
 def count_units(session: Session, *, batch_id: int) -> int:
     """How many units the batch holds."""
     return session.scalar(select(func.count()).select_from(Unit).where(Unit.batch_id == batch_id)) or 0
@@ -98,14 +136,7 @@ def create_print_job(session: Session, *, batch: Batch, template: str, output: s
     total = count_units(session, batch_id=batch.id)
     if total == 0:
         raise ValidationError(f"batch {batch.number} has no units to label", details={"field": "batch"})
-    first = 0 if first is None else first
-    last = total - 1 if last is None else last
-    for name, value in (("from", first), ("to", last)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < total:
-            raise ValidationError(f"{name} must be a unit index from 0 to {total - 1}, got {value!r}",
-                                  details={"field": name})
-    if last < first:
-        raise ValidationError(f"the range {first}..{last} is empty", details={"field": "to"})
+    first, last = ensure_range(total, first, last)
     who = author_fields(author)
     job = PrintJob(batch_id=batch.id, template=template, output=output, printer=printer, dpi=dpi, first_index=first,
                    last_index=last, next_index=first, created_by_id=who["author_id"], created_by=who["author"])
@@ -129,6 +160,8 @@ def record_download(session: Session, *, batch: Batch, template: str, output: st
 
 def get_print_job(session: Session, job_id: int, *, lock: bool = False) -> PrintJob:
     """The job with this id as the database has it now (row-locked when `lock`), or NotFound."""
+    if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 < job_id <= MAX_JOB_ID:
+        raise NotFound(f"no print job {job_id}", details={"job": job_id})
     # Runners change jobs from their own sessions, so a copy in this session's identity map may be stale.
     job = session.get(PrintJob, job_id, populate_existing=True, with_for_update=lock or None)
     if job is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
-from sqlalchemy import DateTime, Integer, String, func, insert, literal, select, update
+from sqlalchemy import DateTime, Integer, Select, String, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -179,12 +179,9 @@ def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> Comp
     supplier, part, lot_number = lot.supplier.strip(), lot.part.strip(), lot.lot_number.strip()
     if not (supplier and part and lot_number):
         raise ValidationError("a component lot needs supplier, part and lot number")
-    row = session.scalars(select(ComponentLot).where(
-        ComponentLot.supplier == supplier, ComponentLot.part == part, ComponentLot.lot_number == lot_number)).first()
-    if row is None:
-        row = ComponentLot(supplier=supplier, part=part, lot_number=lot_number)
-        session.add(row)
-        session.flush()
+    find = select(ComponentLot).where(
+        ComponentLot.supplier == supplier, ComponentLot.part == part, ComponentLot.lot_number == lot_number)
+    row = _get_or_insert(session, find, lambda: ComponentLot(supplier=supplier, part=part, lot_number=lot_number))
     session.add(BatchInput(batch_id=batch.id, component_lot_id=row.id, quantity=lot.quantity))
     _flush(session, f"lot {lot_number} is already linked to batch {batch.number}")
     return row
@@ -192,19 +189,40 @@ def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> Comp
 
 def get_or_create_customer(session: Session, *, name: str, tax_id: str | None = None, **contact: str) -> Customer:
     """The customer with this tax id (or exact name when no tax id), created when new."""
-    name = (name or "").strip()
-    if not name:
+    if not isinstance(name, str) or not name.strip():
         raise ValidationError("customer name must not be empty", details={"field": "customer"})
+    if tax_id is not None and not isinstance(tax_id, str):
+        raise ValidationError(f"tax id must be a string of digits, not {tax_id!r}", details={"field": "tax_id"})
+    name = name.strip()
     tax_id = (tax_id or "").strip() or None
     if tax_id is not None and not (tax_id.isdigit() and len(tax_id) in (10, 12)):
         raise ValidationError(f"tax id {tax_id!r} must be 10 or 12 digits", details={"field": "tax_id"})
     cond = Customer.tax_id == tax_id if tax_id else (Customer.name == name) & Customer.tax_id.is_(None)
-    customer = session.scalars(select(Customer).where(cond)).first()
-    if customer is None:
-        customer = Customer(name=name, tax_id=tax_id, **{k: v for k, v in contact.items() if v})
-        session.add(customer)
-        session.flush()
-    return customer
+    return _get_or_insert(session, select(Customer).where(cond),
+                          lambda: Customer(name=name, tax_id=tax_id, **{k: v for k, v in contact.items() if v}))
+
+
+def _get_or_insert(session: Session, find: Select, make: Callable[[], Any]) -> Any:
+    """The row `find` selects, inserted from `make()` when missing; a writer inserting it first wins the race.
+
+    The insert runs in a savepoint so losing the race to the UNIQUE constraint leaves the transaction usable,
+    and the other writer's row is read instead.
+    """
+    row = session.scalars(find).first()
+    if row is not None:
+        return row
+    row = make()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # Rolling back the savepoint expunged `row`; the session carries on with the other writer's row.
+        existing = session.scalars(find).first()
+        if existing is None:
+            raise
+        return existing
+    return row
 
 
 @dataclass(frozen=True)
@@ -252,6 +270,9 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
 
 
 def _ship_unserialised(session: Session, *, shipment: Shipment, batch: Batch, quantity: int) -> None:
+    # The batch row lock queues concurrent shippers of this batch on PostgreSQL, so the sum below cannot go
+    # stale before the insert; on SQLite BEGIN IMMEDIATE already serialises writers and FOR UPDATE is a no-op.
+    session.execute(select(Batch.id).where(Batch.id == batch.id).with_for_update())
     already = session.scalar(select(func.coalesce(func.sum(ShipmentItem.quantity), 0))
                              .where(ShipmentItem.batch_id == batch.id, ShipmentItem.unit_id.is_(None)))
     if batch.quantity and already + quantity > batch.quantity:

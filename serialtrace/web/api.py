@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context, url_for
-from sqlalchemy import select
+from sqlalchemy import Column, select
 
 from ..errors import ValidationError
 from ..scanner import ImageError, decode_frame, decode_image
 from ..scanner.decode import MAX_IMAGE_BYTES, load_gray
 from ..trace import genealogy, queries, service
 from ..trace.dossier import batch_dict, product_dict
-from ..trace.models import Batch, Product, ShipmentItem
+from ..trace.printing import PrintJob
+from ..trace.models import Batch, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit
 from ..warranty.dossier import unit_dossier
 from ..trace.enums import Role
 from .auth import current_user, requires
@@ -24,6 +27,11 @@ from .scanning import (FrameTrackers, ImageRejected, check_image_bytes, code_dic
                        scan_text)
 
 bp = Blueprint("api", __name__)
+
+# Integer columns are 32-bit on PostgreSQL; a larger number would fail in the driver, not here.
+MAX_INT = 2**31 - 1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NUL = re.compile(r"\x00")
 
 ANY = ()
 R = Role
@@ -50,19 +58,68 @@ def _body() -> dict[str, Any]:
     return data
 
 
-def _field(data: dict, name: str, kind: type, *, required: bool = True, default: Any = None) -> Any:
+def _field(data: dict, name: str, kind: type, *, required: bool = True, default: Any = None,
+           column: Column | None = None, low: int = 0, high: int = MAX_INT, label: str | None = None,
+           controls: bool = False) -> Any:
+    """A field of the JSON body, checked for type, range, length and control characters.
+
+    `column` supplies the length limit of a string, so it cannot drift from the table; `label` is the name
+    reported for a nested field (batches[0].quantity); `controls` lets a string carry control characters
+    other than NUL (a raw scan holds GS separators).
+    """
+    label = label or name
     value = data.get(name, default)
     if value is None:
         if required:
-            raise ValidationError(_("field %(name)s is required", name=name), details={"field": name})
+            raise ValidationError(_("field %(name)s is required", name=label), details={"field": label})
         return default
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ValidationError(_("field %(name)s must be a whole number", name=name), details={"field": name})
-    if kind is str and not isinstance(value, str):
-        raise ValidationError(_("field %(name)s must be a string", name=name), details={"field": name})
+    if kind is int:
+        return _whole_number(value, label, low=low, high=high)
+    if kind is str:
+        return _string(value, label, column=column, controls=controls)
     if kind is list and not isinstance(value, list):
-        raise ValidationError(_("field %(name)s must be a list", name=name), details={"field": name})
+        raise ValidationError(_("field %(name)s must be a list", name=label), details={"field": label})
     return value
+
+
+def _whole_number(value: Any, label: str, *, low: int = 0, high: int = MAX_INT) -> int:
+    # bool is an int subclass and 1e30 arrives as a float; both are refused rather than coerced.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(_("field %(name)s must be a whole number", name=label), details={"field": label})
+    if not low <= value <= high:
+        raise ValidationError(_("field %(name)s must be from %(low)s to %(high)s", name=label, low=low, high=high),
+                              details={"field": label})
+    return value
+
+
+def _string(value: Any, label: str, *, column: Column | None = None, controls: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(_("field %(name)s must be a string", name=label), details={"field": label})
+    limit = getattr(column.type, "length", None) if column is not None else None
+    if limit is not None and len(value) > limit:
+        raise ValidationError(_("field %(name)s has at most %(limit)s characters", name=label, limit=limit),
+                              details={"field": label})
+    if (_NUL if controls else _CONTROL).search(value):
+        raise ValidationError(_("field %(name)s must not contain control characters", name=label),
+                              details={"field": label})
+    return value
+
+
+def _json_value(value: Any, label: str, depth: int = 0) -> None:
+    """Free JSON (shipment attributes): strings without NUL, finite numbers, bounded nesting."""
+    if depth > 10:
+        raise ValidationError(_("field %(name)s is nested too deeply", name=label), details={"field": label})
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _string(key, label, controls=True)
+            _json_value(item, label, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _json_value(item, label, depth + 1)
+    elif isinstance(value, str):
+        _string(value, label, controls=True)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(_("field %(name)s must hold finite numbers", name=label), details={"field": label})
 
 
 def _date_field(data: dict, name: str) -> date | None:
@@ -88,7 +145,7 @@ def get_unit(serial: str):
 def post_scan():
     """Parse raw scanner text and say what it matched."""
     data = _body()
-    code = _field(data, "code", str)
+    code = _field(data, "code", str, controls=True)
     station = _field(data, "station", str, required=False, default="")
     source = _field(data, "source", str, required=False, default="api")
     if source not in ("api", "camera"):
@@ -184,17 +241,24 @@ def get_recall(number: str):
 def post_batch():
     """Register a batch and allocate its serials."""
     data = _body()
+    lot, c = ComponentLot.__table__.c, Batch.__table__.c
     inputs = []
     for i, item in enumerate(_field(data, "inputs", list, required=False, default=[])):
         if not isinstance(item, dict):
             raise ValidationError(_("inputs[%(i)s] must be an object", i=i), details={"field": f"inputs[{i}]"})
-        inputs.append(service.LotInput(supplier=str(item.get("supplier", "")), part=str(item.get("part", "")),
-                                       lot_number=str(item.get("lot", "")), quantity=item.get("quantity")))
+        where = f"inputs[{i}]."
+        inputs.append(service.LotInput(
+            supplier=_field(item, "supplier", str, default="", column=lot.supplier, label=where + "supplier"),
+            part=_field(item, "part", str, default="", column=lot.part, label=where + "part"),
+            lot_number=_field(item, "lot", str, default="", column=lot.lot_number, label=where + "lot"),
+            quantity=_field(item, "quantity", int, required=False, label=where + "quantity")))
     batch, serials = service.register_batch(
-        db(), product=_field(data, "product", str), quantity=_field(data, "quantity", int),
-        number=_field(data, "number", str, required=False), produced_on=_date_field(data, "produced_on"),
-        line=_field(data, "line", str, required=False, default=""),
-        shift=_field(data, "shift", str, required=False, default=""), inputs=inputs,
+        db(), product=_field(data, "product", str, column=Product.__table__.c.sku),
+        quantity=_field(data, "quantity", int),
+        number=_field(data, "number", str, required=False, column=c.number),
+        produced_on=_date_field(data, "produced_on"),
+        line=_field(data, "line", str, required=False, default="", column=c.line),
+        shift=_field(data, "shift", str, required=False, default="", column=c.shift), inputs=inputs,
         scheme=_runtime().serial_scheme(), author=current_user())
     commit()
     body = {"batch": batch.number, "quantity": batch.quantity, "first_serial": serials[0] if serials else None,
@@ -214,26 +278,31 @@ def post_shipment():
         cust = {"name": cust}
     if not isinstance(cust, dict):
         raise ValidationError(_("field customer must be an object with name and tax_id"), details={"field": "customer"})
+    c = Customer.__table__.c
+    contact = {name: _field(cust, name, str, default="", column=c[name], label=f"customer.{name}")
+               for name in ("name", "contact_name", "email", "phone")}
     customer = service.get_or_create_customer(
-        db(), name=str(cust.get("name", "")), tax_id=cust.get("tax_id"),
-        contact_name=str(cust.get("contact_name", "")), email=str(cust.get("email", "")),
-        phone=str(cust.get("phone", "")))
+        db(), tax_id=_field(cust, "tax_id", str, required=False, column=c.tax_id, label="customer.tax_id"), **contact)
     lines = []
     for i, item in enumerate(_field(data, "batches", list, required=False, default=[])):
         if not isinstance(item, dict):
             raise ValidationError(_("batches[%(i)s] must be an object", i=i), details={"field": f"batches[{i}]"})
-        lines.append(service.BatchLine(batch=_field(item, "batch", str), quantity=_field(item, "quantity", int),
-                                       sku=_field(item, "product", str, required=False)))
-    serials = _field(data, "serials", list, required=False, default=[])
-    if not all(isinstance(s, str) for s in serials):
-        raise ValidationError(_("serials must be strings"), details={"field": "serials"})
+        where = f"batches[{i}]."
+        lines.append(service.BatchLine(
+            batch=_field(item, "batch", str, column=Batch.__table__.c.number, label=where + "batch"),
+            quantity=_field(item, "quantity", int, low=1, label=where + "quantity"),
+            sku=_field(item, "product", str, required=False, column=Product.__table__.c.sku, label=where + "product")))
+    serials = [_string(s, f"serials[{i}]", column=Unit.__table__.c.serial)
+               for i, s in enumerate(_field(data, "serials", list, required=False, default=[]))]
     attributes = data.get("attributes") or {}
     if not isinstance(attributes, dict):
         raise ValidationError(_("field attributes must be an object"), details={"field": "attributes"})
+    _json_value(attributes, "attributes")
+    sc = Shipment.__table__.c
     shipment = service.create_shipment(
         db(), customer=customer, shipped_on=_date_field(data, "shipped_on") or date.today(), serials=serials,
-        batch_lines=lines, reference=_field(data, "reference", str, required=False, default=""),
-        carrier=_field(data, "carrier", str, required=False, default=""),
+        batch_lines=lines, reference=_field(data, "reference", str, required=False, default="", column=sc.reference),
+        carrier=_field(data, "carrier", str, required=False, default="", column=sc.carrier),
         destination=_field(data, "destination", str, required=False, default=""),
         attributes=attributes, author=current_user())
     commit()
@@ -249,12 +318,17 @@ def post_batch_labels(number: str):
     """The batch's labels as one PDF or ZPL file, streamed; a bad template or label is 422 naming field and rule."""
     from .labelviews import file_response, render_file
 
+    from ..labelling import ensure_label_range
+
     data = _body()
-    batch = queries.get_batch(db(), number, sku=_field(data, "product", str, required=False))
+    batch = queries.get_batch(db(), number, sku=_field(data, "product", str, required=False,
+                                                       column=Product.__table__.c.sku))
     kind = _field(data, "format", str, required=False, default="pdf")
-    spool, _count = render_file(batch, _field(data, "template", str, required=False, default="roll-50x25"), kind,
-                                first=_field(data, "from", int, required=False),
-                                last=_field(data, "to", int, required=False))
+    template = _field(data, "template", str, required=False, default="roll-50x25", column=PrintJob.__table__.c.template)
+    first, last = _field(data, "from", int, required=False), _field(data, "to", int, required=False)
+    # Checked against the unit count here, so a range past the batch is a 422 and not a failure mid-render.
+    ensure_label_range(db(), batch, first=first, last=last)
+    spool, _count = render_file(batch, template, kind, first=first, last=last)
     commit()
     return file_response(spool, kind, f"labels-{batch.number}.{kind}")
 
@@ -280,10 +354,14 @@ def post_print_job():
     from .labelviews import job_dict, start_job
 
     data = _body()
-    batch = queries.get_batch(db(), _field(data, "batch", str), sku=_field(data, "product", str, required=False))
+    pc = PrintJob.__table__.c
+    batch = queries.get_batch(db(), _field(data, "batch", str, column=Batch.__table__.c.number),
+                              sku=_field(data, "product", str, required=False, column=Product.__table__.c.sku))
     job = queue_print(db(), _runtime().settings, batch=batch,
-                      template=_field(data, "template", str, required=False, default="roll-50x25"),
-                      printer=_field(data, "printer", str), first=_field(data, "from", int, required=False),
+                      template=_field(data, "template", str, required=False, default="roll-50x25",
+                                      column=pc.template),
+                      printer=_field(data, "printer", str, column=pc.printer),
+                      first=_field(data, "from", int, required=False),
                       last=_field(data, "to", int, required=False), author=current_user())
     commit()
     job = start_job(job)

@@ -1,15 +1,18 @@
-"""Several writer processes allocating serials at once never produce a duplicate (SQLite and PostgreSQL)."""
+"""Concurrent writers (SQLite and PostgreSQL): no duplicate serials, no over-shipping, no lost get-or-create race."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
+import time
 from datetime import date
 
 from sqlalchemy import func, select
 
 from serialtrace.runtime import Runtime
 from serialtrace.trace import service
-from serialtrace.trace.models import Unit
+from serialtrace.errors import Conflict
+from serialtrace.trace.models import ShipmentItem, Unit
 
 WRITERS = 4
 BATCHES_PER_WRITER = 3
@@ -62,3 +65,90 @@ def test_parallel_writers_never_duplicate_pattern_serials(fresh_db_url):
     assert len(set(serials)) == expected
     # The sequence is gap-free across writers: every number from 1 to the total was handed out once.
     assert sorted(int(s[-6:]) for s in serials) == list(range(1, expected + 1))
+
+
+def _race(url: str, first, second) -> tuple[object, object]:
+    """Run `first` in a transaction left open while `second` runs in another one; returns both outcomes.
+
+    `second` starts only after `first` has written, and `first` commits a moment later, so a writer that
+    does not wait for the other (a stale read, a check-then-insert) is caught in the act.
+    """
+    rt = Runtime.from_env({"database_url": url})
+    written, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def run(name, action, after_write=None):
+        try:
+            with rt.transaction() as s:
+                outcomes[name] = action(s)
+                if after_write:
+                    after_write()
+        except Exception as exc:  # the outcome under test, success or error, is compared by the caller
+            outcomes[name] = exc
+
+    a = threading.Thread(target=run, args=("first", first, lambda: (written.set(), release.wait(10))))
+    a.start()
+    assert written.wait(10)
+    b = threading.Thread(target=run, args=("second", second))
+    b.start()
+    time.sleep(0.5)
+    release.set()
+    a.join(20)
+    b.join(20)
+    rt.engine.dispose()
+    return outcomes["first"], outcomes["second"]
+
+
+def _bulk_batch(url: str) -> None:
+    """Product PR-BULK with an unserialised batch BULK of 10 and customers' product set up."""
+    rt = Runtime.from_env({"database_url": url})
+    with rt.transaction() as s:
+        service.add_product(s, sku="PR-BULK", name="Cable gland")
+        batch, _ = service.register_batch(s, product="PR-BULK", quantity=0, number="BULK", scheme=rt.serial_scheme())
+        batch.quantity = 10
+    rt.engine.dispose()
+
+
+def test_two_writers_cannot_overship_an_unserialised_batch(fresh_db_url):
+    _bulk_batch(fresh_db_url)
+
+    def ship(s):
+        customer = service.get_or_create_customer(s, name="ACME")
+        return service.create_shipment(s, customer=customer, shipped_on=date(2026, 5, 4),
+                                       batch_lines=[service.BatchLine(batch="BULK", quantity=8)]).id
+
+    first, second = _race(fresh_db_url, ship, ship)
+    assert isinstance(first, int)
+    assert isinstance(second, Conflict) and "holds 10; 8 shipped, 8 more asked" in second.message
+    rt = Runtime.from_env({"database_url": fresh_db_url})
+    with rt.transaction() as s:
+        assert s.scalar(select(func.sum(ShipmentItem.quantity))) == 8
+    rt.engine.dispose()
+
+
+def test_two_writers_creating_the_same_customer_share_one_row(fresh_db_url):
+    def create(s):
+        return service.get_or_create_customer(s, name="ООО «Вектор»", tax_id="5401234567").id
+
+    first, second = _race(fresh_db_url, create, create)
+    assert isinstance(first, int) and first == second
+
+
+def test_two_writers_linking_the_same_new_lot_share_one_row(fresh_db_url):
+    rt = Runtime.from_env({"database_url": fresh_db_url})
+    with rt.transaction() as s:
+        service.add_product(s, sku="PR-LOT", name="Probe")
+        for number in ("L-A", "L-B"):
+            service.register_batch(s, product="PR-LOT", quantity=0, number=number, scheme=rt.serial_scheme())
+    rt.engine.dispose()
+
+    def link(number):
+        def action(s):
+            from serialtrace.trace import queries
+
+            lot = service.LotInput(supplier="Acme", part="board", lot_number="L77")
+            return service.link_component_lot(s, batch=queries.get_batch(s, number), lot=lot).id
+        return action
+
+    first, second = _race(fresh_db_url, link("L-A"), link("L-B"))
+    assert isinstance(first, int) and first == second

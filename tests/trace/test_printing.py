@@ -7,12 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from serialtrace.config import Settings
 from serialtrace.errors import Conflict, InvalidTransition, ValidationError
-from serialtrace.labels import LabelData, builtin_templates, send_zpl, zpl_bytes
+from serialtrace.labelling import print_batch, queue_print
+from serialtrace.labels import LabelData, LabelError, builtin_templates, send_zpl, zpl_bytes
 from serialtrace.models_base import utcnow
 from serialtrace.trace.models import Unit, UnitEvent
-from serialtrace.trace.printing import (create_print_job, list_print_jobs, parse_printer, record_download,
-                                        resume_print_job, run_print_job)
+from serialtrace.trace.printing import (PrintJob, create_print_job, ensure_printer_allowed, get_print_job,
+                                        list_print_jobs, parse_printer, record_download, resume_print_job,
+                                        run_print_job)
 from tests.fakeprinter import FakePrinter
 
 TEMPLATE = builtin_templates()["roll-50x25"]
@@ -25,7 +28,7 @@ def _render(rows) -> bytes:
 def _sender(printer: FakePrinter):
     def send(data: bytes) -> None:
         before = len(printer.jobs)
-        send_zpl("127.0.0.1", printer.port, data, timeout=2.0, retries=0)
+        send_zpl(printer.host, printer.port, data, timeout=2.0, retries=0)
         printer.wait_for(before + 1)
 
     return send
@@ -142,3 +145,53 @@ def test_a_download_is_logged_as_a_done_job_with_events(session, make_batch):
     assert _labelled(session) == 2
     with pytest.raises(InvalidTransition, match="download"):
         resume_print_job(session, job.id)
+
+
+def test_without_an_allow_list_only_raw_port_9100_is_a_printer():
+    assert ensure_printer_allowed("Zebra-1.plant.local:9100", "") == "Zebra-1.plant.local:9100"
+    for target in ("10.0.0.7:22", "127.0.0.1:5432", "10.0.0.7:80"):
+        with pytest.raises(ValidationError, match="must use port 9100") as err:
+            ensure_printer_allowed(target, "")
+        assert err.value.details == {"field": "printer"}
+
+
+def test_an_allow_list_admits_exactly_its_printers():
+    allowed = "10.0.0.7:9100, zebra-2:6101"
+    assert ensure_printer_allowed("10.0.0.7:9100", allowed) == "10.0.0.7:9100"
+    assert ensure_printer_allowed("ZEBRA-2:6101", allowed) == "ZEBRA-2:6101"
+    for target in ("10.0.0.8:9100", "zebra-2:9100", "10.0.0.7:22"):
+        with pytest.raises(ValidationError, match="is not in SERIALTRACE_PRINTERS") as err:
+            ensure_printer_allowed(target, allowed)
+        assert err.value.details == {"field": "printer"}
+
+
+def _count_jobs(session) -> int:
+    return session.scalar(select(func.count()).select_from(PrintJob))
+
+
+def test_queue_print_refuses_a_printer_off_the_list_or_a_bad_dpi_before_creating_a_job(session, make_batch):
+    batch, _ = make_batch(3, number="2501A00")
+    settings = Settings.load({"printers": "10.0.0.7:9100"})
+    with pytest.raises(ValidationError, match="not in SERIALTRACE_PRINTERS"):
+        queue_print(session, settings, batch=batch, template="roll-50x25", printer="10.0.0.8:9100")
+    with pytest.raises(LabelError, match="must be one of 203, 300, 600, got 5") as err:
+        queue_print(session, settings, batch=batch, template="roll-50x25", printer="10.0.0.7:9100", dpi=5)
+    assert err.value.field == "dpi"
+    assert _count_jobs(session) == 0
+    job = queue_print(session, settings, batch=batch, template="roll-50x25", printer="10.0.0.7:9100", dpi=300)
+    assert job.dpi == 300 and job.printer == "10.0.0.7:9100" and _count_jobs(session) == 1
+
+
+def test_a_job_whose_printer_left_the_allow_list_never_connects(session, sessions, make_batch):
+    batch, _ = make_batch(3, number="2501A00")
+    printer = FakePrinter(port=0)
+    settings = Settings.load({"printers": printer.address})
+    job = queue_print(session, settings, batch=batch, template="roll-50x25", printer=printer.address)
+    session.commit()
+    with pytest.raises(ValidationError, match="must use port 9100"):
+        print_batch(sessions, Settings.load({"printers": ""}), job.id)
+    assert printer.jobs == [] and get_print_job(session, job.id).state == "queued"
+    done = print_batch(sessions, settings, job.id, timeout=2.0, retries=0)
+    printer.wait_for(1)
+    printer.close()
+    assert done.state == "done" and len(printer.serials()) == 3

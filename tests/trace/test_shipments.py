@@ -119,3 +119,11 @@ def test_produced_event_is_dated_on_the_production_day(session, make_batch):
     _, serials = make_batch(quantity=1, produced_on=date(2025, 1, 13))
     events = lookup_dossier(session, serials[0])["events"]
     assert events[0]["kind"] == "produced" and events[0]["at"].startswith("2025-01-13")
+
+
+def test_customer_tax_id_of_the_wrong_type_is_a_validation_error(session):
+    with pytest.raises(ValidationError, match="tax id must be a string") as err:
+        service.get_or_create_customer(session, name="ACME", tax_id=5401234567)
+    assert err.value.details == {"field": "tax_id"}
+    with pytest.raises(ValidationError, match="customer name must not be empty"):
+        service.get_or_create_customer(session, name=5)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from serialtrace.config import business_today
 from serialtrace.trace import service
+from serialtrace.trace.models import Batch
 
 
 def _ship(session, serials, name="ООО «ГазМонтаж»"):
-    from datetime import date
-
     customer = service.get_or_create_customer(session, name=name, tax_id="6623456789", email="buyer@example.com")
     service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14), serials=serials,
                             reference="РТУ-001001", carrier="Деловые линии")
     session.commit()
 
 
-def test_dossier_has_unit_batch_shipments_and_warranty_reason(session, api, make_batch):
+def test_dossier_has_unit_batch_shipments_and_warranty_reason(session, app, api, make_batch):
     batch, serials = make_batch(quantity=3, number="2501A00", line="Line 1",
                                 inputs=[service.LotInput("Shenzhen PCB Co.", "board", "L71033")])
     _ship(session, serials[:1])
@@ -26,8 +28,10 @@ def test_dossier_has_unit_batch_shipments_and_warranty_reason(session, api, make
     assert body["batch"]["number"] == "2501A00"
     assert body["batch"]["inputs"][0]["lot"] == "L71033"
     assert body["shipments"][0]["customer"]["name"] == "ООО «ГазМонтаж»"
-    assert body["warranty"]["reason"].startswith("in warranty until 2027-03-14 (shipped 2025-03-14, 24 months)") or \
-        body["warranty"]["reason"].startswith("warranty expired on 2027-03-14")
+    # The warranty ends on 2027-03-14; which side of it today falls on is computed, not left open.
+    today = business_today(app.extensions["serialtrace"].settings)
+    state = "in warranty until" if today <= date(2027, 3, 14) else "warranty expired on"
+    assert body["warranty"]["reason"] == f"{state} 2027-03-14 (shipped 2025-03-14, 24 months)"
     assert [e["kind"] for e in body["events"]] == ["produced", "shipped"]
     assert body["claims"] == [] and body["tests"] == [] and body["replacements"] == []
 
@@ -133,3 +137,86 @@ def test_openapi_lists_the_interfaces(app):
     for path in ["/units/{serial}", "/scans", "/batches", "/batches/{number}", "/batches/{number}/recall",
                  "/shipments"]:
         assert path in doc["paths"]
+
+
+def _invalid(resp, field: str, words: str) -> None:
+    assert resp.status_code == 422, resp.get_json()
+    body = resp.get_json()
+    assert body["error"] == "invalid" and body["details"] == {"field": field}
+    assert words in body["message"]
+
+
+def test_shipment_with_bad_nested_fields_is_422_naming_the_field(api, make_batch, session):
+    make_batch(quantity=2, number="2503D03")
+    session.commit()
+    post = api("warehouse").post
+    line = [{"batch": "2503D03", "quantity": 1}]
+    _invalid(post("/api/v1/shipments", json={"customer": {"name": "X"}, "batches": [{"batch": "2503D03",
+                                                                                      "quantity": 1e30}]}),
+             "batches[0].quantity", "must be a whole number")
+    _invalid(post("/api/v1/shipments", json={"customer": {"name": "X"}, "batches": [{"batch": "2503D03",
+                                                                                      "quantity": 2**31}]}),
+             "batches[0].quantity", "from 1 to 2147483647")
+    _invalid(post("/api/v1/shipments", json={"customer": {"name": "X"}, "batches": [{"batch": "2503D03",
+                                                                                      "quantity": True}]}),
+             "batches[0].quantity", "must be a whole number")
+    _invalid(post("/api/v1/shipments", json={"customer": {"name": "X", "tax_id": 5}, "batches": line}),
+             "customer.tax_id", "must be a string")
+    _invalid(post("/api/v1/shipments", json={"customer": {"name": "Я" * 201}, "batches": line}),
+             "customer.name", "at most 200 characters")
+    _invalid(post("/api/v1/shipments", json={"customer": {"name": "X\x00Y"}, "batches": line}),
+             "customer.name", "control characters")
+    _invalid(post("/api/v1/shipments", json={"customer": "X", "serials": [5]}), "serials[0]", "must be a string")
+    _invalid(post("/api/v1/shipments", json={"customer": "X", "batches": line, "attributes": {"note": "a\x00"}}),
+             "attributes", "control characters")
+    assert api("quality").get("/api/v1/batches/2503D03").get_json()["units_by_status"] == {"in_stock": 2}
+
+
+def test_batch_with_bad_inputs_or_long_line_is_422_naming_the_field(api, product):
+    post = api("production").post
+    lot = {"supplier": "Acme", "part": "board", "lot": "L1"}
+    _invalid(post("/api/v1/batches", json={"product": "PR-100", "quantity": 1, "inputs": [{**lot, "quantity": "x"}]}),
+             "inputs[0].quantity", "must be a whole number")
+    _invalid(post("/api/v1/batches", json={"product": "PR-100", "quantity": 1, "inputs": [{**lot, "quantity": 1e30}]}),
+             "inputs[0].quantity", "must be a whole number")
+    _invalid(post("/api/v1/batches", json={"product": "PR-100", "quantity": 1, "inputs": [{**lot, "lot": 7}]}),
+             "inputs[0].lot", "must be a string")
+    limit = Batch.__table__.c.line.type.length
+    _invalid(post("/api/v1/batches", json={"product": "PR-100", "quantity": 1, "line": "L" * (limit + 1)}),
+             "line", f"at most {limit} characters")
+    _invalid(post("/api/v1/batches", json={"product": "PR-100", "quantity": 1e30}), "quantity", "whole number")
+    _invalid(post("/api/v1/batches", json={"product": "PR-100", "quantity": -1}), "quantity", "from 0 to")
+    _invalid(post("/api/v1/batches", json={"product": "PR-100", "quantity": 1, "shift": "A\nB"}),
+             "shift", "control characters")
+    assert post("/api/v1/batches", json={"product": "PR-100", "quantity": 1, "line": "L" * limit}).status_code == 201
+
+
+def test_label_range_outside_the_batch_is_422_before_rendering(api, make_batch, session):
+    make_batch(quantity=3, number="2501A00")
+    session.commit()
+    post = api("production").post
+    _invalid(post("/api/v1/batches/2501A00/labels", json={"from": 1e30}), "from", "must be a whole number")
+    _invalid(post("/api/v1/batches/2501A00/labels", json={"from": -5}), "from", "from 0 to")
+    _invalid(post("/api/v1/batches/2501A00/labels", json={"from": 3}), "from", "unit index from 0 to 2, got 3")
+    _invalid(post("/api/v1/batches/2501A00/labels", json={"from": 0, "to": 2**31 - 1}), "to", "unit index from 0 to 2")
+    _invalid(post("/api/v1/batches/2501A00/labels", json={"from": 2, "to": 1}), "to", "the range 2..1 is empty")
+    ok = post("/api/v1/batches/2501A00/labels", json={"from": 1, "to": 2, "format": "zpl"})
+    assert ok.status_code == 200 and ok.get_data().count(b"^XA") == 2
+
+
+def test_resume_of_an_impossible_job_id_is_404(api, users):
+    resp = api("production").post("/api/v1/print-jobs/99999999999999999999/resume")
+    assert resp.status_code == 404
+    assert resp.get_json()["message"] == "no print job 99999999999999999999"
+    assert api("production").post("/api/v1/print-jobs/12345/resume").status_code == 404
+
+
+def test_print_job_to_a_printer_off_the_allow_list_is_422_and_not_created(api, make_batch, session):
+    make_batch(quantity=2, number="2501A00")
+    session.commit()
+    post = api("production").post
+    _invalid(post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "10.0.0.7:22"}),
+             "printer", "must use port 9100")
+    _invalid(post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "10.0.0.7:9100", "from": 1e30}),
+             "from", "must be a whole number")
+    assert api("production").get("/api/v1/print-jobs").get_json()["jobs"] == []
