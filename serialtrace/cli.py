@@ -9,9 +9,14 @@ from datetime import date
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DataError
 
+from .config import ConfigError
 from .errors import DomainError, ValidationError
 from .runtime import Runtime
+
+# Integer keys and counts are 32-bit in the database; a larger number is refused by the option itself.
+MAX_INT = 2**31 - 1
 
 
 def _runtime() -> Runtime:
@@ -50,13 +55,30 @@ class _Group(click.Group):
                 for row in exc.details["errors"]:
                     click.echo(f"  line {row.get('line')}: {row.get('reason')}", err=True)
             ctx.exit(1)
+        except DataError:
+            click.echo("error: a value is too long or out of range", err=True)
+            ctx.exit(1)
+
+
+@contextmanager
+def _writing(path: str):
+    """An OSError while writing `path` becomes `error: cannot write <path>: <reason>` and exit code 1."""
+    try:
+        yield
+    except OSError as exc:
+        click.echo(f"error: cannot write {path}: {exc.strerror or exc}", err=True)
+        click.get_current_context().exit(1)
 
 
 @click.group(cls=_Group)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """serialtrace: serial-number traceability and warranty service."""
-    ctx.obj = Runtime.from_env()
+    try:
+        ctx.obj = Runtime.from_env()
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(1)
 
 
 @main.command()
@@ -205,6 +227,8 @@ def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_
         number, _, qty = item.rpartition(":")
         if not number or not qty.isdigit():
             raise ValidationError(f"--batch {item!r} must be BATCH:QUANTITY")
+        if not 1 <= int(qty) <= MAX_INT:
+            raise ValidationError(f"--batch {item!r}: the quantity must be from 1 to {MAX_INT}")
         lines.append(service.BatchLine(batch=number, quantity=int(qty)))
     with _runtime().transaction() as s:
         cust = service.get_or_create_customer(s, name=customer, tax_id=tax_id)
@@ -219,12 +243,15 @@ def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_
 @click.option("--json", "as_json", is_flag=True)
 def lookup(code: str, as_json: bool) -> None:
     """Show the dossier of a unit by serial or scanned code."""
-    from .warranty.dossier import lookup_dossier
     from .scanner import parse_scan
+    from .trace import queries
+    from .warranty.dossier import unit_dossier
 
     rt = _runtime()
+    serial, gtin = _serial_from_code(code, parse_scan)
     with rt.transaction() as s:
-        dossier = lookup_dossier(s, _serial_from_code(code, parse_scan), grace_days=rt.settings.warranty_grace_days)
+        unit = queries.get_unit(s, serial, gtin=gtin)
+        dossier = unit_dossier(s, unit, grace_days=rt.settings.warranty_grace_days)
     if as_json:
         _echo_json(dossier)
         return
@@ -239,13 +266,14 @@ def lookup(code: str, as_json: bool) -> None:
         click.echo(f"claim {c['number']} {c['state']} {c['symptom']}")
 
 
-def _serial_from_code(code: str, parse_scan) -> str:
-    """The serial a scanned code names (GS1 (21), Digital Link), or the code itself."""
+def _serial_from_code(code: str, parse_scan) -> tuple[str, str | None]:
+    """The serial a scanned code names (GS1 (21), Digital Link) with its GTIN (01) if any, or the code itself."""
     try:
         parsed = parse_scan(code)
     except ValueError:
-        return code.strip()
-    return parsed.serial or parsed.text or code.strip()
+        return code.strip(), None
+    # The GTIN picks the product when two products share a serial.
+    return parsed.serial or parsed.text or code.strip(), parsed.gtin if parsed.serial else None
 
 
 @main.command("trace")
@@ -283,7 +311,7 @@ def recall(batch_number: str, lot: bool, product: str | None, csv_path: str | No
             ids = [queries.get_batch(s, batch_number, sku=product).id]
         chunks = genealogy.recall_csv(genealogy.recall_rows(s, batch_ids=ids))
         if csv_path:
-            with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+            with _writing(csv_path), open(csv_path, "w", newline="", encoding="utf-8") as fh:
                 for chunk in chunks:
                     fh.write(chunk)
             click.echo(f"recall list written to {csv_path}")
@@ -347,8 +375,8 @@ def labels_templates() -> None:
 @click.option("--format", "kind", type=click.Choice(["pdf", "zpl", "png"]), required=True)
 @click.option("--out", "out", type=click.Path(), required=True, help="File (pdf, zpl) or folder (png).")
 @click.option("--dpi", type=int, help="ZPL printer resolution (default: the template's).")
-@click.option("--from", "first", type=click.IntRange(0), help="First unit index (0-based, by unit id).")
-@click.option("--to", "last", type=click.IntRange(0), help="Last unit index, inclusive.")
+@click.option("--from", "first", type=click.IntRange(0, MAX_INT), help="First unit index (0-based, by unit id).")
+@click.option("--to", "last", type=click.IntRange(0, MAX_INT), help="Last unit index, inclusive.")
 def labels_render(batch_number, product, template_ref, kind, out, dpi, first, last) -> None:
     """Render a batch's labels to one PDF or ZPL file, or a folder of <serial>.png; nothing is written on error."""
     from .labelling import get_template, write_batch_labels
@@ -356,7 +384,7 @@ def labels_render(batch_number, product, template_ref, kind, out, dpi, first, la
     from .trace.printing import count_units, record_download
 
     rt = _runtime()
-    with _label_errors(), rt.transaction() as s:
+    with _writing(out), _label_errors(), rt.transaction() as s:
         template = get_template(rt.settings, template_ref, allow_path=True)
         b = queries.get_batch(s, batch_number, sku=product)
         total = count_units(s, batch_id=b.id)
@@ -376,8 +404,8 @@ def labels_render(batch_number, product, template_ref, kind, out, dpi, first, la
 @click.option("--template", "template_ref", default="roll-50x25", show_default=True,
               help="Template name or a .json/.toml template file.")
 @click.option("--dpi", type=int, help="Printer resolution (default: the template's).")
-@click.option("--from", "first", type=click.IntRange(0), help="First unit index (0-based, by unit id).")
-@click.option("--to", "last", type=click.IntRange(0), help="Last unit index, inclusive.")
+@click.option("--from", "first", type=click.IntRange(0, MAX_INT), help="First unit index (0-based, by unit id).")
+@click.option("--to", "last", type=click.IntRange(0, MAX_INT), help="Last unit index, inclusive.")
 @click.option("--chunk", type=click.IntRange(1, 10_000), default=100, show_default=True,
               help="Labels per transmission; progress is saved after each.")
 def labels_print(batch_number, product, printer, template_ref, dpi, first, last, chunk) -> None:
@@ -396,7 +424,7 @@ def labels_print(batch_number, product, printer, template_ref, dpi, first, last,
 
 
 @labels.command("resume")
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=click.IntRange(1, MAX_INT))
 @click.option("--chunk", type=click.IntRange(1, 10_000), default=100, show_default=True)
 def labels_resume(job_id: int, chunk: int) -> None:
     """Continue a failed print job from the last label the printer confirmed."""
@@ -460,6 +488,17 @@ def users_add(name: str, role: str, password_stdin: bool, email: str) -> None:
     click.echo(f"user {name} added with role {role}")
 
 
+@users.command("deactivate")
+@click.argument("name")
+def users_deactivate(name: str) -> None:
+    """Stop a user from logging in; their API tokens stop working too."""
+    from . import accounts
+
+    with _runtime().transaction() as s:
+        accounts.deactivate_user(s, name)
+    click.echo(f"user {name} deactivated; logins and API tokens are refused")
+
+
 @main.group()
 def tokens() -> None:
     """Manage API tokens."""
@@ -483,8 +522,39 @@ def tokens_create(name: str, username: str | None, role: str) -> None:
                 raise
             user = accounts.create_user(s, username=name, role=role, display_name=f"{name} (API)")
             click.echo(f"created integration user {name} with role {role}", err=True)
+            if role == "admin":
+                click.echo(f"warning: this token has full rights (role admin); for less, revoke it and run "
+                           f"serialtrace tokens create {name} --role ROLE (e.g. warehouse) or --user USER",
+                           err=True)
         secret = accounts.create_token(s, name=name, user=user)
     click.echo(secret)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """Every token: name, user, prefix, created, last used, revoked (never the secret)."""
+    from . import accounts
+
+    def when(moment) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
+
+    with _runtime().transaction() as s:
+        for token, user in accounts.list_tokens(s):
+            state = "revoked" if token.revoked else ("user inactive" if not user.active else "active")
+            click.echo(f"{token.name}\t{user.username}\t{token.prefix}\t{when(token.created_at)}"
+                       f"\t{when(token.last_used_at)}\t{state}")
+
+
+@tokens.command("revoke")
+@click.argument("name_or_prefix")
+def tokens_revoke(name_or_prefix: str) -> None:
+    """Revoke the tokens with this name or prefix (as `tokens list` shows them); they get 401 from then on."""
+    from . import accounts
+
+    with _runtime().transaction() as s:
+        revoked = [(t.name, t.prefix) for t in accounts.revoke_tokens(s, name_or_prefix)]
+    for name, prefix in revoked:
+        click.echo(f"token {name} ({prefix}...) revoked")
 
 
 @main.command()

@@ -69,3 +69,95 @@ def test_ship_trace_and_recall_csv(run, tmp_path):
     assert run("recall", "B7", "--csv", str(path)).exit_code == 0
     assert len(path.read_text(encoding="utf-8").splitlines()) == 4
     assert len(run("recall", "L1", "--lot").output.strip().splitlines()) == 4
+
+
+def _error(result, line: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert f"error: {line}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_out_of_range_numbers_exit_1_with_one_line(run):
+    run("products", "add", "--sku", "PR-1", "--name", "x")
+    run("batch", "create", "--product", "PR-1", "--quantity", "2", "--number", "B7")
+    _error(run("ship", "--customer", "ACME", "--batch", "B7:99999999999999999999999"),
+           "--batch 'B7:99999999999999999999999': the quantity must be from 1 to 2147483647")
+    too_big = run("labels", "render", "--batch", "B7", "--format", "pdf", "--out", "x.pdf",
+                  "--from", "99999999999999999999")
+    assert too_big.exit_code == 2 and "99999999999999999999 is not in the range 0<=x<=2147483647" in too_big.output
+    resume = run("labels", "resume", "99999999999999999999")
+    assert resume.exit_code == 2 and "is not in the range 1<=x<=2147483647" in resume.output
+
+
+def test_unwritable_output_exits_1_naming_the_path(run, tmp_path):
+    run("products", "add", "--sku", "PR-1", "--name", "x")
+    run("batch", "create", "--product", "PR-1", "--quantity", "2", "--number", "B7")
+    _error(run("labels", "render", "--batch", "B7", "--format", "pdf", "--out", "/nonexistent/dir/x.pdf"),
+           "cannot write /nonexistent/dir/x.pdf: No such file or directory")
+    _error(run("recall", "B7", "--csv", "/nonexistent/x.csv"),
+           "cannot write /nonexistent/x.csv: No such file or directory")
+    assert "0 labels" not in run("labels", "jobs").output and run("labels", "jobs").output == ""
+
+
+def test_bad_setting_in_the_environment_exits_1_naming_it(run, monkeypatch):
+    monkeypatch.setenv("SERIALTRACE_WARRANTY_GRACE_DAYS", "abc")
+    _error(run("products", "list"), "SERIALTRACE_WARRANTY_GRACE_DAYS must be a whole number, not 'abc'")
+
+
+def test_a_database_data_error_exits_1_with_one_line(run, monkeypatch):
+    from sqlalchemy.exc import DataError
+
+    from serialtrace.trace import queries
+
+    def too_long(_session):
+        raise DataError("SELECT", {}, Exception("value too long for type character varying(200)"))
+
+    monkeypatch.setattr(queries, "list_products", too_long)
+    _error(run("products", "list"), "a value is too long or out of range")
+
+
+def test_lookup_of_a_gs1_scan_uses_the_gtin_when_two_products_share_a_serial(run):
+    from serialtrace.runtime import Runtime
+    from serialtrace.trace import queries
+    from serialtrace.trace.models import Unit
+
+    run("products", "add", "--sku", "PR-A", "--name", "Meter A", "--gtin", "04601234560016")
+    run("products", "add", "--sku", "PR-B", "--name", "Meter B", "--gtin", "04601234560023")
+    serial = json.loads(run("batch", "create", "--product", "PR-A", "--quantity", "1", "--number", "BA",
+                            "--json").output)["first_serial"]
+    run("batch", "create", "--product", "PR-B", "--quantity", "0", "--number", "BB")
+    rt = Runtime.from_env()
+    with rt.transaction() as s:
+        other = queries.get_batch(s, "BB")
+        s.add(Unit(product_id=other.product_id, batch_id=other.id, serial=serial))
+    rt.engine.dispose()
+    _error(run("lookup", serial), f"serial '{serial}' belongs to several products; scan the GTIN too")
+    for gtin, sku in (("04601234560016", "PR-A"), ("04601234560023", "PR-B")):
+        found = run("lookup", f"(01){gtin}(21){serial}", "--json")
+        assert found.exit_code == 0, found.output
+        assert json.loads(found.output)["product"]["sku"] == sku
+
+
+def test_tokens_list_revoke_and_users_deactivate(run):
+    run("users", "add", "anna", "--role", "warehouse", "--password-stdin", input="long-password\n")
+    secret = run("tokens", "create", "anna").output.strip().splitlines()[-1]
+    listing = run("tokens", "list").output
+    assert listing.startswith(f"anna\tanna\t{secret[:10]}\t") and listing.rstrip().endswith("\tnever\tactive")
+    assert secret not in listing
+    revoked = run("tokens", "revoke", secret[:10])
+    assert revoked.exit_code == 0 and f"token anna ({secret[:10]}...) revoked" in revoked.output
+    assert run("tokens", "list").output.rstrip().endswith("\trevoked")
+    _error(run("tokens", "revoke", "anna"), "no live API token named 'anna' or starting with it")
+    assert run("users", "deactivate", "anna").exit_code == 0
+    _error(run("users", "deactivate", "nobody"), "no user 'nobody'")
+
+
+def test_token_for_a_new_name_warns_about_admin_rights(run):
+    made = run("tokens", "create", "erp")
+    assert made.exit_code == 0
+    assert "created integration user erp with role admin" in made.output
+    assert "warning: this token has full rights (role admin)" in made.output and "--role ROLE" in made.output
+    assert made.output.strip().splitlines()[-1].startswith("st_")
+    narrow = run("tokens", "create", "mes", "--role", "warehouse")
+    assert narrow.exit_code == 0 and "warning" not in narrow.output
+    assert "mes\tmes\t" in run("tokens", "list").output

@@ -220,3 +220,16 @@ def test_print_job_to_a_printer_off_the_allow_list_is_422_and_not_created(api, m
     _invalid(post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "10.0.0.7:9100", "from": 1e30}),
              "from", "must be a whole number")
     assert api("production").get("/api/v1/print-jobs").get_json()["jobs"] == []
+
+
+def test_revoked_token_and_deactivated_user_get_401(app, api, session, tokens):
+    from serialtrace import accounts
+
+    assert api("quality").get("/api/v1/units/NOPE").status_code == 404
+    accounts.revoke_tokens(session, "quality-token")
+    accounts.deactivate_user(session, "warehouse")
+    session.commit()
+    for role in ("quality", "warehouse"):
+        resp = api(role).get("/api/v1/units/NOPE")
+        assert resp.status_code == 401 and resp.get_json()["message"] == "invalid or revoked API token"
+    assert api("engineer").get("/api/v1/units/NOPE").status_code == 404
