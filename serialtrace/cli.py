@@ -58,6 +58,10 @@ class _Group(click.Group):
         except DataError:
             click.echo("error: a value is too long or out of range", err=True)
             ctx.exit(1)
+        except click.UsageError as exc:
+            # A bad option of a subcommand (a number out of range) is bad input too: one line, exit code 1.
+            click.echo(f"error: {exc.format_message()}", err=True)
+            ctx.exit(1)
 
 
 @contextmanager

@@ -82,11 +82,11 @@ def test_out_of_range_numbers_exit_1_with_one_line(run):
     run("batch", "create", "--product", "PR-1", "--quantity", "2", "--number", "B7")
     _error(run("ship", "--customer", "ACME", "--batch", "B7:99999999999999999999999"),
            "--batch 'B7:99999999999999999999999': the quantity must be from 1 to 2147483647")
-    too_big = run("labels", "render", "--batch", "B7", "--format", "pdf", "--out", "x.pdf",
-                  "--from", "99999999999999999999")
-    assert too_big.exit_code == 2 and "99999999999999999999 is not in the range 0<=x<=2147483647" in too_big.output
-    resume = run("labels", "resume", "99999999999999999999")
-    assert resume.exit_code == 2 and "is not in the range 1<=x<=2147483647" in resume.output
+    _error(run("labels", "render", "--batch", "B7", "--format", "pdf", "--out", "x.pdf", "--from",
+               "99999999999999999999"),
+           "Invalid value for '--from': 99999999999999999999 is not in the range 0<=x<=2147483647.")
+    _error(run("labels", "resume", "99999999999999999999"),
+           "Invalid value for 'JOB_ID': 99999999999999999999 is not in the range 1<=x<=2147483647.")
 
 
 def test_unwritable_output_exits_1_naming_the_path(run, tmp_path):
@@ -96,7 +96,7 @@ def test_unwritable_output_exits_1_naming_the_path(run, tmp_path):
            "cannot write /nonexistent/dir/x.pdf: No such file or directory")
     _error(run("recall", "B7", "--csv", "/nonexistent/x.csv"),
            "cannot write /nonexistent/x.csv: No such file or directory")
-    assert "0 labels" not in run("labels", "jobs").output and run("labels", "jobs").output == ""
+    assert run("labels", "jobs").output == ""
 
 
 def test_bad_setting_in_the_environment_exits_1_naming_it(run, monkeypatch):

@@ -155,3 +155,24 @@ def test_print_a_range(run, serials):
     assert printer.serials() == serials[10:15]
     bad = run("labels", "print", "--batch", "2501A00", "--printer", printer.address, "--from", "10", "--to", "30")
     assert bad.exit_code == 1 and "to must be a unit index from 0 to 29" in bad.output
+
+
+def test_print_with_an_impossible_dpi_or_printer_creates_no_job(run, serials):
+    bad = run("labels", "print", "--batch", "2501A00", "--printer", "10.0.0.7:9100", "--dpi", "5")
+    assert bad.exit_code == 1 and "error: dpi: must be one of 203, 300, 600, got 5" in bad.output
+    port = run("labels", "print", "--batch", "2501A00", "--printer", "10.0.0.7:22")
+    assert port.exit_code == 1 and "error: printer 10.0.0.7:22 must use port 9100" in port.output
+    assert run("labels", "jobs").output == ""
+
+
+def test_a_printer_on_another_port_needs_the_allow_list(run, serials, monkeypatch):
+    printer = FakePrinter(port=0)
+    refused = run("labels", "print", "--batch", "2501A00", "--printer", printer.address)
+    assert refused.exit_code == 1 and "must use port 9100; list other printers in SERIALTRACE_PRINTERS" in refused.output
+    monkeypatch.setenv("SERIALTRACE_PRINTERS", f"10.0.0.7:9100,{printer.address}")
+    result = run("labels", "print", "--batch", "2501A00", "--printer", printer.address)
+    assert result.exit_code == 0, result.output
+    printer.wait_for(1)
+    printer.close()
+    assert printer.serials() == serials
+    assert run("labels", "jobs").output.count("\n") == 1
