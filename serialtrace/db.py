@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import Conflict
 
+log = logging.getLogger(__name__)
 
 # Execution option marking an engine whose transactions only read.
 READ_ONLY = "serialtrace_read_only"
@@ -82,7 +84,7 @@ def transaction(factory: sessionmaker) -> Iterator[Session]:
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"conflicts with existing data: {_integrity_reason(exc)}") from exc
+        raise integrity_to_conflict(exc, "conflicts with existing data") from exc
     except BaseException:
         session.rollback()
         raise
@@ -91,11 +93,13 @@ def transaction(factory: sessionmaker) -> Iterator[Session]:
 
 
 def _integrity_reason(exc: IntegrityError) -> str:
-    """Short, user-readable reason from a driver's integrity error."""
+    """First line of the driver's text, for the log only."""
     text = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     return text[:200]
 
 
 def integrity_to_conflict(exc: IntegrityError, message: str) -> Conflict:
-    """Wrap a database uniqueness failure in a Conflict with `message`."""
-    return Conflict(message, details={"reason": _integrity_reason(exc)})
+    """Wrap a database uniqueness failure in a Conflict with `message`; the driver's text goes to the log."""
+    # The driver's text names tables, constraints and values (DETAIL: Key (serial)=(...)); users get `message`.
+    log.info("integrity error: %s", _integrity_reason(exc))
+    return Conflict(message)
