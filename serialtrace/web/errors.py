@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
@@ -52,6 +53,20 @@ def register(app: Flask) -> None:
         if _wants_json():
             return _envelope(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
         return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(DataError)
+    def data_error(exc: DataError):
+        # A value the column cannot hold (too long, out of range, a NUL byte on PostgreSQL) is the user's input,
+        # not a server fault; the driver's text stays in the log because it names tables and values.
+        app.logger.info("database refused a value on %s: %s", request.path, str(exc.orig or exc).splitlines()[0])
+        session = g.get("db_session")
+        if session is not None:
+            # Now, not only in the teardown: the error page reads the logged-in user through this session.
+            session.rollback()
+        message = _("a value is too long or out of range; nothing was changed")
+        if _wants_json():
+            return _envelope(422, "invalid_value", message)
+        return render_template("error.html", status=422, message=message), 422
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
