@@ -35,7 +35,8 @@ class Settings:
     # Folder of user label templates (*.json, *.toml), offered next to the built-in ones.
     label_templates_dir: str = ""
     printers: str = ""
-    max_upload_bytes: int = 8 * 1024 * 1024
+    # Flask's MAX_CONTENT_LENGTH, sized for ERP imports; the scan endpoints also apply the image limit.
+    max_upload_bytes: int = 20 * 1024 * 1024
     scan_separator: str = "^"
     smtp_host: str = "localhost"
     smtp_port: int = 25

@@ -188,8 +188,14 @@ def _detect_kind(fields: set[str]) -> str | None:
     return None
 
 
-def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
-    """Pick the delimiter whose header we recognise, detect the kind, and read the rows with line numbers."""
+def detect_kind(data: bytes) -> str | None:
+    """The kind (products, batches, shipments) the file's header names, or None; ImportFailed if unreadable."""
+    _, _, _, mapping = _read_header(_decode(data))
+    return _detect_kind(set(mapping.values()))
+
+
+def _read_header(text: str) -> tuple[int, str, str, dict[int, str]]:
+    """Index and text of the header line, the delimiter whose header we recognise best, and its field mapping."""
     lines = text.splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
@@ -204,6 +210,12 @@ def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
             best = (score, delimiter, mapping)
     assert best is not None
     _, delimiter, mapping = best
+    return first, header_line, delimiter, mapping
+
+
+def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
+    """Pick the delimiter whose header we recognise, detect the kind, and read the rows with line numbers."""
+    first, header_line, delimiter, mapping = _read_header(text)
     fields = set(mapping.values())
     known = ", ".join(sorted({a for k in _REQUIRED for a in (_HEADER_NAMES[f] for f in _REQUIRED[k])}))
     if kind is None:

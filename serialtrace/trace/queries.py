@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import ColumnElement, Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
@@ -29,6 +29,35 @@ def get_product(session: Session, key: str) -> Product:
 def list_products(session: Session) -> list[Product]:
     """All products by SKU."""
     return list(session.scalars(select(Product).order_by(Product.sku)))
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for values starting with `text`, whose % _ and \\ are data, not wildcards (escape "\\")."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _starts_with(column: ColumnElement, text: str) -> ColumnElement[bool]:
+    # upper() on both sides in the database: the same case folding on SQLite and PostgreSQL, whose LIKE
+    # differ (SQLite ignores ASCII case, PostgreSQL does not).
+    return func.upper(column).like(func.upper(_like_prefix(text)), escape="\\")
+
+
+def list_batches(session: Session, *, prefix: str = "", limit: int = 200) -> list[Row]:
+    """(Batch, product SKU) rows, newest first; with a prefix only numbers starting with it, ignoring case."""
+    stmt = (select(Batch, Product.sku).join(Product, Product.id == Batch.product_id)
+            .order_by(Batch.produced_on.desc(), Batch.id.desc()).limit(limit))
+    if prefix:
+        stmt = stmt.where(_starts_with(Batch.number, prefix))
+    return list(session.execute(stmt).all())
+
+
+def list_units(session: Session, *, prefix: str, limit: int = 200) -> list[Row]:
+    """(Unit, product SKU, batch number) rows whose serial or external code starts with `prefix`, ignoring case."""
+    stmt = (select(Unit, Product.sku, Batch.number).join(Product, Product.id == Unit.product_id)
+            .join(Batch, Batch.id == Unit.batch_id)
+            .where(_starts_with(Unit.serial, prefix) | _starts_with(Unit.external_code, prefix))
+            .order_by(Unit.serial).limit(limit))
+    return list(session.execute(stmt).all())
 
 
 def find_batch(session: Session, number: str, *, product_id: int | None = None) -> Batch | None:

@@ -7,13 +7,11 @@ import unicodedata
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
-from sqlalchemy.orm import Session
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from .. import accounts
 from ..errors import PermissionDenied
-from .database import commit, db
+from .database import db
 from .i18n import _
 
 bp = Blueprint("auth", __name__)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
                    stream_with_context, url_for)
-from sqlalchemy import func, select
 
-from ..errors import DomainError, ValidationError
+from ..config import business_today
+from ..errors import DomainError, NotFound, PermissionDenied, ValidationError
 from ..trace import genealogy, queries
 from ..trace.enums import Role
-from ..trace.models import Batch, Product, Unit
+from ..trace.importer import detect_kind, import_file
+from ..trace.models import Product, Unit
 from ..scanner import ScanError, calibrate
 from ..warranty.dossier import unit_dossier
 from ..warranty.stations import NAME_MAX, ensure_station_name, get_station_profile, save_station_profile
@@ -21,12 +22,33 @@ from .scanning import describe_separator, profile_dict, scan_payload, search_ter
 
 bp = Blueprint("pages", __name__)
 R = Role
-IMPORT_MAX_BYTES = 20 * 1024 * 1024
+STATION_COOKIE = "st_station"
 STATION_COOKIE_DAYS = 365
+# Who may import which kind of ERP export (admins always may).
+IMPORT_ROLES: dict[str, tuple[str, ...]] = {
+    "products": (R.PRODUCTION,),
+    "batches": (R.PRODUCTION,),
+    "shipments": (R.WAREHOUSE, R.PRODUCTION),
+}
 
 
-def _grace() -> int:
-    return current_app.extensions["serialtrace"].settings.warranty_grace_days
+def _settings():
+    return current_app.extensions["serialtrace"].settings
+
+
+def _dossier(unit: Unit) -> dict:
+    # Warranty is judged on the business's calendar day (SERIALTRACE_TIMEZONE), not the server's.
+    settings = _settings()
+    return unit_dossier(db(), unit, today=business_today(settings), grace_days=settings.warranty_grace_days)
+
+
+def user_text(value: str, field: str) -> str:
+    """`value` when the database can store it; a NUL character is a 422 naming the field."""
+    # PostgreSQL refuses NUL in text outright (SQLite stores it), so it is stopped here the same on both.
+    if "\x00" in value:
+        raise ValidationError(_("%(field)s contains a NUL character; type or scan it again", field=field),
+                              details={"field": field})
+    return value
 
 
 @bp.get("/")
@@ -35,12 +57,9 @@ def index():
     return redirect(url_for("pages.station"))
 
 
-STATION_COOKIE = "st_station"
-
-
 def _station_name() -> str:
     # The form field wins so one browser can be moved to another desk without clearing cookies.
-    return (request.form.get("station") or request.cookies.get(STATION_COOKIE) or "").strip()
+    return user_text((request.form.get("station") or request.cookies.get(STATION_COOKIE) or "").strip(), "station")
 
 
 @bp.route("/station", methods=["GET", "POST"])
@@ -50,7 +69,7 @@ def station():
     name = _station_name()
     if request.method == "GET":
         return render_template("station.html", code="", scan=None, dossier=None, station_name=name)
-    code = request.form.get("code", "")
+    code = user_text(request.form.get("code", ""), "code")
     source = "camera" if request.form.get("source") == "camera" else "typed"
     scan = scan_payload(db(), code, station=name, user=current_user(), source=source)
     commit()
@@ -58,7 +77,7 @@ def station():
     shown = scan.get("repeat_of") or scan["result"]
     if shown == "unit":
         unit = db().get(Unit, scan["matches"][0]["id"])
-        dossier = unit_dossier(db(), unit, grace_days=_grace())
+        dossier = _dossier(unit)
     elif shown == "batch":
         return redirect(url_for("pages.batch", number=scan["matches"][0]["batch"],
                                 product=scan["matches"][0]["product_sku"]))
@@ -80,7 +99,7 @@ def calibrate_station():
     if request.method == "GET":
         page["learned"] = get_station_profile(db(), name)
         return render_template("calibrate.html", **page)
-    raw = request.form.get("code", "")
+    raw = user_text(request.form.get("code", ""), "code")
     try:
         if not name or len(name) > NAME_MAX:
             raise ValidationError(_("a station name is required (at most %(n)s characters)", n=NAME_MAX),
@@ -102,7 +121,7 @@ def calibrate_station():
     page.update(learned=profile_dict(learned), station_name=name)
     response = make_response(render_template("calibrate.html", **page))
     response.set_cookie(STATION_COOKIE, name, max_age=STATION_COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
-                        secure=current_app.extensions["serialtrace"].settings.session_cookie_secure)
+                        secure=_settings().session_cookie_secure)
     return response
 
 
@@ -110,47 +129,35 @@ def calibrate_station():
 @requires()
 def units():
     """Units whose serial or external code starts with the search text."""
-    q = request.args.get("q", "").strip()
-    rows = []
-    if q:
-        stmt = (select(Unit, Product.sku, Batch.number).join(Product, Product.id == Unit.product_id)
-                .join(Batch, Batch.id == Unit.batch_id)
-                .where(Unit.serial.like(f"{_like(q)}%", escape="\\")
-                       | Unit.external_code.like(f"{_like(q)}%", escape="\\"))
-                .order_by(Unit.serial).limit(200))
-        rows = db().execute(stmt).all()
+    q = user_text(request.args.get("q", "").strip(), "q")
+    rows = queries.list_units(db(), prefix=q, limit=200) if q else []
     return render_template("units.html", rows=rows, q=q)
-
-
-def _like(text: str) -> str:
-    # A scanned code may contain % or _; they are data here, not wildcards.
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @bp.get("/units/<path:serial>")
 @requires()
 def unit(serial: str):
     """A unit's dossier."""
-    unit = queries.get_unit(db(), serial, gtin=request.args.get("gtin"))
-    return render_template("unit.html", dossier=unit_dossier(db(), unit, grace_days=_grace()))
+    if "\x00" in serial:
+        raise NotFound(_("no unit with serial %(serial)r", serial=serial), details={"serial": serial})
+    unit = queries.get_unit(db(), serial, gtin=user_text(request.args.get("gtin") or "", "gtin") or None)
+    return render_template("unit.html", dossier=_dossier(unit))
 
 
 @bp.get("/batches")
 @requires()
 def batches():
     """Recent batches, newest first."""
-    q = request.args.get("q", "").strip()
-    stmt = (select(Batch, Product.sku).join(Product, Product.id == Batch.product_id)
-            .order_by(Batch.produced_on.desc(), Batch.id.desc()).limit(200))
-    if q:
-        stmt = stmt.where(Batch.number.like(f"{q}%"))
-    return render_template("batches.html", rows=db().execute(stmt).all(), q=q)
+    q = user_text(request.args.get("q", "").strip(), "q")
+    return render_template("batches.html", rows=queries.list_batches(db(), prefix=q, limit=200), q=q)
 
 
 @bp.get("/batches/<path:number>")
 @requires()
 def batch(number: str):
     """A batch: what went in, where it went, its recall list."""
+    if "\x00" in number:
+        raise NotFound(_("no batch %(number)r", number=number))
     b = queries.get_batch(db(), number, sku=request.args.get("product") or None)
     product = db().get(Product, b.product_id)
     recall_rows = []
@@ -168,6 +175,8 @@ def batch(number: str):
 @requires(R.QUALITY, R.SUPERVISOR, R.COORDINATOR)
 def batch_recall_csv(number: str):
     """The full recall list as CSV."""
+    if "\x00" in number:
+        raise NotFound(_("no batch %(number)r", number=number))
     b = queries.get_batch(db(), number, sku=request.args.get("product") or None)
     rows = genealogy.recall_rows(db(), batch_ids=[b.id])
     return Response(stream_with_context(genealogy.recall_csv(rows)), mimetype="text/csv",
@@ -175,22 +184,20 @@ def batch_recall_csv(number: str):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@requires(R.PRODUCTION, R.WAREHOUSE, R.COORDINATOR)
+@requires(R.PRODUCTION, R.WAREHOUSE)  # every role in IMPORT_ROLES; the kind is checked once the file is read
 def import_page():
     """Upload an ERP export; all rows or nothing."""
     if request.method == "GET":
         return render_template("import.html", errors=None, report=None)
-    from ..trace.importer import import_file
-
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("choose a CSV file to import"), "error")
         return render_template("import.html", errors=None, report=None), 422
-    data = upload.read(IMPORT_MAX_BYTES + 1)
-    kind = request.form.get("kind") or None
+    # Flask's MAX_CONTENT_LENGTH (SERIALTRACE_MAX_UPLOAD_BYTES) has already answered a larger upload with 413.
+    data = upload.read()
     try:
-        if len(data) > IMPORT_MAX_BYTES:
-            raise ValidationError(_("the file is larger than 20 MB"))
+        kind = request.form.get("kind") or detect_kind(data)
+        _ensure_may_import(kind)
         report = import_file(db(), data=data, kind=kind, scheme=current_app.extensions["serialtrace"].serial_scheme(),
                              author=current_user())
         commit()
@@ -200,3 +207,12 @@ def import_page():
         return render_template("import.html", errors=errors or [], message=exc.message, report=None), exc.status_code
     flash(report.summary(), "ok")
     return render_template("import.html", errors=None, report=report)
+
+
+def _ensure_may_import(kind: str | None) -> None:
+    """PermissionDenied unless the user's role may import this kind; unknown kinds are left to the importer."""
+    roles = IMPORT_ROLES.get(kind or "")
+    user = current_user()
+    if roles is not None and not user.has_role(*roles):
+        raise PermissionDenied(_("your role %(role)s may not import %(kind)s; it needs %(roles)s",
+                                 role=user.role, kind=kind, roles=" or ".join(roles)))
