@@ -55,3 +55,15 @@ def unit_replacements(session: Session, unit_id: int) -> list[dict[str, Any]]:
     return [{"claim_id": r.claim_id, "returned_serial": r.returned_serial, "replacement_serial": r.replacement_serial,
              "role": "returned" if r.returned_unit_id == unit_id else "replacement",
              "created_at": r.created_at.isoformat()} for r in rows]
+
+
+def find_claim(session: Session, number: str) -> Claim | None:
+    """The claim with this number, or None."""
+    return session.scalars(select(Claim).where(Claim.number == number)).first()
+
+
+def list_claim_serials(session: Session, claim: Claim) -> set[str]:
+    """Serials that belong to a claim: the claimed unit and any unit handed out in its place."""
+    replaced_by = select(Replacement.replacement_unit_id).where(
+        or_(Replacement.claim_id == claim.id, Replacement.returned_unit_id == claim.unit_id))
+    return set(session.scalars(select(Unit.serial).where(or_(Unit.id == claim.unit_id, Unit.id.in_(replaced_by)))))

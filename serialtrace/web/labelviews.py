@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from datetime import date
 from typing import IO, Any, Iterator
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from .. import labelling
+from ..config import business_today
 from ..errors import DomainError, NotFound, ValidationError
 from ..labels import LabelError, quarantine_label
 from ..trace import queries
@@ -18,10 +17,11 @@ from ..trace.enums import PrintJobState, Role
 from ..trace.models import Batch, Product
 from ..trace.printing import (PrintJob, count_units, create_print_job, get_print_job, list_print_jobs, record_download,
                               resume_print_job)
-from ..warranty.models import Claim
+from ..warranty import queries as warranty_queries
 from .auth import current_user, requires
 from .database import commit, db
 from .i18n import _
+from .pages import STATION_COOKIE
 
 bp = Blueprint("labels", __name__)
 R = Role
@@ -169,7 +169,7 @@ def page():
     jobs = [(job, b.number) for job, b in list_print_jobs(db(), limit=30)] if can_print else []
     return render_template("labels.html", batch=batch, sku=sku, number=number, product=product, template=template,
                            templates=templates, units=units, jobs=jobs, error=error, can_print=can_print,
-                           can_quarantine=user.has_role(R.WAREHOUSE), today=date.today()), status
+                           can_quarantine=user.has_role(R.WAREHOUSE), today=business_today(_settings())), status
 
 
 @bp.get("/labels/preview.png")
@@ -248,10 +248,15 @@ def quarantine():
     kind = form.get("format") or "pdf"
     if kind not in MIMETYPES:
         raise ValidationError(_("format must be pdf, zpl or png"), details={"field": "format"})
-    claim = db().scalars(select(Claim).where(Claim.number == number)).first() if number else None
+    claim = warranty_queries.find_claim(db(), number) if number else None
     if claim is None:
         raise NotFound(_("no claim %(number)s", number=number), details={"field": "claim"})
-    station = (form.get("station") or request.cookies.get("st_station") or "").strip()
-    data = quarantine_label(claim.number, serial, date.today(), station, fmt=kind)
+    if serial not in warranty_queries.list_claim_serials(db(), claim):
+        # A label naming the wrong unit would send a good unit to quarantine and leave the faulty one in stock.
+        raise ValidationError(_("serial %(serial)s is not the unit of claim %(number)s nor its replacement",
+                                serial=serial, number=claim.number), details={"field": "serial"})
+    station = (form.get("station") or request.cookies.get(STATION_COOKIE) or "").strip()
+    data = quarantine_label(claim.number, serial, business_today(_settings()), station, fmt=kind)
     return Response(data, mimetype=MIMETYPES[kind],
                     headers={"Content-Disposition": f'attachment; filename="quarantine-{claim.number}.{kind}"'})
+

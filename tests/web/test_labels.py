@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from serialtrace.trace.models import Unit
-from serialtrace.warranty.models import Claim
+from serialtrace.warranty.models import Claim, Replacement
 from tests.fakeprinter import FakePrinter
 
 from .conftest import csrf_from
@@ -225,3 +225,60 @@ def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch)
     printer.close()
     assert sorted(printer.serials()) == sorted(serials)
     rt.engine.dispose()
+
+
+def _quarantine(client, serial):
+    token = csrf_from(_page(client, "")[1])
+    return client.post("/labels/quarantine", data={"csrf_token": token, "claim": "C-2025-0002", "serial": serial,
+                                                   "format": "png"})
+
+
+def test_quarantine_label_refuses_a_serial_that_is_not_the_claims_unit(login, session, batch):
+    claimed, other = (session.scalars(select(Unit).where(Unit.serial == s)).one() for s in batch[1][:2])
+    session.add(Claim(number="C-2025-0002", unit_id=claimed.id, symptom="no display"))
+    session.commit()
+    resp = _quarantine(login("warehouse"), other.serial)
+    assert resp.status_code == 422
+    assert (f"serial {other.serial} is not the unit of claim C-2025-0002 nor its replacement"
+            in resp.get_data(as_text=True))
+
+
+def test_quarantine_label_refuses_a_serial_that_is_not_the_claims_unit_as_json(login, session, batch):
+    claimed, other = (session.scalars(select(Unit).where(Unit.serial == s)).one() for s in batch[1][:2])
+    session.add(Claim(number="C-2025-0002", unit_id=claimed.id, symptom="no display"))
+    session.commit()
+    client = login("warehouse")
+    token = csrf_from(_page(client, "")[1])
+    resp = client.post("/labels/quarantine", headers={"Accept": "application/json"},
+                       data={"csrf_token": token, "claim": "C-2025-0002", "serial": other.serial})
+    assert resp.status_code == 422 and resp.get_json()["details"] == {"field": "serial"}
+
+
+def test_quarantine_label_accepts_the_unit_handed_out_in_replacement(login, session, batch):
+    claimed, handed_out, stranger = (session.scalars(select(Unit).where(Unit.serial == s)).one()
+                                     for s in batch[1][:3])
+    claim = Claim(number="C-2025-0002", unit_id=claimed.id, symptom="no display")
+    session.add(claim)
+    session.flush()
+    session.add(Replacement(claim_id=claim.id, returned_unit_id=claimed.id, replacement_unit_id=handed_out.id))
+    session.commit()
+    client = login("warehouse")
+    resp = _quarantine(client, handed_out.serial)
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(resp.data)).convert("L"))
+    assert [b.text for b in found] == [handed_out.serial]
+    assert _quarantine(client, stranger.serial).status_code == 422
+
+
+def test_quarantine_label_reads_the_station_from_the_station_cookie(login, session, batch, monkeypatch):
+    from serialtrace.web import labelviews, pages
+
+    unit = session.scalars(select(Unit).where(Unit.serial == batch[1][0])).one()
+    session.add(Claim(number="C-2025-0002", unit_id=unit.id, symptom="no display"))
+    session.commit()
+    seen = []
+    monkeypatch.setattr(labelviews, "quarantine_label", lambda *args, **kw: seen.append(args) or b"%PDF")
+    client = login("warehouse")
+    client.set_cookie(pages.STATION_COOKIE, "desk-7")
+    assert _quarantine(client, unit.serial).status_code == 200
+    assert seen[0][0] == "C-2025-0002" and seen[0][1] == unit.serial and seen[0][3] == "desk-7"
