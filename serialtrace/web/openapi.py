@@ -24,9 +24,20 @@ def _path_param(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
 
 
+def _text(column) -> dict[str, Any]:
+    """A string schema with the column's length limit, the same one the handlers enforce."""
+    return {"type": "string", "maxLength": column.type.length}
+
+
 def openapi_document() -> dict[str, Any]:
     """The whole document."""
+    from ..trace.models import Batch, ComponentLot, Customer, Product, Shipment, Unit
+    from ..trace.printing import PrintJob
+
     obj = {"type": "object"}
+    whole = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+    b, c, lot, pj = Batch.__table__.c, Customer.__table__.c, ComponentLot.__table__.c, PrintJob.__table__.c
+    sku = {**_text(Product.__table__.c.sku), "description": "SKU or GTIN"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "serialtrace API", "version": "1",
@@ -40,25 +51,26 @@ def openapi_document() -> dict[str, Any]:
                           "properties": {"error": {"type": "string"}, "message": {"type": "string"},
                                          "details": {}}},
                 "BatchCreate": {"type": "object", "required": ["product", "quantity"], "properties": {
-                    "product": {"type": "string", "description": "SKU or GTIN"},
+                    "product": sku,
                     "quantity": {"type": "integer", "minimum": 0, "maximum": 10000000},
-                    "number": {"type": "string", "maxLength": 20},
+                    "number": _text(b.number),
                     "produced_on": {"type": "string", "format": "date"},
-                    "line": {"type": "string"}, "shift": {"type": "string"},
+                    "line": _text(b.line), "shift": _text(b.shift),
                     "inputs": {"type": "array", "items": {"type": "object", "properties": {
-                        "supplier": {"type": "string"}, "part": {"type": "string"}, "lot": {"type": "string"},
-                        "quantity": {"type": "integer"}}}}}},
+                        "supplier": _text(lot.supplier), "part": _text(lot.part), "lot": _text(lot.lot_number),
+                        "quantity": whole}}}}},
                 "ShipmentCreate": {"type": "object", "required": ["customer"], "properties": {
                     "customer": {"type": "object", "required": ["name"], "properties": {
-                        "name": {"type": "string"}, "tax_id": {"type": "string"}, "contact_name": {"type": "string"},
-                        "email": {"type": "string"}, "phone": {"type": "string"}}},
-                    "shipped_on": {"type": "string", "format": "date"}, "reference": {"type": "string"},
-                    "carrier": {"type": "string"}, "destination": {"type": "string"},
-                    "serials": {"type": "array", "items": {"type": "string"}},
+                        "name": _text(c.name), "tax_id": _text(c.tax_id), "contact_name": _text(c.contact_name),
+                        "email": _text(c.email), "phone": _text(c.phone)}},
+                    "shipped_on": {"type": "string", "format": "date"},
+                    "reference": _text(Shipment.__table__.c.reference), "carrier": _text(Shipment.__table__.c.carrier),
+                    "destination": {"type": "string"},
+                    "serials": {"type": "array", "items": _text(Unit.__table__.c.serial)},
                     "batches": {"type": "array", "items": {"type": "object", "required": ["batch", "quantity"],
-                                                           "properties": {"batch": {"type": "string"},
-                                                                          "quantity": {"type": "integer"},
-                                                                          "product": {"type": "string"}}}},
+                                                           "properties": {"batch": _text(b.number),
+                                                                          "quantity": {**whole, "minimum": 1},
+                                                                          "product": sku}}},
                     "attributes": {"type": "object"}}},
                 "ScanRequest": {"type": "object", "required": ["code"], "properties": {
                     "code": {"type": "string", "description": "raw scanner text, GS as \\u001d"},
@@ -88,8 +100,9 @@ def openapi_document() -> dict[str, Any]:
                 "PrintJobCreate": {"type": "object", "required": ["batch", "printer"], "properties": {
                     "batch": {"type": "string"}, "product": {"type": "string"},
                     "template": {"type": "string", "default": "roll-50x25"},
-                    "printer": {"type": "string", "description": "HOST:PORT, raw TCP (usually 9100)"},
-                    "from": {"type": "integer", "minimum": 0}, "to": {"type": "integer", "minimum": 0}}},
+                    "printer": {**_text(pj.printer), "description": "HOST:PORT, raw TCP; port 9100, or one listed "
+                                                                   "in SERIALTRACE_PRINTERS"},
+                    "from": whole, "to": whole}},
                 "PrintJob": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "batch": {"type": "string"}, "template": {"type": "string"},
                     "format": {"enum": ["zpl", "pdf", "png"]}, "printer": {"type": ["string", "null"]},

@@ -233,3 +233,10 @@ def test_revoked_token_and_deactivated_user_get_401(app, api, session, tokens):
         resp = api(role).get("/api/v1/units/NOPE")
         assert resp.status_code == 401 and resp.get_json()["message"] == "invalid or revoked API token"
     assert api("engineer").get("/api/v1/units/NOPE").status_code == 404
+
+
+def test_openapi_string_limits_are_the_column_lengths(app):
+    schemas = app.test_client().get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["BatchCreate"]["properties"]["line"]["maxLength"] == Batch.__table__.c.line.type.length
+    assert schemas["ShipmentCreate"]["properties"]["customer"]["properties"]["name"]["maxLength"] == 200
+    assert "SERIALTRACE_PRINTERS" in schemas["PrintJobCreate"]["properties"]["printer"]["description"]
