@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import DataError
 
-from .config import ConfigError
+from .config import ConfigError, business_today
 from .errors import DomainError, ValidationError
 from .runtime import Runtime
 
@@ -203,8 +203,8 @@ def batch_create(product, quantity, number, produced_on, line, shift, lots, as_j
     with rt.transaction() as s, click.progressbar(length=quantity, label="allocating serials", file=sys.stderr,
                                                    hidden=quantity < 50_000) as bar:
         b, serials = service.register_batch(
-            s, product=product, quantity=quantity, number=number, produced_on=_parse_date(produced_on, "date"),
-            line=line, shift=shift, inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update)
+            s, product=product, quantity=quantity, number=number,
+            produced_on=_parse_date(produced_on, "date") or business_today(rt.settings), line=line, shift=shift, inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update)
         out = {"batch": b.number, "quantity": quantity, "first_serial": serials[0] if serials else None,
                "last_serial": serials[-1] if serials else None}
     if as_json:
@@ -236,7 +236,7 @@ def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_
         lines.append(service.BatchLine(batch=number, quantity=int(qty)))
     with _runtime().transaction() as s:
         cust = service.get_or_create_customer(s, name=customer, tax_id=tax_id)
-        sh = service.create_shipment(s, customer=cust, shipped_on=_parse_date(shipped_on, "date") or date.today(),
+        sh = service.create_shipment(s, customer=cust, shipped_on=_parse_date(shipped_on, "date") or business_today(_runtime().settings),
                                      serials=serials, batch_lines=lines, reference=reference, carrier=carrier)
         out = {"shipment": sh.id, "customer": cust.name, "shipped_on": sh.shipped_on.isoformat()}
     _echo_json(out) if as_json else click.echo(f"shipment {out['shipment']} to {out['customer']} recorded")
@@ -255,7 +255,7 @@ def lookup(code: str, as_json: bool) -> None:
     serial, gtin = _serial_from_code(code, parse_scan)
     with rt.transaction() as s:
         unit = queries.get_unit(s, serial, gtin=gtin)
-        dossier = unit_dossier(s, unit, grace_days=rt.settings.warranty_grace_days)
+        dossier = unit_dossier(s, unit, today=business_today(rt.settings), grace_days=rt.settings.warranty_grace_days)
     if as_json:
         _echo_json(dossier)
         return

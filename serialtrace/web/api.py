@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context, url_for
 from sqlalchemy import Column, select
 
+from ..config import business_today
 from ..errors import ValidationError
 from ..scanner import ImageError, decode_frame, decode_image
 from ..scanner.decode import MAX_IMAGE_BYTES, load_gray
@@ -137,7 +138,8 @@ def _date_field(data: dict, name: str) -> date | None:
 def get_unit(serial: str):
     """The unit dossier."""
     unit = queries.get_unit(db(), serial, gtin=request.args.get("gtin"))
-    return jsonify(unit_dossier(db(), unit, grace_days=_runtime().settings.warranty_grace_days))
+    settings = _runtime().settings
+    return jsonify(unit_dossier(db(), unit, today=business_today(settings), grace_days=settings.warranty_grace_days))
 
 
 @bp.post("/scans")
@@ -256,7 +258,7 @@ def post_batch():
         db(), product=_field(data, "product", str, column=Product.__table__.c.sku),
         quantity=_field(data, "quantity", int),
         number=_field(data, "number", str, required=False, column=c.number),
-        produced_on=_date_field(data, "produced_on"),
+        produced_on=_date_field(data, "produced_on") or business_today(_runtime().settings),
         line=_field(data, "line", str, required=False, default="", column=c.line),
         shift=_field(data, "shift", str, required=False, default="", column=c.shift), inputs=inputs,
         scheme=_runtime().serial_scheme(), author=current_user())
@@ -300,7 +302,7 @@ def post_shipment():
     _json_value(attributes, "attributes")
     sc = Shipment.__table__.c
     shipment = service.create_shipment(
-        db(), customer=customer, shipped_on=_date_field(data, "shipped_on") or date.today(), serials=serials,
+        db(), customer=customer, shipped_on=_date_field(data, "shipped_on") or business_today(_runtime().settings), serials=serials,
         batch_lines=lines, reference=_field(data, "reference", str, required=False, default="", column=sc.reference),
         carrier=_field(data, "carrier", str, required=False, default="", column=sc.carrier),
         destination=_field(data, "destination", str, required=False, default=""),
