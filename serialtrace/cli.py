@@ -204,7 +204,8 @@ def batch_create(product, quantity, number, produced_on, line, shift, lots, as_j
                                                    hidden=quantity < 50_000) as bar:
         b, serials = service.register_batch(
             s, product=product, quantity=quantity, number=number,
-            produced_on=_parse_date(produced_on, "date") or business_today(rt.settings), line=line, shift=shift, inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update)
+            produced_on=_parse_date(produced_on, "date") or business_today(rt.settings), line=line, shift=shift,
+            inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update)
         out = {"batch": b.number, "quantity": quantity, "first_serial": serials[0] if serials else None,
                "last_serial": serials[-1] if serials else None}
     if as_json:
