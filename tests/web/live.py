@@ -26,13 +26,13 @@ USER, PASSWORD = "anna", "desk-pass-1"
 
 
 @contextmanager
-def live_app(path: Path, *, lots: list[service.LotInput] | None = None, ship_first: bool = False
-             ) -> Iterator[tuple[str, list[str], Runtime]]:
-    """Serve the app on a fresh database holding one warehouse user and a batch of three units."""
+def live_app(path: Path, *, lots: list[service.LotInput] | None = None, ship_first: bool = False,
+             role: str = "warehouse") -> Iterator[tuple[str, list[str], Runtime]]:
+    """Serve the app on a fresh database holding one user of `role` (warehouse) and a batch of three units."""
     rt = Runtime.from_env({"database_url": f"sqlite:///{path}", "secret_key": "browser-test", "serial_key": "k"})
     upgrade(rt.engine)
     with rt.transaction() as s:
-        accounts.create_user(s, username=USER, role="warehouse", password=PASSWORD)
+        accounts.create_user(s, username=USER, role=role, password=PASSWORD)
         service.add_product(s, sku="PR-100", name="Flow meter UR-100", gtin=GTIN, warranty_months=24)
         _, serials = service.register_batch(
             s, product="PR-100", quantity=3, number="2501A00", produced_on=date(2025, 1, 13), line="Line 1",
