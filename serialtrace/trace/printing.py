@@ -177,6 +177,13 @@ def list_print_jobs(session: Session, *, batch_id: int | None = None, limit: int
     return [(job, batch) for job, batch in session.execute(stmt)]
 
 
+def is_resumable(job: PrintJob, *, stale_after: timedelta = STALE_AFTER) -> bool:
+    """True for a printer job that failed, waits, or was left "printing" by a runner that stopped."""
+    if job.printer is None or job.state == PrintJobState.DONE:
+        return False
+    return job.state != PrintJobState.PRINTING or _aware(job.updated_at) <= utcnow() - stale_after
+
+
 def resume_print_job(session: Session, job_id: int, *, stale_after: timedelta = STALE_AFTER) -> PrintJob:
     """Queue a failed (or abandoned) job again so a runner continues from next_index. Flushes; the caller commits."""
     job = get_print_job(session, job_id, lock=True)
@@ -184,7 +191,7 @@ def resume_print_job(session: Session, job_id: int, *, stale_after: timedelta = 
         raise InvalidTransition(f"print job {job.id} was a download; render the file again")
     if job.state == PrintJobState.DONE:
         raise InvalidTransition(f"print job {job.id} is done; reprint a range with a new job instead")
-    if job.state == PrintJobState.PRINTING and _aware(job.updated_at) > utcnow() - stale_after:
+    if not is_resumable(job, stale_after=stale_after):
         raise Conflict(f"print job {job.id} is printing right now")
     job.state, job.updated_at = PrintJobState.QUEUED.value, utcnow()
     session.flush()

@@ -15,8 +15,8 @@ from ..labels import LabelError, quarantine_label
 from ..trace import queries
 from ..trace.enums import PrintJobState, Role
 from ..trace.models import Batch, Product
-from ..trace.printing import (PrintJob, count_units, create_print_job, get_print_job, list_print_jobs, record_download,
-                              resume_print_job)
+from ..trace.printing import (PrintJob, count_units, create_print_job, get_print_job, is_resumable, list_print_jobs,
+                              record_download, resume_print_job)
 from ..warranty import queries as warranty_queries
 from .auth import current_user, requires
 from .database import commit, db
@@ -167,8 +167,10 @@ def page():
             sku = db().get(Product, batch.product_id).sku
             units = count_units(db(), batch_id=batch.id)
     jobs = [(job, b.number) for job, b in list_print_jobs(db(), limit=30)] if can_print else []
+    resumable = {job.id for job, _number in jobs if is_resumable(job)}
     return render_template("labels.html", batch=batch, sku=sku, number=number, product=product, template=template,
-                           templates=templates, units=units, jobs=jobs, error=error, can_print=can_print,
+                           templates=templates, units=units, jobs=jobs, resumable=resumable, error=error,
+                           can_print=can_print,
                            can_quarantine=user.has_role(R.WAREHOUSE), today=business_today(_settings())), status
 
 
@@ -217,7 +219,8 @@ def resume(job_id: int):
     job = resume_print_job(db(), job_id)
     commit()
     _flash_job(start_job(job))
-    return _back()
+    # Back to the job's batch, so the operator keeps looking at what they were printing.
+    return _back(db().get(Batch, job.batch_id), template=job.template)
 
 
 @bp.post("/labels/jobs/<int:job_id>/reprint")
@@ -235,7 +238,7 @@ def reprint(job_id: int):
                            last=old.last_index if last is None else last, dpi=old.dpi, author=current_user())
     commit()
     _flash_job(start_job(job))
-    return _back()
+    return _back(batch, template=old.template)
 
 
 @bp.post("/labels/quarantine")

@@ -195,3 +195,19 @@ def test_a_job_whose_printer_left_the_allow_list_never_connects(session, session
     printer.wait_for(1)
     printer.close()
     assert done.state == "done" and len(printer.serials()) == 3
+
+
+def test_a_job_left_printing_by_a_stopped_runner_becomes_resumable(session, make_batch):
+    from datetime import timedelta
+
+    from serialtrace.models_base import utcnow
+    from serialtrace.trace.printing import create_print_job, is_resumable
+
+    batch, _ = make_batch(quantity=2, number="STUCK")
+    job = create_print_job(session, batch=batch, template="roll-50x25", printer="127.0.0.1:9100")
+    job.state, job.updated_at = "printing", utcnow()
+    assert not is_resumable(job)
+    job.updated_at = utcnow() - timedelta(minutes=6)
+    assert is_resumable(job)
+    job.state = "done"
+    assert not is_resumable(job)
