@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import DataError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DataError, NoSuchModuleError, OperationalError
 
 from .config import ConfigError, business_today
 from .errors import DomainError, ValidationError
@@ -61,6 +62,16 @@ class _Group(click.Group):
         except click.UsageError as exc:
             # A bad option of a subcommand (a number out of range) is bad input too: one line, exit code 1.
             click.echo(f"error: {exc.format_message()}", err=True)
+            ctx.exit(1)
+        except UnicodeError:
+            # Arguments that are not UTF-8 arrive as lone surrogates, which no database can store.
+            click.echo("error: an argument is not valid UTF-8 text", err=True)
+            ctx.exit(1)
+        except (OperationalError, ArgumentError, NoSuchModuleError) as exc:
+            url = ctx.obj.settings.database_url if isinstance(ctx.obj, Runtime) else "?"
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            click.echo(f"error: cannot use the database {make_url(url).render_as_string(hide_password=True)}: "
+                       f"{reason}", err=True)
             ctx.exit(1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,16 +60,21 @@ class Settings:
         if overrides:
             known = {f.name for f in fields(cls)}
             settings = replace(settings, **{k.lower(): v for k, v in overrides.items() if k.lower() in known})
+        _ensure_zone(settings.timezone)
         return settings
+
+
+def _ensure_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; a typo must not silently shift every business date to UTC."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"SERIALTRACE_TIMEZONE {name!r} is not a time zone (for example Europe/Moscow)") from None
 
 
 def business_today(settings: Settings) -> date:
     """Today's date where the business is (SERIALTRACE_TIMEZONE), not on the server's clock."""
-    try:
-        zone = ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    return datetime.now(zone).date()
+    return datetime.now(_ensure_zone(settings.timezone)).date()
 
 
 class ConfigError(ValueError):

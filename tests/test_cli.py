@@ -161,3 +161,17 @@ def test_token_for_a_new_name_warns_about_admin_rights(run):
     narrow = run("tokens", "create", "mes", "--role", "warehouse")
     assert narrow.exit_code == 0 and "warning" not in narrow.output
     assert "mes\tmes\t" in run("tokens", "list").output
+
+
+def test_database_that_cannot_be_opened_is_one_line(monkeypatch):
+    monkeypatch.setenv("SERIALTRACE_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing")
+    result = CliRunner().invoke(main, ["lookup", "X"])
+    assert result.exit_code == 1
+    assert "error: cannot use the database postgresql://postgres@127.0.0.1:1/nothing" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_argument_that_is_not_utf8_is_one_line(run):
+    result = run("products", "add", "--sku", "X1", "--name", "bad\udcff")
+    assert result.exit_code == 1
+    assert "error: an argument is not valid UTF-8 text" in result.output

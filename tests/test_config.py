@@ -31,3 +31,8 @@ def test_business_today_follows_the_configured_zone():
     assert east - west in (timedelta(days=1), timedelta(days=2))
     assert east == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
     assert business_today(Settings.load({"timezone": "UTC"}, environ={})) == datetime.now(timezone.utc).date()
+
+
+def test_unknown_time_zone_is_refused():
+    with pytest.raises(ConfigError, match="SERIALTRACE_TIMEZONE 'Mars/Base' is not a time zone"):
+        Settings.load(environ={"SERIALTRACE_TIMEZONE": "Mars/Base"})

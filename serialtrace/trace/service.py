@@ -258,9 +258,11 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
         if not serialised:
             _ship_unserialised(session, shipment=shipment, batch=batch, quantity=line.quantity)
             continue
+        # SKIP LOCKED: a second station shipping from the same batch takes the next free units instead of
+        # waiting for, then losing, the same ones (PostgreSQL; SQLite serialises writers anyway).
         picked = session.scalars(
             select(Unit).where(Unit.batch_id == batch.id, Unit.status == UnitStatus.IN_STOCK.value)
-            .order_by(Unit.id).limit(line.quantity)).all()
+            .order_by(Unit.id).limit(line.quantity).with_for_update(skip_locked=True)).all()
         if len(picked) < line.quantity:
             raise Conflict(f"batch {batch.number} has {len(picked)} units in stock, {line.quantity} asked")
         units.extend(picked)
@@ -293,7 +295,10 @@ def ship_unit(session: Session, *, unit: Unit, shipment: Shipment, author: Autho
         .values(status=UnitStatus.SHIPPED.value).execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise Conflict(f"unit {unit.serial} is {unit.status}, not in stock; it cannot be shipped")
+        # Read the status again: another station may have changed it since this session loaded the unit.
+        status = session.scalar(select(Unit.status).where(Unit.id == unit.id))
+        raise Conflict(f"unit {unit.serial} is {status}, not in stock; it cannot be shipped",
+                       details={"serial": unit.serial, "status": status})
     unit.status = UnitStatus.SHIPPED.value
     session.add(ShipmentItem(shipment_id=shipment.id, unit_id=unit.id, batch_id=unit.batch_id, quantity=1))
     record_event(session, unit=unit, kind=EventKind.SHIPPED, author=author,

@@ -32,6 +32,7 @@ bp = Blueprint("api", __name__)
 # Integer columns are 32-bit on PostgreSQL; a larger number would fail in the driver, not here.
 MAX_INT = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NUL = re.compile(r"\x00")
 
 ANY = ()
@@ -103,6 +104,9 @@ def _string(value: Any, label: str, *, column: Column | None = None, controls: b
     if (_NUL if controls else _CONTROL).search(value):
         raise ValidationError(_("field %(name)s must not contain control characters", name=label),
                               details={"field": label})
+    if _SURROGATE.search(value):
+        # JSON can carry "\ud800", which is not text: SQLite would store it and fail on every later read.
+        raise ValidationError(_("field %(name)s is not valid Unicode text", name=label), details={"field": label})
     return value
 
 

@@ -125,8 +125,9 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _resp("the dossier", obj), **_errors(401, 403, 404, 409)}}},
             "/scans": {"post": {
                 "summary": "Parse raw scanner text and resolve it",
-                "description": "result is unit, batch, claim, choose, not_found, invalid, ambiguous, or repeat "
-                               "(the same code from the same station within a second; not logged again).",
+                "description": "result is unit, batch, claim, choose, not_found, invalid, ambiguous, mismatch "
+                               "(the label's batch is not the unit's batch: shown for a person to check), or "
+                               "repeat (the same code from the same station within a second; not logged again).",
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/ScanRequest"}}}},
                 "responses": {"200": _resp("what was parsed and matched", obj), **_errors(400, 401, 422)}}},

@@ -81,8 +81,9 @@ def scan_payload(session: Session, code: str, *, station: str = "", user=None, s
                  now: datetime | None = None) -> dict[str, Any]:
     """Parse `code` with the station's profile, list what it matches and log it.
 
-    result is unit, batch, claim, choose, not_found, invalid, ambiguous, or repeat (the same code from
-    the same station within a second: `repeat_of` holds what it matched, and it is not logged again).
+    result is unit, batch, claim, choose, not_found, invalid, ambiguous, mismatch (the label's batch is not
+    the unit's batch), or repeat (the same code from the same station within a second: `repeat_of` holds
+    what it matched, and it is not logged again).
     """
     code = code.strip("\r\n")
     station = (station or "").strip()[:stations.NAME_MAX]
@@ -124,7 +125,13 @@ def _answer(session: Session, code: str, profile: ScannerProfile | None) -> dict
         matches = resolve(session, gtin=parsed.gtin, serial=parsed.serial, batch=parsed.batch)
     else:
         matches = resolve(session, text=parsed.text)
-    if not matches:
+    if parsed.serial and parsed.batch and matches and all(m.batch != parsed.batch for m in matches):
+        # The label names another batch than the unit's own: a relabelled unit or a wrong label. Showing the
+        # unit as a plain hit could pull someone else's history, so the person looks and chooses.
+        result = "mismatch"
+        message = _("the label says batch %(label)s, but serial %(serial)s is in batch %(batch)s; check the unit",
+                    label=parsed.batch, serial=parsed.serial, batch=matches[0].batch)
+    elif not matches:
         result, message = "not_found", _("nothing found for %(code)s", code=parsed.serial or parsed.text)
     elif len(matches) == 1:
         result, message = matches[0].kind, matches[0].label

@@ -152,3 +152,25 @@ def test_two_writers_linking_the_same_new_lot_share_one_row(fresh_db_url):
 
     first, second = _race(fresh_db_url, link("L-A"), link("L-B"))
     assert isinstance(first, int) and first == second
+
+
+def test_two_writers_shipping_from_one_serialised_batch_take_different_units(fresh_db_url):
+    """Both succeed while stock lasts: the second takes the next free units instead of failing on locked ones."""
+    rt = Runtime.from_env({"database_url": fresh_db_url})
+    with rt.transaction() as s:
+        service.add_product(s, sku="PR-SER", name="Meter")
+        service.register_batch(s, product="PR-SER", quantity=10, number="SER", scheme=rt.serial_scheme())
+    rt.engine.dispose()
+
+    def ship(s):
+        customer = service.get_or_create_customer(s, name="ACME")
+        return service.create_shipment(s, customer=customer, shipped_on=date(2026, 5, 4),
+                                       batch_lines=[service.BatchLine(batch="SER", quantity=4)]).id
+
+    first, second = _race(fresh_db_url, ship, ship)
+    assert isinstance(first, int) and isinstance(second, int), (first, second)
+    rt = Runtime.from_env({"database_url": fresh_db_url})
+    with rt.transaction() as s:
+        shipped = s.scalars(select(ShipmentItem.unit_id)).all()
+        assert len(shipped) == 8 and len(set(shipped)) == 8
+    rt.engine.dispose()

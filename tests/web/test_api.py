@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from serialtrace.config import business_today
 from serialtrace.trace import service
 from serialtrace.trace.models import Batch
@@ -240,3 +242,29 @@ def test_openapi_string_limits_are_the_column_lengths(app):
     assert schemas["BatchCreate"]["properties"]["line"]["maxLength"] == Batch.__table__.c.line.type.length
     assert schemas["ShipmentCreate"]["properties"]["customer"]["properties"]["name"]["maxLength"] == 200
     assert "SERIALTRACE_PRINTERS" in schemas["PrintJobCreate"]["properties"]["printer"]["description"]
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/scans", {"code": "\ud800"}, "code"),
+    ("/api/v1/shipments", {"customer": {"name": "\ud800"}, "serials": ["X"]}, "customer.name"),
+    ("/api/v1/shipments", {"customer": {"name": "Y"}, "serials": ["X"], "attributes": {"k": "\ud800"}}, "attributes"),
+])
+def test_lone_surrogates_are_not_text(api, users, path, body, field):
+    """JSON may carry "\\ud800"; stored in SQLite it would break every later read of the record."""
+    import json as _json
+
+    role = "warehouse"
+    resp = api(role).post(path, data=_json.dumps(body), content_type="application/json")
+    assert resp.status_code == 422
+    assert resp.get_json()["details"]["field"].startswith(field)
+    assert "not valid Unicode" in resp.get_json()["message"]
+
+
+def test_label_naming_another_batch_is_a_mismatch_not_a_hit(api, make_batch, session):
+    _, serials = make_batch(quantity=1, number="2501A00")
+    session.commit()
+    body = api("warehouse").post("/api/v1/scans", json={
+        "code": f"]C10104601234560016\x1d10WRONG\x1d21{serials[0]}"}).get_json()
+    assert body["result"] == "mismatch"
+    assert "the label says batch WRONG" in body["message"] and "2501A00" in body["message"]
+    assert body["matches"][0]["serial"] == serials[0]

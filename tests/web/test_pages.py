@@ -223,3 +223,11 @@ def test_dossier_judges_warranty_on_the_business_day(app, login, make_batch, ses
     assert reason in client.get(f"/units/{serials[0]}").get_data(as_text=True)
     assert reason in _station_post(client, serials[0]).get_data(as_text=True)
     assert asked == [app.extensions["serialtrace"].settings] * 2
+
+
+def test_station_shows_a_label_unit_mismatch_without_the_dossier(login, make_batch, session):
+    _, serials = make_batch(quantity=1, number="2501A00")
+    session.commit()
+    html = _station_post(login("warehouse"), f"(01)04601234560016(10)OTHER(21){serials[0]}").get_data(as_text=True)
+    assert 'data-result="mismatch"' in html and "Label and unit disagree" in html
+    assert 'id="dossier"' not in html

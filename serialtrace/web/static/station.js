@@ -13,7 +13,7 @@
   window.addEventListener("focus", refocus);
   var box = document.getElementById("scan-result");
   if (!box) { return; }
-  var tones = { unit: [880, 0.12], batch: [880, 0.12], claim: [880, 0.12], choose: [660, 0.25],
+  var tones = { unit: [880, 0.12], batch: [880, 0.12], claim: [880, 0.12], choose: [660, 0.25], mismatch: [300, 0.4],
                 not_found: [220, 0.45], invalid: [180, 0.5], ambiguous: [300, 0.4] };
   var tone = tones[box.getAttribute("data-result")] || [440, 0.2];
   try {
