@@ -55,13 +55,31 @@ def author_fields(author: Author | None) -> dict[str, Any]:
     return {"author_id": getattr(author, "id", None), "author": getattr(author, "username", "") or "system"}
 
 
+def ensure_text(value: Any, *, field: str, column: Any, required: bool = False, what: str | None = None) -> str:
+    """Free text for `column`: a string within the column's length, so every caller (CLI, import, API) gets the
+    same clear error naming the field, instead of a database error on PostgreSQL only."""
+    what = what or field
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{what} must be text", details={"field": field})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"{what} must not be empty", details={"field": field})
+    limit = getattr(column.type, "length", None)
+    if limit is not None and len(value) > limit:
+        raise ValidationError(f"{what} has at most {limit} characters, not {len(value)}", details={"field": field})
+    if "\x00" in value:
+        raise ValidationError(f"{what} must not contain NUL characters", details={"field": field})
+    return value
+
+
 def add_product(session: Session, *, sku: str, name: str, gtin: str | None = None, warranty_months: int = 24,
                 family: str = "", warranty_start: str = WarrantyStart.SHIPMENT, test_procedure: str = "") -> Product:
     """Register a product model. Flushes; the caller commits."""
     sku = ensure_sku(sku)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("product name must not be empty", details={"field": "name"})
+    name = ensure_text(name, field="name", column=Product.__table__.c.name, required=True, what="product name")
+    family = ensure_text(family, field="family", column=Product.__table__.c.family)
     if not 0 <= int(warranty_months) <= 240:
         raise ValidationError("warranty months must be between 0 and 240", details={"field": "warranty_months"})
     if warranty_start not in {w.value for w in WarrantyStart}:
@@ -113,6 +131,8 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
     if number is None:
         number = next_batch_number(session, produced_on=produced_on)
     number = ensure_code(number, what="batch number")
+    line = ensure_text(line, field="line", column=Batch.__table__.c.line)
+    shift = ensure_text(shift, field="shift", column=Batch.__table__.c.shift)
     if queries.find_batch(session, number, product_id=prod.id) is not None:
         raise Conflict(f"batch {number!r} of {prod.sku} already exists", details={"field": "number"})
 
@@ -189,8 +209,8 @@ def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> Comp
 
 def get_or_create_customer(session: Session, *, name: str, tax_id: str | None = None, **contact: str) -> Customer:
     """The customer with this tax id (or exact name when no tax id), created when new."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValidationError("customer name must not be empty", details={"field": "customer"})
+    name = ensure_text(name, field="customer", column=Customer.__table__.c.name, required=True, what="customer name")
+    contact = {k: ensure_text(v, field=k, column=Customer.__table__.c[k]) for k, v in contact.items()}
     if tax_id is not None and not isinstance(tax_id, str):
         raise ValidationError(f"tax id must be a string of digits, not {tax_id!r}", details={"field": "tax_id"})
     name = name.strip()
@@ -245,8 +265,12 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
         raise ValidationError("a shipment needs at least one serial or batch line")
     if len(set(serials)) != len(serials):
         raise ValidationError("the same serial appears twice in the shipment")
-    shipment = Shipment(customer_id=customer.id, shipped_on=shipped_on, reference=reference.strip(),
-                        carrier=carrier.strip(), destination=destination, attributes=attributes or {})
+    shipment = Shipment(customer_id=customer.id, shipped_on=shipped_on,
+                        reference=ensure_text(reference, field="reference", column=Shipment.__table__.c.reference),
+                        carrier=ensure_text(carrier, field="carrier", column=Shipment.__table__.c.carrier),
+                        destination=ensure_text(destination, field="destination",
+                                                column=Shipment.__table__.c.destination),
+                        attributes=attributes or {})
     session.add(shipment)
     session.flush()
     units = [queries.get_unit(session, s) for s in serials]

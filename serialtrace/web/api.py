@@ -260,7 +260,7 @@ def post_batch():
             quantity=_field(item, "quantity", int, required=False, label=where + "quantity")))
     batch, serials = service.register_batch(
         db(), product=_field(data, "product", str, column=Product.__table__.c.sku),
-        quantity=_field(data, "quantity", int),
+        quantity=_field(data, "quantity", int, high=10_000_000),
         number=_field(data, "number", str, required=False, column=c.number),
         produced_on=_date_field(data, "produced_on") or business_today(_runtime().settings),
         line=_field(data, "line", str, required=False, default="", column=c.line),

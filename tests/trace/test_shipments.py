@@ -125,5 +125,21 @@ def test_customer_tax_id_of_the_wrong_type_is_a_validation_error(session):
     with pytest.raises(ValidationError, match="tax id must be a string") as err:
         service.get_or_create_customer(session, name="ACME", tax_id=5401234567)
     assert err.value.details == {"field": "tax_id"}
-    with pytest.raises(ValidationError, match="customer name must not be empty"):
+    with pytest.raises(ValidationError, match="customer name must be text"):
         service.get_or_create_customer(session, name=5)
+    with pytest.raises(ValidationError, match="customer name must not be empty"):
+        service.get_or_create_customer(session, name="  ")
+
+
+def test_overlong_text_is_refused_naming_the_field_on_every_backend(session):
+    with pytest.raises(ValidationError, match="product name has at most 200 characters"):
+        service.add_product(session, sku="LONG-1", name="N" * 5000)
+    with pytest.raises(ValidationError, match="customer name has at most 200 characters"):
+        service.get_or_create_customer(session, name="C" * 201)
+    with pytest.raises(ValidationError, match="email has at most 200 characters"):
+        service.get_or_create_customer(session, name="C", email="e" * 300)
+
+
+def test_overlong_batch_line_is_refused(make_batch):
+    with pytest.raises(ValidationError, match="line has at most 50 characters"):
+        make_batch(quantity=1, line="L" * 51)
