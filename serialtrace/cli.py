@@ -408,6 +408,7 @@ def labels_render(batch_number, product, template_ref, kind, out, dpi, first, la
         stop = total if last is None else min(last + 1, total)
         with click.progressbar(length=max(stop - start, 0), label=f"{kind} labels", file=sys.stderr) as bar:
             count = write_batch_labels(s, b, template, kind, Path(out), dpi=dpi, start=start, stop=stop,
+                                       url_base=rt.settings.public_url,
                                        progress=lambda done: bar.update(done - bar.pos))
         record_download(s, batch=b, template=template.name, output=kind, first=start, last=start + count - 1)
     click.echo(f"{count} labels written to {out}")

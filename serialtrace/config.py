@@ -42,6 +42,8 @@ class Settings:
     smtp_port: int = 25
     mail_from: str = "serialtrace@localhost"
     timezone: str = "UTC"
+    # Where people reach the app; labels of products without a GTIN carry a QR of <public_url>/units/<serial>.
+    public_url: str = "http://127.0.0.1:5000"
     session_cookie_secure: bool = False
     testing: bool = False
 

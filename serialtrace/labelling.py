@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+from urllib.parse import quote
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
@@ -63,21 +64,26 @@ def get_template(settings: Settings, ref: str, *, allow_path: bool = False) -> L
     raise LabelError("template", f"unknown template {ref!r}; one of {names}")
 
 
-def label_maker(session: Session, batch: Batch) -> Callable[[str], LabelData]:
-    """A function turning a serial of `batch` into its label data."""
+def label_maker(session: Session, batch: Batch, *, url_base: str | None = None) -> Callable[[str], LabelData]:
+    """A function turning a serial of `batch` into its label data.
+
+    Products without a GTIN get a QR of `<url_base>/units/<serial>` beside the Code 128 of the serial.
+    """
     product = session.get(Product, batch.product_id)
+    base = (url_base or "").rstrip("/")
 
     def make(serial: str) -> LabelData:
+        url = f"{base}/units/{quote(serial, safe='')}" if base and not product.gtin else None
         return LabelData(gtin=product.gtin, batch=batch.number, serial=serial, produced_on=batch.produced_on,
-                         product_name=product.name, sku=product.sku)
+                         product_name=product.name, sku=product.sku, url=url)
 
     return make
 
 
-def label_data_for_batch(session: Session, batch: Batch, *, start: int = 0, stop: int | None = None
-                         ) -> Iterator[LabelData]:
+def label_data_for_batch(session: Session, batch: Batch, *, start: int = 0, stop: int | None = None,
+                         url_base: str | None = None) -> Iterator[LabelData]:
     """Label data of the batch's units start..stop-1 (ordered by unit id), streamed, never all loaded."""
-    make = label_maker(session, batch)
+    make = label_maker(session, batch, url_base=url_base)
     stmt = select(Unit.serial).where(Unit.batch_id == batch.id).order_by(Unit.id).offset(start)
     if stop is not None:
         stmt = stmt.limit(max(0, stop - start))
@@ -87,12 +93,12 @@ def label_data_for_batch(session: Session, batch: Batch, *, start: int = 0, stop
 
 def render_batch(session: Session, batch: Batch, template: LabelTemplate, kind: str, out: IO[bytes], *,
                  dpi: int | None = None, start: int = 0, stop: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> int:
+                 progress: Callable[[int], None] | None = None, url_base: str | None = None) -> int:
     """Write the batch's labels as one PDF or ZPL stream; returns how many. Nothing reaches `out` on a LabelError.
 
     `progress` gets the running count of labels done.
     """
-    labels = label_data_for_batch(session, batch, start=start, stop=stop)
+    labels = label_data_for_batch(session, batch, start=start, stop=stop, url_base=url_base)
     if kind == "pdf":
         return render_pdf(labels, template, out, progress=progress)
     if kind == "zpl":
@@ -108,7 +114,7 @@ def png_filename(serial: str) -> str:
 
 def write_batch_labels(session: Session, batch: Batch, template: LabelTemplate, kind: str, path: Path, *,
                        dpi: int | None = None, start: int = 0, stop: int | None = None,
-                       progress: Callable[[int], None] | None = None) -> int:
+                       progress: Callable[[int], None] | None = None, url_base: str | None = None) -> int:
     """Write a PDF or ZPL file, or for png a folder of `<serial>.png`; returns how many labels.
 
     A temporary file or folder is renamed into place only when every label rendered, so a bad label leaves
@@ -123,7 +129,7 @@ def write_batch_labels(session: Session, batch: Batch, template: LabelTemplate, 
         try:
             with os.fdopen(fd, "wb") as fh:
                 count = render_batch(session, batch, template, kind, fh, dpi=dpi, start=start, stop=stop,
-                                     progress=progress)
+                                     progress=progress, url_base=url_base)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -134,7 +140,8 @@ def write_batch_labels(session: Session, batch: Batch, template: LabelTemplate, 
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=parent))
     try:
         count = 0
-        for index, label in enumerate(label_data_for_batch(session, batch, start=start, stop=stop)):
+        for index, label in enumerate(label_data_for_batch(session, batch, start=start, stop=stop,
+                                                           url_base=url_base)):
             try:
                 data = render_png(label, template)
             except LabelError as exc:
@@ -157,9 +164,9 @@ def write_batch_labels(session: Session, batch: Batch, template: LabelTemplate, 
     return count
 
 
-def preview_png(session: Session, batch: Batch, template: LabelTemplate) -> bytes:
+def preview_png(session: Session, batch: Batch, template: LabelTemplate, *, url_base: str | None = None) -> bytes:
     """The first label of the batch as PNG."""
-    for label in label_data_for_batch(session, batch, stop=1):
+    for label in label_data_for_batch(session, batch, stop=1, url_base=url_base):
         return render_png(label, template)
     raise LabelError("batch", f"batch {batch.number} has no units")
 
@@ -191,7 +198,7 @@ def print_batch(session_factory: sessionmaker, settings: Settings, job_id: int, 
         job = get_print_job(s, job_id)
         batch = s.get(Batch, job.batch_id)
         template = get_template(settings, job.template, allow_path=allow_path)
-        make = label_maker(s, batch)
+        make = label_maker(s, batch, url_base=settings.public_url)
         dpi = job.dpi
         # Checked again at run time: a resumed job must not reach a printer the allow-list dropped since.
         host, port = parse_printer(ensure_printer_allowed(job.printer or "", settings.printers))

@@ -176,3 +176,16 @@ def test_a_printer_on_another_port_needs_the_allow_list(run, serials, monkeypatc
     printer.close()
     assert printer.serials() == serials
     assert run("labels", "jobs").output.count("\n") == 1
+
+
+def test_a_product_without_gtin_gets_code128_and_a_qr_of_its_unit_page(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("SERIALTRACE_PUBLIC_URL", "https://trace.example.com/")
+    assert run("products", "add", "--sku", "NOGTIN", "--name", "Cable gland").exit_code == 0
+    out = run("batch", "create", "--product", "NOGTIN", "--quantity", "2", "--number", "NG1", "--json")
+    serial = json.loads(out.output)["first_serial"]
+    result = run("labels", "render", "--batch", "NG1", "--format", "png", "--out", "ng")
+    assert result.exit_code == 0, result.output
+    found = zxingcpp.read_barcodes(Image.open(tmp_path / "ng" / f"{serial}.png").convert("L"))
+    texts = {(b.format.name if hasattr(b.format, "name") else str(b.format), b.text) for b in found}
+    assert any(text == serial for _fmt, text in texts), texts
+    assert any(text == f"https://trace.example.com/units/{serial}" for _fmt, text in texts), texts

@@ -69,7 +69,8 @@ def render_file(batch: Batch, template_ref: str, kind: str, *, first: int | None
     try:
         start = first or 0
         stop = None if last is None else last + 1
-        count = labelling.render_batch(db(), batch, template, kind, spool, start=start, stop=stop)
+        count = labelling.render_batch(db(), batch, template, kind, spool, start=start, stop=stop,
+                                       url_base=_settings().public_url)
         record_download(db(), batch=batch, template=template_ref, output=kind, first=start, last=start + count - 1,
                         author=current_user())
     except BaseException:
@@ -180,7 +181,8 @@ def preview():
     """The first label of a batch as PNG, for the page's <img>."""
     batch = _batch_from(request.args)
     template = labelling.get_template(_settings(), request.args.get("template") or "roll-50x25")
-    return Response(labelling.preview_png(db(), batch, template), mimetype="image/png",
+    return Response(labelling.preview_png(db(), batch, template, url_base=_settings().public_url),
+                    mimetype="image/png",
                     headers={"Cache-Control": "no-store"})
 
 
