@@ -75,6 +75,12 @@ class _Group(click.Group):
             ctx.exit(1)
 
 
+def _dpi_option(help_text: str):
+    """--dpi limited to the resolutions ZPL printers have, given to the command as an int (or None)."""
+    return click.option("--dpi", type=click.Choice(["203", "300", "600"]), help=help_text,
+                        callback=lambda _ctx, _param, value: int(value) if value else None)
+
+
 @contextmanager
 def _writing(path: str):
     """An OSError while writing `path` becomes `error: cannot write <path>: <reason>` and exit code 1."""
@@ -390,7 +396,7 @@ def labels_templates() -> None:
               help="Template name or a .json/.toml template file.")
 @click.option("--format", "kind", type=click.Choice(["pdf", "zpl", "png"]), required=True)
 @click.option("--out", "out", type=click.Path(), required=True, help="File (pdf, zpl) or folder (png).")
-@click.option("--dpi", type=int, help="ZPL printer resolution (default: the template's).")
+@_dpi_option("ZPL printer resolution (default: the template's).")
 @click.option("--from", "first", type=click.IntRange(0, MAX_INT), help="First unit index (0-based, by unit id).")
 @click.option("--to", "last", type=click.IntRange(0, MAX_INT), help="Last unit index, inclusive.")
 def labels_render(batch_number, product, template_ref, kind, out, dpi, first, last) -> None:
@@ -420,7 +426,7 @@ def labels_render(batch_number, product, template_ref, kind, out, dpi, first, la
 @click.option("--printer", required=True, help="HOST:PORT of the printer (raw TCP, usually port 9100).")
 @click.option("--template", "template_ref", default="roll-50x25", show_default=True,
               help="Template name or a .json/.toml template file.")
-@click.option("--dpi", type=int, help="Printer resolution (default: the template's).")
+@_dpi_option("Printer resolution (default: the template's).")
 @click.option("--from", "first", type=click.IntRange(0, MAX_INT), help="First unit index (0-based, by unit id).")
 @click.option("--to", "last", type=click.IntRange(0, MAX_INT), help="Last unit index, inclusive.")
 @click.option("--chunk", type=click.IntRange(1, 10_000), default=100, show_default=True,
@@ -579,7 +585,12 @@ def tokens_revoke(name_or_prefix: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line and file.")
 def scan(files: tuple[str, ...], as_json: bool) -> None:
     """Decode the barcodes in image files; an unreadable file is reported and the next one goes on."""
+    import cv2
+
     from .scanner import scan_files
+
+    # OpenCV prints its own warnings for broken files; the JSON line's "error" already says what went wrong.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
     for result in scan_files(list(files)):
         if as_json:

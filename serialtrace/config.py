@@ -18,6 +18,10 @@ def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'serialtrace.sqlite'}"
 
 
+# Development only: with this key anyone holding the source can predict the opaque serials.
+DEFAULT_SERIAL_KEY = "serialtrace-default-serial-key"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting the app reads, with its default."""
@@ -29,7 +33,7 @@ class Settings:
     serial_scheme: str = "opaque"
     serial_pattern: str = "{prefix}{yy}{ww}{seq:06d}"
     serial_prefix: str = ""
-    serial_key: str = "serialtrace-default-serial-key"
+    serial_key: str = DEFAULT_SERIAL_KEY
     # Check character appended to new serials for manual entry: none, damm (digits) or mod37_36 (letters and digits).
     serial_check: str = "none"
     # Folder of user label templates (*.json, *.toml), offered next to the built-in ones.

@@ -175,3 +175,20 @@ def test_argument_that_is_not_utf8_is_one_line(run):
     result = run("products", "add", "--sku", "X1", "--name", "bad\udcff")
     assert result.exit_code == 1
     assert "error: an argument is not valid UTF-8 text" in result.output
+
+
+def test_scan_of_a_truncated_png_reports_it_on_stdout_only(tmp_path):
+    import io
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (100, 100), 255).save(buf, "PNG")
+    path = tmp_path / "cut.png"
+    path.write_bytes(buf.getvalue()[:70])
+    done = subprocess.run([sys.executable, "-m", "serialtrace.cli", "scan", str(path), "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert json.loads(done.stdout) == {"file": str(path), "codes": [], "error": "corrupt PNG image: cannot decode pixels"}
+    assert done.stderr == ""

@@ -159,7 +159,7 @@ def test_print_a_range(run, serials):
 
 def test_print_with_an_impossible_dpi_or_printer_creates_no_job(run, serials):
     bad = run("labels", "print", "--batch", "2501A00", "--printer", "10.0.0.7:9100", "--dpi", "5")
-    assert bad.exit_code == 1 and "error: dpi: must be one of 203, 300, 600, got 5" in bad.output
+    assert bad.exit_code == 1 and "'5' is not one of '203', '300', '600'" in bad.output
     port = run("labels", "print", "--batch", "2501A00", "--printer", "10.0.0.7:22")
     assert port.exit_code == 1 and "error: printer 10.0.0.7:22 must use port 9100" in port.output
     assert run("labels", "jobs").output == ""
@@ -189,3 +189,9 @@ def test_a_product_without_gtin_gets_code128_and_a_qr_of_its_unit_page(run, tmp_
     texts = {(b.format.name if hasattr(b.format, "name") else str(b.format), b.text) for b in found}
     assert any(text == serial for _fmt, text in texts), texts
     assert any(text == f"https://trace.example.com/units/{serial}" for _fmt, text in texts), texts
+
+
+def test_a_resolution_printers_do_not_have_is_refused(run, serials, tmp_path):
+    result = run("labels", "render", "--batch", "2501A00", "--format", "zpl", "--out", "x.zpl", "--dpi", "0")
+    assert result.exit_code == 1 and "'0' is not one of '203', '300', '600'" in result.output
+    assert not (tmp_path / "x.zpl").exists()

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 
+from ..config import DEFAULT_SERIAL_KEY
 from ..runtime import Runtime
 from . import errors
 from .database import close_session
@@ -35,6 +36,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     )
     if not settings.secret_key:
         app.logger.warning("SERIALTRACE_SECRET_KEY is not set; logins end when the server restarts")
+    if settings.serial_key == DEFAULT_SERIAL_KEY and settings.serial_scheme != "pattern":
+        app.logger.warning("SERIALTRACE_SERIAL_KEY is not set; opaque serials are predictable from the source code")
     app.extensions["serialtrace"] = rt
     app.json.ensure_ascii = False
     app.json.sort_keys = False
