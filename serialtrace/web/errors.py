@@ -16,8 +16,11 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _envelope(status: int, error: str, message: str, details=None):
-    return jsonify({"error": error, "message": message, "details": details}), status
+def _respond(status: int, error: str, message: str, details=None):
+    """The JSON envelope for API calls, the error page with the message for everything else."""
+    if _wants_json():
+        return jsonify({"error": error, "message": message, "details": details}), status
+    return render_template("error.html", status=status, message=message), status
 
 
 def register(app: Flask) -> None:
@@ -25,24 +28,18 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        if _wants_json():
-            return _envelope(exc.status_code, exc.code, exc.message, exc.details)
-        return render_template("error.html", status=exc.status_code, message=exc.message), exc.status_code
+        return _respond(exc.status_code, exc.code, exc.message, exc.details)
 
     @app.errorhandler(LabelError)
     def label_error(exc: LabelError):
         # The labels package names the field and the rule; both go to the client so a template can be fixed.
         message = _("label %(where)s: %(rule)s", where=exc.field, rule=exc.rule)
-        if _wants_json():
-            return _envelope(422, "invalid_label", message, {"field": exc.field, "rule": exc.rule, "index": exc.index})
-        return render_template("error.html", status=422, message=message), 422
+        return _respond(422, "invalid_label", message, {"field": exc.field, "rule": exc.rule, "index": exc.index})
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         message = _("the form expired or was sent from elsewhere; reload the page and try again")
-        if _wants_json():
-            return _envelope(400, "csrf", message)
-        return render_template("error.html", status=400, message=message), 400
+        return _respond(400, "csrf", message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -50,9 +47,7 @@ def register(app: Flask) -> None:
                     413: _("upload too large: the limit is %(limit)s bytes",
                            limit=app.config.get("MAX_CONTENT_LENGTH"))}
         message = messages.get(exc.code, exc.description or exc.name)
-        if _wants_json():
-            return _envelope(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
-        return render_template("error.html", status=exc.code, message=message), exc.code
+        return _respond(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
 
     @app.errorhandler(DataError)
     def data_error(exc: DataError):
@@ -64,14 +59,10 @@ def register(app: Flask) -> None:
             # Now, not only in the teardown: the error page reads the logged-in user through this session.
             session.rollback()
         message = _("a value is too long or out of range; nothing was changed")
-        if _wants_json():
-            return _envelope(422, "invalid_value", message)
-        return render_template("error.html", status=422, message=message), 422
+        return _respond(422, "invalid_value", message)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         app.logger.exception("unhandled error on %s", request.path)
         message = _("internal error; nothing was changed")
-        if _wants_json():
-            return _envelope(500, "internal", message)
-        return render_template("error.html", status=500, message=message), 500
+        return _respond(500, "internal", message)
