@@ -133,7 +133,12 @@ def decode_gray(gray: np.ndarray, *, retries: bool = True) -> list[DecodedCode]:
         spent += candidate.image.size
         if spent > RETRY_BUDGET_PIXELS:
             break
-        decoder = _pyzbar if step.decoder == "pyzbar" else _zxing_for_retry
+        if step.decoder == "pyzbar":
+            decoder = _pyzbar
+        elif step.decoder == "zxing-global":
+            decoder = _zxing_global_for_retry
+        else:
+            decoder = _zxing_for_retry
         codes = decoder(candidate.image, method=f"retry:{step.name}")
         if codes:
             return [_unconfirmed_in_original(c, candidate) for c in codes]
@@ -245,6 +250,22 @@ def _zxing(
 
 def _zxing_for_retry(image: np.ndarray, *, method: str) -> list[DecodedCode]:
     return _zxing(image, thorough=False, method=method, formats=_COMMON_FORMATS)
+
+
+def _zxing_global_for_retry(image: np.ndarray, *, method: str) -> list[DecodedCode]:
+    # One threshold for the whole image instead of zxing's local averages: reads symbols
+    # whose modules carry pictures or texture (designer QR codes) that the local binariser
+    # breaks up.
+    barcodes = zxingcpp.read_barcodes(
+        np.ascontiguousarray(image),
+        formats=_COMMON_FORMATS,
+        text_mode=_TEXT_MODE,
+        binarizer=zxingcpp.Binarizer.GlobalHistogram,
+        try_rotate=False,
+        try_invert=False,
+        try_downscale=True,
+    )
+    return [_from_zxing(b, method) for b in barcodes if b.valid]
 
 
 def _from_zxing(barcode: zxingcpp.Barcode, method: str) -> DecodedCode:

@@ -12,14 +12,14 @@ from tests.scanner.conftest import BARCODES, unescape
 # Rates this implementation reaches on the DEV set, rounded down: a drop is a regression.
 MIN_RATE = {
     "qrcode": 0.95,
-    "ean13": 0.80,
+    "ean13": 0.84,
     "datamatrix": 0.93,
-    "code128": 0.84,
-    "code39": 0.80,
+    "code128": 0.89,
+    "code39": 0.90,
     "gs1-128": 1.0,
     "gs1-datamatrix": 1.0,
 }
-MIN_OVERALL = 0.92
+MIN_OVERALL = 0.94
 
 
 def matches(expected: str, text: str) -> bool:

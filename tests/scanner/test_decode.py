@@ -196,3 +196,22 @@ def test_retries_stop_at_the_work_budget(monkeypatch):
     assert [c.text for c in decode_image(data)] == ["SN-BUDGET-1"]
     monkeypatch.setattr(decode_module, "RETRY_BUDGET_PIXELS", 0)
     assert decode_image(data) == []
+
+
+@pytest.mark.parametrize("angle", [-50.0, -25.0, 35.0, 60.0])
+def test_deskew_retry_turns_a_skewed_1d_symbol_upright(monkeypatch, angle):
+    from serialtrace.scanner import retries
+
+    bars = render("SN-SKEW-42", "Code128", scale=3)
+    page = np.full((480, 640), 235, np.uint8)
+    h, w = bars.shape
+    page[240 - h // 2 : 240 - h // 2 + h, 320 - w // 2 : 320 - w // 2 + w] = bars
+    m = cv2.getRotationMatrix2D((320, 240), angle, 1.0)
+    page = cv2.warpAffine(page, m, (640, 480), borderValue=235)
+    candidate = retries._deskew(page)
+    assert candidate is not None
+    found = decode_module._zxing_for_retry(candidate.image, method="retry:deskew")
+    assert [c.text for c in found] == ["SN-SKEW-42"]
+    # The symbol's corners map back inside the original picture, around its centre.
+    xs, ys = zip(*retries.map_points(found[0].position, candidate))
+    assert abs(sum(xs) / 4 - 320) < 40 and abs(sum(ys) / 4 - 240) < 40
