@@ -37,7 +37,8 @@ def browser(playwright):
 def page(browser):
     context = browser.new_context(accept_downloads=True, locale="en-US")  # the page's English texts
     p = context.new_page()
-    p.set_default_timeout(10_000)
+    # Generous: a full test run on two shared cores can stall a step for seconds; a real failure still fails.
+    p.set_default_timeout(30_000)
     yield p
     context.close()
 
