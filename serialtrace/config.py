@@ -41,10 +41,6 @@ class Settings:
     printers: str = ""
     # Flask's MAX_CONTENT_LENGTH, sized for ERP imports; the scan endpoints also apply the image limit.
     max_upload_bytes: int = 20 * 1024 * 1024
-    scan_separator: str = "^"
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    mail_from: str = "serialtrace@localhost"
     timezone: str = "UTC"
     # Where people reach the app; labels of products without a GTIN carry a QR of <public_url>/units/<serial>.
     public_url: str = "http://127.0.0.1:5000"

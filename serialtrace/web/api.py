@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import Column, select
 
 from ..config import business_today
@@ -21,6 +21,7 @@ from ..trace.models import Batch, ComponentLot, Customer, Product, Shipment, Shi
 from ..warranty.dossier import unit_dossier
 from ..trace.enums import Role
 from .auth import current_user, requires
+from .downloads import recall_csv_response
 from .database import commit, db
 from .i18n import _
 from .openapi import openapi_document
@@ -232,11 +233,9 @@ def get_batch(number: str):
 def get_recall(number: str):
     """Recall list of a batch: customers, contacts, serials, ship dates (JSON, or CSV with ?format=csv)."""
     batch = queries.get_batch(db(), number, sku=request.args.get("product"))
-    rows = genealogy.recall_rows(db(), batch_ids=[batch.id])
     if request.args.get("format") == "csv":
-        return Response(stream_with_context(genealogy.recall_csv(rows)), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="recall-{batch.number}.csv"'})
-    items = list(rows)
+        return recall_csv_response(db(), batch)
+    items = list(genealogy.recall_rows(db(), batch_ids=[batch.id]))
     customers = sorted({r["customer"] for r in items})
     return jsonify({"batch": batch.number, "units": sum(r["quantity"] for r in items), "customers": customers,
                     "rows": items})

@@ -19,6 +19,7 @@ from ..trace.printing import (PrintJob, count_units, create_print_job, get_print
                               record_download, resume_print_job)
 from ..warranty import queries as warranty_queries
 from .auth import current_user, requires
+from .downloads import attachment
 from .database import commit, db
 from .i18n import _
 from .pages import STATION_COOKIE
@@ -88,8 +89,7 @@ def file_response(spool: IO[bytes], kind: str, filename: str) -> Response:
             while block := spool.read(STREAM_CHUNK):
                 yield block
 
-    return Response(chunks(), mimetype=MIMETYPES[kind],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return attachment(chunks(), MIMETYPES[kind], filename)
 
 
 def start_job(job: PrintJob) -> PrintJob:
@@ -262,6 +262,5 @@ def quarantine():
                                 serial=serial, number=claim.number), details={"field": "serial"})
     station = (form.get("station") or request.cookies.get(STATION_COOKIE) or "").strip()
     data = quarantine_label(claim.number, serial, business_today(_settings()), station, fmt=kind)
-    return Response(data, mimetype=MIMETYPES[kind],
-                    headers={"Content-Disposition": f'attachment; filename="quarantine-{claim.number}.{kind}"'})
+    return attachment(data, MIMETYPES[kind], f"quarantine-{claim.number}.{kind}")
 

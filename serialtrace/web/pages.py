@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, current_app, flash, make_response, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from ..config import business_today
 from ..errors import DomainError, NotFound, PermissionDenied, ValidationError
@@ -16,6 +15,7 @@ from ..warranty.dossier import unit_dossier
 from ..warranty.stations import NAME_MAX, ensure_station_name, get_station_profile, save_station_profile
 from . import calibration
 from .auth import current_user, requires
+from .downloads import recall_csv_response
 from .database import commit, db
 from .i18n import _
 from .scanning import describe_separator, profile_dict, scan_payload, search_term
@@ -177,10 +177,7 @@ def batch_recall_csv(number: str):
     """The full recall list as CSV."""
     if "\x00" in number:
         raise NotFound(_("no batch %(number)r", number=number))
-    b = queries.get_batch(db(), number, sku=request.args.get("product") or None)
-    rows = genealogy.recall_rows(db(), batch_ids=[b.id])
-    return Response(stream_with_context(genealogy.recall_csv(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="recall-{b.number}.csv"'})
+    return recall_csv_response(db(), queries.get_batch(db(), number, sku=request.args.get("product") or None))
 
 
 @bp.route("/import", methods=["GET", "POST"])
