@@ -1,0 +1,21 @@
+"""normalised unit search
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02 13:30:00
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Apply this revision."""
+
+
+def downgrade() -> None:
+    """Revert this revision."""
