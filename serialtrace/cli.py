@@ -222,7 +222,7 @@ def batch_create(product, quantity, number, produced_on, line, shift, lots, as_j
         b, serials = service.register_batch(
             s, product=product, quantity=quantity, number=number,
             produced_on=_parse_date(produced_on, "date") or business_today(rt.settings), line=line, shift=shift,
-            inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update)
+            inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update, today=business_today(rt.settings))
         out = {"batch": b.number, "quantity": quantity, "first_serial": serials[0] if serials else None,
                "last_serial": serials[-1] if serials else None}
     if as_json:
@@ -255,7 +255,8 @@ def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_
     with _runtime().transaction() as s:
         cust = service.get_or_create_customer(s, name=customer, tax_id=tax_id)
         sh = service.create_shipment(s, customer=cust, shipped_on=_parse_date(shipped_on, "date") or business_today(_runtime().settings),
-                                     serials=serials, batch_lines=lines, reference=reference, carrier=carrier)
+                                     serials=serials, batch_lines=lines, reference=reference, carrier=carrier,
+                                     today=business_today(_runtime().settings))
         out = {"shipment": sh.id, "customer": cust.name, "shipped_on": sh.shipped_on.isoformat()}
     _echo_json(out) if as_json else click.echo(f"shipment {out['shipment']} to {out['customer']} recorded")
 
@@ -353,7 +354,7 @@ def import_cmd(path: str, kind: str | None) -> None:
     data = Path(path).read_bytes()
     with rt.transaction() as s:
         with click.progressbar(length=1, label=f"importing {Path(path).name}", file=sys.stderr) as bar:
-            report = import_file(s, data=data, kind=kind, scheme=rt.serial_scheme(),
+            report = import_file(s, data=data, kind=kind, scheme=rt.serial_scheme(), today=business_today(rt.settings),
                                  progress=lambda done, total: (setattr(bar, "length", total), bar.update(done - bar.pos)))
     click.echo(report.summary())
 

@@ -17,7 +17,7 @@ from ..errors import DomainError, ImportFailed, ValidationError
 from . import queries, service
 from .enums import UnitStatus
 from .models import Batch, Customer, Product, ShipmentItem, Unit
-from .policy import ensure_code, ensure_sku, normalise_gtin
+from .policy import ensure_business_date, ensure_code, ensure_sku, normalise_gtin
 
 MAX_BYTES = 20 * 1024 * 1024
 KINDS = ("products", "batches", "shipments")
@@ -63,6 +63,8 @@ _HEADER_NAMES = {
 
 _DATE_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
 _DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+# Control characters no text export holds (tab, CR and LF aside): their presence means a binary file.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Spaces ERP systems put inside numbers as thousands separators (plain, no-break, narrow no-break).
 _NUMBER_SPACES = str.maketrans("", "", " \u00a0\u202f")
 
@@ -113,8 +115,11 @@ class _RowError(Exception):
 
 
 def import_file(session: Session, *, data: bytes, kind: str | None, scheme: service.SerialScheme,
-                author: service.Author | None = None, progress: Progress | None = None) -> ImportReport:
+                author: service.Author | None = None, progress: Progress | None = None,
+                today: date | None = None) -> ImportReport:
     """Import an ERP CSV export of products, batches or shipments; all rows or none. Flushes; the caller commits.
+
+    `today` is the business day (config.business_today) that bounds production and shipment dates.
 
     Raises:
         ImportFailed: the file cannot be read, or rows are bad; `details["errors"]` lists
@@ -122,10 +127,11 @@ def import_file(session: Session, *, data: bytes, kind: str | None, scheme: serv
     """
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
+    today = today or date.today()
     text = _decode(data)
     kind, rows = _parse(text, kind)
     validate = {"products": _validate_products, "batches": _validate_batches, "shipments": _validate_shipments}[kind]
-    errors = validate(session, rows)
+    errors = validate(session, rows, today=today)
     if errors:
         errors.sort(key=lambda e: e["line"])
         raise ImportFailed(f"{_plural(len(errors), 'bad row')} in {kind} file; nothing was imported",
@@ -134,7 +140,7 @@ def import_file(session: Session, *, data: bytes, kind: str | None, scheme: serv
     # A savepoint makes the import all-or-nothing even inside a caller's larger transaction.
     nested = session.begin_nested()
     try:
-        report = write(session, rows, scheme=scheme, author=author, progress=progress)
+        report = write(session, rows, scheme=scheme, author=author, progress=progress, today=today)
     except BaseException:
         nested.rollback()
         raise
@@ -159,17 +165,31 @@ def _decode(data: bytes) -> str:
         candidates = ["utf-8-sig"]
     else:
         candidates = ["utf-8", "cp1251"]
+    failure: UnicodeDecodeError | None = None
     for encoding in candidates:
         try:
             text = data.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            failure = exc
             continue
-        # NUL or other control bytes mean a binary file (a spreadsheet, an archive), not a CSV export.
-        if any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text[:65536]):
-            raise ImportFailed("the file is not a text CSV export (it contains binary data)",
-                               details={"errors": []})
+        # NUL or other control bytes mean a binary file (a spreadsheet, an archive), not a CSV export; the whole
+        # file is checked, since a NUL further down would otherwise reach the database (PostgreSQL refuses it).
+        binary = _BINARY.search(text)
+        if binary:
+            line = text.count("\n", 0, binary.start()) + 1
+            # The line is in the message, not in a list of rows: the file as a whole is unreadable (one CLI line).
+            raise ImportFailed(f"the file is not a text CSV export: line {line} holds binary data "
+                               f"(control character {binary.group()!r}); nothing was imported",
+                               details={"errors": [], "line": line})
         return text
-    raise ImportFailed("the file is neither UTF-8 nor Windows-1251 text", details={"errors": []})
+    assert failure is not None
+    line = bytes(failure.object).count(b"\n", 0, failure.start) + 1
+    byte = failure.object[failure.start:failure.start + 1].hex().upper()
+    what = {"utf-16": "is not UTF-16 text despite its byte order mark",
+            "utf-8-sig": "is not UTF-8 text despite its byte order mark"}.get(candidates[0],
+                                                                             "is neither UTF-8 nor Windows-1251 text")
+    raise ImportFailed(f"the file {what} (byte 0x{byte} on line {line}); save the export as UTF-8 or "
+                       f"Windows-1251 CSV", details={"errors": [], "line": line})
 
 
 def _header_key(name: str) -> str:
@@ -203,7 +223,7 @@ def _read_header(text: str) -> tuple[int, str, str, dict[int, str]]:
     header_line = lines[first]
     best: tuple[int, str, dict[int, str]] | None = None
     for delimiter in (";", ",", "\t"):
-        header = next(csv.reader([header_line], delimiter=delimiter))
+        header = next(_records([header_line], delimiter, first=first), [])
         mapping = _map_header(header)
         score = len(mapping) if len(set(mapping.values())) == len(mapping) else -1
         if best is None or score > best[0]:
@@ -211,6 +231,30 @@ def _read_header(text: str) -> tuple[int, str, str, dict[int, str]]:
     assert best is not None
     _, delimiter, mapping = best
     return first, header_line, delimiter, mapping
+
+
+def _records(source: Any, delimiter: str, *, first: int) -> Iterable[list[str]]:
+    """Records of `source` (a csv reader, or lines to read); a field too long for the csv module is an ImportFailed.
+
+    `first` is the 0-based file line of `source`'s first line; for a reader its own line count is used.
+    """
+    reader = source if hasattr(source, "line_num") else csv.reader(source, delimiter=delimiter)
+    line_end = 0
+    try:
+        for record in reader:
+            line_end = reader.line_num
+            yield record
+    except csv.Error as exc:
+        # The record that failed starts on the line after the last complete one.
+        line = first + line_end + 1
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            reason = (f"a field is longer than {limit:,} characters; no column of an export is that long "
+                      f"(a quote opened and never closed joins the following lines into one field)")
+        else:
+            reason = f"not readable as CSV: {exc}"
+        raise ImportFailed(f"line {line}: {reason}; nothing was imported",
+                           details={"errors": [], "line": line}) from None
 
 
 def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
@@ -235,9 +279,9 @@ def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[_Row] = []
     errors: list[dict[str, Any]] = []
-    width = len(next(csv.reader([header_line], delimiter=delimiter)))
+    width = len(next(_records([header_line], delimiter, first=first), []))
     line_end = 0
-    for record in reader:
+    for record in _records(reader, delimiter, first=0):
         line = line_end + 1
         line_end = reader.line_num
         if line <= first + 1:
@@ -276,6 +320,10 @@ def _parse_date(value: str, what: str) -> date:
         if not match:
             raise _RowError(f"{what} {value!r} is not a date (DD.MM.YYYY or YYYY-MM-DD)")
         year, month, day = (int(g) for g in match.groups())
+    if year == 0:
+        # 00.00.0000 is how some systems export an empty date; say so instead of "not a calendar date".
+        raise _RowError(f"{what} {value!r} is an ERP placeholder for 'no date', not a real date: "
+                        f"send the real {what}")
     try:
         return date(year, month, day)
     except ValueError:
@@ -324,7 +372,7 @@ def _duplicates(rows: Iterable[_Row], key: Callable[[_Row], Any], what: Callable
 
 # --- products --------------------------------------------------------------------------------------
 
-def _validate_products(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
+def _validate_products(session: Session, rows: list[_Row], **_: Any) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
 
     def rule(row: _Row) -> None:
@@ -357,7 +405,7 @@ def _write_products(session: Session, rows: list[_Row], *, progress: Progress | 
 
 # --- batches ---------------------------------------------------------------------------------------
 
-def _validate_batches(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
+def _validate_batches(session: Session, rows: list[_Row], *, today: date) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     products: dict[str, Product | None] = {}
 
@@ -365,6 +413,7 @@ def _validate_batches(session: Session, rows: list[_Row]) -> list[dict[str, Any]
         number = ensure_code(_required(row, "batch"), what="batch number")
         sku = ensure_sku(_required(row, "sku"))
         produced_on = _parse_date(_required(row, "produced_on"), "production date")
+        ensure_business_date("produced_on", produced_on, today=today)
         quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=10_000_000)
         supplier, lot = row.get("supplier"), row.get("supplier_lot")
         if lot and not supplier:
@@ -391,11 +440,11 @@ def _validate_batches(session: Session, rows: list[_Row]) -> list[dict[str, Any]
 
 
 def _write_batches(session: Session, rows: list[_Row], *, scheme: service.SerialScheme,
-                   author: service.Author | None, progress: Progress | None) -> ImportReport:
+                   author: service.Author | None, progress: Progress | None, today: date) -> ImportReport:
     units = 0
     for done, row in enumerate(rows, 1):
         with _at_line(row.line, "batches"):
-            _, serials = service.register_batch(session, scheme=scheme, author=author, **row.parsed)
+            _, serials = service.register_batch(session, scheme=scheme, author=author, today=today, **row.parsed)
         units += len(serials)
         if progress:
             progress(done, len(rows))
@@ -404,7 +453,7 @@ def _write_batches(session: Session, rows: list[_Row], *, scheme: service.Serial
 
 # --- shipments -------------------------------------------------------------------------------------
 
-def _validate_shipments(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
+def _validate_shipments(session: Session, rows: list[_Row], *, today: date) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     products: dict[str, Product | None] = {}
     batches: dict[tuple[int, str], Batch | None] = {}
@@ -412,6 +461,7 @@ def _validate_shipments(session: Session, rows: list[_Row]) -> list[dict[str, An
     def rule(row: _Row) -> None:
         document = _required(row, "document")
         shipped_on = _parse_date(_required(row, "date"), "date")
+        ensure_business_date("shipped_on", shipped_on, today=today)
         customer = _required(row, "customer")
         tax_id = row.get("tax_id").translate(_NUMBER_SPACES)
         if tax_id and not (tax_id.isdigit() and len(tax_id) in (10, 12)):
@@ -474,7 +524,7 @@ def _available(session: Session, batch: Batch) -> int:
 
 
 def _write_shipments(session: Session, rows: list[_Row], *, author: service.Author | None,
-                     progress: Progress | None, **_: Any) -> ImportReport:
+                     progress: Progress | None, today: date, **_: Any) -> ImportReport:
     groups: dict[tuple, list[_Row]] = {}
     for row in rows:
         groups.setdefault(_group_key(row), []).append(row)
@@ -487,7 +537,7 @@ def _write_shipments(session: Session, rows: list[_Row], *, author: service.Auth
         try:
             customer = service.get_or_create_customer(session, name=name, tax_id=tax_id)
             service.create_shipment(session, customer=customer, shipped_on=shipped_on, batch_lines=lines,
-                                    reference=document, carrier=carrier, author=author)
+                                    reference=document, carrier=carrier, author=author, today=today)
         except DomainError as exc:
             raise _failed_at(_culprit(group, exc.message).line, "shipments", exc) from exc
         done += len(group)

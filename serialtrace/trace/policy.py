@@ -1,11 +1,11 @@
-"""Pure rules of the trace domain: identifiers, warranty status. No database."""
+"""Pure rules of the trace domain: identifiers, business dates, warranty status. No database."""
 
 from __future__ import annotations
 
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from ..errors import ValidationError
 
@@ -62,11 +62,61 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+# Production, shipment and sale dates are accepted from here to one year after today: the product did not exist
+# before, and a date further ahead is a typo or an ERP placeholder that would make warranty arithmetic meaningless.
+EARLIEST_BUSINESS_DATE = date(1990, 1, 1)
+BUSINESS_DATE_MONTHS_AHEAD = 12
+
+_DATE_LABELS = {"produced_on": "production date", "shipped_on": "shipment date", "sold_on": "sale date"}
+
+# What ERP systems write for "no date" or "for ever": 1C's empty date 01.01.0001, 31.12.9999, the zero days of
+# Excel/OLE (30.12.1899), SQL Server (01.01.1753), Unix (01.01.1970) and the common 01.01.1900.
+_PLACEHOLDER_DATES = frozenset({date(1, 1, 1), date(1753, 1, 1), date(1899, 12, 30), date(1899, 12, 31),
+                                date(1900, 1, 1), date(1970, 1, 1), date(2099, 12, 31), date(2999, 12, 31)})
+
+
+def latest_business_date(today: date) -> date:
+    """The last production, shipment or sale date accepted on `today`: one year ahead (29 Feb -> 28 Feb)."""
+    try:
+        return add_months(today, BUSINESS_DATE_MONTHS_AHEAD)
+    except ValueError:
+        return date.max
+
+
+def is_placeholder_date(value: date) -> bool:
+    """True for the dates ERP systems use to mean "no date" or "for ever" (01.01.0001, 31.12.9999, ...)."""
+    return value in _PLACEHOLDER_DATES or value.year in (1, 9999)
+
+
+def ensure_business_date(field: str, value: date, *, today: date, empty: str | None = None) -> date:
+    """`value` when it is a real production/shipment/sale date: 1990-01-01 to one year after `today`.
+
+    `field` names the field in the error (produced_on, shipped_on, sold_on); `empty` says what leaving the field
+    empty does where the caller allows that ("today's date is used"), so the message can offer it.
+    """
+    label = _DATE_LABELS.get(field, field)
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        raise ValidationError(f"{label} ({field}) must be a date, not {value!r}", details={"field": field})
+    latest = latest_business_date(today)
+    details = {"field": field, "earliest": EARLIEST_BUSINESS_DATE.isoformat(), "latest": latest.isoformat()}
+    if is_placeholder_date(value):
+        instead = f"send the real {label}" + (f", or leave it empty ({empty})" if empty else "")
+        raise ValidationError(f"{label} {value.isoformat()} ({field}) is an ERP placeholder for 'no date', "
+                              f"not a real date: {instead}", details=details)
+    if not EARLIEST_BUSINESS_DATE <= value <= latest:
+        raise ValidationError(f"{label} {value.isoformat()} ({field}) is outside the accepted range "
+                              f"{EARLIEST_BUSINESS_DATE.isoformat()} to {latest.isoformat()} (one year after today)",
+                              details=details)
+    return value
+
+
 @dataclass(frozen=True)
 class WarrantyStatus:
     """Whether a unit is under warranty on a day, with the reason spelled out."""
 
-    status: str  # in_warranty | expired | not_started
+    status: str  # in_warranty | expired | not_started | unknown (the start date cannot be a real one)
     until: date | None
     start: date | None
     reason: str
@@ -93,9 +143,24 @@ def warranty_status(*, months: int, start_rule: str, shipped_on: date | None, so
         start, basis = sold_on, "sold"
     else:
         return WarrantyStatus("not_started", None, None, "warranty not started: the unit has not been shipped or sold")
-    until = add_months(start, months)
+    what = "sale date" if basis == "sold" else "shipment date"
+    cannot = f"warranty cannot be computed: the {what} {start.isoformat()}"
+    # Rows written before dates were checked (or straight into the database) may hold placeholders; the dossier
+    # must still open, so such a start is reported instead of being computed or raising.
+    if is_placeholder_date(start):
+        return WarrantyStatus("unknown", None, start, f"{cannot} is an ERP placeholder, not a real date; "
+                                                      f"correct the {what}")
+    if start > latest_business_date(today):
+        return WarrantyStatus("unknown", None, start, f"{cannot} lies more than a year ahead; correct the {what}")
     grace = f" + {grace_days} days grace" if grace_days else ""
     detail = f"({basis} {start.isoformat()}, {months} months{grace})"
-    if today <= until + timedelta(days=grace_days):
+    try:
+        until = add_months(start, months)
+        last_day = until + timedelta(days=grace_days)
+    except (ValueError, OverflowError):
+        return WarrantyStatus("unknown", None, start, f"{cannot} plus {months} months{grace} falls past the last "
+                                                      f"date the calendar holds (9999-12-31); check the {what} "
+                                                      f"and the warranty months")
+    if today <= last_day:
         return WarrantyStatus("in_warranty", until, start, f"in warranty until {until.isoformat()} {detail}")
     return WarrantyStatus("expired", until, start, f"warranty expired on {until.isoformat()} {detail}")

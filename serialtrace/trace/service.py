@@ -19,7 +19,7 @@ from . import queries
 from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
 from .models import (Batch, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,
                      ShipmentItem, Unit, UnitEvent)
-from .policy import ensure_code, ensure_sku, normalise_gtin
+from .policy import ensure_business_date, ensure_code, ensure_sku, normalise_gtin
 
 # Rows per executemany round trip when inserting units; large enough to amortise, small enough for memory.
 _CHUNK = 50_000
@@ -122,12 +122,17 @@ def next_batch_number(session: Session, *, produced_on: date) -> str:
 def register_batch(session: Session, *, product: str | Product, quantity: int, scheme: SerialScheme,
                    number: str | None = None, produced_on: date | None = None, line: str = "", shift: str = "",
                    notes: str = "", inputs: Sequence[LotInput] = (), author: Author | None = None,
-                   progress: Callable[[int], None] | None = None) -> tuple[Batch, list[str]]:
-    """Create a batch, allocate its serials and create its units in one transaction. Flushes; the caller commits."""
+                   progress: Callable[[int], None] | None = None, today: date | None = None) -> tuple[Batch, list[str]]:
+    """Create a batch, allocate its serials and create its units in one transaction. Flushes; the caller commits.
+
+    `today` is the business day (config.business_today) that bounds the production date; the server's by default.
+    """
     prod = product if isinstance(product, Product) else queries.get_product(session, product)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= 10_000_000:
         raise ValidationError("quantity must be a whole number from 0 to 10,000,000", details={"field": "quantity"})
-    produced_on = produced_on or date.today()
+    today = today or date.today()
+    produced_on = ensure_business_date("produced_on", produced_on or today, today=today,
+                                       empty="today's date is used")
     if number is None:
         number = next_batch_number(session, produced_on=produced_on)
     number = ensure_code(number, what="batch number")
@@ -257,8 +262,13 @@ class BatchLine:
 def create_shipment(session: Session, *, customer: Customer, shipped_on: date, serials: Iterable[str] = (),
                     batch_lines: Iterable[BatchLine] = (), reference: str = "", carrier: str = "",
                     destination: str = "", attributes: dict[str, Any] | None = None,
-                    author: Author | None = None) -> Shipment:
-    """Ship units by serial and/or by batch and quantity to a customer. Flushes; the caller commits."""
+                    author: Author | None = None, today: date | None = None) -> Shipment:
+    """Ship units by serial and/or by batch and quantity to a customer. Flushes; the caller commits.
+
+    `today` is the business day (config.business_today) that bounds the shipment date; the server's by default.
+    """
+    shipped_on = ensure_business_date("shipped_on", shipped_on, today=today or date.today(),
+                                      empty="today's date is used")
     serials = [s.strip() for s in serials if s and s.strip()]
     batch_lines = list(batch_lines)
     if not serials and not batch_lines:

@@ -264,7 +264,7 @@ def post_batch():
         produced_on=_date_field(data, "produced_on") or business_today(_runtime().settings),
         line=_field(data, "line", str, required=False, default="", column=c.line),
         shift=_field(data, "shift", str, required=False, default="", column=c.shift), inputs=inputs,
-        scheme=_runtime().serial_scheme(), author=current_user())
+        scheme=_runtime().serial_scheme(), author=current_user(), today=business_today(_runtime().settings))
     commit()
     body = {"batch": batch.number, "quantity": batch.quantity, "first_serial": serials[0] if serials else None,
             "last_serial": serials[-1] if serials else None}
@@ -309,7 +309,7 @@ def post_shipment():
         batch_lines=lines, reference=_field(data, "reference", str, required=False, default="", column=sc.reference),
         carrier=_field(data, "carrier", str, required=False, default="", column=sc.carrier),
         destination=_field(data, "destination", str, required=False, default=""),
-        attributes=attributes, author=current_user())
+        attributes=attributes, author=current_user(), today=business_today(_runtime().settings))
     commit()
     units = db().scalars(select(ShipmentItem).where(ShipmentItem.shipment_id == shipment.id)).all()
     return jsonify({"id": shipment.id, "customer": customer.name, "shipped_on": shipment.shipped_on.isoformat(),

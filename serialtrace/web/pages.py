@@ -196,7 +196,7 @@ def import_page():
         kind = request.form.get("kind") or detect_kind(data)
         _ensure_may_import(kind)
         report = import_file(db(), data=data, kind=kind, scheme=current_app.extensions["serialtrace"].serial_scheme(),
-                             author=current_user())
+                             author=current_user(), today=business_today(_settings()))
         commit()
     except DomainError as exc:
         db().rollback()
