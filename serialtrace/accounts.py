@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .db import READ_ONLY
 from .errors import Conflict, DomainError, NotFound, ValidationError
 from .models_base import utcnow
-from .passwords import ensure_password
+from .passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH, ensure_password  # noqa: F401  (used by web)
 from .trace.enums import Role
 
 

@@ -500,16 +500,44 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--email", default="")
 def users_add(name: str, role: str, password_stdin: bool, email: str) -> None:
-    """Add a user with a role; the password comes from stdin or a prompt."""
+    """Add a user with a role; the password (at least 10 characters, not common) comes from stdin or a prompt."""
     from . import accounts
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     with _runtime().transaction() as s:
         accounts.create_user(s, username=name, role=role, password=password, email=email)
     click.echo(f"user {name} added with role {role}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One line of standard input, or a hidden prompt asked twice."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def users_passwd(name: str, password_stdin: bool) -> None:
+    """Set a user's password; every session of theirs ends (API tokens stay valid)."""
+    from . import accounts
+
+    password = _read_password(password_stdin)
+    with _runtime().transaction() as s:
+        accounts.set_password(s, accounts.get_user(s, name), password=password)
+    click.echo(f"password of {name} changed; their open sessions have ended")
+
+
+@users.command("unlock")
+@click.argument("name")
+def users_unlock(name: str) -> None:
+    """Forget the failed log-ins counted against a user name, ending its lockout (address lockouts stay)."""
+    from . import accounts
+
+    with _runtime().transaction() as s:
+        count = accounts.clear_failures(s, name)
+    click.echo(f"user name {name}: {count} failed log-ins forgotten")
 
 
 @users.command("deactivate")

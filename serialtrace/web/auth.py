@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import functools
+import math
 import unicodedata
+from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from .. import accounts
-from ..errors import PermissionDenied
-from .database import db
+from ..errors import PermissionDenied, ValidationError
+from ..models_base import utcnow
+from .database import commit, db
 from .i18n import _
 
 bp = Blueprint("auth", __name__)
+
+# The session cookie's copy of the user's session version; a cookie whose copy is old is ignored and cleared.
+SESSION_VERSION = "session_version"
 
 
 class Unauthorized(PermissionDenied):
@@ -38,8 +45,11 @@ def load_user() -> None:
     user_id = session.get("user_id")
     if user_id is not None:
         user = db().get(accounts.User, user_id)
-        if user is not None and user.active:
+        if accounts.is_session_current(user, session.get(SESSION_VERSION)):
             g.user = user
+        else:
+            # Ended by a logout, a password change or a deactivation (here or on another device): drop the cookie.
+            session.clear()
 
 
 def current_user() -> accounts.User | None:
@@ -81,17 +91,44 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _address() -> str:
+    """The client address the per-address lockout counts."""
+    return request.remote_addr or ""
+
+
+def _locked(exc: accounts.SignInLocked, template: str, **context):
+    """The form again with status 429, saying until when (in the site's time zone) no password is checked."""
+    zone = ZoneInfo(current_app.extensions["serialtrace"].settings.timezone)
+    seconds = max(1, math.ceil((exc.until - utcnow()).total_seconds()))
+    until = exc.until.astimezone(zone)
+    when = until.strftime("%H:%M") if until.date() == datetime.now(zone).date() else until.strftime("%Y-%m-%d %H:%M")
+    if exc.scope == "user":
+        message = _("too many failed log-ins for this user name; try again after %(when)s (in %(minutes)s min)",
+                    when=when, minutes=math.ceil(seconds / 60))
+    else:
+        message = _("too many failed log-ins from this address; try again after %(when)s (in %(minutes)s min)",
+                    when=when, minutes=math.ceil(seconds / 60))
+    flash(message, "error")
+    return render_template(template, **context), 429, {"Retry-After": str(seconds)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with user name and password."""
+    """Log in with user name and password; repeated failures lock the user name or the address for a while."""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = accounts.authenticate(db(), username=username, password=request.form.get("password", ""))
-        if user is None:
+        try:
+            user = accounts.sign_in(db(), username=username, password=request.form.get("password", ""),
+                                    address=_address(), commit=commit)
+        except accounts.SignInLocked as exc:
+            return _locked(exc, "login.html", username=username)
+        except accounts.SignInRefused:
+            # One message for an unknown user and a wrong password, so the form tells nobody which names exist.
             flash(_("wrong user name or password"), "error")
             return render_template("login.html", username=username), 401
         session.clear()
         session["user_id"] = user.id
+        session[SESSION_VERSION] = user.session_version
         session.permanent = True
         return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", username="")
@@ -99,6 +136,45 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Forget the login."""
+    """Log out: every session of this user ends, on this device and others, copied cookies included."""
+    user = current_user()
+    if user is not None and not g.via_token:
+        accounts.end_sessions(db(), user)
+        commit()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires()
+def password():
+    """Change one's own password (the current one is checked under the lockout); other sessions end."""
+    user = current_user()
+    if request.method == "POST":
+        new = request.form.get("new_password", "")
+        try:
+            if new != request.form.get("confirm_password", ""):
+                raise ValidationError(_("the new password and its confirmation differ"))
+            # The rule first, so a new password that would be refused costs no attempt.
+            accounts.ensure_password(new, username=user.username)
+            accounts.sign_in(db(), username=user.username, password=request.form.get("current_password", ""),
+                             address=_address(), commit=commit)
+            accounts.set_password(db(), user, password=new)
+        except accounts.SignInLocked as exc:
+            return _locked(exc, "password.html", min_length=accounts.PASSWORD_MIN_LENGTH)
+        except accounts.SignInRefused:
+            flash(_("the current password is wrong; the password was not changed"), "error")
+            return _password_form(403)
+        except ValidationError as exc:
+            flash(exc.message, "error")
+            return _password_form(422)
+        commit()
+        # This browser stays logged in with the new version; every other session of the user has ended.
+        session[SESSION_VERSION] = user.session_version
+        flash(_("password changed; your sessions on other devices have ended"), "ok")
+        return redirect(url_for("pages.station"))
+    return _password_form(200)
+
+
+def _password_form(status: int):
+    return render_template("password.html", min_length=accounts.PASSWORD_MIN_LENGTH), status
