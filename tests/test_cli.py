@@ -192,3 +192,70 @@ def test_scan_of_a_truncated_png_reports_it_on_stdout_only(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert json.loads(done.stdout) == {"file": str(path), "codes": [], "error": "corrupt PNG image: cannot decode pixels"}
     assert done.stderr == ""
+
+
+def _error_lines(result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith(("error:", "  line "))]
+
+
+def test_lookup_of_a_unit_shipped_on_31_12_9999_prints_the_dossier(run):
+    from datetime import date
+
+    from serialtrace.runtime import Runtime
+    from serialtrace.trace import queries, service
+    from serialtrace.trace.models import Shipment, ShipmentItem
+
+    run("products", "add", "--sku", "PR-1", "--name", "Meter")
+    serial = json.loads(run("batch", "create", "--product", "PR-1", "--quantity", "1", "--number", "B9",
+                            "--json").output)["first_serial"]
+    # Written straight into the database, as rows from before dates were checked are.
+    rt = Runtime.from_env()
+    with rt.transaction() as s:
+        unit = queries.get_unit(s, serial)
+        customer = service.get_or_create_customer(s, name="ACME")
+        shipment = Shipment(customer_id=customer.id, shipped_on=date(9999, 12, 31))
+        s.add(shipment)
+        s.flush()
+        s.add(ShipmentItem(shipment_id=shipment.id, unit_id=unit.id, batch_id=unit.batch_id, quantity=1))
+    rt.engine.dispose()
+    reason = ("warranty cannot be computed: the shipment date 9999-12-31 is an ERP placeholder, not a real date; "
+              "correct the shipment date")
+    found = run("lookup", serial, "--json")
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.output)["warranty"] == {"status": "unknown", "in_warranty": False, "until": None,
+                                                    "start": "9999-12-31", "reason": reason}
+    text = run("lookup", serial)
+    assert text.exit_code == 0 and reason in text.output and "shipped 9999-12-31 to ACME" in text.output
+
+
+def test_dates_outside_the_business_range_exit_1_with_one_line(run):
+    run("products", "add", "--sku", "PR-1", "--name", "Meter")
+    run("batch", "create", "--product", "PR-1", "--quantity", "2", "--number", "B1")
+    shipped = run("ship", "--customer", "ACME", "--batch", "B1:1", "--date", "31.12.9999")
+    _error(shipped, "shipment date 9999-12-31 (shipped_on) is an ERP placeholder for 'no date', not a real date: "
+                    "send the real shipment date, or leave it empty (today's date is used)")
+    assert len(_error_lines(shipped)) == 1
+    _error(run("batch", "create", "--product", "PR-1", "--quantity", "1", "--number", "B2", "--produced-on",
+               "1989-12-31"),
+           "production date 1989-12-31 (produced_on) is outside the accepted range 1990-01-01 to ")
+    trace = json.loads(run("trace", "B1").output)
+    assert trace["forward"]["customers"] == [] and run("trace", "B2").exit_code == 1
+
+
+def test_import_of_a_placeholder_date_names_the_line(run, tmp_path):
+    run("products", "add", "--sku", "PR-1", "--name", "Meter")
+    path = tmp_path / "batches.csv"
+    path.write_bytes("Серия;Артикул;Дата производства;Количество\nB1;PR-1;31.12.9999;2\n".encode("cp1251"))
+    result = run("import", str(path))
+    _error(result, "1 bad row in batches file; nothing was imported")
+    assert "  line 2: production date 9999-12-31 (produced_on) is an ERP placeholder" in result.output
+    assert run("trace", "B1").exit_code == 1
+
+
+def test_import_of_a_field_over_the_csv_limit_exits_1_with_one_line(run, tmp_path):
+    path = tmp_path / "products.csv"
+    path.write_text('sku;name\nPR-2;"' + "x" * 200_000 + '"\n', encoding="utf-8")
+    result = run("import", str(path))
+    _error(result, "line 2: a field is longer than 131,072 characters; no column of an export is that long")
+    assert len(_error_lines(result)) == 1
+    assert run("products", "list").output == ""

@@ -111,3 +111,32 @@ def test_bulk_inserted_units_read_back_like_orm_rows(session, make_batch):
 
 def batch_created(session, unit):
     return session.get(Batch, unit.batch_id).created_at
+
+
+def _batch_tables(session) -> tuple[int, int, int]:
+    return tuple(session.scalar(select(func.count()).select_from(t)) for t in (Batch, Unit, UnitEvent))
+
+
+@pytest.mark.parametrize("produced_on, message", [
+    (date(9999, 12, 31), "production date 9999-12-31 (produced_on) is an ERP placeholder for 'no date', not a real "
+                         "date: send the real production date, or leave it empty (today's date is used)"),
+    (date(1989, 12, 31), "production date 1989-12-31 (produced_on) is outside the accepted range 1990-01-01 to "
+                         "2027-12-02 (one year after today)"),
+    (date(2027, 12, 3), "production date 2027-12-03 (produced_on) is outside the accepted range 1990-01-01 to "
+                        "2027-12-02 (one year after today)"),
+])
+def test_production_date_outside_the_business_range_registers_nothing(session, product, scheme, produced_on,
+                                                                        message):
+    before = _batch_tables(session)
+    with pytest.raises(ValidationError) as refused:
+        service.register_batch(session, product=product, quantity=3, number="B-FAR", produced_on=produced_on,
+                               scheme=scheme, today=date(2026, 12, 2))
+    assert refused.value.message == message and refused.value.details["field"] == "produced_on"
+    assert _batch_tables(session) == before
+    assert queries.find_batch(session, "B-FAR") is None
+
+
+def test_production_date_one_year_ahead_is_accepted(session, product, scheme):
+    batch, _ = service.register_batch(session, product=product, quantity=1, produced_on=date(2027, 12, 2),
+                                      scheme=scheme, today=date(2026, 12, 2))
+    assert batch.produced_on == date(2027, 12, 2)

@@ -268,3 +268,94 @@ def test_batch_conflict_while_writing_rolls_back_earlier_batches(session, scheme
         _import(session, scheme, text.encode())
     assert _errors(exc)[0]["line"] == 3
     assert _counts(session)["unit"] == 0 and queries.find_batch(session, "B1") is None
+
+
+# --- dates that cannot be real -------------------------------------------------------------------------------
+
+TODAY = date(2026, 12, 2)
+
+
+def test_placeholder_and_far_production_dates_refuse_the_whole_batches_file(session, scheme, product):
+    text = ("Серия;Артикул;Дата производства;Количество\n"
+            "B1;PR-100;13.01.2025;2\n"
+            "B2;PR-100;31.12.9999;2\n"
+            "B3;PR-100;01.01.0001 0:00:00;2\n"
+            "B4;PR-100;00.00.0000;2\n"
+            "B5;PR-100;1989-12-31;2\n"
+            "B6;PR-100;03.12.2027;2\n"
+            "B7;PR-100;02.12.2027;2\n")
+    before = _counts(session)
+    with pytest.raises(ImportFailed, match="5 bad rows in batches file; nothing was imported") as exc:
+        _import(session, scheme, text.encode("cp1251"), today=TODAY)
+    assert _errors(exc) == [
+        {"line": 3, "reason": "production date 9999-12-31 (produced_on) is an ERP placeholder for 'no date', "
+                              "not a real date: send the real production date"},
+        {"line": 4, "reason": "production date 0001-01-01 (produced_on) is an ERP placeholder for 'no date', "
+                              "not a real date: send the real production date"},
+        {"line": 5, "reason": "production date '00.00.0000' is an ERP placeholder for 'no date', not a real date: "
+                              "send the real production date"},
+        {"line": 6, "reason": "production date 1989-12-31 (produced_on) is outside the accepted range 1990-01-01 "
+                              "to 2027-12-02 (one year after today)"},
+        {"line": 7, "reason": "production date 2027-12-03 (produced_on) is outside the accepted range 1990-01-01 "
+                              "to 2027-12-02 (one year after today)"},
+    ]
+    assert _counts(session) == before
+
+
+def test_placeholder_shipment_date_refuses_the_whole_shipments_file(session, scheme, make_batch):
+    make_batch(quantity=5, number="B1")
+    text = ("document;date;customer;sku;batch;quantity\n"
+            "D1;01.02.2025;Acme;PR-100;B1;1\n"
+            "D2;31.12.9999;Acme;PR-100;B1;1\n"
+            "D3;01.01.1900;Acme;PR-100;B1;1\n")
+    before = _counts(session)
+    with pytest.raises(ImportFailed, match="2 bad rows in shipments file") as exc:
+        _import(session, scheme, text.encode(), today=TODAY)
+    assert [e["line"] for e in _errors(exc)] == [3, 4]
+    assert _errors(exc)[0]["reason"].startswith("shipment date 9999-12-31 (shipped_on) is an ERP placeholder")
+    assert _errors(exc)[1]["reason"].endswith("send the real shipment date")
+    assert _counts(session) == before
+
+
+# --- hostile files -------------------------------------------------------------------------------------------
+
+LONG = 131_072 + 1
+
+
+@pytest.mark.parametrize("text, line", [
+    # One quoted field longer than the csv module's field limit.
+    ('sku;name\nA-1;Ok\nA-2;"' + "x" * LONG + '"\n', 3),
+    # A quote opened and never closed swallows the rest of the file into one field.
+    ('sku;name\nA-1;"unclosed\n' + "A-2;b\n" * 30_000, 2),
+    # The header line itself.
+    ("sku;" + "n" * LONG + "\nA-1;b\n", 1),
+])
+def test_a_field_over_the_csv_limit_names_its_line_and_imports_nothing(session, scheme, text, line):
+    before = _counts(session)
+    with pytest.raises(ImportFailed) as exc:
+        _import(session, scheme, text.encode())
+    assert exc.value.message == (
+        f"line {line}: a field is longer than 131,072 characters; no column of an export is that long (a quote "
+        f"opened and never closed joins the following lines into one field); nothing was imported")
+    assert exc.value.details == {"errors": [], "line": line} and exc.value.status_code == 422
+    assert importer.detect_kind(b"sku;name\nA;b\n") == "products"
+    assert _counts(session) == before
+
+
+def test_a_nul_byte_far_down_the_file_is_binary_data_on_its_line(session, scheme):
+    text = "sku;name\n" + "".join(f"A-{i};name {i}\n" for i in range(10_000)) + "A-X;b\x00c\n"
+    before = _counts(session)
+    with pytest.raises(ImportFailed, match=r"not a text CSV export: line 10002 holds binary data "
+                                           r"\(control character '\\x00'\); nothing was imported"):
+        _import(session, scheme, text.encode())
+    assert _counts(session) == before
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"sku;name\r\nA;ok\r\nB;\x98\r\n", r"the file is neither UTF-8 nor Windows-1251 text \(byte 0x98 on line 3\)"),
+    (b"\xef\xbb\xbfsku;name\nA;\xff\n", r"not UTF-8 text despite its byte order mark \(byte 0xFF on line 2\)"),
+    (b"\xff\xfes\x00k\x00\x00\xd8", r"not UTF-16 text despite its byte order mark"),
+])
+def test_text_in_no_known_encoding_names_the_byte_and_line(session, scheme, data, message):
+    with pytest.raises(ImportFailed, match=message):
+        _import(session, scheme, data)

@@ -1,11 +1,12 @@
-"""Pure rules: identifiers and the warranty status with its reason."""
+"""Pure rules: identifiers, business dates and the warranty status with its reason."""
 
 from datetime import date
 
 import pytest
 
 from serialtrace.errors import ValidationError
-from serialtrace.trace.policy import add_months, ensure_code, normalise_gtin, warranty_status
+from serialtrace.trace.policy import (add_months, ensure_business_date, ensure_code, latest_business_date,
+                                      normalise_gtin, warranty_status)
 
 
 def test_gtin_is_padded_and_check_digit_verified():
@@ -61,3 +62,82 @@ def test_sale_date_wins_when_the_product_starts_at_sale():
 def test_unshipped_unit_has_not_started():
     w = warranty_status(months=12, start_rule="shipment", shipped_on=None, sold_on=None, today=date(2026, 1, 1))
     assert w.status == "not_started" and w.until is None
+
+
+# --- business dates --------------------------------------------------------------------------------------------
+
+TODAY = date(2026, 12, 2)
+
+
+def test_business_dates_run_from_1990_to_one_year_after_today():
+    assert ensure_business_date("shipped_on", date(1990, 1, 1), today=TODAY) == date(1990, 1, 1)
+    assert ensure_business_date("shipped_on", date(2027, 12, 2), today=TODAY) == date(2027, 12, 2)
+    with pytest.raises(ValidationError, match=r"shipment date 1989-12-31 \(shipped_on\) is outside the accepted "
+                                              r"range 1990-01-01 to 2027-12-02") as early:
+        ensure_business_date("shipped_on", date(1989, 12, 31), today=TODAY)
+    assert early.value.details["field"] == "shipped_on" and early.value.status_code == 422
+    with pytest.raises(ValidationError, match="production date 2027-12-03 .* outside") as late:
+        ensure_business_date("produced_on", date(2027, 12, 3), today=TODAY)
+    assert late.value.details == {"field": "produced_on", "earliest": "1990-01-01", "latest": "2027-12-02"}
+
+
+def test_one_year_ahead_of_29_february_is_28_february():
+    assert latest_business_date(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert latest_business_date(date(9999, 6, 1)) == date.max
+
+
+@pytest.mark.parametrize("placeholder", [date(9999, 12, 31), date(9999, 1, 1), date(1900, 1, 1), date(1, 1, 1),
+                                         date(1899, 12, 30), date(1970, 1, 1)])
+def test_erp_placeholder_dates_say_what_to_send_instead(placeholder):
+    with pytest.raises(ValidationError) as refused:
+        ensure_business_date("shipped_on", placeholder, today=TODAY)
+    assert refused.value.message == (f"shipment date {placeholder.isoformat()} (shipped_on) is an ERP placeholder "
+                                     f"for 'no date', not a real date: send the real shipment date")
+    with pytest.raises(ValidationError, match=r"send the real sale date, or leave it empty \(not sold yet\)$"):
+        ensure_business_date("sold_on", placeholder, today=TODAY, empty="not sold yet")
+
+
+def test_a_date_that_is_not_a_date_names_the_field():
+    with pytest.raises(ValidationError, match=r"production date \(produced_on\) must be a date"):
+        ensure_business_date("produced_on", "2025-01-01", today=TODAY)
+
+
+# --- warranty arithmetic at the end of the calendar ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("start_rule, shipped_on, sold_on, reason", [
+    ("shipment", date(9999, 12, 31), None,
+     "warranty cannot be computed: the shipment date 9999-12-31 is an ERP placeholder, not a real date; "
+     "correct the shipment date"),
+    ("sale", date(2025, 1, 10), date(5000, 6, 1),
+     "warranty cannot be computed: the sale date 5000-06-01 lies more than a year ahead; correct the sale date"),
+    ("shipment", date(1, 1, 1), None,
+     "warranty cannot be computed: the shipment date 0001-01-01 is an ERP placeholder, not a real date; "
+     "correct the shipment date"),
+])
+def test_impossible_start_dates_give_an_unknown_status_with_a_reason(start_rule, shipped_on, sold_on, reason):
+    w = warranty_status(months=24, start_rule=start_rule, shipped_on=shipped_on, sold_on=sold_on, today=TODAY)
+    assert (w.status, w.until, w.reason) == ("unknown", None, reason)
+    assert w.as_dict()["in_warranty"] is False and w.as_dict()["until"] is None
+
+
+def test_warranty_past_year_9999_is_unknown_instead_of_raising():
+    with pytest.raises(ValueError):
+        add_months(date(9998, 6, 1), 24)
+    near_end = warranty_status(months=24, start_rule="shipment", shipped_on=date(9998, 6, 1), sold_on=None,
+                               today=date(9998, 1, 1))
+    assert near_end.status == "unknown"
+    assert near_end.reason == ("warranty cannot be computed: the shipment date 9998-06-01 plus 24 months falls past "
+                               "the last date the calendar holds (9999-12-31); check the shipment date and the "
+                               "warranty months")
+    huge_grace = warranty_status(months=24, start_rule="shipment", shipped_on=date(2025, 6, 1), sold_on=None,
+                                 today=TODAY, grace_days=10**9)
+    assert huge_grace.status == "unknown" and "+ 1000000000 days grace falls past" in huge_grace.reason
+    huge_months = warranty_status(months=10**6, start_rule="shipment", shipped_on=date(2025, 6, 1), sold_on=None,
+                                  today=TODAY)
+    assert huge_months.status == "unknown" and "plus 1000000 months" in huge_months.reason
+
+
+def test_a_shipment_dated_within_the_year_ahead_still_counts():
+    w = warranty_status(months=24, start_rule="shipment", shipped_on=date(2027, 6, 1), sold_on=None, today=TODAY)
+    assert w.status == "in_warranty" and w.until == date(2029, 6, 1)

@@ -1,5 +1,6 @@
 """Shipments, the dossier, genealogy and recall lists against the real database."""
 
+import re
 from datetime import date
 
 import pytest
@@ -143,3 +144,52 @@ def test_overlong_text_is_refused_naming_the_field_on_every_backend(session):
 def test_overlong_batch_line_is_refused(make_batch):
     with pytest.raises(ValidationError, match="line has at most 50 characters"):
         make_batch(quantity=1, line="L" * 51)
+
+
+@pytest.mark.parametrize("shipped_on, message", [
+    (date(9999, 12, 31), "shipment date 9999-12-31 (shipped_on) is an ERP placeholder for 'no date', not a real "
+                         "date: send the real shipment date, or leave it empty (today's date is used)"),
+    (date(1900, 1, 1), "shipment date 1900-01-01 (shipped_on) is an ERP placeholder"),
+    (date(1989, 12, 31), "shipment date 1989-12-31 (shipped_on) is outside the accepted range 1990-01-01 to "
+                         "2027-12-02 (one year after today)"),
+    (date(2100, 1, 1), "shipment date 2100-01-01 (shipped_on) is outside the accepted range"),
+])
+def test_shipment_date_outside_the_business_range_ships_nothing(session, make_batch, customer, shipped_on, message):
+    from sqlalchemy import func, select
+
+    from serialtrace.trace.models import Shipment, ShipmentItem
+
+    _, serials = make_batch(quantity=2)
+    before = [session.scalar(select(func.count()).select_from(t)) for t in (Shipment, ShipmentItem)]
+    with pytest.raises(ValidationError, match=re.escape(message)) as refused:
+        service.create_shipment(session, customer=customer, shipped_on=shipped_on, serials=serials,
+                                today=date(2026, 12, 2))
+    assert refused.value.details["field"] == "shipped_on"
+    assert [session.scalar(select(func.count()).select_from(t)) for t in (Shipment, ShipmentItem)] == before
+    assert {queries.get_unit(session, s).status for s in serials} == {"in_stock"}
+
+
+def _ship_bypassing_the_rules(session, serial: str, customer, shipped_on: date) -> None:
+    """A shipment row as one written before dates were checked, or straight into the database."""
+    from serialtrace.trace.models import Shipment, ShipmentItem
+
+    unit = queries.get_unit(session, serial)
+    shipment = Shipment(customer_id=customer.id, shipped_on=shipped_on, reference="ERP-9999")
+    session.add(shipment)
+    session.flush()
+    session.add(ShipmentItem(shipment_id=shipment.id, unit_id=unit.id, batch_id=unit.batch_id, quantity=1))
+    unit.status = "shipped"
+    session.flush()
+
+
+def test_a_unit_shipped_on_31_12_9999_still_has_a_dossier(session, make_batch, customer):
+    _, serials = make_batch(quantity=1)
+    _ship_bypassing_the_rules(session, serials[0], customer, date(9999, 12, 31))
+    session.commit()
+    session.expire_all()
+    dossier = lookup_dossier(session, serials[0], today=date(2026, 12, 2), grace_days=30)
+    assert dossier["shipments"][0]["shipped_on"] == "9999-12-31"
+    assert dossier["warranty"] == {
+        "status": "unknown", "in_warranty": False, "until": None, "start": "9999-12-31",
+        "reason": "warranty cannot be computed: the shipment date 9999-12-31 is an ERP placeholder, not a real date; "
+                  "correct the shipment date"}
