@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .csvexport import csv_chunks
 from .dossier import batch_dict, batch_inputs
 from .models import Batch, BatchInput, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit, UnitInstall
 
@@ -85,14 +84,5 @@ def lot_batch_ids(session: Session, lot: ComponentLot) -> list[int]:
 
 
 def recall_csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """Recall rows as CSV text chunks, header first (streams for large recalls)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RECALL_COLUMNS)
-    writer.writeheader()
-    for i, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if i % 1000 == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
+    """Recall rows as CSV text chunks, header first, cells safe for spreadsheets (streams for large recalls)."""
+    return csv_chunks(rows, RECALL_COLUMNS)
