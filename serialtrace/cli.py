@@ -136,24 +136,30 @@ def demo(units: int, seed: int, if_empty: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=5000, show_default=True)
-@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM).")
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
 @click.option("--tls", is_flag=True, help="Serve https with a generated self-signed certificate.")
 def serve(host: str, port: int, threads: int, cert: str | None, key: str | None, tls: bool) -> None:
-    """Serve the web app on a production WSGI server (waitress; cheroot when serving https)."""
-    from .web import create_app
+    """Serve the web app on a production WSGI server (waitress; cheroot when serving https).
 
-    app = create_app(runtime=_runtime())
+    SERIALTRACE_CONNECTION_LIMIT and SERIALTRACE_IDLE_TIMEOUT bound the open connections; behind a reverse
+    proxy set SERIALTRACE_PROXY_FIX to the number of proxies.
+    """
+    from .web import create_app
+    from .web.serving import serve_http
+
+    settings = _runtime().settings
+    try:
+        app = create_app(runtime=_runtime())
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     if cert or key or tls:
         from .web.tls import serve_tls
 
-        serve_tls(app, host=host, port=port, cert=cert, key=key)
+        serve_tls(app, settings, host=host, port=port, cert=cert, key=key, threads=threads)
         return
-    import waitress
-
-    click.echo(f"serving on http://{host}:{port}")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="serialtrace")
+    serve_http(app, settings, host=host, port=port, threads=threads)
 
 
 @main.group()

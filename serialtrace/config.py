@@ -45,6 +45,13 @@ class Settings:
     # Where people reach the app; labels of products without a GTIN carry a QR of <public_url>/units/<serial>.
     public_url: str = "http://127.0.0.1:5000"
     session_cookie_secure: bool = False
+    # Reverse proxies in front of the app whose X-Forwarded-For/Proto/Host/Port/Prefix are trusted (0: none).
+    proxy_fix: int = 0
+    # Strict-Transport-Security max-age sent on https answers (0: not sent).
+    hsts_max_age: int = 365 * 24 * 3600
+    # `serve`: open connections accepted at once, and seconds a connection may sit idle before it is closed.
+    connection_limit: int = 1000
+    idle_timeout: int = 30
     testing: bool = False
 
     @classmethod

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from ..config import DEFAULT_SERIAL_KEY
 from ..runtime import Runtime
-from . import errors
+from . import errors, jsonbody, security
 from .database import close_session
 from .i18n import _
 
@@ -22,6 +22,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     """Build the app; the engine is made here (lazily), never at import time."""
     rt = runtime or Runtime.from_env(overrides)
     app = Flask(__name__)
+    jsonbody.install(app)
     settings = rt.settings
     app.config.update(
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
@@ -44,11 +45,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
 
     csrf.init_app(app)
     errors.register(app)
+    security.install(app, settings)
     app.teardown_appcontext(close_session)
 
     from . import api, auth, labelviews, pages
 
     app.before_request(auth.load_user)
+    app.before_request(jsonbody.check_json_body)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(labelviews.bp)
@@ -60,16 +63,5 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     @app.context_processor
     def _globals():
         return {"_": _, "current_user": g.get("user"), "settings": settings}
-
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: data:; style-src 'self'; "
-            "script-src 'self'; object-src 'none'; frame-ancestors 'none'")
-        return response
 
     return app

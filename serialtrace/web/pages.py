@@ -121,7 +121,7 @@ def calibrate_station():
     page.update(learned=profile_dict(learned), station_name=name)
     response = make_response(render_template("calibrate.html", **page))
     response.set_cookie(STATION_COOKIE, name, max_age=STATION_COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
-                        secure=_settings().session_cookie_secure)
+                        secure=_settings().session_cookie_secure or request.is_secure)
     return response
 
 
