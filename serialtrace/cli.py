@@ -627,7 +627,9 @@ def scan(files: tuple[str, ...], as_json: bool) -> None:
     # OpenCV prints its own warnings for broken files; the JSON line's "error" already says what went wrong.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
+    failed = False
     for result in scan_files(list(files)):
+        failed = failed or bool(result["error"])
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         elif result["error"]:
@@ -636,6 +638,9 @@ def scan(files: tuple[str, ...], as_json: bool) -> None:
             for code in result["codes"]:
                 flag = "" if code["confirmed"] else " (unconfirmed)"
                 click.echo(f"{result['file']}: {code['format']} {code['symbology_id'] or ''} {code['text']!r}{flag}")
+    if failed:
+        # Every file got its line; the exit code tells a script that at least one could not be read.
+        click.get_current_context().exit(1)
 
 
 @main.command()

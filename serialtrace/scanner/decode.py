@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import functools
 import io
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
 import cv2
 import numpy as np
 import zxingcpp
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from serialtrace.scanner import symbology
 from serialtrace.scanner.errors import ImageError
+from serialtrace.scanner.header import IMAGE_FORMATS, MAX_SIDE, MIN_SIDE, ensure_decodable, read_header
 from serialtrace.scanner.retries import RETRY_STEPS, Candidate, map_points
 
 # An upload larger than this is refused before it is decoded (a label photo is far smaller).
@@ -62,6 +64,11 @@ _REDUCE_ABOVE_PIXELS = 8_000_000
 # a 640x480 photo, about 10 ms of CPU on the benchmark machine. Counting pixels instead of reading a clock keeps the
 # result of a decode the same on a busy machine.
 RETRY_BUDGET_PIXELS = 1_000_000
+# Wall-clock cap on the whole still decode before another retry starts: the pixel budget bounds
+# ordinary photos, but zxing's cost also grows with what the picture holds (thousands of
+# finder-like squares cost seconds per pass). Never reached by a photo the readers handle
+# in normal time, so results stay the same on a busy machine.
+RETRY_TIME_BUDGET = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +94,9 @@ def decode_image(data: bytes, *, retries: bool = True) -> list[DecodedCode]:
 
     Raises ImageError for empty, corrupt, oversized or non-image input.
     """
+    started = time.monotonic()
     gray, factor = _load(data)
-    found = decode_gray(gray, retries=retries)
+    found = decode_gray(gray, retries=retries, started=started)
     return found if factor == 1 else [_scaled(code, factor) for code in found]
 
 
@@ -99,6 +107,8 @@ def decode_frame(frame: np.ndarray) -> list[DecodedCode]:
     """
     gray = _frame_to_gray(frame)
     h, w = gray.shape
+    if min(h, w) < MIN_SIDE:
+        raise ImageError(f"frame too thin: {w}x{h} pixels; a barcode needs at least {MIN_SIDE} pixels on each side")
     factor = 1.0
     if max(h, w) > _FRAME_MAX_SIDE:
         factor = max(h, w) / _FRAME_MAX_SIDE
@@ -111,8 +121,15 @@ def decode_frame(frame: np.ndarray) -> list[DecodedCode]:
     ]
 
 
-def decode_gray(gray: np.ndarray, *, retries: bool = True) -> list[DecodedCode]:
-    """Decode a greyscale still: zxing, then pyzbar, then (optionally) preprocessing retries."""
+def decode_gray(
+    gray: np.ndarray, *, retries: bool = True, started: float | None = None
+) -> list[DecodedCode]:
+    """Decode a greyscale still: zxing, then pyzbar, then (optionally) preprocessing retries.
+
+    The retries stop at RETRY_BUDGET_PIXELS of work or RETRY_TIME_BUDGET seconds after
+    `started` (a time.monotonic() value; default: now), and return what was found by then.
+    """
+    deadline = (time.monotonic() if started is None else started) + RETRY_TIME_BUDGET
     # Cheapest first: the common formats upright, then every format with inverted (light on
     # dark) symbols, which the quick pass does not look for.
     found = _zxing(gray, thorough=False, formats=_COMMON_FORMATS) or _zxing(gray, thorough=True)
@@ -125,8 +142,11 @@ def decode_gray(gray: np.ndarray, *, retries: bool = True) -> list[DecodedCode]:
         return found
     spent = 0
     for step in RETRY_STEPS:
+        if time.monotonic() > deadline:
+            break
         candidate = step.apply(gray)
-        if candidate is None:
+        if candidate is None or max(candidate.image.shape) > MAX_SIDE:
+            # An upscaled long strip would be wider than zxing accepts.
             continue
         # Images nothing reads would otherwise run every step: stop when the work budget is
         # used up (steps are ordered by how many photos each one rescued).
@@ -161,11 +181,9 @@ def _load(data: bytes) -> tuple[np.ndarray, int]:
         raise ImageError("empty image: no bytes")
     if size > MAX_IMAGE_BYTES:
         raise ImageError(f"image too large: {size} bytes (limit {MAX_IMAGE_BYTES})")
-    width, height, kind = _probe_header(bytes(data))
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ImageError(
-            f"image too large: {width}x{height} pixels (limit {MAX_IMAGE_PIXELS} pixels)"
-        )
+    header = read_header(bytes(data))
+    ensure_decodable(header, max_pixels=MAX_IMAGE_PIXELS)
+    width, height, kind = header.width, header.height, header.kind
     buffer = np.frombuffer(data, np.uint8)
     factor = 1
     if width * height > _REDUCE_ABOVE_PIXELS:
@@ -178,24 +196,6 @@ def _load(data: bytes) -> tuple[np.ndarray, int]:
     if gray.size == 0:
         raise ImageError(f"corrupt {kind} image: no pixels decoded")
     return gray, factor
-
-
-# Only raster formats: Pillow would hand EPS/PostScript to Ghostscript, which must never see uploads.
-IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
-
-
-def _probe_header(data: bytes) -> tuple[int, int, str]:
-    try:
-        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
-            width, height = img.size
-            kind = img.format or "unknown"
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"image too large: {exc}") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageError("not an image: format not recognised") from None
-    if width <= 0 or height <= 0:
-        raise ImageError(f"corrupt {kind} image: size {width}x{height}")
-    return width, height, kind
 
 
 def _pil_decode(data: bytes, kind: str) -> np.ndarray:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Iterator
 
-from serialtrace.scanner.decode import MAX_IMAGE_BYTES, DecodedCode, decode_image
+from serialtrace.scanner.decode import MAX_IMAGE_BYTES, DecodedCode
 from serialtrace.scanner.errors import ImageError
+from serialtrace.scanner.worker import DecoderFailure, DecoderPool, default_pool
 
 
 def code_to_dict(code: DecodedCode) -> dict[str, Any]:
@@ -20,16 +21,25 @@ def code_to_dict(code: DecodedCode) -> dict[str, Any]:
 
 
 def scan_files(
-    paths: Iterable[str | os.PathLike[str]], *, retries: bool = True
+    paths: Iterable[str | os.PathLike[str]], *, retries: bool = True, pool: DecoderPool | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Yield `{"file", "codes", "error"}` per path; an unreadable file gets an error and the scan goes on."""
+    """Yield `{"file", "codes", "error"}` per path; an unreadable file gets an error and the scan goes on.
+
+    Each file is decoded in a worker process with a deadline (see worker.DecoderPool), so one
+    hostile file costs seconds, not hours, and the next file still gets its turn.
+    """
+    pool = pool or default_pool()
     for path in paths:
         name = os.fspath(path)
         try:
             data = _read_limited(name)
-            codes = decode_image(data, retries=retries)
+            codes = pool.decode_image(data, retries=retries)
         except ImageError as exc:
             yield {"file": name, "codes": [], "error": exc.message}
+            continue
+        except DecoderFailure as exc:
+            # A decoder bug must not end the run: the file is reported with the error's last line.
+            yield {"file": name, "codes": [], "error": str(exc).strip().splitlines()[-1]}
             continue
         except OSError as exc:
             yield {"file": name, "codes": [], "error": f"cannot read file: {exc.strerror or exc}"}

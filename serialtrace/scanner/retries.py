@@ -49,7 +49,9 @@ def _dominant_orientation(gray: np.ndarray) -> float | None:
     """
     h, w = gray.shape
     scale = min(1.0, _ORIENT_SIDE / max(h, w))
-    small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # At least one pixel each way: a long thin strip would otherwise shrink to nothing.
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = gray if scale == 1.0 else cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     f = small.astype(np.float32)
     gx = cv2.Scharr(f, cv2.CV_32F, 1, 0)
     gy = cv2.Scharr(f, cv2.CV_32F, 0, 1)

@@ -12,8 +12,9 @@ from sqlalchemy import Column, select
 
 from ..config import business_today
 from ..errors import ValidationError
-from ..scanner import ImageError, decode_frame, decode_image
-from ..scanner.decode import MAX_IMAGE_BYTES, load_gray
+from ..scanner import ImageError
+from ..scanner.decode import MAX_IMAGE_BYTES
+from ..scanner.worker import default_pool
 from ..trace import genealogy, queries, service
 from ..trace.dossier import batch_dict, product_dict
 from ..trace.printing import PrintJob
@@ -190,13 +191,23 @@ def post_scan_frame():
     """Decode one camera frame; a code is confirmed across this station's frames, then the page submits it."""
     data = _upload("frame")
     try:
-        codes = decode_frame(load_gray(data))
+        codes = decode_frame(data)
     except ImageError as exc:
         raise image_error(exc) from None
     station = (request.form.get("station") or "")[:64]
     confirmed, pending = _frame_trackers().feed((station, current_user().id), codes)
     return jsonify({"codes": [code_dict(c) for c in codes], "confirmed": [code_dict(c) for c in confirmed],
                     "pending": pending})
+
+
+def decode_image(data: bytes) -> list:
+    """Decode an uploaded photo in a worker process, so a hostile one is stopped at the deadline."""
+    return default_pool().decode_image(data, timeout=current_app.config.get("DECODE_TIMEOUT"))
+
+
+def decode_frame(data: bytes) -> list:
+    """Decode an uploaded camera frame in a worker process, with the same deadline."""
+    return default_pool().decode_frame(data, timeout=current_app.config.get("DECODE_TIMEOUT"))
 
 
 def _frame_trackers() -> FrameTrackers:

@@ -35,6 +35,13 @@ class ImageRejected(DomainError):
     code = "invalid_image"
 
 
+class DecoderBusy(ImageRejected):
+    """Every image decoder stayed busy past the deadline: try again, the image may be fine."""
+
+    status_code = 503
+    code = "decoder_busy"
+
+
 class ImageTooLarge(ImageRejected):
     """An image over the byte or pixel limit."""
 
@@ -178,7 +185,9 @@ def _is_webp(data: bytes) -> bool:
 
 
 def image_error(exc: ImageError) -> ImageRejected:
-    """The web error for a decoder's ImageError: 413 for size limits, 422 otherwise."""
+    """The web error for a decoder's ImageError: 413 for size limits, 503 when every decoder is busy, 422 otherwise."""
+    if exc.status_code == 503:
+        return DecoderBusy(exc.message, details={"field": "image"})
     # The scanner package has one ImageError for every bad image; only its message tells size apart.
     kind = ImageTooLarge if exc.message.startswith(("image too large", "frame too large")) else ImageRejected
     return kind(exc.message, details={"field": "image"})

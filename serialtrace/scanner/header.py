@@ -1,0 +1,110 @@
+"""Read an image's header before decoding it, and refuse what would cost too much or cannot hold a barcode."""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from serialtrace.scanner.errors import ImageError
+
+# Only raster formats: Pillow would hand EPS/PostScript to Ghostscript, which must never see uploads.
+IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+# zxing-cpp refuses images wider or taller than this (a ValueError deep in a decode), and JPEG
+# cannot describe more; checked up front so the answer names the side.
+MAX_SIDE = 65_535
+# The smallest Data Matrix is 10x10 modules; an image thinner than this holds no symbol, and
+# OpenCV's resizing steps fail on a side that rounds to zero.
+MIN_SIDE = 10
+# A progressive JPEG is a series of scans, and libjpeg walks every block of the image once per
+# scan however little data the scan carries. Encoders write about 10 (libjpeg's default
+# script; mozjpeg's searched scripts stay under 20); a file repeating a scan thousands of times
+# costs minutes. Above this many the file is refused unread.
+MAX_JPEG_SCANS = 100
+
+# A JPEG marker: 0xFF (any fill bytes), then a code that is not a stuffed zero.
+_MARKER = re.compile(rb"\xff+([^\x00\xff])")
+# Markers without a length field: restart markers inside scans, SOI and TEM.
+_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
+_EOI, _SOS = 0xD9, 0xDA
+
+
+@dataclass(frozen=True, slots=True)
+class ImageHeader:
+    """What the header says: format, size in pixels and, for JPEG, the number of scans."""
+
+    kind: str
+    width: int
+    height: int
+    scans: int = 1
+
+
+def read_header(data: bytes) -> ImageHeader:
+    """The format and size of encoded image bytes, from the header alone; ImageError if not an image."""
+    try:
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
+            width, height = img.size
+            kind = img.format or "unknown"
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"image too large: {exc}") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error):
+        raise ImageError("not an image: format not recognised") from None
+    if width <= 0 or height <= 0:
+        raise ImageError(f"corrupt {kind} image: size {width}x{height}")
+    scans = count_jpeg_scans(data) if data[:2] == b"\xff\xd8" else 1
+    return ImageHeader(kind, width, height, scans)
+
+
+def ensure_decodable(header: ImageHeader, *, max_pixels: int) -> None:
+    """Refuse an image whose decoding would be slow, huge or pointless, naming the reason."""
+    for side, size in (("width", header.width), ("height", header.height)):
+        if size > MAX_SIDE:
+            raise ImageError(f"image {side} {size} pixels is over the limit of {MAX_SIDE} pixels per side")
+    if min(header.width, header.height) < MIN_SIDE:
+        raise ImageError(
+            f"image too thin: {header.width}x{header.height} pixels; "
+            f"a barcode needs at least {MIN_SIDE} pixels on each side"
+        )
+    if header.width * header.height > max_pixels:
+        raise ImageError(
+            f"image too large: {header.width}x{header.height} pixels (limit {max_pixels} pixels)"
+        )
+    if header.scans > MAX_JPEG_SCANS:
+        raise ImageError(
+            f"JPEG with more than {MAX_JPEG_SCANS} scans refused: a photo has about 10, "
+            "and decoding this many would take minutes"
+        )
+
+
+def count_jpeg_scans(data: bytes, *, stop_after: int = MAX_JPEG_SCANS) -> int:
+    """Count the start-of-scan markers libjpeg would read, walking segments by their lengths.
+
+    Segments are skipped by their length fields, so a thumbnail inside an APP segment does
+    not count; the entropy-coded data after a scan header is skipped to the next marker.
+    Counting stops at `stop_after` + 1: the caller only needs to know the file is over it.
+    """
+    scans = 0
+    pos = 2
+    end = len(data)
+    while scans <= stop_after:
+        found = _MARKER.search(data, pos)
+        if found is None:
+            break
+        code = found.group(1)[0]
+        pos = found.end()
+        if code == _EOI:
+            break
+        if code in _STANDALONE:
+            continue
+        if pos + 2 > end:
+            break
+        (length,) = struct.unpack_from(">H", data, pos)
+        if length < 2:
+            raise ImageError(f"corrupt JPEG image: segment 0x{code:02X} at byte {pos - 2} has length {length}")
+        if code == _SOS:
+            scans += 1
+        pos += length
+    return scans
