@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from serialtrace.scanner import decode_frame, decode_image, parse_scan  # noqa: E402
 from serialtrace.scanner.decode import decode_gray, load_gray  # noqa: E402
+from serialtrace.scanner.worker import DecoderPool  # noqa: E402
 
 BARCODES = Path(os.environ.get("BARCODES", "/work/shared/data/barcodes"))
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
@@ -59,7 +60,8 @@ def best_of(fn, runs: int = RUNS) -> tuple[float, float, object]:
 def bench_images() -> None:
     rows = list(csv.DictReader(open(BARCODES / "manifest.csv", encoding="utf-8")))
     per = defaultdict(lambda: {"n": 0, "read": 0, "confirmed": 0, "wrong": 0, "wrong_confirmed": 0, "ms": []})
-    all_ms, all_cpu, pixel_ms = [], [], []
+    all_ms, all_cpu, pixel_ms, pool_ms = [], [], [], []
+    pool = DecoderPool(1)  # the path the API and `scan` take: a worker process with a deadline
     for row in rows:
         data = (BARCODES / row["file"]).read_bytes()
         expected = unescape(row["expected"])
@@ -67,6 +69,10 @@ def bench_images() -> None:
         ms, cpu, codes = best_of(lambda: decode_image(data))
         gray = load_gray(data)
         pixel_ms.append(best_of(lambda: decode_gray(gray))[0])
+        pool.decode_image(data)
+        pooled_ms, _cpu, pooled = best_of(lambda: pool.decode_image(data))
+        pool_ms.append(pooled_ms)
+        assert [c.text for c in pooled] == [c.text for c in codes], row["file"]
         stat = per[row["format"]]
         stat["n"] += 1
         stat["ms"].append(ms)
@@ -95,6 +101,9 @@ def bench_images() -> None:
           f"p95 {pct(all_cpu, 0.95):.2f} ms")
     print(f"pixels only (decode of the loaded grey image), wall: median {statistics.median(pixel_ms):.2f} ms, "
           f"p95 {pct(pixel_ms, 0.95):.2f} ms")
+    print(f"from bytes in a decoder worker process (as the API and `scan` decode), wall: median "
+          f"{statistics.median(pool_ms):.2f} ms, p95 {pct(pool_ms, 0.95):.2f} ms")
+    pool.close()
 
 
 def desk_scene(seed: int, symbols: list[np.ndarray], angle: float) -> np.ndarray:
