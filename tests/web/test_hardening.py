@@ -1,4 +1,4 @@
-"""Hostile input and the browser's side: malformed JSON on every endpoint, security headers, Secure cookies, CSV cells."""
+"""Hostile input and the browser's side: malformed JSON on every endpoint, security headers, cookies, CSV cells."""
 
 from __future__ import annotations
 
@@ -128,9 +128,10 @@ def test_wrong_shapes_are_4xx_with_the_envelope_on_every_endpoint(app, tokens, s
 
 
 def test_valid_json_still_works_and_a_surrogate_pair_is_text(api, product):
-    resp = api("production").post("/api/v1/batches", data='{"product": "PR-100", "quantity": 1, "line": "\\ud83d\\ude00"}',
-                                  content_type="application/json")
+    body = '{"product": "PR-100", "quantity": 1, "line": "\\ud83d\\ude00"}'
+    resp = api("production").post("/api/v1/batches", data=body, content_type="application/json")
     assert resp.status_code == 201, resp.get_json()
+    assert api("production").get(resp.headers["Location"]).get_json()["line"] == "\U0001F600"
 
 
 def test_anonymous_malformed_json_is_still_401(app, users):
