@@ -5,7 +5,7 @@ also depends on what the pixels show: zxing-cpp takes 8 s per pass on an 8 MP pi
 with finder-like squares, and native code cannot be interrupted from Python. A worker that
 overruns its deadline is killed and replaced, and a worker that crashes in a decoder takes
 only itself down. Workers stay running between decodes, so a decode pays only the pipe
-(about 0.1 ms for a label photo), not a process start.
+(0.1-0.25 ms for a label photo), not a process start.
 """
 
 from __future__ import annotations

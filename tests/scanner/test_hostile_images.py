@@ -182,7 +182,7 @@ def test_a_decode_needing_more_memory_than_a_worker_may_use_is_refused():
     pixels = np.kron(np.random.default_rng(0).integers(0, 256, (150, 150, 3), np.uint8), np.ones((40, 40, 1), np.uint8))
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, "JPEG", progressive=True, quality=90, subsampling=0)
-    pool = DecoderPool(1, timeout=30.0, memory=320 * 1024 * 1024)
+    pool = DecoderPool(1, timeout=30.0, memory=350 * 1024 * 1024)
     try:
         with pytest.raises(ImageError, match="more memory|cannot decode pixels"):
             pool.decode_image(out.getvalue())
