@@ -9,16 +9,25 @@ from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import Conflict
+from .errors import Conflict, Contention
 
 log = logging.getLogger(__name__)
 
 # Execution option marking an engine whose transactions only read.
 READ_ONLY = "serialtrace_read_only"
+# Execution option: milliseconds a transaction waits for SQLite's write lock (or a PostgreSQL row lock) before
+# it gives up with a Contention; unset keeps the default (SQLite's busy timeout, no limit on PostgreSQL).
+LOCK_WAIT_MS = "serialtrace_lock_wait_ms"
+BUSY_TIMEOUT_MS = 30_000
+# PostgreSQL states of a transaction that lost to another one and can simply be tried again:
+# serialization_failure, deadlock_detected, lock_not_available (lock_timeout ran out).
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# SQLITE_BUSY and SQLITE_LOCKED, with or without extended codes (SQLITE_BUSY_SNAPSHOT is 517).
+_SQLITE_BUSY_CODES = frozenset({5, 6})
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -34,7 +43,20 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """Honour LOCK_WAIT_MS with a transaction-local lock_timeout."""
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        wait = conn.get_execution_options().get(LOCK_WAIT_MS)
+        if wait is not None:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait)}")
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -45,7 +67,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         # 64 MiB page cache: unit inserts touch random pages of the serial index.
         cur.execute("PRAGMA cache_size=-65536")
@@ -59,8 +81,21 @@ def _configure_sqlite(engine: Engine) -> None:
         # Writers take the write lock up front (IMMEDIATE), so two of them queue on busy_timeout instead of
         # one failing on lock upgrade halfway through. Readers (read_only engines) must not: in WAL mode a
         # plain BEGIN reads a snapshot while a long batch registration holds the write lock.
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        wait = options.get(LOCK_WAIT_MS)
+        if wait is None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        # The busy timeout is the connection's, and the connection goes back to the pool: set it for this
+        # BEGIN only, the one statement that waits for the write lock.
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait)}")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def is_sqlite(engine_or_session) -> bool:
@@ -69,10 +104,24 @@ def is_sqlite(engine_or_session) -> bool:
     return bind.dialect.name == "sqlite"
 
 
-def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker:
-    """Sessions that keep loaded objects usable after commit; read_only ones never take SQLite's write lock."""
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+def make_session_factory(engine: Engine, *, read_only: bool = False, lock_wait_ms: int | None = None) -> sessionmaker:
+    """Sessions that keep loaded objects usable after commit; read_only ones never take SQLite's write lock,
+    and with lock_wait_ms a writer gives up waiting for a lock after that many milliseconds."""
+    options = {READ_ONLY: True} if read_only else {}
+    if lock_wait_ms is not None:
+        options[LOCK_WAIT_MS] = lock_wait_ms
+    bind = engine.execution_options(**options) if options else engine
     return sessionmaker(bind=bind, class_=Session, expire_on_commit=False)
+
+
+def with_lock_wait(factory: sessionmaker, lock_wait_ms: int) -> sessionmaker:
+    """A copy of `factory` whose transactions give up waiting for a lock after `lock_wait_ms`; a factory bound to
+    a connection (a caller managing the transaction, as tests do) is returned as it is."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return factory
+    return sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{LOCK_WAIT_MS: lock_wait_ms})},
+                        class_=factory.class_)
 
 
 @contextmanager
@@ -85,6 +134,12 @@ def transaction(factory: sessionmaker) -> Iterator[Session]:
     except IntegrityError as exc:
         session.rollback()
         raise integrity_to_conflict(exc, "conflicts with existing data") from exc
+    except DBAPIError as exc:
+        session.rollback()
+        busy = contention_error(exc)
+        if busy is None:
+            raise
+        raise busy from exc
     except BaseException:
         session.rollback()
         raise
@@ -103,3 +158,27 @@ def integrity_to_conflict(exc: IntegrityError, message: str) -> Conflict:
     # The driver's text names tables, constraints and values (DETAIL: Key (serial)=(...)); users get `message`.
     log.info("integrity error: %s", _integrity_reason(exc))
     return Conflict(message)
+
+
+def is_contention(exc: BaseException) -> bool:
+    """True for a deadlock, a serialisation failure or a lock wait that ran out (SQLite: database is locked)."""
+    if not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY_CODES
+    return "database is locked" in str(orig)
+
+
+def contention_error(exc: BaseException) -> Contention | None:
+    """The Contention a user sees for a lost lock race (see is_contention); None for every other error."""
+    if not is_contention(exc):
+        return None
+    log.info("contention: %s", _integrity_reason(exc))  # type: ignore[arg-type]
+    state = getattr(exc.orig, "sqlstate", None)  # type: ignore[attr-defined]
+    what = {"40P01": "a deadlock", "40001": "a serialisation failure"}.get(state, "the wait for a lock ran out")
+    return Contention("another action was changing the same data at the same time "
+                      f"({what}); nothing was changed, try again", details={"retry": True})

@@ -38,6 +38,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Contention(Conflict):
+    """Another action held the same rows or the database's write lock; nothing was changed, so trying again works."""
+
+    code = "busy"
+
+
 class InvalidTransition(Conflict):
     """A state machine refuses the requested change."""
 

@@ -5,11 +5,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event, text
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
 from ..models_base import JsonType, utcnow
 from .enums import BatchStatus, UnitStatus, WarrantyStart
+
+
+def search_key(value: str) -> str:
+    """The upper-cased form of a serial or code that case-insensitive prefix searches compare (one character
+    for one, so the key fits the column: a character whose capital is two, such as ß, stays as it is)."""
+    key = value.upper()
+    if len(key) != len(value):
+        key = "".join(c.upper() if len(c.upper()) == 1 else c for c in value)
+    return key
+
+
+def _key_type(length: int):
+    # Byte order ("C" collation) on PostgreSQL whatever the database's locale, so a prefix is one contiguous
+    # range of the index; SQLite's default BINARY collation already is byte order.
+    return String(length).with_variant(postgresql.VARCHAR(length, collation="C"), "postgresql")
 
 
 class Product(SQLModel, table=True):
@@ -81,7 +97,13 @@ class Unit(SQLModel, table=True):
     __tablename__ = "unit"
     # Serial first: the one unique index also serves lookups by serial alone (a second index on serial
     # halved bulk insert speed, both being keyed by random serials).
-    __table_args__ = (UniqueConstraint("serial", "product_id", name="uq_unit_serial_product"),)
+    __table_args__ = (
+        UniqueConstraint("serial", "product_id", name="uq_unit_serial_product"),
+        Index("ix_unit_serial_key", "serial_key"),
+        # Few units carry an external code: the index holds only those.
+        Index("ix_unit_external_key", "external_key", sqlite_where=text("external_key IS NOT NULL"),
+              postgresql_where=text("external_key IS NOT NULL")),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id")
@@ -92,6 +114,11 @@ class Unit(SQLModel, table=True):
     sold_on: Optional[date] = None
     # A barcode that is not ours (a customer's asset tag) assigned to this unit.
     external_code: Optional[str] = Field(default=None, sa_type=String(128), index=True)
+    # search_key() of serial and external_code, kept by the ORM events below and by the bulk insert of
+    # register_batch: the unit search is an index range scan on these instead of upper() over every row.
+    # Nullable only because SQLite cannot add a NOT NULL column to a filled table without copying it.
+    serial_key: Optional[str] = Field(default=None, sa_type=_key_type(64))
+    external_key: Optional[str] = Field(default=None, sa_type=_key_type(128))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -111,6 +138,12 @@ class Customer(SQLModel, table=True):
     """A customer receiving shipments; tax_id (INN) identifies it in ERP exports."""
 
     __tablename__ = "customer"
+    # Without a tax id the name is the identity (get_or_create_customer looks it up by name): two stations
+    # shipping to a new customer at once must end with one row, so the database keeps it unique.
+    __table_args__ = (
+        Index("uq_customer_name_without_tax_id", "name", unique=True, sqlite_where=text("tax_id IS NULL"),
+              postgresql_where=text("tax_id IS NULL")),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(200), index=True)
@@ -175,6 +208,13 @@ class SerialCounter(SQLModel, table=True):
 
     name: str = Field(sa_type=String(100), primary_key=True)
     next_value: int = 0
+
+
+@event.listens_for(Unit, "before_insert")
+@event.listens_for(Unit, "before_update")
+def _keep_search_keys(_mapper, _connection, target: Unit) -> None:
+    target.serial_key = search_key(target.serial) if target.serial is not None else None
+    target.external_key = search_key(target.external_code) if target.external_code else None
 
 
 @event.listens_for(UnitEvent, "before_update")

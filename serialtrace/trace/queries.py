@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Row, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
-from .models import Batch, ComponentLot, Product, Unit
+from .models import Batch, ComponentLot, Product, Unit, search_key
 
 
 def find_product(session: Session, key: str) -> Product | None:
@@ -51,13 +51,46 @@ def list_batches(session: Session, *, prefix: str = "", limit: int = 200) -> lis
     return list(session.execute(stmt).all())
 
 
+def prefix_end(prefix: str) -> str | None:
+    """The smallest string above every string that starts with `prefix` in code point order (which is the byte
+    order of UTF-8, so SQLite's BINARY and PostgreSQL's "C" collation agree); None when there is none."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code <= 0x10FFFF:
+            # Surrogates cannot be stored as UTF-8; the next storable character follows them.
+            return "".join(chars) + chr(0xE000 if 0xD800 <= code <= 0xDFFF else code)
+    return None
+
+
+def _key_range(column: ColumnElement, prefix: str) -> list[ColumnElement[bool]]:
+    # A range on the upper-cased key column instead of LIKE: an index range scan on both databases with bound
+    # parameters (PostgreSQL cannot use an index for LIKE with a parameter pattern in a generic plan), and
+    # % _ \ in the search text are plain characters without any escaping.
+    key = search_key(prefix)
+    end = prefix_end(key)
+    return [column >= key] if end is None else [column >= key, column < end]
+
+
+def unit_search_statements(prefix: str, limit: int) -> tuple[Select, Select]:
+    """The two reads of list_units: units by serial prefix, units by external code prefix (each an index range)."""
+    base = (select(Unit, Product.sku, Batch.number).join(Product, Product.id == Unit.product_id)
+            .join(Batch, Batch.id == Unit.batch_id))
+    # Ordered by the key alone, which the index holds in order (list_units breaks ties by serial and id).
+    return (base.where(*_key_range(Unit.serial_key, prefix)).order_by(Unit.serial_key).limit(limit),
+            base.where(*_key_range(Unit.external_key, prefix)).order_by(Unit.external_key).limit(limit))
+
+
 def list_units(session: Session, *, prefix: str, limit: int = 200) -> list[Row]:
-    """(Unit, product SKU, batch number) rows whose serial or external code starts with `prefix`, ignoring case."""
-    stmt = (select(Unit, Product.sku, Batch.number).join(Product, Product.id == Unit.product_id)
-            .join(Batch, Batch.id == Unit.batch_id)
-            .where(_starts_with(Unit.serial, prefix) | _starts_with(Unit.external_code, prefix))
-            .order_by(Unit.serial).limit(limit))
-    return list(session.execute(stmt).all())
+    """(Unit, product SKU, batch number) rows whose serial or external code starts with `prefix`, ignoring case,
+    ordered by serial."""
+    # Two index range scans that stop after `limit` rows each, merged here: with an OR of both, either
+    # database reads every match before sorting.
+    by_serial, by_external = unit_search_statements(prefix, limit)
+    rows = {row[0].id: row for row in session.execute(by_serial)}
+    for row in session.execute(by_external):
+        rows.setdefault(row[0].id, row)
+    return sorted(rows.values(), key=lambda row: (row[0].serial_key or "", row[0].serial, row[0].id))[:limit]
 
 
 def find_batch(session: Session, number: str, *, product_id: int | None = None) -> Batch | None:

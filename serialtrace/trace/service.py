@@ -18,11 +18,16 @@ from ..models_base import JsonType, utcnow
 from . import queries
 from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
 from .models import (Batch, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,
-                     ShipmentItem, Unit, UnitEvent)
+                     ShipmentItem, Unit, UnitEvent, search_key)
 from .policy import ensure_business_date, ensure_code, ensure_sku, normalise_gtin
 
 # Rows per executemany round trip when inserting units; large enough to amortise, small enough for memory.
 _CHUNK = 50_000
+# Unit ids per locking statement, so a shipment of thousands of serials keeps its IN lists small.
+_LOCK_CHUNK = 1_000
+# Most units one registration creates on SQLite, whose single write lock it holds until commit: 1,000,000 units
+# hold it about 6 s on a database of 5M (bench/README.md), well inside the 30 s other writers wait for it.
+SQLITE_MAX_UNITS = 1_000_000
 
 
 class SerialScheme(Protocol):
@@ -130,6 +135,11 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
     prod = product if isinstance(product, Product) else queries.get_product(session, product)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= 10_000_000:
         raise ValidationError("quantity must be a whole number from 0 to 10,000,000", details={"field": "quantity"})
+    if quantity > SQLITE_MAX_UNITS and session.get_bind().dialect.name == "sqlite":
+        raise ValidationError(
+            f"quantity {quantity:,} is more than one registration may create on SQLite ({SQLITE_MAX_UNITS:,}): "
+            f"every other write waits while it runs; register batches of at most {SQLITE_MAX_UNITS:,} units, "
+            "or use PostgreSQL", details={"field": "quantity"})
     today = today or date.today()
     produced_on = ensure_business_date("produced_on", produced_on or today, today=today,
                                        empty="today's date is used")
@@ -177,16 +187,28 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
     if isinstance(created, datetime) and sqlite:
         # The text SQLAlchemy stores for a UTC datetime on SQLite.
         created = created.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    columns = f"INSERT INTO {unit_table.name} (product_id, batch_id, serial, status, created_at) "
+    columns = f"INSERT INTO {unit_table.name} (product_id, batch_id, serial, serial_key, status, created_at) "
+    # Serials that are their own search key (digits and capitals: every built-in scheme) are sent once.
     if sqlite:
-        sql = columns + "SELECT ?, ?, value, ?, ? FROM json_each(?) ORDER BY key"
+        same_sql = columns + "SELECT ?, ?, value, value, ?, ? FROM json_each(?) ORDER BY key"
+        pair_sql = (columns + "SELECT ?, ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, ?"
+                              " FROM json_each(?) ORDER BY key")
     else:
-        sql = columns + "SELECT %s, %s, s, %s, %s FROM unnest(%s::varchar[]) WITH ORDINALITY AS t(s, n) ORDER BY n"
+        same_sql = columns + ("SELECT %s, %s, s, s, %s, %s FROM unnest(%s::varchar[]) WITH ORDINALITY AS t(s, n)"
+                              " ORDER BY n")
+        pair_sql = columns + ("SELECT %s, %s, s, k, %s, %s FROM unnest(%s::varchar[], %s::varchar[])"
+                              " WITH ORDINALITY AS t(s, k, n) ORDER BY n")
     product_id, batch_id, status = product.id, batch.id, UnitStatus.IN_STOCK.value
     try:
         for offset in range(0, len(serials), _CHUNK):
             chunk = serials[offset:offset + _CHUNK]
-            conn.exec_driver_sql(sql, (product_id, batch_id, status, created, json.dumps(chunk) if sqlite else chunk))
+            joined = "\n".join(chunk)
+            if joined.upper() == joined:
+                sql, data = same_sql, ((json.dumps(chunk),) if sqlite else (chunk,))
+            else:
+                keys = [search_key(s) for s in chunk]
+                sql, data = pair_sql, ((json.dumps(list(zip(chunk, keys))),) if sqlite else (chunk, keys))
+            conn.exec_driver_sql(sql, (product_id, batch_id, status, created, *data))
             if progress:
                 progress(len(chunk))
     except IntegrityError as exc:
@@ -284,31 +306,55 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
     session.add(shipment)
     session.flush()
     units = [queries.get_unit(session, s) for s in serials]
+    # Every lock this action waits for is taken in one order (named units by id, then unserialised batches by
+    # id), so two shipments naming the same units in different orders queue instead of deadlocking.
+    lock_units(session, [u.id for u in units])
+    unserialised: list[tuple[Batch, int]] = []
     for line in batch_lines:
         if line.quantity <= 0:
             raise ValidationError(f"quantity for batch {line.batch} must be positive, not {line.quantity}")
         batch = queries.get_batch(session, line.batch, sku=line.sku)
         serialised = session.scalar(select(Unit.id).where(Unit.batch_id == batch.id).limit(1)) is not None
         if not serialised:
-            _ship_unserialised(session, shipment=shipment, batch=batch, quantity=line.quantity)
+            unserialised.append((batch, line.quantity))
             continue
         # SKIP LOCKED: a second station shipping from the same batch takes the next free units instead of
-        # waiting for, then losing, the same ones (PostgreSQL; SQLite serialises writers anyway).
+        # waiting for, then losing, the same ones (PostgreSQL; SQLite serialises writers anyway). It never
+        # waits, so it cannot take part in a deadlock. NO KEY UPDATE, as the UPDATE itself: scans and events
+        # referring to the unit (KEY SHARE) do not wait for it.
         picked = session.scalars(
             select(Unit).where(Unit.batch_id == batch.id, Unit.status == UnitStatus.IN_STOCK.value)
-            .order_by(Unit.id).limit(line.quantity).with_for_update(skip_locked=True)).all()
+            .order_by(Unit.id).limit(line.quantity).with_for_update(skip_locked=True, key_share=True)).all()
         if len(picked) < line.quantity:
             raise Conflict(f"batch {batch.number} has {len(picked)} units in stock, {line.quantity} asked")
         units.extend(picked)
+    for batch, quantity in sorted(unserialised, key=lambda item: item[0].id):
+        _ship_unserialised(session, shipment=shipment, batch=batch, quantity=quantity)
     for unit in units:
         ship_unit(session, unit=unit, shipment=shipment, author=author)
     return shipment
 
 
+def lock_units(session: Session, unit_ids: Iterable[int]) -> None:
+    """Row-lock these units in ascending id order, the one order every writer of several units uses.
+
+    FOR NO KEY UPDATE is the lock an UPDATE of the status takes anyway; taking it up front, sorted, is what
+    keeps two writers from each holding a unit the other waits for. SQLite's BEGIN IMMEDIATE already
+    serialises writers, so there it is skipped.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    ids = sorted(set(unit_ids))
+    for start in range(0, len(ids), _LOCK_CHUNK):
+        session.execute(select(Unit.id).where(Unit.id.in_(ids[start:start + _LOCK_CHUNK])).order_by(Unit.id)
+                        .with_for_update(key_share=True)).all()
+
+
 def _ship_unserialised(session: Session, *, shipment: Shipment, batch: Batch, quantity: int) -> None:
     # The batch row lock queues concurrent shippers of this batch on PostgreSQL, so the sum below cannot go
     # stale before the insert; on SQLite BEGIN IMMEDIATE already serialises writers and FOR UPDATE is a no-op.
-    session.execute(select(Batch.id).where(Batch.id == batch.id).with_for_update())
+    # NO KEY UPDATE: a scan logged against the batch (KEY SHARE) does not wait for the shipment.
+    session.execute(select(Batch.id).where(Batch.id == batch.id).with_for_update(key_share=True))
     already = session.scalar(select(func.coalesce(func.sum(ShipmentItem.quantity), 0))
                              .where(ShipmentItem.batch_id == batch.id, ShipmentItem.unit_id.is_(None)))
     if batch.quantity and already + quantity > batch.quantity:

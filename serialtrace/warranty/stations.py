@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
+import threading
+import time
 from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import Column, Index, String, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import Field, SQLModel
 
-from ..errors import ValidationError
+from ..db import transaction, with_lock_wait
+from ..errors import Contention, ValidationError
 from ..models_base import JsonType, utcnow
+
+log = logging.getLogger(__name__)
 
 # Longer scans are cut when logged; no real symbol carries more (GS1-128 holds 48 characters).
 RAW_MAX = 500
@@ -48,15 +55,121 @@ class ScannerStation(SQLModel, table=True):
     updated_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
 
 
-def log_scan(session: Session, *, raw: str, result: str, user: Any = None, station: str = "",
-             source: str = "typed", kind: str | None = None, unit_id: int | None = None,
-             batch_id: int | None = None, at: datetime | None = None) -> ScanLog:
-    """Append one scan to the log. Flushes; the caller commits."""
-    row = ScanLog(raw=raw[:RAW_MAX], result=result, user_id=getattr(user, "id", None), station=station[:NAME_MAX],
-                  source=source, kind=kind, unit_id=unit_id, batch_id=batch_id, scanned_at=at or utcnow())
+def scan_log_entry(*, raw: str, result: str, user: Any = None, station: str = "", source: str = "typed",
+                   kind: str | None = None, unit_id: int | None = None, batch_id: int | None = None,
+                   at: datetime | None = None) -> dict[str, Any]:
+    """The column values of one scan log row, fixed at the moment of the scan (it may be written later)."""
+    return {"raw": raw[:RAW_MAX], "result": result, "user_id": getattr(user, "id", None),
+            "station": station[:NAME_MAX], "source": source, "kind": kind, "unit_id": unit_id, "batch_id": batch_id,
+            "scanned_at": at or utcnow()}
+
+
+def log_scan(session: Session, **scan: Any) -> ScanLog:
+    """Append one scan (the arguments of scan_log_entry) to the log. Flushes; the caller commits."""
+    return add_scan_entry(session, scan_log_entry(**scan))
+
+
+def add_scan_entry(session: Session, entry: dict[str, Any]) -> ScanLog:
+    """Append a scan_log_entry to the log. Flushes; the caller commits."""
+    row = ScanLog(**entry)
     session.add(row)
     session.flush()
     return row
+
+
+class ScanLogWriter:
+    """Writes scan log entries in transactions of their own, so a scan never waits for the write lock.
+
+    An entry is written at once when the lock comes free within `wait_ms`; otherwise (SQLite during a long batch
+    registration) it is queued in order and a background thread writes the queue as soon as the lock is free,
+    retrying for as long as the database stays busy. A lock never drops an entry; the process exiting waits
+    up to `exit_seconds` for the queue.
+    """
+
+    def __init__(self, sessions: sessionmaker, *, wait_ms: int = 250, retry_seconds: float = 0.5,
+                 exit_seconds: float = 60.0) -> None:
+        self._quick = with_lock_wait(sessions, wait_ms)
+        self._patient = sessions
+        self.retry_seconds = retry_seconds
+        self.exit_seconds = exit_seconds
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._exit_hooked = False
+
+    def write(self, entry: dict[str, Any]) -> bool:
+        """Store a scan_log_entry; True when written now, False when queued behind a held lock."""
+        with self._lock:
+            if self._pending:
+                # Behind entries already waiting, so the log keeps the order of the scans.
+                self._queue(entry)
+                return False
+        try:
+            with transaction(self._quick) as session:
+                session.add(ScanLog(**entry))
+        except Contention:
+            with self._lock:
+                self._queue(entry)
+            return False
+        return True
+
+    def pending(self) -> list[dict[str, Any]]:
+        """A copy of the entries waiting to be written, oldest first."""
+        with self._lock:
+            return list(self._pending)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued entry is written (or `timeout` seconds pass); True when none is left."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._pending, timeout)
+
+    def _queue(self, entry: dict[str, Any]) -> None:
+        # Called with self._lock held.
+        self._pending.append(entry)
+        if self._thread is None:
+            if not self._exit_hooked:
+                atexit.register(self.flush, self.exit_seconds)
+                self._exit_hooked = True
+            self._thread = threading.Thread(target=self._drain, name="scan-log-writer", daemon=True)
+            self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    self._idle.notify_all()
+                    return
+                entries = list(self._pending)
+            written = self._write_all(entries)
+            with self._lock:
+                del self._pending[:written]
+                if not self._pending:
+                    self._idle.notify_all()
+            if written < len(entries):
+                time.sleep(self.retry_seconds)
+
+    def _write_all(self, entries: list[dict[str, Any]]) -> int:
+        """Write the entries in one transaction; how many are done (all, or none while the lock is held)."""
+        try:
+            with transaction(self._patient) as session:
+                session.add_all([ScanLog(**entry) for entry in entries])
+            return len(entries)
+        except Contention:
+            return 0
+        except Exception:
+            log.exception("scan log: writing %s queued entries failed; writing them one by one", len(entries))
+        for done, entry in enumerate(entries):
+            try:
+                with transaction(self._patient) as session:
+                    session.add(ScanLog(**entry))
+            except Contention:
+                return done
+            except Exception as exc:
+                # Not a lock: this entry cannot be stored, and retrying it would hold back every entry after it.
+                log.error("scan log: entry refused by the database and left out: %r (%s)", entry, exc)
+        return len(entries)
 
 
 def get_recent_scan(session: Session, *, raw: str, station: str, since: datetime,

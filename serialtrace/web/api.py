@@ -23,11 +23,11 @@ from ..warranty.dossier import unit_dossier
 from ..trace.enums import Role
 from .auth import current_user, requires
 from .downloads import recall_csv_response
-from .database import commit, db
+from .database import commit, db, reads_first
 from .i18n import _
 from .openapi import openapi_document
-from .scanning import (FrameTrackers, ImageRejected, check_image_bytes, code_dict, image_error, scan_payload,
-                       scan_text)
+from .scanning import (FrameTrackers, ImageRejected, check_image_bytes, code_dict, image_error, scan_log_writer,
+                       scan_payload, scan_text)
 
 bp = Blueprint("api", __name__)
 
@@ -150,6 +150,7 @@ def get_unit(serial: str):
 
 @bp.post("/scans")
 @requires(*ANY)
+@reads_first
 def post_scan():
     """Parse raw scanner text and say what it matched."""
     data = _body()
@@ -158,13 +159,14 @@ def post_scan():
     source = _field(data, "source", str, required=False, default="api")
     if source not in ("api", "camera"):
         raise ValidationError(_("field source must be api or camera"), details={"field": "source"})
-    result = scan_payload(db(), code, station=station, user=current_user(), source=source)
+    result = scan_payload(db(), code, station=station, user=current_user(), source=source, log=scan_log_writer())
     commit()
     return jsonify(result)
 
 
 @bp.post("/scans/image")
 @requires(*ANY)
+@reads_first
 def post_scan_image():
     """Decode the barcodes in an uploaded photo; resolve the confirmed ones, mark the rest for a rescan."""
     data = _upload("image")
@@ -177,7 +179,8 @@ def post_scan_image():
     for code in codes:
         body = code_dict(code)
         if code.confirmed:
-            payload = scan_payload(db(), scan_text(code), station=station, user=current_user(), source="image")
+            payload = scan_payload(db(), scan_text(code), station=station, user=current_user(), source="image",
+                                   log=scan_log_writer())
             body.update({k: payload.get(k) for k in ("result", "message", "parsed", "matches")})
         out.append(body)
     commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -9,12 +11,28 @@ from sqlalchemy.orm import Session
 from ..db import integrity_to_conflict
 
 
+View = TypeVar("View", bound=Callable)
+
+
+def reads_first(view: View) -> View:
+    """Mark a view whose POST only reads through db() and writes through a writer of its own (the scan log), so
+    it gets the read session: on SQLite a scan is answered while a long batch registration holds the write lock.
+    Put it below @requires, which copies the mark onto its wrapper."""
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
+
+
+def _reads_only() -> bool:
+    if request.method in ("GET", "HEAD"):
+        return True
+    return getattr(current_app.view_functions.get(request.endpoint or ""), "reads_first", False)
+
+
 def db() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
         rt = current_app.extensions["serialtrace"]
-        factory = rt.read_sessions if request.method in ("GET", "HEAD") else rt.sessions
-        g.db_session = factory()
+        g.db_session = (rt.read_sessions if _reads_only() else rt.sessions)()
     return g.db_session
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..db import contention_error
 from ..errors import DomainError
 from ..labels import LabelError
 from .i18n import _
@@ -60,6 +61,18 @@ def register(app: Flask) -> None:
             session.rollback()
         message = _("a value is too long or out of range; nothing was changed")
         return _respond(422, "invalid_value", message)
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError):
+        # A deadlock, a serialisation failure or SQLite's "database is locked" is a race another request won:
+        # 409 with the reason, so the client tries again. Any other operational error is the server's.
+        busy = contention_error(exc)
+        if busy is None:
+            return unexpected(exc)
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+        return _respond(busy.status_code, busy.code, busy.message, busy.details)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -16,9 +16,9 @@ from ..warranty.stations import NAME_MAX, ensure_station_name, get_station_profi
 from . import calibration
 from .auth import current_user, requires
 from .downloads import recall_csv_response
-from .database import commit, db
+from .database import commit, db, reads_first
 from .i18n import _
-from .scanning import describe_separator, profile_dict, scan_payload, search_term
+from .scanning import describe_separator, profile_dict, scan_log_writer, scan_payload, search_term
 
 bp = Blueprint("pages", __name__)
 R = Role
@@ -64,6 +64,7 @@ def _station_name() -> str:
 
 @bp.route("/station", methods=["GET", "POST"])
 @requires()
+@reads_first
 def station():
     """The scanning station: one field that keeps focus; Enter submits; the result is loud."""
     name = _station_name()
@@ -71,7 +72,7 @@ def station():
         return render_template("station.html", code="", scan=None, dossier=None, station_name=name)
     code = user_text(request.form.get("code", ""), "code")
     source = "camera" if request.form.get("source") == "camera" else "typed"
-    scan = scan_payload(db(), code, station=name, user=current_user(), source=source)
+    scan = scan_payload(db(), code, station=name, user=current_user(), source=source, log=scan_log_writer())
     commit()
     dossier = None
     shown = scan.get("repeat_of") or scan["result"]

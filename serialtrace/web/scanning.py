@@ -8,6 +8,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
@@ -85,12 +86,13 @@ def describe_separator(separator: str) -> str:
 
 
 def scan_payload(session: Session, code: str, *, station: str = "", user=None, source: str = "typed",
-                 now: datetime | None = None) -> dict[str, Any]:
+                 now: datetime | None = None, log: stations.ScanLogWriter | None = None) -> dict[str, Any]:
     """Parse `code` with the station's profile, list what it matches and log it.
 
     result is unit, batch, claim, choose, not_found, invalid, ambiguous, mismatch (the label's batch is not
     the unit's batch), or repeat (the same code from the same station within a second: `repeat_of` holds
-    what it matched, and it is not logged again).
+    what it matched, and it is not logged again). With `log`, `session` only reads and the entry goes to the
+    writer (written at once, or queued while another action holds the write lock); without, into `session`.
     """
     code = code.strip("\r\n")
     station = (station or "").strip()[:stations.NAME_MAX]
@@ -102,19 +104,42 @@ def scan_payload(session: Session, code: str, *, station: str = "", user=None, s
         profile = profile_from_dict(stations.get_station_profile(session, station))
     payload = _answer(session, code, profile)
     payload["station"] = station
-    if code.strip() and stations.get_recent_scan(session, raw=code, station=station, since=now - REPEAT_WINDOW,
-                                                 user=user) is not None:
+    if code.strip() and _is_repeat(session, log, raw=code, station=station, since=now - REPEAT_WINDOW, user=user):
         # Still answered in full, so a station page can keep showing the unit; only the log skips it.
         payload.update(result="repeat", repeat_of=payload["result"],
                        message=_("the same code again within a second; counted once"))
         return payload
     matches = payload["matches"]
     only = matches[0] if len(matches) == 1 else None
-    stations.log_scan(session, raw=code, result=payload["result"], user=user, station=station, source=source,
-                      kind=(payload["parsed"] or {}).get("kind"), at=now,
-                      unit_id=only["id"] if only and only["kind"] == "unit" else None,
-                      batch_id=only["id"] if only and only["kind"] == "batch" else None)
+    entry = stations.scan_log_entry(raw=code, result=payload["result"], user=user, station=station, source=source,
+                                    kind=(payload["parsed"] or {}).get("kind"), at=now,
+                                    unit_id=only["id"] if only and only["kind"] == "unit" else None,
+                                    batch_id=only["id"] if only and only["kind"] == "batch" else None)
+    if log is None:
+        stations.add_scan_entry(session, entry)
+    else:
+        log.write(entry)
     return payload
+
+
+def _is_repeat(session: Session, log: stations.ScanLogWriter | None, *, raw: str, station: str, since: datetime,
+               user) -> bool:
+    """True when the same code from the same station (or unnamed client) is logged, or queued, since `since`."""
+    if stations.get_recent_scan(session, raw=raw, station=station, since=since, user=user) is not None:
+        return True
+    probe = stations.scan_log_entry(raw=raw, result="", user=user, station=station)
+    return any(e["raw"] == probe["raw"] and e["station"] == probe["station"] and e["scanned_at"] >= since
+               and (station or e["user_id"] == probe["user_id"]) for e in (log.pending() if log else ()))
+
+
+def scan_log_writer() -> stations.ScanLogWriter:
+    """The app's scan log writer (one per app, made on first use)."""
+    ext = current_app.extensions
+    writer = ext.get("serialtrace_scan_log")
+    if writer is None:
+        # setdefault is atomic under the GIL: two first scans at once still share one writer and its queue.
+        writer = ext.setdefault("serialtrace_scan_log", stations.ScanLogWriter(ext["serialtrace"].sessions))
+    return writer
 
 
 def _answer(session: Session, code: str, profile: ScannerProfile | None) -> dict[str, Any]:

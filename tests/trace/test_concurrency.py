@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import sqlite3
 import threading
 import time
 from datetime import date
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, make_url, select, update
 
+from serialtrace.db import transaction, with_lock_wait
 from serialtrace.runtime import Runtime
 from serialtrace.trace import service
-from serialtrace.errors import Conflict
-from serialtrace.trace.models import ShipmentItem, Unit
+from serialtrace.errors import Conflict, Contention
+from serialtrace.trace.models import Customer, Product, ShipmentItem, Unit
 
 WRITERS = 4
 BATCHES_PER_WRITER = 3
@@ -174,3 +177,88 @@ def test_two_writers_shipping_from_one_serialised_batch_take_different_units(fre
         shipped = s.scalars(select(ShipmentItem.unit_id)).all()
         assert len(shipped) == 8 and len(set(shipped)) == 8
     rt.engine.dispose()
+
+
+def test_two_writers_creating_the_same_customer_without_tax_id_share_one_row(fresh_db_url):
+    """Without a tax id the name is the key; PostgreSQL used to let both inserts through."""
+    def create(s):
+        return service.get_or_create_customer(s, name="Склад на Ленина").id
+
+    first, second = _race(fresh_db_url, create, create)
+    assert isinstance(first, int) and first == second
+    rt = Runtime.from_env({"database_url": fresh_db_url})
+    with rt.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Customer)) == 1
+    rt.engine.dispose()
+
+
+def test_a_lost_lock_race_is_a_contention_and_changes_nothing(fresh_db_url):
+    """PostgreSQL: a real deadlock; SQLite: the write lock held past the wait. Both end as Contention, not a
+    driver error, and the losing action leaves nothing behind."""
+    rt = Runtime.from_env({"database_url": fresh_db_url})
+    with rt.transaction() as s:
+        for sku in ("PR-A", "PR-B"):
+            service.add_product(s, sku=sku, name="before")
+    outcomes: dict[str, object] = {}
+    if rt.engine.dialect.name == "sqlite":
+        holder = sqlite3.connect(make_url(fresh_db_url).database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with transaction(with_lock_wait(rt.sessions, 100)) as s:
+                s.execute(update(Product).where(Product.sku == "PR-A").values(name="lost"))
+        except Exception as exc:  # the outcome under test
+            outcomes["lost"] = exc
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        expected = "the wait for a lock ran out"
+    else:
+        both_locked = threading.Barrier(2)
+
+        def run(name, first, second):
+            try:
+                with rt.transaction() as s:
+                    s.execute(update(Product).where(Product.sku == first).values(name=name))
+                    both_locked.wait(10)
+                    s.execute(update(Product).where(Product.sku == second).values(name=name))
+                outcomes[name] = "committed"
+            except Exception as exc:  # one of the two is chosen as the deadlock victim
+                outcomes[name] = exc
+
+        threads = [threading.Thread(target=run, args=("ab", "PR-A", "PR-B")),
+                   threading.Thread(target=run, args=("ba", "PR-B", "PR-A"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        expected = "a deadlock"
+    errors = [o for o in outcomes.values() if o != "committed"]
+    assert len(errors) == 1 and isinstance(errors[0], Contention), outcomes
+    assert errors[0].code == "busy" and errors[0].status_code == 409
+    assert f"at the same time ({expected}); nothing was changed, try again" in errors[0].message
+    with rt.transaction() as s:
+        names = set(s.scalars(select(Product.name)).all())
+    winner = [k for k, v in outcomes.items() if v == "committed"]
+    assert names == ({winner[0]} if winner else {"before"})
+    rt.engine.dispose()
+
+
+def test_sqlite_refuses_a_registration_that_would_hold_the_write_lock_too_long(session, product, scheme):
+    """One registration holds SQLite's only write lock until it commits; the cap keeps that to seconds."""
+    from serialtrace.errors import ValidationError
+    from serialtrace.trace.models import Batch
+
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database: a big batch keeps nobody else waiting there")
+    quantity = service.SQLITE_MAX_UNITS + 1
+    try:
+        service.register_batch(session, product=product, quantity=quantity, number="HUGE", scheme=scheme,
+                               produced_on=date(2025, 1, 13))
+    except ValidationError as exc:
+        assert exc.details == {"field": "quantity"}
+        assert exc.message.startswith("quantity 1,000,001 is more than one registration may create on SQLite "
+                                      "(1,000,000)") and "use PostgreSQL" in exc.message
+    else:
+        raise AssertionError("a registration over the SQLite cap was accepted")
+    assert session.scalar(select(func.count()).select_from(Batch)) == 0
+    assert session.scalar(select(func.count()).select_from(Unit)) == 0
