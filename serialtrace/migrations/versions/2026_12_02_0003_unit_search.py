@@ -84,8 +84,9 @@ def downgrade() -> None:
     """Revert this revision (merged duplicate customers stay merged)."""
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index('uq_customer_name_without_tax_id')
-    with op.batch_alter_table('unit', schema=None) as batch_op:
-        batch_op.drop_index('ix_unit_external_key')
-        batch_op.drop_index('ix_unit_serial_key')
-        batch_op.drop_column('external_key')
-        batch_op.drop_column('serial_key')
+    op.drop_index('ix_unit_external_key', table_name='unit')
+    op.drop_index('ix_unit_serial_key', table_name='unit')
+    # In place (SQLite 3.35+ drops a column natively): batch mode would copy the table, and dropping the
+    # filled original fails on the foreign keys of unit events and shipment items.
+    op.drop_column('unit', 'external_key')
+    op.drop_column('unit', 'serial_key')
