@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from serialtrace.db import make_engine
 from serialtrace.runtime import Runtime
-from serialtrace.schema import upgrade
+from serialtrace.migrate import upgrade
 
 
 def machine() -> dict[str, str]:

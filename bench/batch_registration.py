@@ -15,7 +15,7 @@ from pathlib import Path
 import _common
 from serialtrace.trace import service
 from serialtrace.trace.enums import EventKind, UnitStatus
-from serialtrace.models_base import utcnow
+from serialtrace.columns import utcnow
 
 TARGET = 100_000  # units/s, DESIGN.md "Performance targets"
 PRODUCED_ON = date(2026, 11, 27)

@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import READ_ONLY
 from .errors import Conflict, DomainError, NotFound, ValidationError
-from .models_base import utcnow
+from .columns import utcnow
 from .passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH, ensure_password  # noqa: F401  (used by web)
 from .trace.enums import Role
 

@@ -105,7 +105,7 @@ def main(ctx: click.Context) -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the database schema."""
-    from .schema import upgrade
+    from .migrate import upgrade
 
     rt = _runtime()
     upgrade(rt.engine)
@@ -119,7 +119,7 @@ def init() -> None:
 def demo(units: int, seed: int, if_empty: bool) -> None:
     """Load realistic demo data (deterministic by seed) and print the demo logins."""
     from .demo import DEMO_PASSWORD, load_demo, database_is_empty
-    from .schema import upgrade
+    from .migrate import upgrade
 
     rt = _runtime()
     upgrade(rt.engine)

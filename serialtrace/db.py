@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
+import pkgutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -12,10 +15,21 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import SQLModel
 
 from .errors import Conflict, Contention
 
 log = logging.getLogger(__name__)
+
+def load_models():
+    """Import every domain's `models` module so the metadata lists every table; returns that metadata."""
+    # Found by name rather than imported here, so db (a base module) depends on no domain.
+    package = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.ispkg and importlib.util.find_spec(f"{__package__}.{info.name}.models") is not None:
+            importlib.import_module(f"{__package__}.{info.name}.models")
+    return SQLModel.metadata
+
 
 # Execution option marking an engine whose transactions only read.
 READ_ONLY = "serialtrace_read_only"

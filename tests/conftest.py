@@ -15,7 +15,7 @@ from serialtrace import accounts, models  # noqa: F401  (maps every table)
 from serialtrace.db import make_engine
 from serialtrace.labels.serials import OpaqueDigits
 from serialtrace.runtime import Runtime
-from serialtrace.schema import upgrade
+from serialtrace.migrate import upgrade
 
 # Password hashing cost is not what these tests are about; scrypt per user would dominate their time.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 
 from serialtrace import accounts
 from serialtrace.errors import NotFound, ValidationError
-from serialtrace.models_base import utcnow
+from serialtrace.columns import utcnow
 from serialtrace.runtime import Runtime
 
 

@@ -10,12 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from serialtrace.models import metadata
-from serialtrace.schema import heads
+from serialtrace.migrate import heads
 
 PACKAGE = Path(__file__).resolve().parents[1] / "serialtrace"
 
 # What each part may import from the rest of the package (base modules are always allowed below web).
-BASE = {"db", "errors", "config", "models_base", "accounts", "gs1"}
+BASE = {"db", "errors", "config", "columns", "accounts", "gs1"}
 ALLOWED = {
     "gs1": set(),
     "scanner": {"gs1"},

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from serialtrace import accounts
 from serialtrace.demo import BAD_LOT, DEMO_PASSWORD, database_is_empty, load_demo
 from serialtrace.runtime import Runtime
-from serialtrace.schema import upgrade
+from serialtrace.migrate import upgrade
 from serialtrace.trace.enums import Role
 from serialtrace.trace.models import (BatchInput, ComponentLot, Product, Shipment, ShipmentItem, Unit, UnitEvent)
 from serialtrace.trace.policy import normalise_gtin

@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, Integer, String, bindparam, insert, literal, se
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, ValidationError
-from ..models_base import JsonType
+from ..columns import JsonType
 from .enums import BatchStatus, EventKind, UnitStatus
 from .models import Batch, Shipment, ShipmentItem, Unit, UnitEvent
 from .service import Author, author_fields

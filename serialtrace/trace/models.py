@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint,
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
-from ..models_base import JsonType, utcnow
+from ..columns import JsonType, utcnow
 from .enums import BatchStatus, UnitStatus, WarrantyStart
 
 

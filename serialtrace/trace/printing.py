@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from ..db import transaction
 from ..errors import Conflict, InvalidTransition, NotFound, ValidationError
-from ..models_base import JsonType, utcnow
+from ..columns import JsonType, utcnow
 from .enums import EventKind, PrintJobState
 from .models import Batch, Unit, UnitEvent
 from .service import Author, author_fields

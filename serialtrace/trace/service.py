@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..db import integrity_to_conflict
 from ..errors import Conflict, NotFound, ValidationError
-from ..models_base import JsonType, utcnow
+from ..columns import JsonType, utcnow
 from . import queries
 from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
 from .models import (Batch, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,

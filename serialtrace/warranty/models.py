@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from ..models_base import utcnow
+from ..columns import utcnow
 from .enums import ClaimState, Priority
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from ..db import transaction, with_lock_wait
 from ..errors import Contention, ValidationError
-from ..models_base import JsonType, utcnow
+from ..columns import JsonType, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from .. import accounts
 from ..errors import PermissionDenied, ValidationError
-from ..models_base import utcnow
+from ..columns import utcnow
 from .database import commit, db
 from .i18n import _
 

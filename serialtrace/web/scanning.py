@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError
-from ..models_base import utcnow
+from ..columns import utcnow
 from ..scanner import DecodedCode, FrameTracker, ImageError, ParsedScan, ScanError, ScannerProfile, parse_scan
 from ..warranty import stations
 from ..warranty.resolve import resolve

@@ -11,7 +11,7 @@ from serialtrace.config import Settings
 from serialtrace.errors import Conflict, InvalidTransition, ValidationError
 from serialtrace.labelling import print_batch, queue_print
 from serialtrace.labels import LabelData, LabelError, builtin_templates, send_zpl, zpl_bytes
-from serialtrace.models_base import utcnow
+from serialtrace.columns import utcnow
 from serialtrace.trace.models import Unit, UnitEvent
 from serialtrace.trace.printing import (PrintJob, create_print_job, ensure_printer_allowed, get_print_job,
                                         list_print_jobs, parse_printer, record_download, resume_print_job,
@@ -200,7 +200,7 @@ def test_a_job_whose_printer_left_the_allow_list_never_connects(session, session
 def test_a_job_left_printing_by_a_stopped_runner_becomes_resumable(session, make_batch):
     from datetime import timedelta
 
-    from serialtrace.models_base import utcnow
+    from serialtrace.columns import utcnow
     from serialtrace.trace.printing import create_print_job, is_resumable
 
     batch, _ = make_batch(quantity=2, number="STUCK")

@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import text
 
 from serialtrace.db import make_engine
-from serialtrace.schema import alembic_config, upgrade
+from serialtrace.migrate import alembic_config, upgrade
 from serialtrace.trace.models import search_key
 
 SERIALS = ["2501-ab", "SN0001", "ав-12", "straße", "X_1"]

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from serialtrace import accounts
 from serialtrace.runtime import Runtime
-from serialtrace.schema import upgrade
+from serialtrace.migrate import upgrade
 from serialtrace.trace import service
 from serialtrace.web import create_app
 

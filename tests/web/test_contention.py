@@ -96,7 +96,7 @@ def test_first_shipments_to_a_new_customer_without_tax_id_make_one_customer(fres
 def sqlite_url(tmp_path):
     """A fresh migrated SQLite file."""
     from serialtrace.db import make_engine
-    from serialtrace.schema import upgrade
+    from serialtrace.migrate import upgrade
 
     url = f"sqlite:///{tmp_path / 'lock.sqlite'}"
     engine = make_engine(url)

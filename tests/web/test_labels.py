@@ -194,7 +194,7 @@ def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch)
 
     from serialtrace import accounts
     from serialtrace.runtime import Runtime
-    from serialtrace.schema import upgrade
+    from serialtrace.migrate import upgrade
     from serialtrace.trace import service
     from serialtrace.trace.printing import get_print_job
     from serialtrace.web import create_app, labelviews

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from serialtrace.labels.model import SymbolSpec
 from serialtrace.labels.symbols import linear_modules, matrix_modules
-from serialtrace.models_base import utcnow
+from serialtrace.columns import utcnow
 from serialtrace.scanner.wedge import CALIBRATION_DATA
 from serialtrace.warranty.stations import ScanLog, get_station_profile, save_station_profile
 from serialtrace.web import calibration
