@@ -109,15 +109,15 @@ def build(path: Path, *, units: int, batches: int, seed: int = 7) -> None:
 
 def ensure_token(path: Path) -> str:
     """An API token of a warehouse user, created once per database and kept next to it."""
-    from serialtrace import accounts
+    from serialtrace.accounts import service as accounts_service
 
     token_file = Path(f"{path}{TOKEN_FILE_SUFFIX}")
     if token_file.exists():
         return token_file.read_text().strip()
     rt = _common.runtime_for(f"sqlite:///{path}")
     with rt.transaction() as s:
-        user = accounts.create_user(s, username="bench", role="warehouse")
-        token = accounts.create_token(s, name="bench", user=user)
+        user = accounts_service.create_user(s, username="bench", role="warehouse")
+        token = accounts_service.create_token(s, name="bench", user=user)
     rt.engine.dispose()
     token_file.write_text(token)
     return token

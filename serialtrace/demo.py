@@ -10,10 +10,13 @@ from typing import Any, Callable
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from . import accounts
+from .accounts import queries as accounts_queries
+from .accounts import service as accounts_service
+from .accounts.enums import Role
+from .accounts.models import User
 from .runtime import Runtime
 from .trace import bulk, service
-from .trace.enums import EventKind, Role, UnitStatus
+from .trace.enums import EventKind, UnitStatus
 from .trace.models import Customer, Product, Unit
 from .trace.policy import mod10_check_digit
 from .warranty.enums import ClaimState, Priority, Verdict
@@ -163,14 +166,14 @@ def _bulk_friendly(s: Session) -> None:
 
 def _add_users(s: Session, plan: _Plan) -> None:
     for role in Role:
-        user = s.scalars(select(accounts.User).where(accounts.User.username == role.value)).first()
+        user = accounts_queries.find_user(s, role.value)
         if user is None:
-            user = accounts.create_user(s, username=role.value, role=role.value, password=DEMO_PASSWORD,
-                                        display_name=f"Demo {role.value}", email=f"{role.value}@demo.example")
+            user = accounts_service.create_user(s, username=role.value, role=role.value, password=DEMO_PASSWORD,
+                                                display_name=f"Demo {role.value}", email=f"{role.value}@demo.example")
         plan.users[role.value] = user.id
     # Front-line roles escalate to the supervisor.
     for role in (Role.WAREHOUSE, Role.COORDINATOR, Role.ENGINEER):
-        s.get(accounts.User, plan.users[role.value]).supervisor_id = plan.users[Role.SUPERVISOR.value]
+        s.get(User, plan.users[role.value]).supervisor_id = plan.users[Role.SUPERVISOR.value]
     s.flush()
 
 

@@ -50,8 +50,15 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class Unauthorized(DomainError):
+    """No valid login or API token: who is asking is unknown (not a kind of PermissionDenied, which knows them)."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
 class PermissionDenied(DomainError):
-    """The user's role does not allow the action."""
+    """The user is known, but their role does not allow the action."""
 
     status_code = 403
     code = "forbidden"

@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-from . import accounts  # noqa: F401
+from .accounts import models as accounts_models  # noqa: F401
 from .trace import models as trace_models  # noqa: F401
 from .trace import printing as trace_printing  # noqa: F401
 from .warranty import models as warranty_models  # noqa: F401

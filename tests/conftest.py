@@ -11,14 +11,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from serialtrace import accounts, models  # noqa: F401  (maps every table)
+from serialtrace import models  # noqa: F401  (maps every table)
+from serialtrace.accounts import service as accounts_service
 from serialtrace.db import make_engine
 from serialtrace.labels.serials import OpaqueDigits
 from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
 
 # Password hashing cost is not what these tests are about; scrypt per user would dominate their time.
-accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+accounts_service.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 PG_URL = os.environ.get("SERIALTRACE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
-from serialtrace import accounts
+from serialtrace.accounts import queries as accounts_queries
+from serialtrace.accounts import service as accounts_service
+from serialtrace.accounts.models import User
 from serialtrace.cli import main
 from serialtrace.runtime import Runtime
 
@@ -29,11 +30,11 @@ def run(db_file):
     return _run
 
 
-def _user(url: str, name: str) -> accounts.User | None:
+def _user(url: str, name: str) -> User | None:
     rt = Runtime.from_env({"database_url": url})
     try:
         with rt.transaction() as s:
-            user = s.scalars(select(accounts.User).where(accounts.User.username == name)).first()
+            user = accounts_queries.find_user(s, name)
             if user is not None:
                 s.expunge(user)
             return user
@@ -73,14 +74,16 @@ def test_users_unlock_forgets_the_failures_of_a_user_name(run, db_file):
     rt = Runtime.from_env({"database_url": db_file})
     with rt.transaction() as s:
         for _ in range(5):
-            with pytest.raises(accounts.SignInRefused):
-                accounts.sign_in(s, username="anna", password="guess-password", address="192.0.2.1",
-                                 commit=s.commit)
-        with pytest.raises(accounts.SignInLocked):
-            accounts.sign_in(s, username="anna", password="long-password", address="192.0.2.1", commit=s.commit)
+            with pytest.raises(accounts_service.SignInRefused):
+                accounts_service.sign_in(s, username="anna", password="guess-password", address="192.0.2.1",
+                                         commit=s.commit)
+        with pytest.raises(accounts_service.SignInLocked):
+            accounts_service.sign_in(s, username="anna", password="long-password", address="192.0.2.1",
+                                     commit=s.commit)
     result = run("users", "unlock", "anna")
     assert result.exit_code == 0 and "user name anna: 5 failed log-ins forgotten" in result.output
     with rt.transaction() as s:
-        user = accounts.sign_in(s, username="anna", password="long-password", address="192.0.2.1", commit=s.commit)
+        user = accounts_service.sign_in(s, username="anna", password="long-password", address="192.0.2.1",
+                                        commit=s.commit)
         assert user.username == "anna"
     rt.engine.dispose()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from serialtrace import accounts
+from serialtrace.accounts import queries as accounts_queries
+from serialtrace.accounts.enums import Role
 from serialtrace.demo import BAD_LOT, DEMO_PASSWORD, database_is_empty, load_demo
 from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
-from serialtrace.trace.enums import Role
 from serialtrace.trace.models import (BatchInput, ComponentLot, Product, Shipment, ShipmentItem, Unit, UnitEvent)
 from serialtrace.trace.policy import normalise_gtin
 from serialtrace.warranty.enums import ClaimState
@@ -77,9 +77,9 @@ def test_every_role_can_log_in_with_the_demo_password(loaded):
     runtime, _, _, _ = loaded
     with runtime.transaction() as s:
         for role in Role:
-            user = accounts.authenticate(s, username=role.value, password=DEMO_PASSWORD)
+            user = accounts_queries.authenticate(s, username=role.value, password=DEMO_PASSWORD)
             assert user is not None and user.role == role.value
-        assert accounts.authenticate(s, username="admin", password="wrong-password") is None
+        assert accounts_queries.authenticate(s, username="admin", password="wrong-password") is None
 
 
 def test_products_have_valid_gtins_and_different_warranties(loaded):

@@ -45,13 +45,3 @@ class PrintJobState(StrEnum):
 class WarrantyStart(StrEnum):
     SHIPMENT = "shipment"
     SALE = "sale"
-
-
-class Role(StrEnum):
-    WAREHOUSE = "warehouse"
-    COORDINATOR = "coordinator"
-    ENGINEER = "engineer"
-    QUALITY = "quality"
-    SUPERVISOR = "supervisor"
-    PRODUCTION = "production"
-    ADMIN = "admin"

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import Column, select
 
+from ..accounts.enums import Role
 from ..config import business_today
 from ..errors import ValidationError
 from ..scanner import ImageError
@@ -20,7 +21,6 @@ from ..trace.dossier import batch_dict, product_dict
 from ..trace.printing import PrintJob
 from ..trace.models import Batch, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit
 from ..warranty.dossier import unit_dossier
-from ..trace.enums import Role
 from .auth import current_user, requires
 from .downloads import recall_csv_response
 from .database import commit, db, reads_first

@@ -12,8 +12,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from .. import accounts
-from ..errors import PermissionDenied, ValidationError
+from ..accounts import policy as accounts_policy
+from ..accounts import queries as accounts_queries
+from ..accounts import service as accounts_service
+from ..accounts.models import User
+from ..errors import PermissionDenied, Unauthorized, ValidationError
 from ..columns import utcnow
 from .database import commit, db
 from .i18n import _
@@ -24,35 +27,28 @@ bp = Blueprint("auth", __name__)
 SESSION_VERSION = "session_version"
 
 
-class Unauthorized(PermissionDenied):
-    """No valid login or token."""
-
-    status_code = 401
-    code = "unauthorized"
-
-
 def load_user() -> None:
     """Put the current user (or None) on g from a bearer token or the session cookie."""
     g.user = None
     g.via_token = False
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user = accounts.user_for_token(db(), header[7:].strip())
+        user = accounts_queries.user_for_token(db(), header[7:].strip())
         if user is None:
             raise Unauthorized(_("invalid or revoked API token"))
         g.user, g.via_token = user, True
         return
     user_id = session.get("user_id")
     if user_id is not None:
-        user = db().get(accounts.User, user_id)
-        if accounts.is_session_current(user, session.get(SESSION_VERSION)):
+        user = db().get(User, user_id)
+        if accounts_policy.is_session_current(user, session.get(SESSION_VERSION)):
             g.user = user
         else:
             # Ended by a logout, a password change or a deactivation (here or on another device): drop the cookie.
             session.clear()
 
 
-def current_user() -> accounts.User | None:
+def current_user() -> User | None:
     """The logged-in user or token owner."""
     return g.get("user")
 
@@ -96,7 +92,7 @@ def _address() -> str:
     return request.remote_addr or ""
 
 
-def _locked(exc: accounts.SignInLocked, template: str, **context):
+def _locked(exc: accounts_service.SignInLocked, template: str, **context):
     """The form again with status 429, saying until when (in the site's time zone) no password is checked."""
     zone = ZoneInfo(current_app.extensions["serialtrace"].settings.timezone)
     seconds = max(1, math.ceil((exc.until - utcnow()).total_seconds()))
@@ -118,11 +114,11 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         try:
-            user = accounts.sign_in(db(), username=username, password=request.form.get("password", ""),
+            user = accounts_service.sign_in(db(), username=username, password=request.form.get("password", ""),
                                     address=_address(), commit=commit)
-        except accounts.SignInLocked as exc:
+        except accounts_service.SignInLocked as exc:
             return _locked(exc, "login.html", username=username)
-        except accounts.SignInRefused:
+        except accounts_service.SignInRefused:
             # One message for an unknown user and a wrong password, so the form tells nobody which names exist.
             flash(_("wrong user name or password"), "error")
             return render_template("login.html", username=username), 401
@@ -139,7 +135,7 @@ def logout():
     """Log out: every session of this user ends, on this device and others, copied cookies included."""
     user = current_user()
     if user is not None and not g.via_token:
-        accounts.end_sessions(db(), user)
+        accounts_service.end_sessions(db(), user)
         commit()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -156,13 +152,13 @@ def password():
             if new != request.form.get("confirm_password", ""):
                 raise ValidationError(_("the new password and its confirmation differ"))
             # The rule first, so a new password that would be refused costs no attempt.
-            accounts.ensure_password(new, username=user.username)
-            accounts.sign_in(db(), username=user.username, password=request.form.get("current_password", ""),
+            accounts_policy.ensure_password(new, username=user.username)
+            accounts_service.sign_in(db(), username=user.username, password=request.form.get("current_password", ""),
                              address=_address(), commit=commit)
-            accounts.set_password(db(), user, password=new)
-        except accounts.SignInLocked as exc:
-            return _locked(exc, "password.html", min_length=accounts.PASSWORD_MIN_LENGTH)
-        except accounts.SignInRefused:
+            accounts_service.set_password(db(), user, password=new)
+        except accounts_service.SignInLocked as exc:
+            return _locked(exc, "password.html", min_length=accounts_policy.MIN_LENGTH)
+        except accounts_service.SignInRefused:
             flash(_("the current password is wrong; the password was not changed"), "error")
             return _password_form(403)
         except ValidationError as exc:
@@ -177,4 +173,4 @@ def password():
 
 
 def _password_form(status: int):
-    return render_template("password.html", min_length=accounts.PASSWORD_MIN_LENGTH), status
+    return render_template("password.html", min_length=accounts_policy.MIN_LENGTH), status

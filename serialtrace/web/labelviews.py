@@ -9,11 +9,12 @@ from typing import IO, Any, Iterator
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from .. import labelling
+from ..accounts.enums import Role
 from ..config import business_today
 from ..errors import DomainError, NotFound, ValidationError
 from ..labels import LabelError, quarantine_label
 from ..trace import queries
-from ..trace.enums import PrintJobState, Role
+from ..trace.enums import PrintJobState
 from ..trace.models import Batch, Product
 from ..trace.printing import (PrintJob, count_units, create_print_job, get_print_job, is_resumable, list_print_jobs,
                               record_download, resume_print_job)

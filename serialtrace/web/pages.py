@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
+from ..accounts.enums import Role
 from ..config import business_today
 from ..errors import DomainError, NotFound, PermissionDenied, ValidationError
 from ..trace import genealogy, queries
-from ..trace.enums import Role
 from ..trace.importer import detect_kind, import_file
 from ..trace.models import Product, Unit
 from ..scanner import ScanError, calibrate

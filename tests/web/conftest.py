@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from serialtrace import accounts
-from serialtrace.trace.enums import Role
+from serialtrace.accounts import service as accounts_service
+from serialtrace.accounts.enums import Role
 from serialtrace.web import create_app
 
 PASSWORD = "correct-horse-1"
@@ -20,7 +20,8 @@ def app(runtime):
 @pytest.fixture
 def users(session):
     """One user per role, committed inside the test transaction."""
-    made = {r.value: accounts.create_user(session, username=r.value, role=r.value, password=PASSWORD) for r in Role}
+    made = {r.value: accounts_service.create_user(session, username=r.value, role=r.value, password=PASSWORD)
+            for r in Role}
     session.commit()
     return made
 
@@ -28,7 +29,8 @@ def users(session):
 @pytest.fixture
 def tokens(session, users):
     """A bearer token per role."""
-    out = {name: accounts.create_token(session, name=f"{name}-token", user=user) for name, user in users.items()}
+    out = {name: accounts_service.create_token(session, name=f"{name}-token", user=user)
+           for name, user in users.items()}
     session.commit()
     return out
 

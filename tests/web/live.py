@@ -11,7 +11,7 @@ from typing import Iterator
 
 from werkzeug.serving import make_server
 
-from serialtrace import accounts
+from serialtrace.accounts import service as accounts_service
 from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
 from serialtrace.trace import service
@@ -32,7 +32,7 @@ def live_app(path: Path, *, lots: list[service.LotInput] | None = None, ship_fir
     rt = Runtime.from_env({"database_url": f"sqlite:///{path}", "secret_key": "browser-test", "serial_key": "k"})
     upgrade(rt.engine)
     with rt.transaction() as s:
-        accounts.create_user(s, username=USER, role=role, password=PASSWORD)
+        accounts_service.create_user(s, username=USER, role=role, password=PASSWORD)
         service.add_product(s, sku="PR-100", name="Flow meter UR-100", gtin=GTIN, warranty_months=24)
         _, serials = service.register_batch(
             s, product="PR-100", quantity=3, number="2501A00", produced_on=date(2025, 1, 13), line="Line 1",

@@ -225,11 +225,11 @@ def test_print_job_to_a_printer_off_the_allow_list_is_422_and_not_created(api, m
 
 
 def test_revoked_token_and_deactivated_user_get_401(app, api, session, tokens):
-    from serialtrace import accounts
+    from serialtrace.accounts import service as accounts_service
 
     assert api("quality").get("/api/v1/units/NOPE").status_code == 404
-    accounts.revoke_tokens(session, "quality-token")
-    accounts.deactivate_user(session, "warehouse")
+    accounts_service.revoke_tokens(session, "quality-token")
+    accounts_service.deactivate_user(session, "warehouse")
     session.commit()
     for role in ("quality", "warehouse"):
         resp = api(role).get("/api/v1/units/NOPE")

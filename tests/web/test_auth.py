@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select, update
 
-from serialtrace import accounts
-from serialtrace.accounts import LoginAttempt
+from serialtrace.accounts import service as accounts_service
+from serialtrace.accounts.models import LoginAttempt
 
 from .conftest import PASSWORD, csrf_from
 
@@ -132,8 +132,8 @@ def test_a_copied_cookie_stops_working_after_logout(login):
 def test_a_copied_cookie_stops_working_after_a_password_change_or_deactivation(login, users, session):
     copies = [_copy_of(login("warehouse")), _copy_of(login("engineer"))]
     assert all(_signed_in(c) for c in copies)
-    accounts.set_password(session, users["warehouse"], password="a brand new phrase")
-    accounts.deactivate_user(session, "engineer")
+    accounts_service.set_password(session, users["warehouse"], password="a brand new phrase")
+    accounts_service.deactivate_user(session, "engineer")
     session.commit()
     assert not any(_signed_in(c) for c in copies)
     assert _post_login(copies[0], "warehouse", PASSWORD).status_code == 401
@@ -187,3 +187,25 @@ def test_guessing_the_current_password_on_the_password_page_is_locked_too(login)
         assert _change_password(client, "not-my-password", "a brand new phrase").status_code == 403
     resp = _change_password(client, PASSWORD, "a brand new phrase")
     assert resp.status_code == 429 and "too many failed log-ins for this user name" in resp.get_data(as_text=True)
+
+
+def test_no_login_is_401_and_the_wrong_role_is_403_each_with_its_message(app, api, login, product):
+    """Who is asking unknown: 401 and how to log in; known with the wrong role: 403 naming both roles. Nothing made."""
+    body = {"product": "PR-100", "quantity": 1, "number": "AUTH1"}
+    client = app.test_client()
+    for headers, message in (({}, "log in or send an API token (Authorization: Bearer ...)"),
+                             ({"Authorization": "Bearer st_wrong"}, "invalid or revoked API token")):
+        resp = client.post("/api/v1/batches", json=body, headers=headers)
+        assert resp.status_code == 401
+        assert resp.get_json() == {"error": "unauthorized", "message": message, "details": None}
+    resp = api("warehouse").post("/api/v1/batches", json=body)
+    assert resp.status_code == 403
+    assert resp.get_json() == {"error": "forbidden", "details": None,
+                               "message": "your role warehouse may not do this; it needs production"}
+    assert api("quality").get("/api/v1/batches/AUTH1").status_code == 404
+    # Pages: no login goes to the login form, the wrong role gets the 403 page with the message.
+    resp = client.get("/import")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login?next=")
+    resp = login("coordinator").get("/import")
+    assert resp.status_code == 403
+    assert "your role coordinator may not do this; it needs production or warehouse" in resp.get_data(as_text=True)

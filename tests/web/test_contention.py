@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, make_url, select
 
-from serialtrace import accounts
+from serialtrace.accounts import service as accounts_service
 from serialtrace.db import with_lock_wait
 from serialtrace.runtime import Runtime
 from serialtrace.trace import service
@@ -26,8 +26,8 @@ def _setup(url: str, units: int) -> tuple[Runtime, str, list[str]]:
     """A committed database with one warehouse user, its token and a batch of `units` units."""
     rt = Runtime.from_env({"database_url": url, "secret_key": "contention", "serial_key": "k"})
     with rt.transaction() as s:
-        user = accounts.create_user(s, username="desk", role="warehouse", password="desk-pass-1")
-        token = accounts.create_token(s, name="desk-token", user=user)
+        user = accounts_service.create_user(s, username="desk", role="warehouse", password="desk-pass-1")
+        token = accounts_service.create_token(s, name="desk-token", user=user)
         service.add_product(s, sku="PR-100", name="Flow meter", gtin="04601234560016")
         _, serials = service.register_batch(s, product="PR-100", quantity=units, number="2501A00",
                                             produced_on=date(2025, 1, 13), scheme=rt.serial_scheme())

@@ -192,7 +192,7 @@ def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch)
     """Over the in-request limit, the page answers at once and a thread sends every label exactly once."""
     import time
 
-    from serialtrace import accounts
+    from serialtrace.accounts import service as accounts_service
     from serialtrace.runtime import Runtime
     from serialtrace.migrate import upgrade
     from serialtrace.trace import service
@@ -203,7 +203,7 @@ def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch)
     rt = Runtime.from_env({"database_url": f"sqlite:///{tmp_path / 'bg.sqlite'}", "secret_key": "t"})
     upgrade(rt.engine)
     with rt.transaction() as s:
-        accounts.create_user(s, username="pat", role="production", password="print-pass-1")
+        accounts_service.create_user(s, username="pat", role="production", password="print-pass-1")
         service.add_product(s, sku="PR-100", name="Flow meter", gtin="04601234560016")
         _, serials = service.register_batch(s, product="PR-100", quantity=12, number="BIG1", scheme=rt.serial_scheme())
     client = create_app(runtime=rt).test_client()

@@ -1,14 +1,15 @@
-"""The password rule: length, the user name, the list of common passwords."""
+"""Account rules: the password rule (length, the user name, the common passwords), roles, the lockout's end."""
 
 from __future__ import annotations
 
 import gzip
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from serialtrace.demo import DEMO_PASSWORD
 from serialtrace.errors import ValidationError
-from serialtrace.passwords import COMMON_PASSWORDS, MAX_LENGTH, common_passwords, ensure_password
+from serialtrace.accounts.policy import COMMON_PASSWORDS, MAX_LENGTH, common_passwords, ensure_password, lock_end
 
 
 @pytest.mark.parametrize(("password", "username", "rule"), [
@@ -42,3 +43,14 @@ def test_the_shipped_list_is_the_common_passwords_and_small():
     assert COMMON_PASSWORDS.stat().st_size < 100_000
     with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as handle:
         assert handle.readline().strip() == "123456"
+
+
+T0 = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def test_lock_end_is_the_failure_that_reaches_the_limit_plus_the_duration():
+    minute = timedelta(minutes=1)
+    times = [T0 + i * minute for i in (0, 1, 2, 20, 21, 22)]
+    assert lock_end(times, limit=3, window=15 * minute, duration=15 * minute) == T0 + 37 * minute
+    assert lock_end(times[:2], limit=3, window=15 * minute, duration=15 * minute) is None
+    assert lock_end([T0, T0 + 16 * minute], limit=2, window=15 * minute, duration=15 * minute) is None

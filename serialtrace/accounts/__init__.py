@@ -1,0 +1,1 @@
+"""Accounts: users, API tokens, roles and the sign-in rules."""

@@ -1,0 +1,68 @@
+"""Tables of the accounts domain: users, API tokens and the sign-in attempts the lockout counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Index, String, text
+from sqlmodel import Field, SQLModel
+
+from ..columns import utcnow
+from .enums import Role
+
+
+class User(SQLModel, table=True):
+    """A person with one role; admins may do everything."""
+
+    __tablename__ = "user_account"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(sa_type=String(64), unique=True, index=True)
+    display_name: str = Field(default="", sa_type=String(200))
+    email: str = Field(default="", sa_type=String(200))
+    role: str = Field(sa_type=String(16))
+    password_hash: str = Field(default="", sa_type=String(256))
+    supervisor_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    # Copied into the session cookie at login and compared on every request; raising it ends every session of
+    # the user at once (logout, password change, deactivation).
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user holds one of `roles` (admins hold all)."""
+        return self.active and (self.role == Role.ADMIN or self.role in roles)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100))
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    prefix: str = Field(sa_type=String(12))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+    revoked: bool = False
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A password check that has not (yet) succeeded: the counters of the sign-in lockout.
+
+    A row is written before the password is checked, so every app process counts an attempt in flight; a
+    successful sign-in deletes its own row and detaches the user's earlier failures (user name NULL), which keeps
+    them counted against the address.
+    """
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),
+                      Index("ix_login_attempt_address_at", "address", "at"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: Optional[str] = Field(default=None, sa_type=String(64))
+    address: str = Field(default="", sa_type=String(64))
+    at: datetime = Field(default_factory=utcnow, index=True)

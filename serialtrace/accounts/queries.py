@@ -1,0 +1,100 @@
+"""Reads of the accounts domain: users by name, password or token, and the token list."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..columns import utcnow
+from ..db import BUSY_TIMEOUT_MS, READ_ONLY
+from ..errors import NotFound
+from .models import ApiToken, User
+from .policy import as_utc, hash_token
+
+_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+# Built once: this runs on every API call. The token's id and last use come along, so recording the use
+# needs no second read.
+_USER_FOR_TOKEN = (select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
+                   .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked.is_(False)))
+# last_used_at is written at most this often per token, so the hot path stays a single SELECT.
+LAST_USED_EVERY = timedelta(minutes=1)
+# How long recording a use may wait for SQLite's write lock before it gives up (ms; it is best-effort).
+_TOUCH_BUSY_MS = 200
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The user with this name, or None."""
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user with this name, or NotFound."""
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None."""
+    user = find_user(session, username)
+    if user is None or not user.active or not user.password_hash:
+        # Compare anyway so timing does not reveal which user names exist.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
+    """The active user behind a live bearer token, or None; notes the token's use at most once a minute."""
+    row = session.execute(_USER_FOR_TOKEN, {"token_hash": hash_token(token)}).first()
+    if row is None or not row.User.active:
+        return None
+    now = now or utcnow()
+    if row.last_used_at is None or as_utc(row.last_used_at) <= now - LAST_USED_EVERY:
+        _touch_token(session, row.id, now)
+    return row.User
+
+
+def _touch_token(session: Session, token_id: int, now: datetime) -> None:
+    """Set last_used_at, in a short transaction of its own when the session sits on an engine.
+
+    The request's own session may be read-only (GET) or roll back on error, and the use happened either way.
+    A session bound to a connection (a caller managing the transaction, as tests do) records it in place.
+    """
+    table = ApiToken.__table__
+    stmt = (update(table).where(table.c.id == token_id,
+                                 or_(table.c.last_used_at.is_(None), table.c.last_used_at <= now - LAST_USED_EVERY))
+            .values(last_used_at=now))
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        session.execute(stmt)
+        return
+    with bind.execution_options(**{READ_ONLY: False}).connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.driver_connection
+        if sqlite:
+            # Never keep an API call waiting behind a long write (a big batch) just to record a timestamp.
+            raw.execute(f"PRAGMA busy_timeout={_TOUCH_BUSY_MS}")
+        try:
+            with conn.begin():
+                conn.execute(stmt)
+        except OperationalError:
+            # Busy database: this minute's use goes unrecorded and the next call records it.
+            pass
+        finally:
+            if sqlite:
+                # Back to the busy timeout make_engine gives every SQLite connection.
+                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def list_tokens(session: Session) -> list[tuple[ApiToken, User]]:
+    """Every token with its user, oldest first."""
+    stmt = select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    return [(token, user) for token, user in session.execute(stmt)]

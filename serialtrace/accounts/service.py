@@ -1,0 +1,181 @@
+"""Writes of the accounts domain: users, API tokens, passwords, sessions and sign-in. Flush only; callers commit."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from ..columns import utcnow
+from ..errors import Conflict, DomainError, NotFound, Unauthorized, ValidationError
+from .models import ApiToken, LoginAttempt, User
+from .policy import LOCKOUT, Lockout, as_utc, ensure_password, ensure_role, hash_token, lock_end
+from .queries import authenticate, find_user, get_user
+
+# Werkzeug's scrypt default; tests lower the cost through this name to stay fast.
+PASSWORD_METHOD = "scrypt"
+
+# A locked user name or address writes no rows, so a few times the limits is all a check can meet; this only
+# bounds the read when many attempts race.
+_ATTEMPTS_READ = 1000
+# Expired attempts each sign-in removes; more than the one row it adds, so the table stays small.
+_PRUNE_BATCH = 200
+
+
+class SignInRefused(Unauthorized):
+    """Wrong user name or password; the message never says which, so the form reveals no user names."""
+
+
+class SignInLocked(DomainError):
+    """Too many failed sign-ins for a user name or from an address; `until` says when to try again."""
+
+    status_code = 429
+    code = "too_many_attempts"
+
+    def __init__(self, *, until: datetime, scope: str) -> None:
+        what = "for this user name" if scope == "user" else "from this address"
+        super().__init__(f"too many failed sign-ins {what}; try again after {until:%Y-%m-%d %H:%M} UTC",
+                         details={"retry_at": until.isoformat(), "scope": scope})
+        self.until = until
+        self.scope = scope
+
+
+def create_user(session: Session, *, username: str, role: str, password: str | None = None,
+                display_name: str = "", email: str = "") -> User:
+    """Add a user. Flushes; the caller commits."""
+    ensure_role(role)
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ValidationError("user name must be 1 to 64 characters")
+    if find_user(session, username) is not None:
+        raise Conflict(f"user {username!r} already exists")
+    if password is not None:
+        ensure_password(password, username=username)
+    user = User(username=username, role=role, display_name=display_name or username, email=email,
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD) if password else "")
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_token(session: Session, *, name: str, user: User) -> str:
+    """Issue a token for `user`; returns the secret, which is not stored."""
+    secret = "st_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, user_id=user.id, token_hash=hash_token(secret), prefix=secret[:10]))
+    session.flush()
+    return secret
+
+
+def revoke_tokens(session: Session, name_or_prefix: str) -> list[ApiToken]:
+    """Revoke the live tokens with this name or secret prefix; NotFound when there is none. Flushes."""
+    key = (name_or_prefix or "").strip()
+    found = list(session.scalars(select(ApiToken).where(or_(ApiToken.name == key, ApiToken.prefix == key),
+                                                      ApiToken.revoked.is_(False)).order_by(ApiToken.id)))
+    if not key or not found:
+        raise NotFound(f"no live API token named {name_or_prefix!r} or starting with it")
+    for token in found:
+        token.revoked = True
+    session.flush()
+    return found
+
+
+def deactivate_user(session: Session, username: str) -> User:
+    """Stop a user from logging in or using their tokens, ending their sessions; history keeps the name. Flushes."""
+    user = get_user(session, username)
+    user.active = False
+    end_sessions(session, user)
+    return user
+
+
+def set_password(session: Session, user: User, *, password: str) -> None:
+    """Give `user` a new password that passes the rule, ending all their sessions. Flushes."""
+    ensure_password(password, username=user.username)
+    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    end_sessions(session, user)
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every login session of `user` on every device: their cookies now carry an old version. Flushes."""
+    # Incremented in SQL so two logouts at once cannot both write the same new number.
+    user.session_version = User.session_version + 1
+    session.flush()
+
+
+def sign_in(session: Session, *, username: str, password: str, address: str, commit: Callable[[], None],
+            now: datetime | None = None, lockout: Lockout = LOCKOUT) -> User:
+    """The active user with this name and password, under the lockout rules.
+
+    The attempt is committed (through `commit`) before the password is checked, so that attempts running at the
+    same time in other processes count it; every outcome is committed the same way.
+
+    Raises:
+        SignInLocked: the user name or the address is locked (even when the password is right).
+        SignInRefused: wrong password, or an unknown, inactive or password-less user (one message for all).
+    """
+    now = now or utcnow()
+    key, address = username[:64], (address or "")[:64]
+    _ensure_not_locked(session, key=key, address=address, now=now, lockout=lockout)
+    attempt = LoginAttempt(username=key, address=address, at=now)
+    session.add(attempt)
+    _prune_attempts(session, before=now - lockout.window - lockout.duration)
+    session.flush()
+    attempt_id = attempt.id
+    commit()
+    try:
+        _ensure_not_locked(session, key=key, address=address, now=now, lockout=lockout, exclude=attempt_id)
+    except SignInLocked:
+        # Refused unchecked, so not a failure: hammering a locked name does not make its lockout longer.
+        _delete_attempt(session, attempt_id)
+        commit()
+        raise
+    user = authenticate(session, username=username, password=password)
+    if user is None:
+        raise SignInRefused("wrong user name or password")
+    _delete_attempt(session, attempt_id)
+    clear_failures(session, key)
+    commit()
+    return user
+
+
+def clear_failures(session: Session, username: str) -> int:
+    """Forget the failed sign-ins counted against a user name (they still count for their address). Flushes."""
+    result = session.execute(update(LoginAttempt).where(LoginAttempt.username == username).values(username=None)
+                             .execution_options(synchronize_session=False))
+    session.flush()
+    return result.rowcount
+
+
+def _ensure_not_locked(session: Session, *, key: str, address: str, now: datetime, lockout: Lockout,
+                       exclude: int | None = None) -> None:
+    """Raise SignInLocked when the attempts on record (but `exclude`) lock the user name or the address now."""
+    horizon = now - lockout.window - lockout.duration
+    stmt = (select(LoginAttempt.username, LoginAttempt.address, LoginAttempt.at)
+            .where(LoginAttempt.at > horizon, or_(LoginAttempt.username == key, LoginAttempt.address == address)))
+    if exclude is not None:
+        stmt = stmt.where(LoginAttempt.id != exclude)
+    rows = session.execute(stmt.order_by(LoginAttempt.at.desc()).limit(_ATTEMPTS_READ)).all()
+    for scope, limit, times in (("user", lockout.per_user, [r.at for r in rows if r.username == key]),
+                                ("address", lockout.per_address, [r.at for r in rows if r.address == address])):
+        until = lock_end(sorted(as_utc(t) for t in times), limit=limit, window=lockout.window,
+                         duration=lockout.duration)
+        if until is not None and until > now:
+            raise SignInLocked(until=until, scope=scope)
+
+
+def _delete_attempt(session: Session, attempt_id: int) -> None:
+    session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id)
+                    .execution_options(synchronize_session=False))
+
+
+def _prune_attempts(session: Session, *, before: datetime) -> None:
+    """Delete a batch of attempts too old to matter."""
+    # SKIP LOCKED: two sign-ins pruning at once on PostgreSQL take different rows instead of waiting or
+    # deadlocking on each other (SQLite writes one at a time and ignores the clause).
+    old = (select(LoginAttempt.id).where(LoginAttempt.at < before).limit(_PRUNE_BATCH)
+           .with_for_update(skip_locked=True))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(old.scalar_subquery()))
+                    .execution_options(synchronize_session=False))
