@@ -656,13 +656,14 @@ def station(camera: int, server: str | None, token: str | None, station_name: st
     import platform
 
     from . import scanner
+    from .station.schemas import scan_text
 
     if server and not token:
         raise click.UsageError("--server needs --token (or SERIALTRACE_TOKEN)")
     name = station_name or platform.node()
 
     def on_code(code) -> None:
-        text = (code.symbology_id or "") + code.text
+        text = scan_text(code)
         if as_json:
             line = {"code": text, "text": code.text, "format": code.format, "symbology_id": code.symbology_id,
                     "confirmed": code.confirmed}

@@ -68,3 +68,29 @@ class ImportFailed(ValidationError):
     """An import file has bad rows; details lists them with line numbers."""
 
     code = "import_failed"
+
+
+class InvalidScan(ValidationError):
+    """Scanned text that cannot be read as what it claims to be; details name the offending part."""
+
+    code = "invalid_scan"
+
+
+class ImageRejected(InvalidScan):
+    """An upload that is not a readable image of a sensible size."""
+
+    code = "invalid_image"
+
+
+class ImageTooLarge(ImageRejected):
+    """An image over the byte or pixel limit."""
+
+    status_code = 413
+    code = "image_too_large"
+
+
+class DecoderBusy(ImageRejected):
+    """Every image decoder stayed busy past the deadline: try again, the image may be fine."""
+
+    status_code = 503
+    code = "decoder_busy"

@@ -6,6 +6,6 @@ from .accounts import models as accounts_models  # noqa: F401
 from .trace import models as trace_models  # noqa: F401
 from .trace import printing as trace_printing  # noqa: F401
 from .warranty import models as warranty_models  # noqa: F401
-from .warranty import stations as warranty_stations  # noqa: F401
+from .station import models as station_models  # noqa: F401
 
 metadata = SQLModel.metadata

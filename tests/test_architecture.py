@@ -24,7 +24,10 @@ ALLOWED = {
     "accounts": {"db", "errors", "config", "columns"},
     "trace": BASE,
     "warranty": BASE | {"trace"},
-    "web": BASE | {"trace", "warranty", "scanner", "labels", "runtime", "models", "schema", "labelling"},
+    # Scanning stations resolve scans to units, batches and claims: above warranty, never below it.
+    "station": BASE | {"trace", "warranty", "scanner"},
+    "web": BASE | {"trace", "warranty", "scanner", "labels", "runtime", "models", "schema", "labelling",
+            "station"},
     # Top-level composition used by web and cli: the one place trace data meets the labels package.
     "labelling": BASE | {"trace", "labels"},
 }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
@@ -12,6 +13,8 @@ from serialtrace.scanner.errors import CameraError, ScanError
 from serialtrace.scanner.symbology import GS1_IDENTIFIERS
 
 _Key = tuple[str, str]
+# The largest number of cameras FrameTrackers keeps a tracker for.
+TRACKERS_MAX = 256
 
 
 def is_checked_gs1_2d(code: DecodedCode) -> bool:
@@ -89,6 +92,36 @@ class FrameTracker:
         for key in [k for k, seen in self._sightings.items() if now - seen[-1] > self.window]:
             del self._sightings[key]
             self._fast_ok.pop(key, None)
+
+
+class FrameTrackers:
+    """A FrameTracker per camera (any hashable key), least recently used dropped beyond `size`; thread-safe."""
+
+    def __init__(
+        self,
+        size: int = TRACKERS_MAX,
+        clock: Callable[[], float] = time.monotonic,
+        factory: Callable[[], FrameTracker] = FrameTracker,
+    ) -> None:
+        self.size = size
+        self.clock = clock
+        self._factory = factory
+        self._trackers: OrderedDict[Any, FrameTracker] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def feed(self, key: Any, codes: list[DecodedCode]) -> tuple[list[DecodedCode], int]:
+        """Feed one frame's codes to the tracker of `key`; return the confirmed codes and how many are pending."""
+        # FrameTracker is not thread-safe and a threaded server may get two frames of one camera at once.
+        with self._lock:
+            tracker = self._trackers.pop(key, None) or self._factory()
+            self._trackers[key] = tracker
+            while len(self._trackers) > self.size:
+                self._trackers.popitem(last=False)
+            confirmed = tracker.feed(codes, self.clock())
+            return confirmed, len(tracker.pending())
+
+    def __len__(self) -> int:
+        return len(self._trackers)
 
 
 def run_camera(

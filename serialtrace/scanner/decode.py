@@ -14,7 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from serialtrace.scanner import symbology
-from serialtrace.scanner.errors import ImageError
+from serialtrace.scanner.errors import ImageError, ImageTooLarge
 from serialtrace.scanner.header import IMAGE_FORMATS, MAX_SIDE, MIN_SIDE, ensure_decodable, read_header
 from serialtrace.scanner.retries import RETRY_STEPS, Candidate, map_points
 
@@ -180,7 +180,7 @@ def _load(data: bytes) -> tuple[np.ndarray, int]:
     if size == 0:
         raise ImageError("empty image: no bytes")
     if size > MAX_IMAGE_BYTES:
-        raise ImageError(f"image too large: {size} bytes (limit {MAX_IMAGE_BYTES})")
+        raise ImageTooLarge(f"image too large: {size} bytes (limit {MAX_IMAGE_BYTES})")
     header = read_header(bytes(data))
     ensure_decodable(header, max_pixels=MAX_IMAGE_PIXELS)
     width, height, kind = header.width, header.height, header.kind
@@ -215,7 +215,7 @@ def _frame_to_gray(frame: np.ndarray) -> np.ndarray:
     if frame.size == 0:
         raise ImageError("empty frame")
     if frame.size > MAX_IMAGE_PIXELS * 4:
-        raise ImageError(f"frame too large: shape {frame.shape}")
+        raise ImageTooLarge(f"frame too large: shape {frame.shape}")
     if frame.ndim == 2:
         return frame
     if frame.ndim == 3 and frame.shape[2] == 3:

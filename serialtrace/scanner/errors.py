@@ -24,6 +24,13 @@ class ImageError(ScanError):
     code = "invalid_image"
 
 
+class ImageTooLarge(ImageError):
+    """An image or frame over the byte or pixel limit."""
+
+    status_code = 413
+    code = "image_too_large"
+
+
 class CameraError(RuntimeError):
     """The camera cannot be opened or stopped delivering frames."""
 

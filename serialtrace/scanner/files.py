@@ -6,7 +6,7 @@ import os
 from typing import Any, Iterable, Iterator
 
 from serialtrace.scanner.decode import MAX_IMAGE_BYTES, DecodedCode
-from serialtrace.scanner.errors import ImageError
+from serialtrace.scanner.errors import ImageError, ImageTooLarge
 from serialtrace.scanner.worker import DecoderFailure, DecoderPool, default_pool
 
 
@@ -52,5 +52,5 @@ def _read_limited(path: str) -> bytes:
     with open(path, "rb") as handle:
         data = handle.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageError(f"image too large: more than {MAX_IMAGE_BYTES} bytes")
+        raise ImageTooLarge(f"image too large: more than {MAX_IMAGE_BYTES} bytes")
     return data

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from serialtrace.scanner.errors import ImageError
+from serialtrace.scanner.errors import ImageError, ImageTooLarge
 
 # Only raster formats: Pillow would hand EPS/PostScript to Ghostscript, which must never see uploads.
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
@@ -24,6 +24,18 @@ MIN_SIDE = 10
 # script; mozjpeg's searched scripts stay under 20); a file repeating a scan thousands of times
 # costs minutes. Above this many the file is refused unread.
 MAX_JPEG_SCANS = 100
+
+# Magic numbers of the formats a label photo or camera frame comes in; an upload with anything else
+# is refused before any decoder sees it (Pillow would otherwise open EPS and hand it to Ghostscript).
+UPLOAD_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
 
 # A JPEG marker: 0xFF (any fill bytes), then a code that is not a stuffed zero.
 _MARKER = re.compile(rb"\xff+([^\x00\xff])")
@@ -49,7 +61,7 @@ def read_header(data: bytes) -> ImageHeader:
             width, height = img.size
             kind = img.format or "unknown"
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"image too large: {exc}") from None
+        raise ImageTooLarge(f"image too large: {exc}") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error):
         raise ImageError("not an image: format not recognised") from None
     if width <= 0 or height <= 0:
@@ -69,7 +81,7 @@ def ensure_decodable(header: ImageHeader, *, max_pixels: int) -> None:
             f"a barcode needs at least {MIN_SIDE} pixels on each side"
         )
     if header.width * header.height > max_pixels:
-        raise ImageError(
+        raise ImageTooLarge(
             f"image too large: {header.width}x{header.height} pixels (limit {max_pixels} pixels)"
         )
     if header.scans > MAX_JPEG_SCANS:
@@ -77,6 +89,17 @@ def ensure_decodable(header: ImageHeader, *, max_pixels: int) -> None:
             f"JPEG with more than {MAX_JPEG_SCANS} scans refused: a photo has about 10, "
             "and decoding this many would take minutes"
         )
+
+
+def ensure_image_upload(data: bytes, *, limit: int) -> None:
+    """Refuse an empty, oversized or non-image upload by its first bytes, before any decoding."""
+    if not data:
+        raise ImageError("empty upload: the image has no bytes")
+    if len(data) > limit:
+        raise ImageTooLarge(f"image too large: {len(data)} bytes (limit {limit})")
+    webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if not webp and not any(data.startswith(magic) for magic, _kind in UPLOAD_MAGIC):
+        raise ImageError("not an image: send PNG, JPEG, WebP, GIF, BMP or TIFF")
 
 
 def count_jpeg_scans(data: bytes, *, stop_after: int = MAX_JPEG_SCANS) -> int:

@@ -114,7 +114,8 @@ class DecoderPool:
         if kind == "ok":
             return payload
         if kind == "error":
-            raise ImageError(payload)
+            # The worker sends the ImageError itself, so its class (ImageTooLarge, for one) survives the pipe.
+            raise payload if isinstance(payload, ImageError) else ImageError(str(payload))
         raise DecoderFailure(f"image decoder failed:\n{payload}")
 
     def _acquire(self, deadline: float, limit: float) -> _Worker:
@@ -269,12 +270,12 @@ def serve() -> None:
             else:
                 answer = ("ok", decode_frame(load_gray(data)))
         except ImageError as exc:
-            answer = ("error", exc.message)
+            answer = ("error", exc)
         except (MemoryError, cv2.error) as exc:
             if isinstance(exc, cv2.error) and "Insufficient memory" not in str(exc):
                 answer = ("crash", _describe(exc))
             else:
-                answer = ("error", "image needs more memory to decode than a worker may use")
+                answer = ("error", ImageError("image needs more memory to decode than a worker may use"))
         except Exception as exc:  # noqa: BLE001 - sent to the server, which logs it as a 500
             answer = ("crash", _describe(exc))
         body = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)

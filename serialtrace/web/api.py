@@ -12,10 +12,12 @@ from sqlalchemy import Column, select
 
 from ..accounts.enums import Role
 from ..config import business_today
-from ..errors import ValidationError
-from ..scanner import ImageError
+from ..errors import ImageRejected, ValidationError
 from ..scanner.decode import MAX_IMAGE_BYTES
+from ..scanner.header import ensure_image_upload
 from ..scanner.worker import default_pool
+from ..station import service as station_service
+from ..station.schemas import code_dict, scan_text
 from ..trace import genealogy, queries, service
 from ..trace.dossier import batch_dict, product_dict
 from ..trace.printing import PrintJob
@@ -26,8 +28,7 @@ from .downloads import recall_csv_response
 from .database import commit, db, reads_first
 from .i18n import _
 from .openapi import openapi_document
-from .scanning import (FrameTrackers, ImageRejected, check_image_bytes, code_dict, image_error, scan_log_writer,
-                       scan_payload, scan_text)
+from .scanning import frame_trackers, scan_log_writer
 
 bp = Blueprint("api", __name__)
 
@@ -159,7 +160,8 @@ def post_scan():
     source = _field(data, "source", str, required=False, default="api")
     if source not in ("api", "camera"):
         raise ValidationError(_("field source must be api or camera"), details={"field": "source"})
-    result = scan_payload(db(), code, station=station, user=current_user(), source=source, log=scan_log_writer())
+    result = station_service.scan_payload(db(), code, station=station, user=current_user(), source=source,
+                                          log=scan_log_writer())
     commit()
     return jsonify(result)
 
@@ -170,17 +172,14 @@ def post_scan():
 def post_scan_image():
     """Decode the barcodes in an uploaded photo; resolve the confirmed ones, mark the rest for a rescan."""
     data = _upload("image")
-    try:
-        codes = decode_image(data)
-    except ImageError as exc:
-        raise image_error(exc) from None
+    codes = decode_image(data)
     station = request.form.get("station") or ""
     out = []
     for code in codes:
         body = code_dict(code)
         if code.confirmed:
-            payload = scan_payload(db(), scan_text(code), station=station, user=current_user(), source="image",
-                                   log=scan_log_writer())
+            payload = station_service.scan_payload(db(), scan_text(code), station=station, user=current_user(),
+                                                   source="image", log=scan_log_writer())
             body.update({k: payload.get(k) for k in ("result", "message", "parsed", "matches")})
         out.append(body)
     commit()
@@ -193,12 +192,9 @@ def post_scan_image():
 def post_scan_frame():
     """Decode one camera frame; a code is confirmed across this station's frames, then the page submits it."""
     data = _upload("frame")
-    try:
-        codes = decode_frame(data)
-    except ImageError as exc:
-        raise image_error(exc) from None
+    codes = decode_frame(data)
     station = (request.form.get("station") or "")[:64]
-    confirmed, pending = _frame_trackers().feed((station, current_user().id), codes)
+    confirmed, pending = frame_trackers().feed((station, current_user().id), codes)
     return jsonify({"codes": [code_dict(c) for c in codes], "confirmed": [code_dict(c) for c in confirmed],
                     "pending": pending})
 
@@ -213,12 +209,6 @@ def decode_frame(data: bytes) -> list:
     return default_pool().decode_frame(data, timeout=current_app.config.get("DECODE_TIMEOUT"))
 
 
-def _frame_trackers() -> FrameTrackers:
-    ext = current_app.extensions
-    # setdefault is atomic under the GIL, so two first frames at once still share one registry.
-    return ext.setdefault("serialtrace_frames", FrameTrackers())
-
-
 def _upload(field: str) -> bytes:
     upload = request.files.get(field)
     if upload is None:
@@ -226,7 +216,7 @@ def _upload(field: str) -> bytes:
                             details={"field": field})
     limit = current_app.config["MAX_CONTENT_LENGTH"] or MAX_IMAGE_BYTES
     data = upload.read(limit + 1)
-    check_image_bytes(data, min(limit, MAX_IMAGE_BYTES))
+    ensure_image_upload(data, limit=min(limit, MAX_IMAGE_BYTES))
     return data
 
 

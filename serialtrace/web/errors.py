@@ -8,8 +8,9 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..db import contention_error
-from ..errors import DomainError
+from ..errors import DecoderBusy, DomainError, ImageRejected, ImageTooLarge, InvalidScan
 from ..labels import LabelError
+from ..scanner import ImageError, ScanError
 from .i18n import _
 
 
@@ -24,12 +25,26 @@ def _respond(status: int, error: str, message: str, details=None):
     return render_template("error.html", status=status, message=message), status
 
 
+def scan_domain_error(exc: ScanError) -> DomainError:
+    """The DomainError of a scanner error: 413 for a size limit, 503 when every decoder is busy, 422 otherwise."""
+    if isinstance(exc, ImageError):
+        kind = {413: ImageTooLarge, 503: DecoderBusy}.get(exc.status_code, ImageRejected)
+        return kind(exc.message, details={"field": "image"})
+    details = exc.details if exc.details is not None else {"part": exc.part} if exc.part else None
+    return InvalidScan(exc.message, details=details)
+
+
 def register(app: Flask) -> None:
     """Install the handlers."""
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         return _respond(exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(ScanError)
+    def scan_error(exc: ScanError):
+        # The scanner package is pure (it cannot raise a DomainError); its errors answer as their DomainError twins.
+        return domain_error(scan_domain_error(exc))
 
     @app.errorhandler(LabelError)
     def label_error(exc: LabelError):

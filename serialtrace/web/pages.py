@@ -10,15 +10,16 @@ from ..errors import DomainError, NotFound, PermissionDenied, ValidationError
 from ..trace import genealogy, queries
 from ..trace.importer import detect_kind, import_file
 from ..trace.models import Product, Unit
-from ..scanner import ScanError, calibrate
 from ..warranty.dossier import unit_dossier
-from ..warranty.stations import NAME_MAX, ensure_station_name, get_station_profile, save_station_profile
+from ..station import queries as station_queries
+from ..station import service as station_service
+from ..station.policy import profile_dict, search_term
 from . import calibration
 from .auth import current_user, requires
 from .downloads import recall_csv_response
 from .database import commit, db, reads_first
 from .i18n import _
-from .scanning import describe_separator, profile_dict, scan_log_writer, scan_payload, search_term
+from .scanning import describe_separator, scan_log_writer
 
 bp = Blueprint("pages", __name__)
 R = Role
@@ -72,7 +73,8 @@ def station():
         return render_template("station.html", code="", scan=None, dossier=None, station_name=name)
     code = user_text(request.form.get("code", ""), "code")
     source = "camera" if request.form.get("source") == "camera" else "typed"
-    scan = scan_payload(db(), code, station=name, user=current_user(), source=source, log=scan_log_writer())
+    scan = station_service.scan_payload(db(), code, station=name, user=current_user(), source=source,
+                                        log=scan_log_writer())
     commit()
     dossier = None
     shown = scan.get("repeat_of") or scan["result"]
@@ -98,22 +100,11 @@ def calibrate_station():
             "learned": None, "error": None, "raw": "",
             "describe_separator": describe_separator}
     if request.method == "GET":
-        page["learned"] = get_station_profile(db(), name)
+        page["learned"] = station_queries.find_station_profile(db(), name)
         return render_template("calibrate.html", **page)
     raw = user_text(request.form.get("code", ""), "code")
     try:
-        if not name or len(name) > NAME_MAX:
-            raise ValidationError(_("a station name is required (at most %(n)s characters)", n=NAME_MAX),
-                                  details={"field": "station"})
-        name = ensure_station_name(name)
-        if not raw.strip():
-            raise ValidationError(_("scan the test symbol into the field"), details={"field": "code"})
-        try:
-            learned = calibrate(raw)
-        except ScanError as exc:
-            raise ValidationError(_("that scan is not the test symbol: %(reason)s", reason=exc.message),
-                                  details={"field": "code"}) from None
-        save_station_profile(db(), name=name, profile=profile_dict(learned), author=current_user())
+        learned = station_service.calibrate_station(db(), name=name, raw=raw, author=current_user())
         commit()
     except DomainError as exc:
         db().rollback()

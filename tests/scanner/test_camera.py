@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from serialtrace.scanner import CameraError, DecodedCode, FrameTracker, run_camera
+from serialtrace.scanner import CameraError, DecodedCode, FrameTracker, FrameTrackers, run_camera
 from tests.scanner.conftest import render
 
 
@@ -122,3 +122,20 @@ def test_camera_that_stops_delivering_frames_is_an_error():
 def test_real_videocapture_on_a_missing_device_is_a_camera_error():
     with pytest.raises(CameraError):
         run_camera(97, print, max_frames=1)
+
+
+def test_frame_tracker_registry_is_bounded():
+    trackers = FrameTrackers(size=3)
+    for i in range(10):
+        trackers.feed((f"s{i}", 1), [])
+    assert len(trackers) == 3
+
+
+def test_frame_trackers_keep_one_tracker_per_camera():
+    clock = iter(i * 0.2 for i in range(100))
+    trackers = FrameTrackers(clock=lambda: next(clock))
+    for _ in range(2):
+        assert trackers.feed(("cam-a", 1), [code("SN1")]) == ([], 1)
+        trackers.feed(("cam-b", 1), [code("SN1")])
+    confirmed, pending = trackers.feed(("cam-a", 1), [code("SN1")])
+    assert [c.text for c in confirmed] == ["SN1"] and pending == 0

@@ -15,7 +15,7 @@ from serialtrace.db import with_lock_wait
 from serialtrace.runtime import Runtime
 from serialtrace.trace import service
 from serialtrace.trace.models import Customer, Shipment, ShipmentItem, Unit
-from serialtrace.warranty.stations import ScanLog
+from serialtrace.station.models import ScanLog
 from serialtrace.web import create_app
 
 PAIRS = 20

@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from serialtrace.warranty.stations import ScanLog
+from serialtrace.station.models import ScanLog
 from tests.scanner import hostile
 
 from .conftest import csrf_from

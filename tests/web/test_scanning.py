@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import select
 
 from serialtrace.labels.model import SymbolSpec
 from serialtrace.labels.symbols import linear_modules, matrix_modules
-from serialtrace.columns import utcnow
+from serialtrace.scanner import ImageError, ImageTooLarge, ScanError
 from serialtrace.scanner.wedge import CALIBRATION_DATA
-from serialtrace.warranty.stations import ScanLog, get_station_profile, save_station_profile
+from serialtrace.scanner.worker import DecoderBusy
+from serialtrace.station.models import ScanLog
+from serialtrace.station.queries import find_station_profile
+from serialtrace.station.service import save_station_profile
 from serialtrace.web import calibration
-from serialtrace.web.scanning import scan_payload
 
 from .conftest import csrf_from
 
@@ -102,20 +104,6 @@ def test_same_code_from_same_station_within_a_second_is_a_repeat_and_logged_once
     assert len(_logs(session, raw=serials[0], station="desk-2")) == 1
 
 
-def test_a_repeat_after_the_window_is_a_new_scan(session, users, make_batch):
-    _, serials = make_batch(quantity=1)
-    t0 = utcnow()
-    user = users["warehouse"]
-    assert scan_payload(session, serials[0], station="d", user=user, now=t0)["result"] == "unit"
-
-    def at(seconds):
-        return scan_payload(session, serials[0], station="d", user=user, now=t0 + timedelta(seconds=seconds))["result"]
-
-    assert at(0.9) == "repeat"
-    assert at(1.5) == "unit"
-    assert len(_logs(session, raw=serials[0])) == 2
-
-
 def test_unnamed_api_clients_do_not_swallow_each_others_scans(session, api, make_batch):
     _, serials = make_batch(quantity=1)
     session.commit()
@@ -168,13 +156,6 @@ def test_profile_without_prefix_reads_the_caret_as_gs(session, api, make_batch):
     assert body["result"] == "unit" and body["matches"][0]["serial"] == "ABC"
 
 
-def test_save_station_profile_replaces_the_old_one(session):
-    save_station_profile(session, name="desk", profile={"prefix": "A", "separator": "^"})
-    save_station_profile(session, name="desk", profile={"prefix": "B", "separator": "|", "layout": "ru"})
-    assert get_station_profile(session, "desk") == {"prefix": "B", "suffix": "", "separator": "|", "layout": "ru"}
-    assert get_station_profile(session, "nowhere") is None
-
-
 def test_station_with_unknown_api_field_type_is_422(api, users):
     resp = api("warehouse").post("/api/v1/scans", json={"code": "X", "station": 5})
     assert resp.status_code == 422 and resp.get_json()["message"] == "field station must be a string"
@@ -215,7 +196,7 @@ def test_calibration_page_learns_and_saves_the_profile_then_the_station_uses_it(
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200, body
     assert 'id="learned"' in body and "&#39;^&#39; stands for GS" in body and "Russian" in body
-    assert get_station_profile(session, "desk-7") == {"prefix": "#", "suffix": "!", "separator": "^", "layout": "ru"}
+    assert find_station_profile(session, "desk-7") == {"prefix": "#", "suffix": "!", "separator": "^", "layout": "ru"}
     assert "st_station=desk-7" in resp.headers["Set-Cookie"]
     # The cookie names the station, whose profile reads that scanner's text for the unit.
     station_page = client.get("/station").get_data(as_text=True)
@@ -233,7 +214,7 @@ def test_calibration_with_a_wrong_scan_says_so_and_saves_nothing(session, login)
                                                    "code": "SOMETHING-ELSE"})
     assert resp.status_code == 422
     assert "not the test symbol" in resp.get_data(as_text=True)
-    assert get_station_profile(session, "desk-8") is None
+    assert find_station_profile(session, "desk-8") is None
 
 
 def test_calibration_needs_a_station_name_and_a_scan(login):
@@ -383,7 +364,7 @@ def _frame(caller, png, station="cam-1"):
 
 
 def _step_clock(app):
-    from serialtrace.web.scanning import FrameTrackers
+    from serialtrace.scanner import FrameTrackers
 
     ticks = iter(i * 0.2 for i in range(1000))
     app.extensions["serialtrace_frames"] = FrameTrackers(clock=lambda: next(ticks))
@@ -424,15 +405,6 @@ def test_a_checked_gs1_datamatrix_is_confirmed_in_one_frame(app, api, session, m
     assert scan["result"] == "unit", scan
 
 
-def test_frame_tracker_registry_is_bounded():
-    from serialtrace.web.scanning import FrameTrackers
-
-    trackers = FrameTrackers(size=3)
-    for i in range(10):
-        trackers.feed((f"s{i}", 1), [])
-    assert len(trackers) == 3
-
-
 def test_frame_from_a_cookie_session_needs_the_csrf_header(login):
     client = login("engineer")
     jpeg = code128_png("SN-1", "JPEG")
@@ -454,6 +426,52 @@ def test_openapi_lists_the_image_and_frame_endpoints(app):
     assert "multipart/form-data" in doc["paths"]["/scans/image"]["post"]["requestBody"]["content"]
     assert "413" in doc["paths"]["/scans/image"]["post"]["responses"]
     assert "/scans/frame" in doc["paths"]
+
+
+# --- scanner errors in the one error handler ------------------------------------------------------------------
+
+
+def _raising_app(runtime, exc):
+    """The app with one extra view that changes the database, then meets a scanner error raised below web."""
+    from serialtrace.station.service import save_station_profile as save
+    from serialtrace.web import create_app
+    from serialtrace.web.database import db
+
+    app = create_app(runtime=runtime)
+
+    def fails():
+        save(db(), name="half-done", profile={"separator": "^"})
+        raise exc
+
+    app.add_url_rule("/api/v1/fails", "api_fails", fails)
+    app.add_url_rule("/fails", "page_fails", fails)
+    return app
+
+
+@pytest.mark.parametrize(("exc", "status", "body"), [
+    (ScanError("(01) check digit 7 is wrong; expected 6", part="01"), 422,
+     {"error": "invalid_scan", "message": "(01) check digit 7 is wrong; expected 6", "details": {"part": "01"}}),
+    (ImageError("corrupt PNG image: cannot decode pixels"), 422,
+     {"error": "invalid_image", "message": "corrupt PNG image: cannot decode pixels", "details": {"field": "image"}}),
+    (ImageTooLarge("image too large: 9000x9000 pixels (limit 40000000 pixels)"), 413,
+     {"error": "image_too_large", "message": "image too large: 9000x9000 pixels (limit 40000000 pixels)",
+      "details": {"field": "image"}}),
+    (DecoderBusy("every image decoder stayed busy for 1 s; try again shortly"), 503,
+     {"error": "decoder_busy", "message": "every image decoder stayed busy for 1 s; try again shortly",
+      "details": {"field": "image"}}),
+], ids=["scan", "image", "too-large", "busy"])
+def test_scanner_errors_from_below_web_answer_their_envelope_and_change_nothing(runtime, session, exc, status, body):
+    resp = _raising_app(runtime, exc).test_client().get("/api/v1/fails")
+    assert resp.status_code == status
+    assert resp.get_json() == body
+    assert find_station_profile(session, "half-done") is None
+
+
+def test_a_scanner_error_on_a_page_is_the_error_page_with_its_message(runtime, session):
+    resp = _raising_app(runtime, ScanError("(17) 251399 is not a valid date", part="17")).test_client().get("/fails")
+    assert resp.status_code == 422
+    assert "(17) 251399 is not a valid date" in resp.get_data(as_text=True)
+    assert find_station_profile(session, "half-done") is None
 
 
 # --- CLI station ----------------------------------------------------------------------------------------------

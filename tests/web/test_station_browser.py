@@ -10,7 +10,7 @@ import pytest
 from serialtrace.labels.model import SymbolSpec
 from serialtrace.labels.symbols import matrix_modules
 from serialtrace.scanner.wedge import CALIBRATION_DATA
-from serialtrace.warranty.stations import get_station_profile
+from serialtrace.station.queries import find_station_profile
 
 from .live import BASE_ARGS, CHROMIUM, GTIN, live_app, login
 
@@ -105,7 +105,7 @@ def test_label_held_to_the_camera_opens_the_unit(live, launch, tmp_path):
     with rt.transaction() as s:
         from sqlalchemy import select
 
-        from serialtrace.warranty.stations import ScanLog
+        from serialtrace.station.models import ScanLog
 
         sources = s.scalars(select(ScanLog.source).where(ScanLog.raw == f"]d201{GTIN}21{serials[2]}")).all()
     assert "camera" in sources
@@ -125,7 +125,7 @@ def test_calibration_by_keyboard_saves_the_profile(live, launch):
     page.wait_for_selector("#learned")
     assert "'|' stands for GS" in page.inner_text("#learned-separator")
     with rt.transaction() as s:
-        assert get_station_profile(s, "browser-desk") == {"prefix": "", "suffix": "", "separator": "|",
+        assert find_station_profile(s, "browser-desk") == {"prefix": "", "suffix": "", "separator": "|",
                                                           "layout": "latin"}
     page.goto(f"{base}/station")
     assert page.inner_text("#station-name") == "browser-desk"

@@ -1,16 +1,19 @@
-"""Turn what a scan names (GTIN, serial, batch, free text) into the units or batches it matches; never guess."""
+"""Station reads: what a scan names resolved to units, batches or claims (never guessed), recent scans, profiles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..trace import queries
+from ..trace import queries as trace_queries
 from ..trace.models import Batch, Product, Unit
-from .models import Claim
+from ..warranty.models import Claim
+from .models import ScanLog, ScannerStation
+from .policy import RAW_MAX, station_key
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class Match:
 def resolve(session: Session, *, gtin: str | None = None, serial: str | None = None, batch: str | None = None,
             text: str | None = None) -> list[Match]:
     """Every unit, batch or claim the scanned fields can mean; the caller lists several, never picks one."""
-    product = queries.find_product(session, gtin) if gtin else None
+    product = trace_queries.find_product(session, gtin) if gtin else None
     if gtin and product is None:
         return []
     if serial:
@@ -66,3 +69,27 @@ def _batches(session: Session, number: str, product: Product | None) -> list[Mat
         .where(Batch.number == number).where(True if product is None else Batch.product_id == product.id)
     ).all()
     return [Match("batch", r.id, f"{r.sku} batch {r.number}", batch=r.number, product_sku=r.sku) for r in rows]
+
+
+def find_recent_scan(session: Session, *, raw: str, station: str, since: datetime, user: Any = None) -> ScanLog | None:
+    """The latest logged scan of `raw` at `station` since `since`; without a station name, by the same user."""
+    stmt = (select(ScanLog).where(ScanLog.station == station_key(station), ScanLog.raw == raw[:RAW_MAX],
+                                  ScanLog.scanned_at >= since)
+            .order_by(ScanLog.scanned_at.desc()).limit(1))
+    if not station:
+        # Unnamed API clients are told apart by who they are, so two of them never swallow each other's scans.
+        stmt = stmt.where(ScanLog.user_id == getattr(user, "id", None))
+    return session.scalars(stmt).first()
+
+
+def find_station(session: Session, name: str) -> ScannerStation | None:
+    """The station called `name` (trimmed), or None when it was never calibrated."""
+    if not name or not name.strip():
+        return None
+    return session.scalars(select(ScannerStation).where(ScannerStation.name == name.strip())).first()
+
+
+def find_station_profile(session: Session, name: str) -> dict[str, Any] | None:
+    """The saved profile of station `name`, or None when the station was never calibrated."""
+    station = find_station(session, name)
+    return dict(station.profile) if station is not None else None

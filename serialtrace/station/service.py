@@ -1,0 +1,246 @@
+"""Station writes: the scan flow (parse, resolve, dedupe, log), the scan log and its deferred writer, profiles."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..columns import utcnow
+from ..db import transaction, with_lock_wait
+from ..errors import Contention, ValidationError
+from ..scanner import ScanError, ScannerProfile, calibrate, parse_scan
+from . import policy, queries
+from .models import ScanLog, ScannerStation
+from .policy import NAME_MAX, RAW_MAX
+from .schemas import parsed_dict
+
+logger = logging.getLogger(__name__)
+
+
+def scan_log_entry(*, raw: str, result: str, user: Any = None, station: str = "", source: str = "typed",
+                   kind: str | None = None, unit_id: int | None = None, batch_id: int | None = None,
+                   at: datetime | None = None) -> dict[str, Any]:
+    """The column values of one scan log row, fixed at the moment of the scan (it may be written later)."""
+    return {"raw": raw[:RAW_MAX], "result": result, "user_id": getattr(user, "id", None),
+            "station": station[:NAME_MAX], "source": source, "kind": kind, "unit_id": unit_id, "batch_id": batch_id,
+            "scanned_at": at or utcnow()}
+
+
+def add_scan_entry(session: Session, entry: dict[str, Any]) -> ScanLog:
+    """Append a scan_log_entry to the log. Flushes; the caller commits."""
+    row = ScanLog(**entry)
+    session.add(row)
+    session.flush()
+    return row
+
+
+class ScanLogWriter:
+    """Writes scan log entries in transactions of their own, so a scan never waits for the write lock.
+
+    An entry is written at once when the lock comes free within `wait_ms`; otherwise (SQLite during a long batch
+    registration) it is queued in order and a background thread writes the queue as soon as the lock is free,
+    retrying for as long as the database stays busy. A lock never drops an entry; the process exiting waits
+    up to `exit_seconds` for the queue.
+    """
+
+    def __init__(self, sessions: sessionmaker, *, wait_ms: int = 250, retry_seconds: float = 0.5,
+                 exit_seconds: float = 60.0) -> None:
+        self._quick = with_lock_wait(sessions, wait_ms)
+        self._patient = sessions
+        self.retry_seconds = retry_seconds
+        self.exit_seconds = exit_seconds
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._exit_hooked = False
+
+    def write(self, entry: dict[str, Any]) -> bool:
+        """Store a scan_log_entry; True when written now, False when queued behind a held lock."""
+        with self._lock:
+            if self._pending:
+                # Behind entries already waiting, so the log keeps the order of the scans.
+                self._queue(entry)
+                return False
+        try:
+            with transaction(self._quick) as session:
+                session.add(ScanLog(**entry))
+        except Contention:
+            with self._lock:
+                self._queue(entry)
+            return False
+        return True
+
+    def pending(self) -> list[dict[str, Any]]:
+        """A copy of the entries waiting to be written, oldest first."""
+        with self._lock:
+            return list(self._pending)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued entry is written (or `timeout` seconds pass); True when none is left."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._pending, timeout)
+
+    def _queue(self, entry: dict[str, Any]) -> None:
+        # Called with self._lock held.
+        self._pending.append(entry)
+        if self._thread is None:
+            if not self._exit_hooked:
+                atexit.register(self.flush, self.exit_seconds)
+                self._exit_hooked = True
+            self._thread = threading.Thread(target=self._drain, name="scan-log-writer", daemon=True)
+            self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._thread = None
+                    self._idle.notify_all()
+                    return
+                entries = list(self._pending)
+            written = self._write_all(entries)
+            with self._lock:
+                del self._pending[:written]
+                if not self._pending:
+                    self._idle.notify_all()
+            if written < len(entries):
+                time.sleep(self.retry_seconds)
+
+    def _write_all(self, entries: list[dict[str, Any]]) -> int:
+        """Write the entries in one transaction; how many are done (all, or none while the lock is held)."""
+        try:
+            with transaction(self._patient) as session:
+                session.add_all([ScanLog(**entry) for entry in entries])
+            return len(entries)
+        except Contention:
+            return 0
+        except Exception:
+            logger.exception("scan log: writing %s queued entries failed; writing them one by one", len(entries))
+        for done, entry in enumerate(entries):
+            try:
+                with transaction(self._patient) as session:
+                    session.add(ScanLog(**entry))
+            except Contention:
+                return done
+            except Exception as exc:
+                # Not a lock: this entry cannot be stored, and retrying it would hold back every entry after it.
+                logger.error("scan log: entry refused by the database and left out: %r (%s)", entry, exc)
+        return len(entries)
+
+
+def save_station_profile(session: Session, *, name: str, profile: dict[str, Any], author: Any = None) -> ScannerStation:
+    """Create or replace the scanner profile of station `name`. Flushes; the caller commits."""
+    name = policy.ensure_station_name(name)
+    clean = policy.clean_profile(profile)
+    station = queries.find_station(session, name)
+    if station is None:
+        station = ScannerStation(name=name)
+        session.add(station)
+    station.profile = clean
+    station.updated_at = utcnow()
+    station.updated_by_id = getattr(author, "id", None)
+    session.flush()
+    return station
+
+
+def calibrate_station(session: Session, *, name: str, raw: str, author: Any = None) -> ScannerProfile:
+    """Learn the scanner profile of station `name` from one scan of the test symbol and save it. Flushes.
+
+    Raises ValidationError naming the station field (no name, too long) or the code field (empty scan, not the
+    test symbol); nothing is saved then.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise ValidationError(f"a station name is required (at most {NAME_MAX} characters)",
+                              details={"field": "station"})
+    if not raw.strip():
+        raise ValidationError("scan the test symbol into the field", details={"field": "code"})
+    try:
+        learned = calibrate(raw)
+    except ScanError as exc:
+        raise ValidationError(f"that scan is not the test symbol: {exc.message}", details={"field": "code"}) from None
+    save_station_profile(session, name=name, profile=policy.profile_dict(learned), author=author)
+    return learned
+
+
+def scan_payload(session: Session, code: str, *, station: str = "", user: Any = None, source: str = "typed",
+                 now: datetime | None = None, log: ScanLogWriter | None = None) -> dict[str, Any]:
+    """Parse `code` with the station's profile, list what it matches and log it.
+
+    result is unit, batch, claim, choose, not_found, invalid, ambiguous, mismatch (the label's batch is not
+    the unit's batch), or repeat (the same code from the same station within a second: `repeat_of` holds
+    what it matched, and it is not logged again). With `log`, `session` only reads and the entry goes to the
+    writer (written at once, or queued while another action holds the write lock); without, into `session`.
+    """
+    code = code.strip("\r\n")
+    station = policy.station_key(station)
+    now = now or utcnow()
+    saved = None if source in policy.DECODED_SOURCES else queries.find_station_profile(session, station)
+    payload = _answer(session, code, policy.scan_profile(source, saved))
+    payload["station"] = station
+    if code.strip() and _is_repeat(session, log, raw=code, station=station, since=now - policy.REPEAT_WINDOW,
+                                   user=user):
+        # Still answered in full, so a station page can keep showing the unit; only the log skips it.
+        payload.update(result="repeat", repeat_of=payload["result"],
+                       message="the same code again within a second; counted once")
+        return payload
+    matches = payload["matches"]
+    only = matches[0] if len(matches) == 1 else None
+    entry = scan_log_entry(raw=code, result=payload["result"], user=user, station=station, source=source,
+                           kind=(payload["parsed"] or {}).get("kind"), at=now,
+                           unit_id=only["id"] if only and only["kind"] == "unit" else None,
+                           batch_id=only["id"] if only and only["kind"] == "batch" else None)
+    if log is None:
+        add_scan_entry(session, entry)
+    else:
+        log.write(entry)
+    return payload
+
+
+def _is_repeat(session: Session, log: ScanLogWriter | None, *, raw: str, station: str, since: datetime,
+               user: Any) -> bool:
+    """True when the same code from the same station (or unnamed client) is logged, or queued, since `since`."""
+    if queries.find_recent_scan(session, raw=raw, station=station, since=since, user=user) is not None:
+        return True
+    probe = scan_log_entry(raw=raw, result="", user=user, station=station)
+    return any(e["raw"] == probe["raw"] and e["station"] == probe["station"] and e["scanned_at"] >= since
+               and (station or e["user_id"] == probe["user_id"]) for e in (log.pending() if log else ()))
+
+
+def _answer(session: Session, code: str, profile: ScannerProfile | None) -> dict[str, Any]:
+    if not code.strip():
+        return {"code": code, "result": "invalid", "message": "empty scan", "parsed": None, "matches": []}
+    try:
+        parsed = parse_scan(code, profile=profile)
+    except ScanError as exc:
+        # An unreadable scan is an answer the station shows (and logs), not a failed request.
+        return {"code": code, "result": "invalid", "message": str(exc), "parsed": None, "matches": []}
+    if parsed.ambiguous:
+        return {"code": code, "result": "ambiguous", "parsed": parsed_dict(parsed), "matches": [],
+                "alternatives": [dict(a) for a in parsed.alternatives],
+                "message": "the scan can be read more than one way; scan again with separators"}
+    if parsed.kind in ("gs1", "digital_link"):
+        matches = queries.resolve(session, gtin=parsed.gtin, serial=parsed.serial, batch=parsed.batch)
+    else:
+        matches = queries.resolve(session, text=parsed.text)
+    if parsed.serial and parsed.batch and matches and all(m.batch != parsed.batch for m in matches):
+        # The label names another batch than the unit's own: a relabelled unit or a wrong label. Showing the
+        # unit as a plain hit could pull someone else's history, so the person looks and chooses.
+        result = "mismatch"
+        message = (f"the label says batch {parsed.batch}, but serial {parsed.serial} is in batch "
+                   f"{matches[0].batch}; check the unit")
+    elif not matches:
+        result, message = "not_found", f"nothing found for {parsed.serial or parsed.text}"
+    elif len(matches) == 1:
+        result, message = matches[0].kind, matches[0].label
+    else:
+        result, message = "choose", f"{len(matches)} matches; choose one"
+    return {"code": code, "result": result, "message": message, "parsed": parsed_dict(parsed),
+            "matches": [m.as_dict() for m in matches]}

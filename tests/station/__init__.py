@@ -1,0 +1,1 @@
+"""Tests of the station package: scan flow, scan log, profiles, scan resolution."""
