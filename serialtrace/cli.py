@@ -386,7 +386,7 @@ def _label_errors():
 @labels.command("templates")
 def labels_templates() -> None:
     """List the built-in templates and those in SERIALTRACE_LABEL_TEMPLATES."""
-    from .labelling import list_templates
+    from .labelling.render import list_templates
 
     for name, t, error in list_templates(_runtime().settings):
         if t is None:
@@ -408,22 +408,24 @@ def labels_templates() -> None:
 @click.option("--to", "last", type=click.IntRange(0, MAX_INT), help="Last unit index, inclusive.")
 def labels_render(batch_number, product, template_ref, kind, out, dpi, first, last) -> None:
     """Render a batch's labels to one PDF or ZPL file, or a folder of <serial>.png; nothing is written on error."""
-    from .labelling import get_template, write_batch_labels
+    from .labelling import queries as labelling_queries
+    from .labelling import service as labelling_service
+    from .labelling.render import get_template, write_batch_labels
     from .trace import queries
-    from .trace.printing import count_units, record_download
 
     rt = _runtime()
     with _writing(out), _label_errors(), rt.transaction() as s:
         template = get_template(rt.settings, template_ref, allow_path=True)
         b = queries.get_batch(s, batch_number, sku=product)
-        total = count_units(s, batch_id=b.id)
+        total = labelling_queries.count_units(s, batch_id=b.id)
         start = first or 0
         stop = total if last is None else min(last + 1, total)
         with click.progressbar(length=max(stop - start, 0), label=f"{kind} labels", file=sys.stderr) as bar:
             count = write_batch_labels(s, b, template, kind, Path(out), dpi=dpi, start=start, stop=stop,
                                        url_base=rt.settings.public_url,
                                        progress=lambda done: bar.update(done - bar.pos))
-        record_download(s, batch=b, template=template.name, output=kind, first=start, last=start + count - 1)
+        labelling_service.record_download(s, batch=b, template=template.name, output=kind, first=start,
+                                          last=start + count - 1)
     click.echo(f"{count} labels written to {out}")
 
 
@@ -440,15 +442,16 @@ def labels_render(batch_number, product, template_ref, kind, out, dpi, first, la
               help="Labels per transmission; progress is saved after each.")
 def labels_print(batch_number, product, printer, template_ref, dpi, first, last, chunk) -> None:
     """Send a batch's labels (or a range of them) to a ZPL printer as a resumable print job."""
-    from .labelling import queue_print
+    from .labelling import service as labelling_service
     from .trace import queries
 
     rt = _runtime()
     with _label_errors():
         with rt.transaction() as s:
             b = queries.get_batch(s, batch_number, sku=product)
-            job = queue_print(s, rt.settings, batch=b, template=template_ref, printer=printer, first=first, last=last,
-                              dpi=dpi, allow_path=True)
+            job = labelling_service.create_print_job(s, settings=rt.settings, batch=b, template=template_ref,
+                                                     printer=printer, first=first, last=last, dpi=dpi,
+                                                     allow_path=True)
             job_id, total = job.id, job.total
         _run_print_job(rt, job_id, total=total, done=0, chunk=chunk)
 
@@ -458,18 +461,18 @@ def labels_print(batch_number, product, printer, template_ref, dpi, first, last,
 @click.option("--chunk", type=click.IntRange(1, 10_000), default=100, show_default=True)
 def labels_resume(job_id: int, chunk: int) -> None:
     """Continue a failed print job from the last label the printer confirmed."""
-    from .trace.printing import resume_print_job
+    from .labelling import service as labelling_service
 
     rt = _runtime()
     with _label_errors():
         with rt.transaction() as s:
-            job = resume_print_job(s, job_id)
+            job = labelling_service.resume_print_job(s, job_id)
             total, done = job.total, job.done
         _run_print_job(rt, job_id, total=total, done=done, chunk=chunk)
 
 
 def _run_print_job(rt: Runtime, job_id: int, *, total: int, done: int, chunk: int) -> None:
-    from .labelling import print_batch
+    from .labelling.runner import print_batch
 
     with click.progressbar(length=total, label=f"print job {job_id}", file=sys.stderr) as bar:
         bar.update(done)
@@ -486,7 +489,7 @@ def _run_print_job(rt: Runtime, job_id: int, *, total: int, done: int, chunk: in
 @click.option("--limit", type=click.IntRange(1, 1000), default=30, show_default=True)
 def labels_jobs(limit: int) -> None:
     """Recent print jobs: state, progress, printer and error."""
-    from .trace.printing import list_print_jobs
+    from .labelling.queries import list_print_jobs
 
     with _runtime().transaction() as s:
         for job, b in list_print_jobs(s, limit=limit):

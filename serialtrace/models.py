@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from .accounts import models as accounts_models  # noqa: F401
 from .trace import models as trace_models  # noqa: F401
-from .trace import printing as trace_printing  # noqa: F401
+from .labelling import models as labelling_models  # noqa: F401
 from .warranty import models as warranty_models  # noqa: F401
 from .station import models as station_models  # noqa: F401
 

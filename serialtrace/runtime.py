@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from . import models  # noqa: F401  (every table must be mapped before the first flush)
-from .config import Settings
+from .config import ConfigError, Settings
 from .db import make_engine, make_session_factory, transaction
-from .labels.serials import SerialScheme, make_scheme
+from .serials import SerialScheme, SerialSchemeError, make_scheme
 
 
 @dataclass
@@ -43,8 +43,15 @@ class Runtime:
         """One action, one transaction."""
         return transaction(self.sessions)
 
+    def __post_init__(self) -> None:
+        # Built at start, so a bad serial setting stops the CLI or the app at once instead of a batch later.
+        self.serial_scheme()
+
     def serial_scheme(self) -> SerialScheme:
-        """The configured serial scheme."""
+        """The configured serial scheme; ConfigError naming the SERIALTRACE_SERIAL_* variable at fault."""
         s = self.settings
-        return make_scheme(s.serial_scheme, secret=s.serial_key, pattern=s.serial_pattern, prefix=s.serial_prefix,
-                           check=s.serial_check)
+        try:
+            return make_scheme(s.serial_scheme, secret=s.serial_key, pattern=s.serial_pattern,
+                               prefix=s.serial_prefix, check=s.serial_check)
+        except SerialSchemeError as exc:
+            raise ConfigError(f"SERIALTRACE_SERIAL_{exc.field.upper()}: {exc.message}") from None

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from serialtrace import models  # noqa: F401  (maps every table)
 from serialtrace.accounts import service as accounts_service
 from serialtrace.db import make_engine
-from serialtrace.labels.serials import OpaqueDigits
+from serialtrace.serials import OpaqueDigits
 from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
 

@@ -35,13 +35,6 @@ class EventKind(StrEnum):
     NOTE = "note"
 
 
-class PrintJobState(StrEnum):
-    QUEUED = "queued"
-    PRINTING = "printing"
-    DONE = "done"
-    FAILED = "failed"
-
-
 class WarrantyStart(StrEnum):
     SHIPMENT = "shipment"
     SALE = "sale"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..db import integrity_to_conflict
 from ..errors import Conflict, NotFound, ValidationError
 from ..columns import JsonType, utcnow
+from ..serials import SerialScheme
 from . import queries
 from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
 from .models import (Batch, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,
@@ -28,16 +29,6 @@ _LOCK_CHUNK = 1_000
 # Most units one registration creates on SQLite, whose single write lock it holds until commit: 1,000,000 units
 # hold it about 6 s on a database of 5M (bench/README.md), well inside the 30 s other writers wait for it.
 SQLITE_MAX_UNITS = 1_000_000
-
-
-class SerialScheme(Protocol):
-    """What batch registration needs from a serial scheme (see labels.serials)."""
-
-    name: str
-
-    def counter_key(self, today: date) -> str: ...
-
-    def format(self, start: int, count: int, today: date) -> list[str]: ...
 
 
 class Author(Protocol):

@@ -20,7 +20,7 @@ from ..station import service as station_service
 from ..station.schemas import code_dict, scan_text
 from ..trace import genealogy, queries, service
 from ..trace.dossier import batch_dict, product_dict
-from ..trace.printing import PrintJob
+from ..labelling.models import PrintJob
 from ..trace.models import Batch, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit
 from ..warranty.dossier import unit_dossier
 from .auth import current_user, requires
@@ -327,7 +327,7 @@ def post_batch_labels(number: str):
     """The batch's labels as one PDF or ZPL file, streamed; a bad template or label is 422 naming field and rule."""
     from .labelviews import file_response, render_file
 
-    from ..labelling import ensure_label_range
+    from ..labelling.queries import ensure_label_range
 
     data = _body()
     batch = queries.get_batch(db(), number, sku=_field(data, "product", str, required=False,
@@ -346,7 +346,7 @@ def post_batch_labels(number: str):
 @requires(R.PRODUCTION)
 def get_print_jobs():
     """Recent print jobs, newest first (?batch= narrows to one batch)."""
-    from ..trace.printing import list_print_jobs
+    from ..labelling.queries import list_print_jobs
     from .labelviews import job_dict
 
     batch_id = None
@@ -359,19 +359,19 @@ def get_print_jobs():
 @requires(R.PRODUCTION)
 def post_print_job():
     """Queue a print job and run it now when it is small; the answer says how far it got."""
-    from ..labelling import queue_print
+    from ..labelling.service import create_print_job
     from .labelviews import job_dict, start_job
 
     data = _body()
     pc = PrintJob.__table__.c
     batch = queries.get_batch(db(), _field(data, "batch", str, column=Batch.__table__.c.number),
                               sku=_field(data, "product", str, required=False, column=Product.__table__.c.sku))
-    job = queue_print(db(), _runtime().settings, batch=batch,
-                      template=_field(data, "template", str, required=False, default="roll-50x25",
-                                      column=pc.template),
-                      printer=_field(data, "printer", str, column=pc.printer),
-                      first=_field(data, "from", int, required=False),
-                      last=_field(data, "to", int, required=False), author=current_user())
+    job = create_print_job(db(), settings=_runtime().settings, batch=batch,
+                           template=_field(data, "template", str, required=False, default="roll-50x25",
+                                           column=pc.template),
+                           printer=_field(data, "printer", str, column=pc.printer),
+                           first=_field(data, "from", int, required=False),
+                           last=_field(data, "to", int, required=False), author=current_user())
     commit()
     job = start_job(job)
     return jsonify(job_dict(job, batch.number)), 201, {"Location": url_for("api.get_print_jobs")}
@@ -381,7 +381,7 @@ def post_print_job():
 @requires(R.PRODUCTION)
 def post_print_job_resume(job_id: int):
     """Continue a failed print job from next_index."""
-    from ..trace.printing import resume_print_job
+    from ..labelling.service import resume_print_job
     from .labelviews import job_dict, start_job
 
     job = resume_print_job(db(), job_id)

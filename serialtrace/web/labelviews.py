@@ -8,16 +8,19 @@ from typing import IO, Any, Iterator
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
-from .. import labelling
 from ..accounts.enums import Role
 from ..config import business_today
 from ..errors import DomainError, NotFound, ValidationError
+from ..labelling import queries as labelling_queries
+from ..labelling import render as labelling_render
+from ..labelling import service as labelling_service
+from ..labelling.enums import PrintJobState
+from ..labelling.models import PrintJob
+from ..labelling.policy import is_resumable
+from ..labelling.runner import print_batch
 from ..labels import LabelError, quarantine_label
 from ..trace import queries
-from ..trace.enums import PrintJobState
 from ..trace.models import Batch, Product
-from ..trace.printing import (PrintJob, count_units, create_print_job, get_print_job, is_resumable, list_print_jobs,
-                              record_download, resume_print_job)
 from ..warranty import queries as warranty_queries
 from .auth import current_user, requires
 from .downloads import attachment
@@ -66,15 +69,15 @@ def render_file(batch: Batch, template_ref: str, kind: str, *, first: int | None
     """Render a batch's PDF or ZPL into a spool (so a LabelError comes before any byte is sent) and log it."""
     if kind not in ("pdf", "zpl"):
         raise ValidationError(_("format must be pdf or zpl"), details={"field": "format"})
-    template = labelling.get_template(_settings(), template_ref)
+    template = labelling_render.get_template(_settings(), template_ref)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     try:
         start = first or 0
         stop = None if last is None else last + 1
-        count = labelling.render_batch(db(), batch, template, kind, spool, start=start, stop=stop,
-                                       url_base=_settings().public_url)
-        record_download(db(), batch=batch, template=template_ref, output=kind, first=start, last=start + count - 1,
-                        author=current_user())
+        count = labelling_render.render_batch(db(), batch, template, kind, spool, start=start, stop=stop,
+                                              url_base=_settings().public_url)
+        labelling_service.record_download(db(), batch=batch, template=template_ref, output=kind, first=start,
+                                          last=start + count - 1, author=current_user())
     except BaseException:
         spool.close()
         raise
@@ -100,10 +103,10 @@ def start_job(job: PrintJob) -> PrintJob:
     SQLite's write lock against the runner's own short transactions.
     """
     if job.last_index - job.next_index + 1 <= SYNC_PRINT_LIMIT:
-        return labelling.print_batch(_runtime().sessions, _settings(), job.id)
+        return print_batch(_runtime().sessions, _settings(), job.id)
     rt, logger = _runtime(), current_app.logger
     # The runner commits after every chunk, so the job list shows progress; if the server stops midway the
-    # job stays "printing" and can be resumed once it is stale (see trace.printing.resume_print_job).
+    # job stays "printing" and can be resumed once it is stale (see labelling.service.resume_print_job).
     threading.Thread(target=_print_in_background, args=(rt, job.id, logger), name=f"print-job-{job.id}",
                      daemon=True).start()
     return job
@@ -111,7 +114,7 @@ def start_job(job: PrintJob) -> PrintJob:
 
 def _print_in_background(rt, job_id: int, logger) -> None:
     try:
-        labelling.print_batch(rt.sessions, rt.settings, job_id)
+        print_batch(rt.sessions, rt.settings, job_id)
     except Exception:  # the runner already marked the job failed; the log keeps the trace for support
         logger.exception("print job %s stopped", job_id)
 
@@ -151,7 +154,7 @@ def page():
     number = request.args.get("batch", "").strip()
     product = request.args.get("product", "").strip()
     template = request.args.get("template", "").strip() or "roll-50x25"
-    templates = labelling.list_templates(_settings())
+    templates = labelling_render.list_templates(_settings())
     batch = sku = None
     units = 0
     error = None
@@ -159,7 +162,7 @@ def page():
     if number and can_print:
         try:
             batch = queries.get_batch(db(), number, sku=product or None)
-            labelling.get_template(_settings(), template)
+            labelling_render.get_template(_settings(), template)
         except (DomainError, LabelError) as exc:
             # Shown on the page next to the form, so the operator can correct the batch or template.
             error = exc.message if isinstance(exc, DomainError) else str(exc)
@@ -167,8 +170,8 @@ def page():
             batch = None
         else:
             sku = db().get(Product, batch.product_id).sku
-            units = count_units(db(), batch_id=batch.id)
-    jobs = [(job, b.number) for job, b in list_print_jobs(db(), limit=30)] if can_print else []
+            units = labelling_queries.count_units(db(), batch_id=batch.id)
+    jobs = [(job, b.number) for job, b in labelling_queries.list_print_jobs(db(), limit=30)] if can_print else []
     resumable = {job.id for job, _number in jobs if is_resumable(job)}
     return render_template("labels.html", batch=batch, sku=sku, number=number, product=product, template=template,
                            templates=templates, units=units, jobs=jobs, resumable=resumable, error=error,
@@ -181,8 +184,8 @@ def page():
 def preview():
     """The first label of a batch as PNG, for the page's <img>."""
     batch = _batch_from(request.args)
-    template = labelling.get_template(_settings(), request.args.get("template") or "roll-50x25")
-    return Response(labelling.preview_png(db(), batch, template, url_base=_settings().public_url),
+    template = labelling_render.get_template(_settings(), request.args.get("template") or "roll-50x25")
+    return Response(labelling_render.preview_png(db(), batch, template, url_base=_settings().public_url),
                     mimetype="image/png",
                     headers={"Cache-Control": "no-store"})
 
@@ -207,9 +210,10 @@ def print_labels():
     form = request.form
     batch = _batch_from(form)
     template = form.get("template") or "roll-50x25"
-    job = labelling.queue_print(db(), _settings(), batch=batch, template=template, printer=form.get("printer", ""),
-                                first=_int_or_none(form.get("from"), "from"), last=_int_or_none(form.get("to"), "to"),
-                                author=current_user())
+    job = labelling_service.create_print_job(db(), settings=_settings(), batch=batch, template=template,
+                                             printer=form.get("printer", ""),
+                                             first=_int_or_none(form.get("from"), "from"),
+                                             last=_int_or_none(form.get("to"), "to"), author=current_user())
     commit()
     _flash_job(start_job(job))
     return _back(batch, form.get("product"), template)
@@ -219,7 +223,7 @@ def print_labels():
 @requires(R.PRODUCTION)
 def resume(job_id: int):
     """Continue a failed job from the last confirmed label."""
-    job = resume_print_job(db(), job_id)
+    job = labelling_service.resume_print_job(db(), job_id)
     commit()
     _flash_job(start_job(job))
     # Back to the job's batch, so the operator keeps looking at what they were printing.
@@ -229,19 +233,13 @@ def resume(job_id: int):
 @bp.post("/labels/jobs/<int:job_id>/reprint")
 @requires(R.PRODUCTION)
 def reprint(job_id: int):
-    """Print an explicit range of a job's batch again, as a new job."""
-    old = get_print_job(db(), job_id)
-    if old.printer is None:
-        raise ValidationError(_("job %(id)s was a download; download the file again", id=job_id))
-    batch = db().get(Batch, old.batch_id)
-    first = _int_or_none(request.form.get("from"), "from")
-    last = _int_or_none(request.form.get("to"), "to")
-    job = create_print_job(db(), batch=batch, template=old.template, printer=old.printer,
-                           first=old.first_index if first is None else first,
-                           last=old.last_index if last is None else last, dpi=old.dpi, author=current_user())
+    """Print an explicit range of a job's batch again, as a new job checked as any new job is."""
+    job = labelling_service.reprint_print_job(db(), settings=_settings(), job_id=job_id,
+                                              first=_int_or_none(request.form.get("from"), "from"),
+                                              last=_int_or_none(request.form.get("to"), "to"), author=current_user())
     commit()
     _flash_job(start_job(job))
-    return _back(batch, template=old.template)
+    return _back(db().get(Batch, job.batch_id), template=job.template)
 
 
 @bp.post("/labels/quarantine")

@@ -32,7 +32,7 @@ def _text(column) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The whole document."""
     from ..trace.models import Batch, ComponentLot, Customer, Product, Shipment, Unit
-    from ..trace.printing import PrintJob
+    from ..labelling.models import PrintJob
 
     obj = {"type": "object"}
     whole = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
-from serialtrace.labels.serials import PatternScheme
+from serialtrace.serials import PatternScheme
 from serialtrace.trace import queries, service
 from serialtrace.trace.models import Unit, search_key
 

@@ -196,7 +196,7 @@ def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch)
     from serialtrace.runtime import Runtime
     from serialtrace.migrate import upgrade
     from serialtrace.trace import service
-    from serialtrace.trace.printing import get_print_job
+    from serialtrace.labelling.queries import get_print_job
     from serialtrace.web import create_app, labelviews
 
     monkeypatch.setattr(labelviews, "SYNC_PRINT_LIMIT", 3)

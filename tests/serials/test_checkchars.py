@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from serialtrace.labels import LabelError
-from serialtrace.labels.checkchars import damm_check, is_valid_damm, is_valid_mod37_36, mod37_36_check
+from serialtrace.serials import SerialError
+from serialtrace.serials.checkchars import damm_check, is_valid_damm, is_valid_mod37_36, mod37_36_check
 
 
 def test_damm_known_value():
@@ -49,7 +49,7 @@ def test_mod37_36_catches_single_substitutions_and_adjacent_swaps():
 @pytest.mark.parametrize(("function", "value"), [(damm_check, "12A"), (damm_check, ""), (mod37_36_check, "AB-1"),
                                                  (mod37_36_check, "")])
 def test_bad_input_names_the_serial(function, value):
-    with pytest.raises(LabelError) as info:
+    with pytest.raises(SerialError) as info:
         function(value)
     assert info.value.field == "serial"
 

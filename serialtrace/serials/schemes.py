@@ -1,4 +1,4 @@
-"""Serial number schemes: opaque keyed permutations of a counter, or a readable pattern."""
+"""Serial number schemes: opaque keyed permutations of a counter, or a readable pattern; one `SerialScheme` type."""
 
 from __future__ import annotations
 
@@ -12,20 +12,19 @@ from typing import Protocol
 import numpy as np
 
 from .checkchars import damm_check, is_valid_damm, is_valid_mod37_36, mod37_36_check
+from .errors import SerialSchemeError
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHECKS = ("none", "damm", "mod37_36")
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-class SerialSchemeError(ValueError):
-    """A serial scheme is configured wrongly."""
+# What a person sees when a typed serial of the configured shape fails its check character.
+MISTYPED = "check character wrong: mistyped serial?"
 
 
 class SerialScheme(Protocol):
     """Turns counter values into serial strings; the counter itself lives in the database."""
 
     name: str
+    check: str
 
     def counter_key(self, today: date) -> str:
         """Name of the counter this scheme draws from on `today`."""
@@ -35,6 +34,9 @@ class SerialScheme(Protocol):
 
     def capacity(self) -> int:
         """How many counter values the scheme can turn into distinct serials."""
+
+    def fits(self, text: str) -> bool:
+        """True when `text` has the length and characters of this scheme's serials, whatever its check character."""
 
 
 def _round_keys(secret: str, rounds: int) -> np.ndarray:
@@ -98,6 +100,7 @@ class OpaqueDigits:
 
     def __post_init__(self) -> None:
         _ensure_check(self.check, ("none", "damm", "mod37_36"), "opaque")
+        _ensure_key(self.secret, "opaque")
 
     def counter_key(self, today: date) -> str:
         return f"serial:{self.name}:{self.digits}"
@@ -110,6 +113,10 @@ class OpaqueDigits:
         perm = FeistelPermutation(self.capacity(), self.secret)
         values = perm.apply(np.arange(start, start + count, dtype=np.uint64)) + np.uint64(10 ** (self.digits - 1))
         return with_check(values.astype(str).tolist(), self.check)
+
+    def fits(self, text: str) -> bool:
+        size = self.digits + (self.check != "none")
+        return len(text) == size and text.isascii() and text.isdigit() and text[0] != "0"
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,7 @@ class OpaqueBase32:
     def __post_init__(self) -> None:
         # Crockford Base32 is a subset of 0-9 A-Z, which MOD 37,36 covers; Damm takes digits only.
         _ensure_check(self.check, ("none", "mod37_36"), "base32")
+        _ensure_key(self.secret, "base32")
 
     def counter_key(self, today: date) -> str:
         return f"serial:{self.name}:{self.length}"
@@ -142,8 +150,15 @@ class OpaqueBase32:
             values = values >> np.uint64(5)
         return with_check(["".join(row) for row in chars], self.check)
 
+    def fits(self, text: str) -> bool:
+        body, tail = (text[:-1], text[-1:]) if self.check != "none" else (text, "")
+        return (len(body) == self.length and all(c in CROCKFORD for c in body.upper())
+                and (not tail or tail.upper() in _ALPHANUMERIC))
+
 
 _PATTERN_FIELDS = {"prefix", "yyyy", "yy", "mm", "ww", "dd", "seq"}
+_DATE_PART = {"yyyy": r"\d{4}", "yy": r"\d{2}", "mm": r"\d{2}", "ww": r"\d{2}", "dd": r"\d{2}"}
+_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 @dataclass(frozen=True)
@@ -157,17 +172,27 @@ class PatternScheme:
 
     def __post_init__(self) -> None:
         _ensure_check(self.check, CHECKS, "pattern")
-        names = [f for _, f, _, _ in string.Formatter().parse(self.pattern) if f is not None]
+        try:
+            names = [f for _, f, _, _ in string.Formatter().parse(self.pattern) if f is not None]
+        except ValueError as exc:
+            raise SerialSchemeError("pattern", f"serial pattern {self.pattern!r} does not parse: {exc}") from None
         unknown = sorted(set(names) - _PATTERN_FIELDS)
         if unknown:
-            raise SerialSchemeError(f"serial pattern field {{{unknown[0]}}} is unknown; use {sorted(_PATTERN_FIELDS)}")
+            raise SerialSchemeError("pattern", f"serial pattern field {{{unknown[0]}}} is unknown; "
+                                               f"use {sorted(_PATTERN_FIELDS)}")
         if names.count("seq") != 1:
-            raise SerialSchemeError("serial pattern needs exactly one {seq} field")
+            raise SerialSchemeError("pattern", "serial pattern needs exactly one {seq} field")
         if not re.fullmatch(r"[0-9A-Za-z\-./]*", self.prefix):
-            raise SerialSchemeError(f"serial prefix {self.prefix!r} may hold only letters, digits and - . /")
-        sample = self.pattern.format(**self._parts(date(2000, 1, 1)), seq=1)
+            raise SerialSchemeError("prefix", f"serial prefix {self.prefix!r} may hold only letters, digits and - . /")
+        try:
+            sample = self.pattern.format(**self._parts(date(2000, 1, 1)), seq=1)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise SerialSchemeError("pattern", f"serial pattern {self.pattern!r} cannot be filled in: {exc}") from None
+        if not _check_text(sample):
+            raise SerialSchemeError("pattern", f"serial pattern {self.pattern!r} gives serials without letters or "
+                                               "digits")
         if self.check == "damm" and not _check_text(sample).isdigit():
-            raise SerialSchemeError("Damm check digits need an all-digit pattern; use mod37_36")
+            raise SerialSchemeError("check", "Damm check digits need an all-digit pattern; use mod37_36")
 
     def _parts(self, today: date) -> dict[str, object]:
         return {
@@ -199,17 +224,46 @@ class PatternScheme:
         parts = self._parts(today)
         return with_check([self.pattern.format(**parts, seq=n + 1) for n in range(start, start + count)], self.check)
 
+    def fits(self, text: str) -> bool:
+        return self._shape().fullmatch(text) is not None
+
+    def _shape(self) -> re.Pattern[str]:
+        """The serials this pattern gives on any day, as a regular expression (check character included)."""
+        regex = ""
+        for literal, name, spec, conversion in string.Formatter().parse(self.pattern):
+            regex += re.escape(literal)
+            if name is None:
+                continue
+            if conversion or (spec and not (name == "seq" and re.fullmatch(r"0?\d*d", spec))):
+                # An unusual format spec: anything in its place, so the check still applies to the rest.
+                regex += ".+?"
+            elif name == "seq":
+                width = re.fullmatch(r"0(\d+)d", spec or "")
+                regex += rf"\d{{{int(width.group(1)) if width else 1},}}"
+            elif name == "prefix":
+                regex += re.escape(self.prefix)
+            else:
+                regex += _DATE_PART[name]
+        regex += {"none": "", "damm": "[0-9]", "mod37_36": "[0-9A-Za-z]"}[self.check]
+        return re.compile(regex, re.IGNORECASE)
+
 
 def _check_range(start: int, count: int, capacity: int) -> None:
     if count < 0 or start < 0:
-        raise SerialSchemeError("serial range must not be negative")
+        raise SerialSchemeError("scheme", "serial range must not be negative")
     if start + count > capacity:
-        raise SerialSchemeError(f"serial scheme exhausted: {start + count} serials asked, room for {capacity}")
+        raise SerialSchemeError("scheme", f"serial scheme exhausted: {start + count} serials asked, room for {capacity}")
 
 
 def _ensure_check(check: str, allowed: tuple[str, ...], scheme: str) -> None:
     if check not in allowed:
-        raise SerialSchemeError(f"check {check!r} does not suit the {scheme} scheme; use {', '.join(allowed)}")
+        raise SerialSchemeError("check", f"check {check!r} does not suit the {scheme} scheme; use {', '.join(allowed)}")
+
+
+def _ensure_key(secret: str, scheme: str) -> None:
+    # An empty key still permutes, but then the "opaque" serials follow from the source code alone.
+    if not isinstance(secret, str) or not secret.strip():
+        raise SerialSchemeError("key", f"the {scheme} scheme needs a key; it must not be empty")
 
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
@@ -228,7 +282,7 @@ def with_check(serials: list[str], check: str) -> list[str]:
         return [s + damm_check(_check_text(s)) for s in serials]
     if check == "mod37_36":
         return [s + mod37_36_check(_check_text(s)) for s in serials]
-    raise SerialSchemeError(f"unknown check {check!r}; use {', '.join(CHECKS)}")
+    raise SerialSchemeError("check", f"unknown check {check!r}; use {', '.join(CHECKS)}")
 
 
 def is_valid_check(serial: str, check: str) -> bool:
@@ -240,18 +294,24 @@ def is_valid_check(serial: str, check: str) -> bool:
     if check == "mod37_36":
         text = _check_text(serial)
         return len(text) >= 2 and is_valid_mod37_36(text)
-    raise SerialSchemeError(f"unknown check {check!r}; use {', '.join(CHECKS)}")
+    raise SerialSchemeError("check", f"unknown check {check!r}; use {', '.join(CHECKS)}")
+
+
+def is_mistyped(scheme: SerialScheme, text: str) -> bool:
+    """True when `text` has the shape of the scheme's serials but a wrong check character: a typing error."""
+    text = (text or "").strip()
+    return scheme.check != "none" and scheme.fits(text) and not is_valid_check(text, scheme.check)
 
 
 def make_scheme(kind: str, *, secret: str, pattern: str = "{prefix}{yy}{ww}{seq:06d}", prefix: str = "",
                 check: str = "none") -> SerialScheme:
     """Build the scheme named in the settings (`opaque`, `base32` or `pattern`), with an optional check character."""
     if check not in CHECKS:
-        raise SerialSchemeError(f"unknown serial check {check!r}; use {', '.join(CHECKS)}")
+        raise SerialSchemeError("check", f"unknown serial check {check!r}; use {', '.join(CHECKS)}")
     if kind == "opaque":
         return OpaqueDigits(secret=secret, check=check)
     if kind == "base32":
         return OpaqueBase32(secret=secret, check=check)
     if kind == "pattern":
         return PatternScheme(pattern=pattern, prefix=prefix, check=check)
-    raise SerialSchemeError(f"unknown serial scheme {kind!r}; use opaque, base32 or pattern")
+    raise SerialSchemeError("scheme", f"unknown serial scheme {kind!r}; use opaque, base32 or pattern")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import LabelError
+from .errors import SerialError
 
 # Damm's totally anti-symmetric quasigroup of order 10: catches every single-digit error and
 # every swap of adjacent digits.
@@ -24,7 +24,7 @@ _VALUE = {c: i for i, c in enumerate(ALPHANUMERIC)}
 
 def _damm_interim(digits: str) -> int:
     if not digits or not digits.isascii() or not digits.isdigit():
-        raise LabelError("serial", f"Damm check digits need a string of digits, got {digits!r}")
+        raise SerialError("serial", f"Damm check digits need a string of digits, got {digits!r}")
     interim = 0
     for char in digits:
         interim = _DAMM[interim][ord(char) - 48]
@@ -40,7 +40,7 @@ def is_valid_damm(digits_with_check: str) -> bool:
     """True when the last digit is the Damm check digit of the ones before it."""
     try:
         return len(digits_with_check) >= 2 and _damm_interim(digits_with_check) == 0
-    except LabelError:
+    except SerialError:
         return False
 
 
@@ -49,10 +49,10 @@ def _values(text: str) -> list[int]:
     for char in text.upper():
         value = _VALUE.get(char)
         if value is None:
-            raise LabelError("serial", f"MOD 37,36 takes only 0-9 and A-Z, got {char!r} in {text!r}")
+            raise SerialError("serial", f"MOD 37,36 takes only 0-9 and A-Z, got {char!r} in {text!r}")
         values.append(value)
     if not values:
-        raise LabelError("serial", "MOD 37,36 needs at least one character")
+        raise SerialError("serial", "MOD 37,36 needs at least one character")
     return values
 
 
@@ -75,7 +75,7 @@ def is_valid_mod37_36(text_with_check: str) -> bool:
     """True when the last character is the MOD 37,36 check character of the ones before it."""
     try:
         values = _values(text_with_check)
-    except LabelError:
+    except SerialError:
         return False
     if len(values) < 2:
         return False

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from serialtrace.config import Settings
-from serialtrace.labels.checkchars import is_valid_damm, is_valid_mod37_36
-from serialtrace.labels.serials import (OpaqueBase32, OpaqueDigits, PatternScheme, SerialSchemeError, is_valid_check,
-                                        make_scheme)
+from serialtrace.serials import (OpaqueBase32, OpaqueDigits, PatternScheme, SerialSchemeError, is_valid_check,
+                                 make_scheme)
+from serialtrace.serials.checkchars import is_valid_damm, is_valid_mod37_36
 
 DAY = date(2026, 11, 27)
 
