@@ -35,7 +35,10 @@ def png(image: np.ndarray) -> bytes:
 
 @pytest.fixture(scope="session")
 def manifest() -> list[dict[str, str]]:
-    if not BARCODES.exists():
-        pytest.skip("shared barcode folder not present")
-    with open(BARCODES / "manifest.csv", newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    """The photo set's ground truth; the photos are in the repository, so a missing or empty set is a failure."""
+    path = BARCODES / "manifest.csv"
+    assert path.is_file(), f"barcode photo manifest missing: {path} (set SERIALTRACE_SHARED to another copy)"
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows, f"barcode photo manifest lists no images: {path}"
+    return rows

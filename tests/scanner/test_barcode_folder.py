@@ -37,20 +37,31 @@ def results(manifest):
     return out
 
 
-def test_read_rate_per_format_and_overall(results):
+def read_counts(results) -> tuple[Counter, Counter]:
+    """Images read correctly and images in the set, per format."""
     read, total = Counter(), Counter()
     for row, expected, codes in results:
         total[row["format"]] += 1
         read[row["format"]] += any(matches(expected, c.text) for c in codes)
+    return read, total
+
+
+def test_read_rate_per_format_and_overall(results):
+    read, total = read_counts(results)
+    # A floor over no images passes whatever the decoder does: every format with a floor must have images.
+    assert set(total) == set(MIN_RATE), f"formats in the set {sorted(total)} differ from those with a floor"
     rates = {fmt: read[fmt] / total[fmt] for fmt in total}
-    low = {fmt: round(rate, 3) for fmt, rate in rates.items() if rate < MIN_RATE[fmt]}
+    low = {fmt: f"{read[fmt]}/{total[fmt]}" for fmt, rate in rates.items() if rate < MIN_RATE[fmt]}
     assert not low, f"read rates below the minimum: {low}"
-    assert sum(read.values()) / sum(total.values()) >= MIN_OVERALL
+    overall = sum(read.values()) / sum(total.values())
+    assert overall >= MIN_OVERALL, f"overall read rate {overall:.3f} below {MIN_OVERALL}"
 
 
 def test_no_confirmed_wrong_read(results):
     # A wrong read is an image whose expected value was not found while something else was
     # reported confirmed. (Other real symbols next to the expected one are not wrong reads.)
+    # With nothing decoded there would be no wrong read either: the rule only means something over real reads.
+    assert sum(read_counts(results)[0].values()) >= MIN_OVERALL * len(results)
     wrong = [
         (row["file"], [c.text for c in codes])
         for row, expected, codes in results
@@ -60,15 +71,17 @@ def test_no_confirmed_wrong_read(results):
 
 
 def test_gs1_images_carry_the_gs1_identifier(results):
-    gs1 = [(row["file"], codes) for row, expected, codes in results if row["gs1"] == "1"]
+    gs1 = [(row["file"], expected, codes) for row, expected, codes in results if row["gs1"] == "1"]
     assert gs1
-    for name, codes in gs1:
-        if codes:
-            assert codes[0].symbology_id in {"]C1", "]d2", "]Q3"}, name
+    # Every GS1 image is read (an unread one would check nothing) and its value carries a GS1 identifier.
+    found = {name: [c.symbology_id for c in codes if matches(expected, c.text)] for name, expected, codes in gs1}
+    assert {name: ids for name, ids in found.items() if not ids} == {}, "GS1 images not read"
+    assert {name: ids for name, ids in found.items() if not set(ids) <= {"]C1", "]d2", "]Q3"}} == {}
 
 
 def test_retry_and_fallback_reads_of_1d_symbols_are_unconfirmed(results):
-    for _, _, codes in results:
-        for code in codes:
-            if code.method.startswith("retry:") or (code.method == "pyzbar" and code.is_linear):
-                assert not code.confirmed
+    checked = [(row["file"], code) for row, _, codes in results for code in codes
+               if code.method.startswith("retry:") or (code.method == "pyzbar" and code.is_linear)]
+    # The set holds photos only a retry or pyzbar reads; without them this rule would check nothing.
+    assert len(checked) >= 5, f"only {len(checked)} retry/fallback reads in the set"
+    assert [name for name, code in checked if code.confirmed] == []
