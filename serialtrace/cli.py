@@ -272,14 +272,22 @@ def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_
 @click.option("--json", "as_json", is_flag=True)
 def lookup(code: str, as_json: bool) -> None:
     """Show the dossier of a unit by serial or scanned code."""
+    from .errors import NotFound
     from .scanner import parse_scan
+    from .serials import MISTYPED, is_mistyped
     from .trace import queries
     from .warranty.dossier import unit_dossier
 
     rt = _runtime()
     serial, gtin = _serial_from_code(code, parse_scan)
     with rt.transaction() as s:
-        unit = queries.get_unit(s, serial, gtin=gtin)
+        try:
+            unit = queries.get_unit(s, serial, gtin=gtin)
+        except NotFound as exc:
+            # A plain serial typed in the configured shape whose check character fails is a typo: say so.
+            if serial == code.strip() and is_mistyped(rt.serial_scheme(), serial):
+                raise NotFound(f"{exc.message}: {MISTYPED}", details=exc.details) from None
+            raise
         dossier = unit_dossier(s, unit, today=business_today(rt.settings), grace_days=rt.settings.warranty_grace_days)
     if as_json:
         _echo_json(dossier)

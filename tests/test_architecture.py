@@ -26,7 +26,7 @@ ALLOWED = {
     "trace": BASE | {"serials"},
     "warranty": BASE | {"trace"},
     # Scanning stations resolve scans to units, batches and claims: above warranty, never below it.
-    "station": BASE | {"trace", "warranty", "scanner"},
+    "station": BASE | {"trace", "warranty", "scanner", "serials"},
     "web": BASE | {"trace", "warranty", "scanner", "labels", "runtime", "models", "labelling",
             "station"},
     # Top-level composition used by web and cli: the one place trace data meets the labels package.

@@ -11,11 +11,14 @@ from typing import Protocol
 
 import numpy as np
 
+from .. import gs1
 from .checkchars import damm_check, is_valid_damm, is_valid_mod37_36, mod37_36_check
 from .errors import SerialSchemeError
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CHECKS = ("none", "damm", "mod37_36")
+# Longest serial GS1 AI (21) takes.
+SERIAL_MAX = 20
 # What a person sees when a typed serial of the configured shape fails its check character.
 MISTYPED = "check character wrong: mistyped serial?"
 
@@ -191,6 +194,13 @@ class PatternScheme:
         if not _check_text(sample):
             raise SerialSchemeError("pattern", f"serial pattern {self.pattern!r} gives serials without letters or "
                                                "digits")
+        # Serials travel in GS1 (21): at most 20 characters of set 82 (no spaces), or no label could carry them.
+        if not gs1.is_cset82(sample):
+            raise SerialSchemeError("pattern", f"serial pattern {self.pattern!r} gives serials such as {sample!r} "
+                                               "with characters a GS1 serial (21) cannot hold")
+        if len(sample) + (self.check != "none") > SERIAL_MAX:
+            raise SerialSchemeError("pattern", f"serial pattern {self.pattern!r} gives serials such as {sample!r}, "
+                                               f"longer than the {SERIAL_MAX} characters of a GS1 serial (21)")
         if self.check == "damm" and not _check_text(sample).isdigit():
             raise SerialSchemeError("check", "Damm check digits need an all-digit pattern; use mod37_36")
 

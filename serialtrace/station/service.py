@@ -15,6 +15,7 @@ from ..columns import utcnow
 from ..db import transaction, with_lock_wait
 from ..errors import Contention, ValidationError
 from ..scanner import ScanError, ScannerProfile, calibrate, parse_scan
+from ..serials import MISTYPED, SerialScheme, is_mistyped
 from . import policy, queries
 from .models import ScanLog, ScannerStation
 from .policy import NAME_MAX, RAW_MAX
@@ -171,19 +172,22 @@ def calibrate_station(session: Session, *, name: str, raw: str, author: Any = No
 
 
 def scan_payload(session: Session, code: str, *, station: str = "", user: Any = None, source: str = "typed",
-                 now: datetime | None = None, log: ScanLogWriter | None = None) -> dict[str, Any]:
+                 now: datetime | None = None, log: ScanLogWriter | None = None,
+                 scheme: SerialScheme | None = None) -> dict[str, Any]:
     """Parse `code` with the station's profile, list what it matches and log it.
 
     result is unit, batch, claim, choose, not_found, invalid, ambiguous, mismatch (the label's batch is not
     the unit's batch), or repeat (the same code from the same station within a second: `repeat_of` holds
     what it matched, and it is not logged again). With `log`, `session` only reads and the entry goes to the
     writer (written at once, or queued while another action holds the write lock); without, into `session`.
+    With the configured serial `scheme`, a typed serial found nowhere whose check character is wrong says so.
     """
     code = code.strip("\r\n")
     station = policy.station_key(station)
     now = now or utcnow()
     saved = None if source in policy.DECODED_SOURCES else queries.find_station_profile(session, station)
-    payload = _answer(session, code, policy.scan_profile(source, saved))
+    payload = _answer(session, code, policy.scan_profile(source, saved),
+                      None if source in policy.DECODED_SOURCES else scheme)
     payload["station"] = station
     if code.strip() and _is_repeat(session, log, raw=code, station=station, since=now - policy.REPEAT_WINDOW,
                                    user=user):
@@ -214,7 +218,8 @@ def _is_repeat(session: Session, log: ScanLogWriter | None, *, raw: str, station
                and (station or e["user_id"] == probe["user_id"]) for e in (log.pending() if log else ()))
 
 
-def _answer(session: Session, code: str, profile: ScannerProfile | None) -> dict[str, Any]:
+def _answer(session: Session, code: str, profile: ScannerProfile | None,
+            scheme: SerialScheme | None = None) -> dict[str, Any]:
     if not code.strip():
         return {"code": code, "result": "invalid", "message": "empty scan", "parsed": None, "matches": []}
     try:
@@ -238,6 +243,10 @@ def _answer(session: Session, code: str, profile: ScannerProfile | None) -> dict
                    f"{matches[0].batch}; check the unit")
     elif not matches:
         result, message = "not_found", f"nothing found for {parsed.serial or parsed.text}"
+        if (scheme is not None and parsed.symbology_id is None and parsed.kind not in ("gs1", "digital_link")
+                and is_mistyped(scheme, parsed.text)):
+            # Typed by hand (no scanner identifier) in the shape of our serials: a typo, not a missing unit.
+            message = f"{message}: {MISTYPED}"
     elif len(matches) == 1:
         result, message = matches[0].kind, matches[0].label
     else:

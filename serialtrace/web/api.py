@@ -161,7 +161,7 @@ def post_scan():
     if source not in ("api", "camera"):
         raise ValidationError(_("field source must be api or camera"), details={"field": "source"})
     result = station_service.scan_payload(db(), code, station=station, user=current_user(), source=source,
-                                          log=scan_log_writer())
+                                          log=scan_log_writer(), scheme=_runtime().serial_scheme())
     commit()
     return jsonify(result)
 

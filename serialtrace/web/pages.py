@@ -74,7 +74,8 @@ def station():
     code = user_text(request.form.get("code", ""), "code")
     source = "camera" if request.form.get("source") == "camera" else "typed"
     scan = station_service.scan_payload(db(), code, station=name, user=current_user(), source=source,
-                                        log=scan_log_writer())
+                                        log=scan_log_writer(),
+                                        scheme=current_app.extensions["serialtrace"].serial_scheme())
     commit()
     dossier = None
     shown = scan.get("repeat_of") or scan["result"]

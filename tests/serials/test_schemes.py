@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
 from serialtrace.config import Settings
-from serialtrace.serials import (OpaqueBase32, OpaqueDigits, PatternScheme, SerialSchemeError, is_valid_check,
-                                 make_scheme)
+from serialtrace.serials import (OpaqueBase32, OpaqueDigits, PatternScheme, SerialSchemeError, is_mistyped,
+                                 is_valid_check, make_scheme)
 from serialtrace.serials.checkchars import is_valid_damm, is_valid_mod37_36
 
 DAY = date(2026, 11, 27)
@@ -75,3 +76,60 @@ def test_setting_chooses_the_check():
 def test_none_leaves_serials_alone():
     assert is_valid_check("anything", "none")
     assert make_scheme("base32", secret="k").format(0, 1, DAY)[0] == OpaqueBase32(secret="k").format(0, 1, DAY)[0]
+
+
+@pytest.mark.parametrize("kwargs, field, message", [
+    ({"kind": "opaque-ish", "secret": "k"}, "scheme", "unknown serial scheme 'opaque-ish'; use opaque, base32 or pattern"),
+    ({"kind": "opaque", "secret": ""}, "key", "the opaque scheme needs a key"),
+    ({"kind": "base32", "secret": "  "}, "key", "the base32 scheme needs a key"),
+    ({"kind": "base32", "secret": "k", "check": "damm"}, "check", "check 'damm' does not suit the base32 scheme"),
+    ({"kind": "opaque", "secret": "k", "check": "luhn"}, "check", "unknown serial check 'luhn'"),
+    ({"kind": "pattern", "secret": "", "pattern": "{seq"}, "pattern", "serial pattern '{seq' does not parse"),
+    ({"kind": "pattern", "secret": "", "pattern": "{seq:06s}"}, "pattern", "cannot be filled in"),
+    ({"kind": "pattern", "secret": "", "pattern": "{yy}{week}{seq}"}, "pattern", "field {week} is unknown"),
+    ({"kind": "pattern", "secret": "", "pattern": "{yy}{mm}"}, "pattern", "exactly one {seq} field"),
+    ({"kind": "pattern", "secret": "", "pattern": "{seq:06d}", "prefix": "A B"}, "prefix", "serial prefix 'A B'"),
+    ({"kind": "pattern", "secret": "", "pattern": "SN{seq}", "check": "damm"}, "check", "all-digit pattern"),
+    ({"kind": "pattern", "secret": "", "pattern": "SN {seq}"}, "pattern", "with characters a GS1 serial (21) cannot"),
+    ({"kind": "pattern", "secret": "", "pattern": "{prefix}{seq:04d}", "prefix": "P" * 16, "check": "mod37_36"},
+     "pattern", "longer than the 20 characters of a GS1 serial (21)"),
+])
+def test_every_bad_scheme_setting_names_the_setting(kwargs, field, message):
+    with pytest.raises(SerialSchemeError, match=re.escape(message)) as err:
+        make_scheme(**kwargs)
+    assert err.value.field == field
+
+
+def test_a_pattern_without_a_key_is_fine():
+    assert make_scheme("pattern", secret="", pattern="SN{seq:04d}").format(0, 1, DAY) == ["SN0001"]
+
+
+@pytest.mark.parametrize("scheme", [
+    OpaqueDigits(secret="k", check="damm"),
+    OpaqueBase32(secret="k", check="mod37_36"),
+    PatternScheme(pattern="{prefix}-{yy}{ww}-{seq:05d}", prefix="UR", check="mod37_36"),
+    PatternScheme(pattern="{yy}{ww}{seq:06d}", check="damm"),
+])
+def test_a_typo_in_a_checked_serial_is_told_apart_from_a_serial_that_does_not_exist(scheme):
+    serial = scheme.format(3, 1, DAY)[0]
+    assert scheme.fits(serial) and not is_mistyped(scheme, serial)
+    # One character changed in place keeps the shape and breaks the check.
+    position = len(serial) - 2
+    changed = serial[:position] + ("1" if serial[position] != "1" else "2") + serial[position + 1:]
+    assert scheme.fits(changed) and is_mistyped(scheme, changed)
+    assert is_mistyped(scheme, f"  {changed}\t")
+    # Another length or alphabet is not a serial of this scheme at all: no verdict on its check character.
+    assert not is_mistyped(scheme, serial + "-") and not is_mistyped(scheme, serial[:-2])
+    assert not is_mistyped(scheme, "B250113-01") and not is_mistyped(scheme, "")
+
+
+def test_a_lower_case_base32_serial_is_checked_as_typed():
+    scheme = OpaqueBase32(secret="k", check="mod37_36")
+    serial = scheme.format(0, 1, DAY)[0]
+    assert not is_mistyped(scheme, serial.lower())
+
+
+def test_without_a_check_character_nothing_is_a_typo():
+    scheme = OpaqueDigits(secret="k")
+    serial = scheme.format(0, 1, DAY)[0]
+    assert scheme.fits(serial) and not is_mistyped(scheme, serial[:-1] + "0")

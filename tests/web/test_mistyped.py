@@ -1,0 +1,78 @@
+"""Scan API and station page with SERIALTRACE_SERIAL_CHECK set: a typed serial with a wrong check character is
+called a typo; the same code without the setting is plain "nothing found"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from serialtrace.serials import OpaqueDigits
+from serialtrace.station.models import ScanLog
+from serialtrace.trace.models import Unit
+
+from .conftest import csrf_from
+
+TYPO = "check character wrong: mistyped serial?"
+
+
+@pytest.fixture
+def scheme():
+    """Batches get twelve-digit serials whose last digit is a Damm check digit."""
+    return OpaqueDigits(secret="test-key", check="damm")
+
+
+@pytest.fixture
+def checked(runtime):
+    """The app's settings ask for Damm check digits, as the batches have."""
+    runtime.settings = replace(runtime.settings, serial_key="test-key", serial_check="damm")
+    return runtime
+
+
+def _typo(serial: str) -> str:
+    return serial[:3] + str((int(serial[3]) + 1) % 10) + serial[4:]
+
+
+def _count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_scan_api_calls_a_wrong_check_digit_a_typo(session, api, checked, make_batch):
+    _, serials = make_batch(2)
+    session.commit()
+    units, logs = _count(session, Unit), _count(session, ScanLog)
+    typo = _typo(serials[0])
+    resp = api("warehouse").post("/api/v1/scans", json={"code": typo, "station": "desk-1"})
+    body = resp.get_json()
+    assert resp.status_code == 200 and body["result"] == "not_found" and body["matches"] == []
+    assert body["message"] == f"nothing found for {typo}: {TYPO}"
+    assert _count(session, Unit) == units and _count(session, ScanLog) == logs + 1
+    found = api("warehouse").post("/api/v1/scans", json={"code": serials[0], "station": "desk-1"}).get_json()
+    assert found["result"] == "unit"
+
+
+def test_frames_from_a_camera_are_not_called_typos(session, api, checked, make_batch):
+    _, serials = make_batch(1)
+    session.commit()
+    body = api("warehouse").post("/api/v1/scans", json={"code": _typo(serials[0]), "source": "camera"}).get_json()
+    assert body["result"] == "not_found" and TYPO not in body["message"]
+
+
+def test_without_the_setting_the_scan_api_says_nothing_found(session, api, make_batch):
+    _, serials = make_batch(1)
+    session.commit()
+    typo = _typo(serials[0])
+    body = api("warehouse").post("/api/v1/scans", json={"code": typo}).get_json()
+    assert body["result"] == "not_found" and body["message"] == f"nothing found for {typo}"
+
+
+def test_the_station_page_shows_the_typo(session, login, checked, make_batch):
+    _, serials = make_batch(1)
+    session.commit()
+    client = login("warehouse")
+    typo = _typo(serials[0])
+    token = csrf_from(client.get("/station").get_data(as_text=True))
+    resp = client.post("/station", data={"code": typo, "csrf_token": token, "station": "desk"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 404 and TYPO in html and f'value="{typo}"' in html
