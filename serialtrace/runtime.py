@@ -1,13 +1,12 @@
-"""The objects one process needs to talk to the database: settings, engine, session factory, serial scheme."""
+"""The objects one process needs to talk to the database: settings, engine, session factories, serial scheme."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import models  # noqa: F401  (every table must be mapped before the first flush)
 from .config import ConfigError, Settings
@@ -15,37 +14,62 @@ from .db import make_engine, make_session_factory, transaction
 from .serials import SerialScheme, SerialSchemeError, make_scheme
 
 
-@dataclass
 class Runtime:
-    """Lazily built engine and sessions for the CLI and the web app (never at import time)."""
+    """Engine and sessions for the CLI and the web app, built lazily (never at import time) unless injected.
 
-    settings: Settings
+    A caller that manages the connection itself (a test inside one rolled-back transaction, a tool with its own
+    pool) passes `engine`, `sessions` and `read_sessions`; whatever it leaves out is made from the settings.
+    """
+
+    def __init__(self, settings: Settings, *, engine: Engine | None = None, sessions: sessionmaker | None = None,
+                 read_sessions: sessionmaker | None = None) -> None:
+        self.settings = settings
+        self._engine = engine
+        self._sessions = sessions
+        self._read_sessions = read_sessions
+        # Built at start, so a bad serial setting stops the CLI or the app at once instead of a batch later.
+        self.serial_scheme()
 
     @classmethod
-    def from_env(cls, overrides: Mapping[str, Any] | None = None) -> "Runtime":
-        """Settings from defaults, environment and overrides."""
-        return cls(Settings.load(overrides))
+    def from_env(cls, overrides: Mapping[str, Any] | None = None, **parts: Any) -> "Runtime":
+        """Settings from defaults, environment and overrides; `parts` are the injected engine or factories."""
+        return cls(Settings.load(overrides), **parts)
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        """The engine of SERIALTRACE_DATABASE_URL (or the injected one)."""
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
 
-    @cached_property
+    @property
     def sessions(self) -> sessionmaker:
-        return make_session_factory(self.engine)
+        """Sessions for actions that write: on SQLite each transaction takes the write lock at BEGIN."""
+        if self._sessions is None:
+            self._sessions = make_session_factory(self.engine)
+        return self._sessions
 
-    @cached_property
+    @property
     def read_sessions(self) -> sessionmaker:
-        """Sessions for requests that only read (GET), which must not wait behind writers."""
-        return make_session_factory(self.engine, read_only=True)
+        """Sessions for actions that only read, which must not wait behind writers."""
+        if self._read_sessions is None:
+            self._read_sessions = make_session_factory(self.engine, read_only=True)
+        return self._read_sessions
 
     def transaction(self):
         """One action, one transaction."""
         return transaction(self.sessions)
 
-    def __post_init__(self) -> None:
-        # Built at start, so a bad serial setting stops the CLI or the app at once instead of a batch later.
-        self.serial_scheme()
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for an action that only reads: it never waits for SQLite's write lock and commits nothing."""
+        session = self.read_sessions()
+        try:
+            yield session
+        finally:
+            # Rolled back, not committed: a read has nothing to keep, and a stray write is dropped, not saved.
+            session.rollback()
+            session.close()
 
     def serial_scheme(self) -> SerialScheme:
         """The configured serial scheme; ConfigError naming the SERIALTRACE_SERIAL_* variable at fault."""

@@ -126,12 +126,26 @@ def session(sessions):
 
 
 @pytest.fixture
-def runtime(db_url, sessions):
+def make_runtime(db_url, connection, sessions):
+    """make_runtime(**settings): a Runtime with those settings whose sessions join the test transaction."""
+
+    def _make(**overrides) -> Runtime:
+        settings = {"database_url": db_url, "secret_key": "test-secret", "testing": True, **overrides}
+        return Runtime.from_env(settings, engine=connection.engine, sessions=sessions, read_sessions=sessions)
+
+    return _make
+
+
+@pytest.fixture
+def settings_overrides():
+    """Settings the `runtime` fixture adds; a test parametrizes this name to run the app with others."""
+    return {}
+
+
+@pytest.fixture
+def runtime(make_runtime, settings_overrides):
     """A Runtime bound to the test transaction (for the app and CLI-level helpers)."""
-    rt = Runtime.from_env({"database_url": db_url, "secret_key": "test-secret", "testing": True})
-    rt.__dict__["sessions"] = sessions
-    rt.__dict__["read_sessions"] = sessions
-    return rt
+    return make_runtime(**settings_overrides)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
@@ -15,11 +15,16 @@ from . import errors, jsonbody, security
 from .database import close_session
 from .i18n import _
 
+if TYPE_CHECKING:
+    from ..scanner import FrameTrackers
+
 csrf = CSRFProtect()
 
 
-def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime | None = None) -> Flask:
-    """Build the app; the engine is made here (lazily), never at import time."""
+def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime | None = None,
+               frame_trackers: FrameTrackers | None = None) -> Flask:
+    """Build the app; the engine is made here (lazily), never at import time. `runtime` (settings, engine,
+    sessions) and `frame_trackers` (the camera frames' clock) are made from the settings unless given."""
     rt = runtime or Runtime.from_env(overrides)
     app = Flask(__name__)
     jsonbody.install(app)
@@ -40,6 +45,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     if settings.serial_key == DEFAULT_SERIAL_KEY and settings.serial_scheme != "pattern":
         app.logger.warning("SERIALTRACE_SERIAL_KEY is not set; opaque serials are predictable from the source code")
     app.extensions["serialtrace"] = rt
+    if frame_trackers is not None:
+        app.extensions["serialtrace_frames"] = frame_trackers
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 

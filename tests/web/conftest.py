@@ -12,9 +12,15 @@ PASSWORD = "correct-horse-1"
 
 
 @pytest.fixture
-def app(runtime):
+def frame_trackers():
+    """The camera frame trackers given to the app; None lets the app make them on the real clock."""
+    return None
+
+
+@pytest.fixture
+def app(runtime, frame_trackers):
     """The Flask app on the test database; CSRF on, as in production."""
-    return create_app(runtime=runtime)
+    return create_app(runtime=runtime, frame_trackers=frame_trackers)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, make_url, select
 
 from serialtrace.accounts import service as accounts_service
-from serialtrace.db import with_lock_wait
+from serialtrace.db import make_session_factory
 from serialtrace.runtime import Runtime
 from serialtrace.trace import service
 from serialtrace.trace.models import Customer, Shipment, ShipmentItem, Unit
@@ -153,7 +153,7 @@ def test_a_scan_during_a_held_write_lock_is_answered_and_logged_afterwards(sqlit
 def test_a_write_that_meets_a_held_lock_is_409_and_changes_nothing(sqlite_url):
     """SQLite's "database is locked" after the lock wait is a 409 telling the client to try again, not a 500."""
     rt, token, serials = _setup(sqlite_url, 1)
-    rt.__dict__["sessions"] = with_lock_wait(rt.sessions, 200)
+    rt = Runtime(rt.settings, engine=rt.engine, sessions=make_session_factory(rt.engine, lock_wait_ms=200))
     app = create_app(runtime=rt)
     holder = sqlite3.connect(make_url(sqlite_url).database, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
 from serialtrace.models import metadata
-from serialtrace.runtime import Runtime
 from serialtrace.trace import service
 from serialtrace.web import create_app
 
@@ -142,14 +141,11 @@ def test_anonymous_malformed_json_is_still_401(app, users):
 # ---- headers and cookies ----
 
 @pytest.fixture
-def make_app(db_url, sessions):
+def make_app(make_runtime):
     """The app with extra settings, bound to the test transaction like the `app` fixture."""
 
     def _make(**overrides):
-        rt = Runtime.from_env({"database_url": db_url, "secret_key": "test-secret", "testing": True, **overrides})
-        rt.__dict__["sessions"] = sessions
-        rt.__dict__["read_sessions"] = sessions
-        return create_app(runtime=rt)
+        return create_app(runtime=make_runtime(**overrides))
 
     return _make
 

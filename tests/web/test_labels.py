@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import replace
 
 import pytest
 import zxingcpp
@@ -143,16 +142,23 @@ def test_api_labels_file(api, batch):
     assert api("production").post("/api/v1/batches/NOPE/labels", json={}).status_code == 404
 
 
-def test_api_label_errors_name_field_and_rule(api, batch, runtime, tmp_path):
+def test_api_label_errors_name_field_and_rule(make_runtime, tokens, batch, tmp_path):
+    from serialtrace.web import create_app
+
     (tmp_path / "bad.json").write_text(json.dumps({"name": "bad", "width_mm": 50, "height_mm": 25, "colour": "red"}))
-    runtime.settings = replace(runtime.settings, label_templates_dir=str(tmp_path))
-    resp = api("production").post("/api/v1/batches/2501A00/labels", json={"template": "bad"})
+    client = create_app(runtime=make_runtime(label_templates_dir=str(tmp_path))).test_client()
+
+    def post(body):
+        return client.post("/api/v1/batches/2501A00/labels", json=body,
+                           headers={"Authorization": f"Bearer {tokens['production']}"})
+
+    resp = post({"template": "bad"})
     body = resp.get_json()
     assert resp.status_code == 422 and body["error"] == "invalid_label"
     assert body["details"]["field"] == "colour" and "unknown template field" in body["details"]["rule"]
-    unknown = api("production").post("/api/v1/batches/2501A00/labels", json={"template": "nope"}).get_json()
+    unknown = post({"template": "nope"}).get_json()
     assert unknown["details"]["field"] == "template"
-    bad_format = api("production").post("/api/v1/batches/2501A00/labels", json={"format": "gif"})
+    bad_format = post({"format": "gif"})
     assert bad_format.status_code == 422 and bad_format.get_json()["details"] == {"field": "format"}
 
 

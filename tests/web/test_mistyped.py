@@ -3,8 +3,6 @@ called a typo; the same code without the setting is plain "nothing found"."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import func, select
 
@@ -23,11 +21,9 @@ def scheme():
     return OpaqueDigits(secret="test-key", check="damm")
 
 
-@pytest.fixture
-def checked(runtime):
-    """The app's settings ask for Damm check digits, as the batches have."""
-    runtime.settings = replace(runtime.settings, serial_key="test-key", serial_check="damm")
-    return runtime
+# The app's settings ask for Damm check digits, as the batches have.
+checked = pytest.mark.parametrize("settings_overrides", [{"serial_key": "test-key", "serial_check": "damm"}],
+                                  ids=["damm"])
 
 
 def _typo(serial: str) -> str:
@@ -38,7 +34,8 @@ def _count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def test_the_scan_api_calls_a_wrong_check_digit_a_typo(session, api, checked, make_batch):
+@checked
+def test_the_scan_api_calls_a_wrong_check_digit_a_typo(session, api, make_batch):
     _, serials = make_batch(2)
     session.commit()
     units, logs = _count(session, Unit), _count(session, ScanLog)
@@ -52,7 +49,8 @@ def test_the_scan_api_calls_a_wrong_check_digit_a_typo(session, api, checked, ma
     assert found["result"] == "unit"
 
 
-def test_frames_from_a_camera_are_not_called_typos(session, api, checked, make_batch):
+@checked
+def test_frames_from_a_camera_are_not_called_typos(session, api, make_batch):
     _, serials = make_batch(1)
     session.commit()
     body = api("warehouse").post("/api/v1/scans", json={"code": _typo(serials[0]), "source": "camera"}).get_json()
@@ -67,7 +65,8 @@ def test_without_the_setting_the_scan_api_says_nothing_found(session, api, make_
     assert body["result"] == "not_found" and body["message"] == f"nothing found for {typo}"
 
 
-def test_the_station_page_shows_the_typo(session, login, checked, make_batch):
+@checked
+def test_the_station_page_shows_the_typo(session, login, make_batch):
     _, serials = make_batch(1)
     session.commit()
     client = login("warehouse")

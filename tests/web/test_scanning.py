@@ -363,15 +363,23 @@ def _frame(caller, png, station="cam-1"):
     return caller.post("/api/v1/scans/frame", data={"frame": (io.BytesIO(png), "frame.jpg"), "station": station})
 
 
-def _step_clock(app):
+@pytest.fixture
+def frame_trackers(request):
+    """The app's frame trackers: the real clock, or with `stepped_clock` one that moves 0.2 s per reading."""
     from serialtrace.scanner import FrameTrackers
 
+    if getattr(request, "param", None) != "stepped":
+        return None
     ticks = iter(i * 0.2 for i in range(1000))
-    app.extensions["serialtrace_frames"] = FrameTrackers(clock=lambda: next(ticks))
+    return FrameTrackers(clock=lambda: next(ticks))
 
 
+# Frame confirmation counts time between frames; a stepped clock makes it independent of the machine's speed.
+stepped_clock = pytest.mark.parametrize("frame_trackers", ["stepped"], indirect=True)
+
+
+@stepped_clock
 def test_a_1d_code_is_confirmed_only_after_several_frames(app, api, users):
-    _step_clock(app)
     caller = api("warehouse")
     jpeg = code128_png("SN-4711", "JPEG")
     answers = [_frame(caller, jpeg).get_json() for _ in range(3)]
@@ -383,8 +391,8 @@ def test_a_1d_code_is_confirmed_only_after_several_frames(app, api, users):
     assert _frame(caller, jpeg).get_json()["confirmed"] == []
 
 
+@stepped_clock
 def test_frames_are_tracked_per_station(app, api, users):
-    _step_clock(app)
     caller = api("warehouse")
     jpeg = code128_png("SN-4711", "JPEG")
     _frame(caller, jpeg, "cam-a")
@@ -393,10 +401,10 @@ def test_frames_are_tracked_per_station(app, api, users):
     assert _frame(caller, jpeg, "cam-a").get_json()["confirmed"] != []
 
 
+@stepped_clock
 def test_a_checked_gs1_datamatrix_is_confirmed_in_one_frame(app, api, session, make_batch):
     _, serials = make_batch(quantity=1)
     session.commit()
-    _step_clock(app)
     body = _frame(api("warehouse"), datamatrix_png(serials[0], "JPEG")).get_json()
     assert [c["code"] for c in body["confirmed"]] == [f"]d201{GTIN}21{serials[0]}"]
     # The page submits the confirmed code like a typed scan; it names the unit.
