@@ -1,4 +1,4 @@
-"""Benchmark the scanner: read rate and time per image on shared/data/barcodes, ms per frame, parses/s."""
+"""Benchmark the scanner: read rate and time per image on tests/data/barcodes, ms per frame, parses/s."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from serialtrace.scanner import decode_frame, decode_image, parse_scan  # noqa: E402
 from serialtrace.scanner.decode import decode_gray, load_gray  # noqa: E402
 from serialtrace.scanner.worker import DecoderPool  # noqa: E402
+from tests.paths import BARCODES  # noqa: E402  (the photo set the tests read)
 
-BARCODES = Path(os.environ.get("BARCODES", "/work/shared/data/barcodes"))
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
 
 

@@ -1,11 +1,11 @@
-"""Where the tests find the shared reference data (photos, GS1 vectors, ERP samples)."""
+"""Where the tests find their reference data (photos, GS1 vectors, ERP samples), kept under tests/data."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-SHARED = Path(os.environ.get("SERIALTRACE_SHARED", Path(__file__).resolve().parent / "data" / "shared"))
-BARCODES = SHARED / "data" / "barcodes"
-ERP_EXPORTS = SHARED / "data" / "erp-export"
-GS1_VECTORS = SHARED / "gs1-vectors" / "gs1-syntax-engine-vectors.json"
+DATA = Path(__file__).resolve().parent / "data"
+MANIFEST = DATA / "MANIFEST.sha256"
+BARCODES = DATA / "barcodes"
+ERP_EXPORTS = DATA / "erp"
+GS1_VECTORS = DATA / "gs1_vectors" / "gs1-syntax-engine-vectors.json"

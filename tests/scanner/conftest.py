@@ -1,4 +1,4 @@
-"""Fixtures for the scanner tests: rendered barcodes and the shared image folders."""
+"""Fixtures for the scanner tests: rendered barcodes and the photo set in tests/data/barcodes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from tests.paths import BARCODES, GS1_VECTORS, SHARED  # noqa: F401
+from tests.paths import BARCODES
+
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
 
 
@@ -37,7 +38,7 @@ def png(image: np.ndarray) -> bytes:
 def manifest() -> list[dict[str, str]]:
     """The photo set's ground truth; the photos are in the repository, so a missing or empty set is a failure."""
     path = BARCODES / "manifest.csv"
-    assert path.is_file(), f"barcode photo manifest missing: {path} (set SERIALTRACE_SHARED to another copy)"
+    assert path.is_file(), f"barcode photo manifest missing: {path}"
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows, f"barcode photo manifest lists no images: {path}"
