@@ -67,6 +67,11 @@ def _imports(path: Path) -> set[str]:
 
 def _imported_parts(source: str, rel: tuple[str, ...]) -> set[str]:
     """Top-level parts imported by `source`, the file at `rel` below the package, lazy and relative imports included."""
+    return {name[0] for name in _imported_names(source, rel)}
+
+
+def _imported_names(source: str, rel: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """Every serialtrace name `source` imports, as a path below the package: ("web", "ui", "common")."""
     package = ["serialtrace", *rel[:-1]]  # the package the file is in (its folder)
     found = set()
     for node in ast.walk(ast.parse(source)):
@@ -81,7 +86,7 @@ def _imported_parts(source: str, rel: tuple[str, ...]) -> set[str]:
             names = [module + [alias.name] for alias in node.names]
         else:
             continue
-        found.update(name[1] for name in names if name[0] == "serialtrace" and len(name) > 1)
+        found.update(tuple(name[1:]) for name in names if name[0] == "serialtrace" and len(name) > 1)
     return found
 
 
@@ -173,6 +178,34 @@ def test_imports_are_read_relative_and_absolute(rel, source, parts):
 def test_a_relative_import_above_the_package_is_reported():
     with pytest.raises(AssertionError, match="beyond the top-level package"):
         _imported_parts("from .. import db", ("cli.py",))
+
+
+def _web_side(side: str) -> list[Path]:
+    """The files of web/<side>/ (or the one file web/<side>.py)."""
+    folder = PACKAGE / "web" / side
+    return sorted(folder.rglob("*.py")) if folder.is_dir() else [p for p in [folder.with_suffix(".py")] if p.is_file()]
+
+
+@pytest.mark.parametrize("side, other", [("ui", "api"), ("api", "ui")])
+def test_pages_and_api_do_not_import_each_other(side, other):
+    """web/ui and web/api stand side by side on the shared web modules (auth, database, printing ...)."""
+    files = _web_side(side)
+    assert files, f"no source files for web/{side}"
+    bad = [str(path.relative_to(PACKAGE)) for path in files
+           if any(name[:2] == ("web", other)
+                  for name in _imported_names(path.read_text(encoding="utf-8"), path.relative_to(PACKAGE).parts))]
+    assert bad == [], f"these import web/{other}"
+
+
+@pytest.mark.parametrize("rel, source, reaches_api", [
+    ("web/ui/labels.py", "from ..api import batches", True),
+    ("web/ui/labels.py", "from .. import api", True),
+    ("web/ui/labels.py", "from ..printing import start_job", False),
+    ("web/ui/labels.py", "from serialtrace.web.api.units import x", True),
+])
+def test_imports_of_the_api_are_seen_from_the_pages(rel, source, reaches_api):
+    names = _imported_names(source, tuple(rel.split("/")))
+    assert any(name[:2] == ("web", "api") for name in names) is reaches_api
 
 
 def test_only_web_imports_flask():

@@ -55,13 +55,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     security.install(app, settings)
     app.teardown_appcontext(close_session)
 
-    from . import api, auth, labelviews, pages
+    from . import api, auth, ui
 
     app.before_request(auth.load_user)
     app.before_request(jsonbody.check_json_body)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(labelviews.bp)
+    ui.register(app)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     # The API authenticates with bearer tokens, which a cross-site form cannot send; cookie-authenticated
     # API calls from our own pages still carry the CSRF header (see api.before_request).

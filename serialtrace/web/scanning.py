@@ -1,4 +1,4 @@
-"""The app's station helpers: its scan log writer and camera frame trackers, and how a separator reads on a page."""
+"""The app's scanning state, shared by the station page and the scan API: its scan log writer and frame trackers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from flask import current_app
 
 from ..scanner import FrameTrackers
 from ..station.service import ScanLogWriter
-from .i18n import _
 
 
 def scan_log_writer() -> ScanLogWriter:
@@ -24,11 +23,3 @@ def frame_trackers() -> FrameTrackers:
     # setdefault is atomic under the GIL, so two first frames at once still share one registry.
     return current_app.extensions.setdefault("serialtrace_frames", FrameTrackers())
 
-
-def describe_separator(separator: str) -> str:
-    """A readable name for what a scanner sends between GS1 fields."""
-    if separator == "\x1d":
-        return _("GS (0x1D), as the standard says")
-    if separator == "":
-        return _("nothing: the scanner drops separators")
-    return _("%(char)r stands for GS", char=separator)

@@ -203,9 +203,9 @@ def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch)
     from serialtrace.migrate import upgrade
     from serialtrace.trace import service
     from serialtrace.labelling.queries import get_print_job
-    from serialtrace.web import create_app, labelviews
+    from serialtrace.web import create_app, printing
 
-    monkeypatch.setattr(labelviews, "SYNC_PRINT_LIMIT", 3)
+    monkeypatch.setattr(printing, "SYNC_PRINT_LIMIT", 3)
     rt = Runtime.from_env({"database_url": f"sqlite:///{tmp_path / 'bg.sqlite'}", "secret_key": "t"})
     upgrade(rt.engine)
     with rt.transaction() as s:
@@ -277,14 +277,14 @@ def test_quarantine_label_accepts_the_unit_handed_out_in_replacement(login, sess
 
 
 def test_quarantine_label_reads_the_station_from_the_station_cookie(login, session, batch, monkeypatch):
-    from serialtrace.web import labelviews, pages
+    from serialtrace.web.ui import common, labels
 
     unit = session.scalars(select(Unit).where(Unit.serial == batch[1][0])).one()
     session.add(Claim(number="C-2025-0002", unit_id=unit.id, symptom="no display"))
     session.commit()
     seen = []
-    monkeypatch.setattr(labelviews, "quarantine_label", lambda *args, **kw: seen.append(args) or b"%PDF")
+    monkeypatch.setattr(labels, "quarantine_label", lambda *args, **kw: seen.append(args) or b"%PDF")
     client = login("warehouse")
-    client.set_cookie(pages.STATION_COOKIE, "desk-7")
+    client.set_cookie(common.STATION_COOKIE, "desk-7")
     assert _quarantine(client, unit.serial).status_code == 200
     assert seen[0][0] == "C-2025-0002" and seen[0][1] == unit.serial and seen[0][3] == "desk-7"

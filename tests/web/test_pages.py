@@ -10,7 +10,7 @@ import pytest
 
 from serialtrace.config import Settings
 from serialtrace.trace import importer, queries, service
-from serialtrace.web import pages
+from serialtrace.web.ui import common
 
 from .conftest import PASSWORD, csrf_from
 
@@ -218,7 +218,7 @@ def test_dossier_judges_warranty_on_the_business_day(app, login, make_batch, ses
     service.create_shipment(session, customer=customer, shipped_on=date(2025, 3, 14), serials=serials)
     session.commit()
     asked = []
-    monkeypatch.setattr(pages, "business_today", lambda settings: asked.append(settings) or today)
+    monkeypatch.setattr(common, "business_today", lambda settings: asked.append(settings) or today)
     client = login("warehouse")
     assert reason in client.get(f"/units/{serials[0]}").get_data(as_text=True)
     assert reason in _station_post(client, serials[0]).get_data(as_text=True)

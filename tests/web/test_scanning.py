@@ -18,7 +18,7 @@ from serialtrace.scanner.worker import DecoderBusy
 from serialtrace.station.models import ScanLog
 from serialtrace.station.queries import find_station_profile
 from serialtrace.station.service import save_station_profile
-from serialtrace.web import calibration
+from serialtrace.web.ui import calibration
 
 from .conftest import csrf_from
 

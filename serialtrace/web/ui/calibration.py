@@ -9,10 +9,10 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from .. import gs1
-from ..labels.model import SymbolSpec
-from ..labels.symbols import linear_modules, matrix_modules
-from ..scanner.wedge import CALIBRATION_DATA
+from ... import gs1
+from ...labels.model import SymbolSpec
+from ...labels.symbols import linear_modules, matrix_modules
+from ...scanner.wedge import CALIBRATION_DATA
 
 # Screen pixels per module: big enough for a handheld scanner to read off a monitor at arm's length.
 LINEAR_MODULE_PX = 3

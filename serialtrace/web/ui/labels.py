@@ -2,46 +2,40 @@
 
 from __future__ import annotations
 
-import tempfile
-import threading
-from typing import IO, Any, Iterator
+from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
-from ..accounts.enums import Role
-from ..config import business_today
-from ..errors import DomainError, NotFound, ValidationError
-from ..labelling import queries as labelling_queries
-from ..labelling import render as labelling_render
-from ..labelling import service as labelling_service
-from ..labelling.enums import PrintJobState
-from ..labelling.models import PrintJob
-from ..labelling.policy import is_resumable
-from ..labelling.runner import print_batch
-from ..labels import LabelError, quarantine_label
-from ..trace import queries
-from ..trace.models import Batch, Product
-from ..warranty import queries as warranty_queries
-from .auth import current_user, requires
-from .downloads import attachment
-from .database import commit, db
-from .i18n import _
-from .pages import STATION_COOKIE
+from ...accounts.enums import Role
+from ...config import business_today
+from ...errors import DomainError, NotFound, ValidationError
+from ...labelling import queries as labelling_queries
+from ...labelling import render as labelling_render
+from ...labelling import service as labelling_service
+from ...labelling.enums import PrintJobState
+from ...labelling.models import PrintJob
+from ...labelling.policy import is_resumable
+from ...labels import LabelError, quarantine_label
+from ...trace import queries
+from ...trace.models import Batch, Product
+from ...warranty import queries as warranty_queries
+from ..auth import current_user, requires
+from ..database import commit, db
+from ..downloads import attachment
+from ..i18n import _
+from ..printing import MIMETYPES, file_response, render_file, start_job
+from .common import STATION_COOKIE, settings
 
 bp = Blueprint("labels", __name__)
 R = Role
-# Jobs up to this many labels run inside the request; larger ones run on a background thread.
-SYNC_PRINT_LIMIT = 2000
-MIMETYPES = {"pdf": "application/pdf", "zpl": "application/zpl", "png": "image/png"}
-STREAM_CHUNK = 64 * 1024
-
-
-def _settings():
-    return current_app.extensions["serialtrace"].settings
-
-
-def _runtime():
-    return current_app.extensions["serialtrace"]
 
 
 def _int_or_none(value: Any, name: str) -> int | None:
@@ -53,70 +47,6 @@ def _int_or_none(value: Any, name: str) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     raise ValidationError(_("field %(name)s must be a whole number", name=name), details={"field": name})
-
-
-def job_dict(job: PrintJob, batch_number: str) -> dict[str, Any]:
-    """A print job as the API and the page show it."""
-    return {"id": job.id, "batch": batch_number, "template": job.template, "format": job.output,
-            "printer": job.printer, "from": job.first_index, "to": job.last_index, "next_index": job.next_index,
-            "done": job.done, "total": job.total, "state": job.state, "error": job.error or None,
-            "attempts": job.attempts, "created_by": job.created_by, "created_at": job.created_at.isoformat(),
-            "updated_at": job.updated_at.isoformat()}
-
-
-def render_file(batch: Batch, template_ref: str, kind: str, *, first: int | None = None, last: int | None = None
-                ) -> tuple[IO[bytes], int]:
-    """Render a batch's PDF or ZPL into a spool (so a LabelError comes before any byte is sent) and log it."""
-    if kind not in ("pdf", "zpl"):
-        raise ValidationError(_("format must be pdf or zpl"), details={"field": "format"})
-    template = labelling_render.get_template(_settings(), template_ref)
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
-    try:
-        start = first or 0
-        stop = None if last is None else last + 1
-        count = labelling_render.render_batch(db(), batch, template, kind, spool, start=start, stop=stop,
-                                              url_base=_settings().public_url)
-        labelling_service.record_download(db(), batch=batch, template=template_ref, output=kind, first=start,
-                                          last=start + count - 1, author=current_user())
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return spool, count
-
-
-def file_response(spool: IO[bytes], kind: str, filename: str) -> Response:
-    """Stream a spooled file to the client in chunks and close it afterwards."""
-
-    def chunks() -> Iterator[bytes]:
-        with spool:
-            while block := spool.read(STREAM_CHUNK):
-                yield block
-
-    return attachment(chunks(), MIMETYPES[kind], filename)
-
-
-def start_job(job: PrintJob) -> PrintJob:
-    """Run a just committed, queued job: a small one inside the request, a big one on a background thread.
-
-    The request's session must stay idle from its commit on: a transaction opened on it now would hold
-    SQLite's write lock against the runner's own short transactions.
-    """
-    if job.last_index - job.next_index + 1 <= SYNC_PRINT_LIMIT:
-        return print_batch(_runtime().sessions, _settings(), job.id)
-    rt, logger = _runtime(), current_app.logger
-    # The runner commits after every chunk, so the job list shows progress; if the server stops midway the
-    # job stays "printing" and can be resumed once it is stale (see labelling.service.resume_print_job).
-    threading.Thread(target=_print_in_background, args=(rt, job.id, logger), name=f"print-job-{job.id}",
-                     daemon=True).start()
-    return job
-
-
-def _print_in_background(rt, job_id: int, logger) -> None:
-    try:
-        print_batch(rt.sessions, rt.settings, job_id)
-    except Exception:  # the runner already marked the job failed; the log keeps the trace for support
-        logger.exception("print job %s stopped", job_id)
 
 
 def _batch_from(values) -> Batch:
@@ -154,7 +84,7 @@ def page():
     number = request.args.get("batch", "").strip()
     product = request.args.get("product", "").strip()
     template = request.args.get("template", "").strip() or "roll-50x25"
-    templates = labelling_render.list_templates(_settings())
+    templates = labelling_render.list_templates(settings())
     batch = sku = None
     units = 0
     error = None
@@ -162,7 +92,7 @@ def page():
     if number and can_print:
         try:
             batch = queries.get_batch(db(), number, sku=product or None)
-            labelling_render.get_template(_settings(), template)
+            labelling_render.get_template(settings(), template)
         except (DomainError, LabelError) as exc:
             # Shown on the page next to the form, so the operator can correct the batch or template.
             error = exc.message if isinstance(exc, DomainError) else str(exc)
@@ -176,7 +106,7 @@ def page():
     return render_template("labels.html", batch=batch, sku=sku, number=number, product=product, template=template,
                            templates=templates, units=units, jobs=jobs, resumable=resumable, error=error,
                            can_print=can_print,
-                           can_quarantine=user.has_role(R.WAREHOUSE), today=business_today(_settings())), status
+                           can_quarantine=user.has_role(R.WAREHOUSE), today=business_today(settings())), status
 
 
 @bp.get("/labels/preview.png")
@@ -184,8 +114,8 @@ def page():
 def preview():
     """The first label of a batch as PNG, for the page's <img>."""
     batch = _batch_from(request.args)
-    template = labelling_render.get_template(_settings(), request.args.get("template") or "roll-50x25")
-    return Response(labelling_render.preview_png(db(), batch, template, url_base=_settings().public_url),
+    template = labelling_render.get_template(settings(), request.args.get("template") or "roll-50x25")
+    return Response(labelling_render.preview_png(db(), batch, template, url_base=settings().public_url),
                     mimetype="image/png",
                     headers={"Cache-Control": "no-store"})
 
@@ -210,7 +140,7 @@ def print_labels():
     form = request.form
     batch = _batch_from(form)
     template = form.get("template") or "roll-50x25"
-    job = labelling_service.create_print_job(db(), settings=_settings(), batch=batch, template=template,
+    job = labelling_service.create_print_job(db(), settings=settings(), batch=batch, template=template,
                                              printer=form.get("printer", ""),
                                              first=_int_or_none(form.get("from"), "from"),
                                              last=_int_or_none(form.get("to"), "to"), author=current_user())
@@ -234,7 +164,7 @@ def resume(job_id: int):
 @requires(R.PRODUCTION)
 def reprint(job_id: int):
     """Print an explicit range of a job's batch again, as a new job checked as any new job is."""
-    job = labelling_service.reprint_print_job(db(), settings=_settings(), job_id=job_id,
+    job = labelling_service.reprint_print_job(db(), settings=settings(), job_id=job_id,
                                               first=_int_or_none(request.form.get("from"), "from"),
                                               last=_int_or_none(request.form.get("to"), "to"), author=current_user())
     commit()
@@ -260,6 +190,6 @@ def quarantine():
         raise ValidationError(_("serial %(serial)s is not the unit of claim %(number)s nor its replacement",
                                 serial=serial, number=claim.number), details={"field": "serial"})
     station = (form.get("station") or request.cookies.get(STATION_COOKIE) or "").strip()
-    data = quarantine_label(claim.number, serial, business_today(_settings()), station, fmt=kind)
+    data = quarantine_label(claim.number, serial, business_today(settings()), station, fmt=kind)
     return attachment(data, MIMETYPES[kind], f"quarantine-{claim.number}.{kind}")
 

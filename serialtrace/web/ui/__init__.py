@@ -1,0 +1,14 @@
+"""The server-rendered pages, one module per domain: station, trace (units, batches, import), labels, account."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Register the page blueprints on `app`."""
+    from . import account, common, labels, station, trace  # noqa: F401  (station and trace add the pages' views)
+
+    app.register_blueprint(account.bp)
+    app.register_blueprint(common.bp)
+    app.register_blueprint(labels.bp)

@@ -1,0 +1,51 @@
+"""What the pages share: the `pages` blueprint, the settings, the station cookie, text checks and the dossier."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from ...config import Settings, business_today
+from ...errors import ValidationError
+from ...runtime import Runtime
+from ...trace.models import Unit
+from ...warranty.dossier import unit_dossier
+from ..database import db
+from ..i18n import _
+
+# One blueprint for the station and trace pages, so their endpoints (pages.station, pages.unit ...) stay as the
+# templates name them.
+bp = Blueprint("pages", __name__)
+STATION_COOKIE = "st_station"
+STATION_COOKIE_DAYS = 365
+
+
+def runtime() -> Runtime:
+    """The app's runtime."""
+    return current_app.extensions["serialtrace"]
+
+
+def settings() -> Settings:
+    """The app's settings."""
+    return runtime().settings
+
+
+def dossier(unit: Unit) -> dict:
+    """The unit's dossier as the pages show it."""
+    # Warranty is judged on the business's calendar day (SERIALTRACE_TIMEZONE), not the server's.
+    s = settings()
+    return unit_dossier(db(), unit, today=business_today(s), grace_days=s.warranty_grace_days)
+
+
+def user_text(value: str, field: str) -> str:
+    """`value` when the database can store it; a NUL character is a 422 naming the field."""
+    # PostgreSQL refuses NUL in text outright (SQLite stores it), so it is stopped here the same on both.
+    if "\x00" in value:
+        raise ValidationError(_("%(field)s contains a NUL character; type or scan it again", field=field),
+                              details={"field": field})
+    return value
+
+
+def station_name() -> str:
+    """The station this browser scans for: the form field, else the station cookie."""
+    # The form field wins so one browser can be moved to another desk without clearing cookies.
+    return user_text((request.form.get("station") or request.cookies.get(STATION_COOKIE) or "").strip(), "station")
