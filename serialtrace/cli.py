@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import click
@@ -15,9 +14,7 @@ from sqlalchemy.exc import ArgumentError, DataError, NoSuchModuleError, Operatio
 from .config import ConfigError, business_today
 from .errors import DomainError, ValidationError
 from .runtime import Runtime
-
-# Integer keys and counts are 32-bit in the database; a larger number is refused by the option itself.
-MAX_INT = 2**31 - 1
+from .trace.policy import MAX_BATCH_QUANTITY, MAX_INT, parse_date
 
 
 def _runtime() -> Runtime:
@@ -27,21 +24,6 @@ def _runtime() -> Runtime:
 
 def _echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _parse_date(value: str | None, what: str) -> date | None:
-    if not value:
-        return None
-    for fmt_value in (value,):
-        try:
-            return date.fromisoformat(fmt_value)
-        except ValueError:
-            pass
-    try:
-        day, month, year = value.split(".")
-        return date(int(year), int(month), int(day))
-    except ValueError:
-        raise ValidationError(f"{what} {value!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
 
 
 class _Group(click.Group):
@@ -204,7 +186,7 @@ def batch() -> None:
 
 @batch.command("create")
 @click.option("--product", "product", required=True, help="SKU or GTIN.")
-@click.option("--quantity", type=click.IntRange(0, 10_000_000), required=True)
+@click.option("--quantity", type=click.IntRange(0, MAX_BATCH_QUANTITY), required=True)
 @click.option("--number", help="Batch number (generated when omitted).")
 @click.option("--produced-on", help="Production date, YYYY-MM-DD (default today).")
 @click.option("--line", default="")
@@ -227,7 +209,8 @@ def batch_create(product, quantity, number, produced_on, line, shift, lots, as_j
                                                    hidden=quantity < 50_000) as bar:
         b, serials = service.register_batch(
             s, product=product, quantity=quantity, number=number,
-            produced_on=_parse_date(produced_on, "date") or business_today(rt.settings), line=line, shift=shift,
+            produced_on=parse_date(produced_on, field="produced_on") if produced_on else business_today(rt.settings),
+            line=line, shift=shift,
             inputs=inputs, scheme=rt.serial_scheme(), progress=bar.update, today=business_today(rt.settings))
         out = {"batch": b.number, "quantity": quantity, "first_serial": serials[0] if serials else None,
                "last_serial": serials[-1] if serials else None}
@@ -235,6 +218,47 @@ def batch_create(product, quantity, number, produced_on, line, shift, lots, as_j
         click.echo(json.dumps(out))
     else:
         click.echo(f"batch {out['batch']}: {quantity} units, serials {out['first_serial']} .. {out['last_serial']}")
+
+
+def _set_batch_status(number: str, product: str | None, status: str, reason: str) -> None:
+    from .trace import queries, service
+
+    with _runtime().transaction() as s:
+        event = service.set_batch_status(s, batch=queries.get_batch(s, number, sku=product), status=status,
+                                         reason=reason)
+        out = f"batch {number}: {event.from_status} -> {event.to_status} ({event.reason})"
+    click.echo(out)
+
+
+@batch.command("hold")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the batch is held (kept in its history).")
+@click.option("--product", help="SKU when several products share the batch number.")
+def batch_hold(number: str, reason: str, product: str | None) -> None:
+    """Put a batch on hold: none of its units can be shipped until it is released."""
+    _set_batch_status(number, product, "on_hold", reason)
+
+
+@batch.command("release")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the batch is released (kept in its history).")
+@click.option("--product", help="SKU when several products share the batch number.")
+def batch_release(number: str, reason: str, product: str | None) -> None:
+    """Release a batch on hold, so its units can be shipped again."""
+    _set_batch_status(number, product, "released", reason)
+
+
+@batch.command("history")
+@click.argument("number")
+@click.option("--product", help="SKU when several products share the batch number.")
+def batch_history(number: str, product: str | None) -> None:
+    """A batch's holds, releases and recalls: when, who, from which status to which, and why."""
+    from .trace import queries
+
+    with _runtime().read() as s:
+        events = queries.list_batch_events(s, queries.get_batch(s, number, sku=product))
+        lines = [f"{e.at:%Y-%m-%d %H:%M}\t{e.author}\t{e.from_status} -> {e.to_status}\t{e.reason}" for e in events]
+    click.echo("\n".join(lines) if lines else f"batch {number}: no status changes")
 
 
 @main.command()
@@ -260,7 +284,8 @@ def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_
         lines.append(service.BatchLine(batch=number, quantity=int(qty)))
     with _runtime().transaction() as s:
         cust = service.get_or_create_customer(s, name=customer, tax_id=tax_id)
-        sh = service.create_shipment(s, customer=cust, shipped_on=_parse_date(shipped_on, "date") or business_today(_runtime().settings),
+        day = parse_date(shipped_on, field="shipped_on") if shipped_on else business_today(_runtime().settings)
+        sh = service.create_shipment(s, customer=cust, shipped_on=day,
                                      serials=serials, batch_lines=lines, reference=reference, carrier=carrier,
                                      today=business_today(_runtime().settings))
         out = {"shipment": sh.id, "customer": cust.name, "shipped_on": sh.shipped_on.isoformat()}
@@ -318,17 +343,21 @@ def _serial_from_code(code: str, parse_scan) -> tuple[str, str | None]:
 @click.option("--forward", "direction", flag_value="forward", help="Where its units went.")
 @click.option("--backward", "direction", flag_value="backward", help="What went into it.")
 @click.option("--product", help="SKU when several products share the batch number.")
-def trace_cmd(batch_number: str, direction: str | None, product: str | None) -> None:
-    """Batch genealogy backward and/or forward, as JSON."""
+@click.option("--lot", is_flag=True, help="BATCH_NUMBER is a component lot number: the batches it went into.")
+def trace_cmd(batch_number: str, direction: str | None, product: str | None, lot: bool) -> None:
+    """Batch genealogy backward and/or forward (for a component lot: forward), as JSON."""
     from .trace import genealogy, queries
 
     with _runtime().transaction() as s:
-        b = queries.get_batch(s, batch_number, sku=product)
         out = {}
-        if direction in (None, "backward"):
-            out["backward"] = genealogy.backward(s, b)
-        if direction in (None, "forward"):
-            out["forward"] = genealogy.forward(s, b)
+        if lot:
+            out["forward"] = genealogy.lot_forward(s, queries.get_component_lot(s, batch_number))
+        else:
+            b = queries.get_batch(s, batch_number, sku=product)
+            if direction in (None, "backward"):
+                out["backward"] = genealogy.backward(s, b)
+            if direction in (None, "forward"):
+                out["forward"] = genealogy.forward(s, b)
     _echo_json(out)
 
 

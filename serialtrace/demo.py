@@ -18,7 +18,7 @@ from .runtime import Runtime
 from .trace import bulk, service
 from .trace.enums import EventKind, UnitStatus
 from .trace.models import Customer, Product, Unit
-from .trace.policy import mod10_check_digit
+from .gs1 import check_digit
 from .warranty.enums import ClaimState, Priority, Verdict
 from .warranty.models import Claim, Replacement, TestRecord
 
@@ -179,7 +179,7 @@ def _add_users(s: Session, plan: _Plan) -> None:
 
 def _gtin(item: int) -> str:
     body = f"0{_GS1_PREFIX}{item:04d}"[-13:]
-    return body + mod10_check_digit(body)
+    return body + check_digit(body)
 
 
 def _add_products(s: Session, plan: _Plan) -> None:
@@ -388,7 +388,6 @@ def _add_claims(s: Session, plan: _Plan) -> int:
     claim_rows: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    statuses: list[tuple[int, str]] = []
     replaced: list[tuple[str, _Candidate, datetime]] = []
     for n, (c, opened, state) in enumerate(drafts, 1):
         number = f"CL-{n:06d}"
@@ -411,7 +410,7 @@ def _add_claims(s: Session, plan: _Plan) -> int:
         if state in _REPLACED:
             replaced.append((number, c, opened_at))
         if state in _RETURNED:
-            _return_unit(rng, plan, c, state, row, tests, events, statuses)
+            _return_unit(rng, plan, c, state, row, tests, events)
 
     if claim_rows:
         s.connection().execute(insert(Claim.__table__), claim_rows)
@@ -421,22 +420,42 @@ def _add_claims(s: Session, plan: _Plan) -> int:
         if tests:
             s.connection().execute(insert(TestRecord.__table__), tests)
         _replace_units(s, plan, [(ids[number], c, at, number) for number, c, at in replaced], events)
-    bulk.append_events(s, events=sorted(events, key=lambda e: (e["at"], e["unit_id"])))
-    bulk.set_unit_statuses(s, changes=statuses)
+    _write_history(s, events)
     return len(claim_rows)
 
 
+def _write_history(s: Session, events: list[dict[str, Any]]) -> None:
+    """The returned units' events through the trace services: the status moves in their order (returned, into
+    test, disposed), each a set_unit_status per step and target, then the events that move nothing, per kind."""
+    groups: dict[tuple, dict[int, service.EventDetail]] = {}
+    for e in sorted(events, key=lambda e: (e["at"], e["unit_id"])):
+        key = (e.get("step", 9), e.get("to"), e["kind"], e["author_id"])
+        groups.setdefault(key, {})[e["unit_id"]] = service.EventDetail(at=e["at"], payload=e["payload"])
+    for (_, to, kind, author_id), details in sorted(groups.items(), key=lambda item: item[0][:3]):
+        author = s.get(User, author_id)
+        if to is None:
+            service.record_unit_events(s, kind=kind, units=list(details), author=author, details=details)
+        else:
+            service.set_unit_status(s, units=list(details), to=to, kind=kind, author=author, details=details)
+
+
 def _return_unit(rng: random.Random, plan: _Plan, c: _Candidate, state: ClaimState, claim: dict[str, Any],
-                 tests: list[dict[str, Any]], events: list[dict[str, Any]], statuses: list[tuple[int, str]]) -> None:
-    """The returned unit's history: received, tested with a verdict, disposed, and its new status."""
+                 tests: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    """The returned unit's history: received, taken into test, tested with a verdict, disposed.
+
+    Events that move the unit's status carry the step of the move and the status it moves to.
+    """
     users, number = plan.users, claim["number"]
     warehouse = {"author_id": users[Role.WAREHOUSE.value], "author": Role.WAREHOUSE.value}
     engineer = {"author_id": users[Role.ENGINEER.value], "author": Role.ENGINEER.value}
     returned_at = claim["opened_at"] + timedelta(days=rng.randint(2, 10))
     events.append({"unit_id": c.unit_id, "kind": EventKind.RETURNED, "at": returned_at, **warehouse,
-                   "payload": {"claim": number}})
-    in_test = state in (ClaimState.IN_INSPECTION, ClaimState.PENDING_VERIFICATION)
-    status = UnitStatus.IN_TEST if in_test else UnitStatus.RETURNED
+                   "payload": {"claim": number}, "step": 1, "to": UnitStatus.RETURNED})
+    # In inspection, or tested: the unit went from the returns shelf to the test bench, where it stays until
+    # a disposition moves it on.
+    if state in (ClaimState.IN_INSPECTION, ClaimState.PENDING_VERIFICATION) or state in _TESTED:
+        events.append({"unit_id": c.unit_id, "kind": EventKind.STATUS, "at": returned_at + timedelta(hours=1),
+                       **engineer, "payload": {"claim": number}, "step": 2, "to": UnitStatus.IN_TEST})
     if state in _TESTED:
         verdict = _verdict(rng, state, c.bad_lot)
         mode, cause = rng.choice(_FINDINGS[verdict])
@@ -458,8 +477,7 @@ def _return_unit(rng: random.Random, plan: _Plan, c: _Candidate, state: ClaimSta
                 status = UnitStatus.REFURBISHED
             events.append({"unit_id": c.unit_id, "kind": EventKind.DISPOSED,
                            "at": tested_at + timedelta(days=rng.randint(1, 5)), **engineer,
-                           "payload": {"claim": number, "disposition": status.value}})
-    statuses.append((c.unit_id, status.value))
+                           "payload": {"claim": number, "disposition": status.value}, "step": 3, "to": status})
 
 
 def _cover_every_state(rng: random.Random, drafts: list[list[Any]]) -> None:

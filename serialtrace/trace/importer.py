@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError, ImportFailed, ValidationError
-from . import queries, service
-from .enums import UnitStatus
+from . import queries, service, workflow
 from .models import Batch, Customer, Product, ShipmentItem, Unit
-from .policy import ensure_business_date, ensure_code, ensure_sku, normalise_gtin
+from .policy import MAX_BATCH_QUANTITY, ensure_business_date, ensure_code, ensure_sku, normalise_gtin, parse_date
 
 MAX_BYTES = 20 * 1024 * 1024
 KINDS = ("products", "batches", "shipments")
@@ -61,8 +60,6 @@ _HEADER_NAMES = {
     "customer": "customer", "tax_id": "tax id", "carrier": "carrier",
 }
 
-_DATE_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
-_DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
 # Control characters no text export holds (tab, CR and LF aside): their presence means a binary file.
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Spaces ERP systems put inside numbers as thousands separators (plain, no-break, narrow no-break).
@@ -311,25 +308,6 @@ def _required(row: _Row, name: str) -> str:
     return value
 
 
-def _parse_date(value: str, what: str) -> date:
-    match = _DATE_DMY.fullmatch(value)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-    else:
-        match = _DATE_ISO.fullmatch(value)
-        if not match:
-            raise _RowError(f"{what} {value!r} is not a date (DD.MM.YYYY or YYYY-MM-DD)")
-        year, month, day = (int(g) for g in match.groups())
-    if year == 0:
-        # 00.00.0000 is how some systems export an empty date; say so instead of "not a calendar date".
-        raise _RowError(f"{what} {value!r} is an ERP placeholder for 'no date', not a real date: "
-                        f"send the real {what}")
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise _RowError(f"{what} {value!r} is not a real calendar date") from None
-
-
 def _parse_int(value: str, what: str, *, low: int, high: int) -> int:
     cleaned = value.translate(_NUMBER_SPACES)
     # 1C writes whole numbers as "500,000" or "500.000" when a column is typed as a decimal.
@@ -350,7 +328,8 @@ def _check(row: _Row, errors: list[dict[str, Any]], rule: Callable[[_Row], None]
         rule(row)
     except _RowError as exc:
         errors.append({"line": row.line, "reason": str(exc)})
-    except ValidationError as exc:
+    except DomainError as exc:
+        # A bad value (ValidationError) or a state that forbids the row (a batch on hold: Conflict).
         errors.append({"line": row.line, "reason": exc.message})
 
 
@@ -412,9 +391,9 @@ def _validate_batches(session: Session, rows: list[_Row], *, today: date) -> lis
     def rule(row: _Row) -> None:
         number = ensure_code(_required(row, "batch"), what="batch number")
         sku = ensure_sku(_required(row, "sku"))
-        produced_on = _parse_date(_required(row, "produced_on"), "production date")
+        produced_on = parse_date(_required(row, "produced_on"), field="produced_on")
         ensure_business_date("produced_on", produced_on, today=today)
-        quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=10_000_000)
+        quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=MAX_BATCH_QUANTITY)
         supplier, lot = row.get("supplier"), row.get("supplier_lot")
         if lot and not supplier:
             raise _RowError(f"board lot {lot!r} needs a board supplier")
@@ -460,7 +439,7 @@ def _validate_shipments(session: Session, rows: list[_Row], *, today: date) -> l
 
     def rule(row: _Row) -> None:
         document = _required(row, "document")
-        shipped_on = _parse_date(_required(row, "date"), "date")
+        shipped_on = parse_date(_required(row, "date"), field="shipped_on", what="date")
         ensure_business_date("shipped_on", shipped_on, today=today)
         customer = _required(row, "customer")
         tax_id = row.get("tax_id").translate(_NUMBER_SPACES)
@@ -468,7 +447,7 @@ def _validate_shipments(session: Session, rows: list[_Row], *, today: date) -> l
             raise _RowError(f"tax id {tax_id!r} must be 10 or 12 digits")
         sku = ensure_sku(_required(row, "sku"))
         number = _required(row, "batch")
-        quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=10_000_000)
+        quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=MAX_BATCH_QUANTITY)
         if sku not in products:
             products[sku] = queries.find_product(session, sku)
         product = products[sku]
@@ -479,6 +458,7 @@ def _validate_shipments(session: Session, rows: list[_Row], *, today: date) -> l
         batch = batches[(product.id, number)]
         if batch is None:
             raise _RowError(f"unknown batch {number!r} of article {sku!r}")
+        workflow.ensure_batch_shippable(batch.number, batch.status)
         row.parsed = {"document": document, "shipped_on": shipped_on, "customer": customer, "tax_id": tax_id or None,
                       "sku": product.sku, "batch": batch, "quantity": quantity, "carrier": row.get("carrier")}
 
@@ -513,11 +493,12 @@ def _stock_errors(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
 
 
 def _available(session: Session, batch: Batch) -> int:
-    """Units of a batch that can still ship: in-stock serials, or the unshipped quantity of unserialised goods."""
+    """Units of a batch a row can still ship: its stock serials (workflow.BATCH_STOCK, what a batch line picks), or
+    the unshipped quantity of unserialised goods."""
     serialised = session.scalar(select(func.count()).select_from(Unit).where(Unit.batch_id == batch.id))
     if serialised:
         return session.scalar(select(func.count()).select_from(Unit).where(
-            Unit.batch_id == batch.id, Unit.status == UnitStatus.IN_STOCK.value))
+            Unit.batch_id == batch.id, Unit.status.in_(sorted(workflow.BATCH_STOCK))))
     shipped = session.scalar(select(func.coalesce(func.sum(ShipmentItem.quantity), 0)).where(
         ShipmentItem.batch_id == batch.id, ShipmentItem.unit_id.is_(None)))
     return max(batch.quantity - shipped, 0)

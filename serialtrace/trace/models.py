@@ -1,4 +1,4 @@
-"""Tables of the trace domain: products, batches, genealogy, units, customers, shipments, unit events."""
+"""Tables of the trace domain: products, batches, genealogy, units, customers, shipments, unit and batch events."""
 
 from __future__ import annotations
 
@@ -201,6 +201,23 @@ class UnitEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
 
 
+class BatchEvent(SQLModel, table=True):
+    """Append-only history of a batch (hold, release, recall with their reason); one row per change, not per unit."""
+
+    __tablename__ = "batch_event"
+    __table_args__ = (Index("ix_batch_event_batch_at", "batch_id", "at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id")
+    kind: str = Field(sa_type=String(16))
+    from_status: Optional[str] = Field(default=None, sa_type=String(16))
+    to_status: Optional[str] = Field(default=None, sa_type=String(16))
+    reason: str = Field(default="", sa_type=String(500))
+    at: datetime = Field(default_factory=utcnow)
+    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    author: str = Field(default="", sa_type=String(100))
+
+
 class SerialCounter(SQLModel, table=True):
     """Next free counter value per serial scheme key; allocation bumps it in one UPDATE."""
 
@@ -219,5 +236,7 @@ def _keep_search_keys(_mapper, _connection, target: Unit) -> None:
 
 @event.listens_for(UnitEvent, "before_update")
 @event.listens_for(UnitEvent, "before_delete")
+@event.listens_for(BatchEvent, "before_update")
+@event.listens_for(BatchEvent, "before_delete")
 def _refuse_event_change(_mapper, _connection, target):  # pragma: no cover - exercised in tests
-    raise RuntimeError("unit events are append-only; record a correcting event instead")
+    raise RuntimeError(f"{target.__tablename__} rows are append-only; record a correcting event instead")

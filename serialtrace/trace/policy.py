@@ -1,4 +1,4 @@
-"""Pure rules of the trace domain: identifiers, business dates, warranty status. No database."""
+"""Pure rules of the trace domain: identifiers, limits, business dates, warranty status. No database."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..errors import ValidationError
+from ..gs1 import check_digit
 
 # GS1 character set 82 minus the characters a batch/serial should never need on a label.
 _CODE_RE = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _SKU_RE = re.compile(r"\S(.{0,62}\S)?")
+
+# Most units one batch holds: what one registration creates, and what one ERP row may ship of it.
+MAX_BATCH_QUANTITY = 10_000_000
+# Integer keys and counts are 32-bit in the database; a larger number is refused before it reaches the driver.
+MAX_INT = 2**31 - 1
 
 
 def ensure_code(value: str, *, what: str) -> str:
@@ -38,21 +44,16 @@ def normalise_gtin(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     digits = value.strip()
-    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+    # isascii: str.isdigit() also accepts other scripts' digits, which no barcode carries.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13, 14):
         raise ValidationError(f"GTIN {value!r} must be 8, 12, 13 or 14 digits", details={"field": "gtin"})
     digits = digits.zfill(14)
-    expected = mod10_check_digit(digits[:-1])
+    expected = check_digit(digits[:-1])
     if digits[-1] != expected:
         raise ValidationError(
             f"GTIN {value!r} has check digit {digits[-1]}, expected {expected}", details={"field": "gtin"}
         )
     return digits
-
-
-def mod10_check_digit(body: str) -> str:
-    """GS1 mod-10 check digit: weights 3,1,3,... from the right."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
 
 
 def add_months(start: date, months: int) -> date:
@@ -69,10 +70,41 @@ BUSINESS_DATE_MONTHS_AHEAD = 12
 
 _DATE_LABELS = {"produced_on": "production date", "shipped_on": "shipment date", "sold_on": "sale date"}
 
+# The two ways dates arrive (1C's DD.MM.YYYY and ISO), with the time of day some exports append.
+_DATE_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+_DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+
 # What ERP systems write for "no date" or "for ever": 1C's empty date 01.01.0001, 31.12.9999, the zero days of
 # Excel/OLE (30.12.1899), SQL Server (01.01.1753), Unix (01.01.1970) and the common 01.01.1900.
 _PLACEHOLDER_DATES = frozenset({date(1, 1, 1), date(1753, 1, 1), date(1899, 12, 30), date(1899, 12, 31),
                                 date(1900, 1, 1), date(1970, 1, 1), date(2099, 12, 31), date(2999, 12, 31)})
+
+
+def parse_date(value: str, *, field: str, what: str | None = None) -> date:
+    """A date typed or exported as DD.MM.YYYY or YYYY-MM-DD (a time of day after it is ignored).
+
+    Every way a date comes in (CLI options, API fields, ERP import columns) reads it here; `field` names it in
+    the error details and `what` in the message (by default the field's label, such as "production date").
+    """
+    what = what or _DATE_LABELS.get(field, field)
+    text = value.strip() if isinstance(value, str) else ""
+    match = _DATE_DMY.fullmatch(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        match = _DATE_ISO.fullmatch(text)
+        if not match:
+            raise ValidationError(f"{what} {value!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)",
+                                  details={"field": field})
+        year, month, day = (int(g) for g in match.groups())
+    if year == 0:
+        # 00.00.0000 is how some systems export an empty date; say so instead of "not a calendar date".
+        raise ValidationError(f"{what} {value!r} is an ERP placeholder for 'no date', not a real date: "
+                              f"send the real {what}", details={"field": field})
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValidationError(f"{what} {value!r} is not a real calendar date", details={"field": field}) from None
 
 
 def latest_business_date(today: date) -> date:

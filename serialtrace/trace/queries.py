@@ -6,7 +6,7 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
-from .models import Batch, ComponentLot, Product, Unit, search_key
+from .models import Batch, BatchEvent, ComponentLot, Product, Unit, search_key
 
 
 def find_product(session: Session, key: str) -> Product | None:
@@ -99,6 +99,12 @@ def find_batch(session: Session, number: str, *, product_id: int | None = None) 
     if product_id is not None:
         stmt = stmt.where(Batch.product_id == product_id)
     return session.scalars(stmt).first()
+
+
+def list_batch_events(session: Session, batch: Batch) -> list[BatchEvent]:
+    """A batch's history (holds, releases, recalls with who, when and why), oldest first."""
+    return list(session.scalars(select(BatchEvent).where(BatchEvent.batch_id == batch.id)
+                                .order_by(BatchEvent.at, BatchEvent.id)))
 
 
 def list_batches_by_number(session: Session, number: str) -> list[Batch]:

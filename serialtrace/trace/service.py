@@ -1,26 +1,26 @@
-"""Writes of the trace domain: products, batches with serials, shipments, unit events. Services flush; callers commit."""
+"""Writes of the trace domain: products, batches, shipments, unit events, unit and batch status; flush only."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
-from sqlalchemy import DateTime, Integer, Select, String, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import integrity_to_conflict
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import Conflict, Contention, NotFound, ValidationError
 from ..columns import JsonType, utcnow
 from ..serials import SerialScheme
-from . import queries
+from . import queries, workflow
 from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
-from .models import (Batch, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,
+from .models import (Batch, BatchEvent, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,
                      ShipmentItem, Unit, UnitEvent, search_key)
-from .policy import ensure_business_date, ensure_code, ensure_sku, normalise_gtin
+from .policy import MAX_BATCH_QUANTITY, ensure_business_date, ensure_code, ensure_sku, normalise_gtin
 
 # Rows per executemany round trip when inserting units; large enough to amortise, small enough for memory.
 _CHUNK = 50_000
@@ -124,8 +124,9 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
     `today` is the business day (config.business_today) that bounds the production date; the server's by default.
     """
     prod = product if isinstance(product, Product) else queries.get_product(session, product)
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= 10_000_000:
-        raise ValidationError("quantity must be a whole number from 0 to 10,000,000", details={"field": "quantity"})
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= MAX_BATCH_QUANTITY:
+        raise ValidationError(f"quantity must be a whole number from 0 to {MAX_BATCH_QUANTITY:,}",
+                              details={"field": "quantity"})
     if quantity > SQLITE_MAX_UNITS and session.get_bind().dialect.name == "sqlite":
         raise ValidationError(
             f"quantity {quantity:,} is more than one registration may create on SQLite ({SQLITE_MAX_UNITS:,}): "
@@ -161,14 +162,13 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
 
 def _insert_units(session: Session, *, batch: Batch, product: Product, serials: list[str],
                   author: Author | None, progress: Callable[[int], None] | None) -> None:
-    """Bulk insert units with executemany, then their `produced` events with one INSERT ... SELECT."""
+    """Bulk insert units, then their `produced` events with one INSERT ... SELECT."""
     now = utcnow()
     # Batches registered after the fact (ERP import, demo) date their "produced" events on the production
     # day, so the history never shows a unit shipped before it was made.
     produced_at = now if batch.produced_on >= now.date() else datetime.combine(batch.produced_on, time(0), timezone.utc)
     conn = session.connection()
-    unit_table, event_table = Unit.__table__, UnitEvent.__table__
-    who = author_fields(author)
+    unit_table = Unit.__table__
     payload = {"batch": batch.number, "line": batch.line, "produced_on": batch.produced_on.isoformat()}
     # One set-based INSERT per chunk, the serials passed as a single array parameter (json_each on SQLite,
     # unnest on PostgreSQL): three times faster than executemany, whose per-row binding dominated.
@@ -204,12 +204,8 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
                 progress(len(chunk))
     except IntegrityError as exc:
         raise integrity_to_conflict(exc, "a serial of this batch already exists; nothing was registered") from exc
-    conn.execute(insert(event_table).from_select(
-        ["unit_id", "kind", "at", "author_id", "author", "payload"],
-        select(unit_table.c.id, literal(EventKind.PRODUCED.value, String), literal(produced_at, DateTime),
-               literal(who["author_id"], Integer), literal(who["author"], String), literal(payload, JsonType))
-        .where(unit_table.c.batch_id == batch.id),
-    ))
+    record_unit_events(session, kind=EventKind.PRODUCED, units=unit_table.c.batch_id == batch.id, at=produced_at,
+                       author=author, payload=payload)
 
 
 def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> ComponentLot:
@@ -309,20 +305,24 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
         if not serialised:
             unserialised.append((batch, line.quantity))
             continue
+        workflow.ensure_batch_shippable(batch.number, session.scalar(select(Batch.status).where(Batch.id == batch.id)))
+        # Units this shipment already names or picked are not picked again by a later line of the same batch.
+        chosen = [u.id for u in units if u.batch_id == batch.id]
         # SKIP LOCKED: a second station shipping from the same batch takes the next free units instead of
         # waiting for, then losing, the same ones (PostgreSQL; SQLite serialises writers anyway). It never
         # waits, so it cannot take part in a deadlock. NO KEY UPDATE, as the UPDATE itself: scans and events
         # referring to the unit (KEY SHARE) do not wait for it.
         picked = session.scalars(
-            select(Unit).where(Unit.batch_id == batch.id, Unit.status == UnitStatus.IN_STOCK.value)
+            select(Unit).where(Unit.batch_id == batch.id, Unit.status.in_(sorted(workflow.BATCH_STOCK)),
+                               *([Unit.id.not_in(chosen)] if chosen else []))
             .order_by(Unit.id).limit(line.quantity).with_for_update(skip_locked=True, key_share=True)).all()
         if len(picked) < line.quantity:
             raise Conflict(f"batch {batch.number} has {len(picked)} units in stock, {line.quantity} asked")
         units.extend(picked)
     for batch, quantity in sorted(unserialised, key=lambda item: item[0].id):
         _ship_unserialised(session, shipment=shipment, batch=batch, quantity=quantity)
-    for unit in units:
-        ship_unit(session, unit=unit, shipment=shipment, author=author)
+    if units:
+        _ship_units(session, units=units, shipment=shipment, author=author)
     return shipment
 
 
@@ -345,7 +345,8 @@ def _ship_unserialised(session: Session, *, shipment: Shipment, batch: Batch, qu
     # The batch row lock queues concurrent shippers of this batch on PostgreSQL, so the sum below cannot go
     # stale before the insert; on SQLite BEGIN IMMEDIATE already serialises writers and FOR UPDATE is a no-op.
     # NO KEY UPDATE: a scan logged against the batch (KEY SHARE) does not wait for the shipment.
-    session.execute(select(Batch.id).where(Batch.id == batch.id).with_for_update(key_share=True))
+    status = session.scalar(select(Batch.status).where(Batch.id == batch.id).with_for_update(key_share=True))
+    workflow.ensure_batch_shippable(batch.number, status)
     already = session.scalar(select(func.coalesce(func.sum(ShipmentItem.quantity), 0))
                              .where(ShipmentItem.batch_id == batch.id, ShipmentItem.unit_id.is_(None)))
     if batch.quantity and already + quantity > batch.quantity:
@@ -355,50 +356,199 @@ def _ship_unserialised(session: Session, *, shipment: Shipment, batch: Batch, qu
 
 
 def ship_unit(session: Session, *, unit: Unit, shipment: Shipment, author: Author | None = None) -> None:
-    """Mark one in-stock unit shipped; a unit already shipped by someone else is a conflict."""
-    batch_status = session.scalar(select(Batch.status).where(Batch.id == unit.batch_id))
-    if batch_status != BatchStatus.RELEASED:
-        raise Conflict(f"unit {unit.serial} is in batch on status {batch_status}; it cannot be shipped")
-    # Conditional UPDATE: of two stations shipping the same unit at once, exactly one matches a row.
-    changed = session.execute(
-        update(Unit).where(Unit.id == unit.id, Unit.status.in_([UnitStatus.IN_STOCK.value, UnitStatus.REFURBISHED.value,
-                                                                  UnitStatus.SWAP_POOL.value]))
-        .values(status=UnitStatus.SHIPPED.value).execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        # Read the status again: another station may have changed it since this session loaded the unit.
-        status = session.scalar(select(Unit.status).where(Unit.id == unit.id))
-        raise Conflict(f"unit {unit.serial} is {status}, not in stock; it cannot be shipped",
-                       details={"serial": unit.serial, "status": status})
-    unit.status = UnitStatus.SHIPPED.value
-    session.add(ShipmentItem(shipment_id=shipment.id, unit_id=unit.id, batch_id=unit.batch_id, quantity=1))
-    record_event(session, unit=unit, kind=EventKind.SHIPPED, author=author,
-                 payload={"shipment_id": shipment.id, "reference": shipment.reference,
-                          "shipped_on": shipment.shipped_on.isoformat(), "customer_id": shipment.customer_id})
+    """Ship one unit in a shipment; a unit that is not shippable (workflow.ensure_shippable) is a conflict."""
+    _ship_units(session, units=[unit], shipment=shipment, author=author)
 
 
-def record_event(session: Session, *, unit: Unit, kind: EventKind | str, author: Author | None = None,
-                 payload: dict[str, Any] | None = None) -> UnitEvent:
-    """Append an event to a unit's history."""
-    if kind not in {k.value for k in EventKind}:
-        raise ValidationError(f"unknown event kind {kind!r}")
-    event = UnitEvent(unit_id=unit.id, kind=str(kind), payload=json.loads(json.dumps(payload or {}, default=str)),
-                      **author_fields(author))
+def _ship_units(session: Session, *, units: Sequence[Unit], shipment: Shipment, author: Author | None) -> None:
+    """Ship these units: each checked against the shipping rule in the order given, then their shipment items,
+    `shipped` events and status written set-based."""
+    ids = [u.id for u in units]
+    # Read again, not from the loaded objects: another station may have changed a unit since this session
+    # loaded it (create_shipment has locked the rows by now, so what is read here holds until commit).
+    current: dict[int, Any] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        current.update((row.id, row) for row in session.execute(
+            select(Unit.id, Unit.serial, Unit.status, Batch.status.label("batch_status"))
+            .join(Batch, Batch.id == Unit.batch_id).where(Unit.id.in_(ids[start:start + _ID_CHUNK]))))
+    if len(current) != len(ids):
+        raise ValueError("each unit is shipped once: create_shipment never picks a unit it already names")
+    for unit in units:
+        row = current[unit.id]
+        workflow.ensure_shippable(row.serial, row.status, row.batch_status)
+    session.connection().execute(insert(ShipmentItem.__table__), [
+        {"shipment_id": shipment.id, "unit_id": u.id, "batch_id": u.batch_id, "quantity": 1} for u in units])
+    set_unit_status(session, units=ids, to=UnitStatus.SHIPPED, kind=EventKind.SHIPPED, author=author,
+                    payload=shipped_payload(shipment_id=shipment.id, reference=shipment.reference,
+                                            shipped_on=shipment.shipped_on, customer_id=shipment.customer_id))
+
+
+def shipped_payload(*, shipment_id: int, reference: str, shipped_on: date, customer_id: int) -> dict[str, Any]:
+    """The payload of a unit's `shipped` event: which shipment, document, day and customer."""
+    return {"shipment_id": shipment_id, "reference": reference, "shipped_on": shipped_on.isoformat(),
+            "customer_id": customer_id}
+
+
+# --- history: unit events, unit and batch status -------------------------------------------------------
+
+@dataclass(frozen=True)
+class EventDetail:
+    """One unit's own event time and payload, where a change of many units gives each its own."""
+
+    at: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Units named by id: ids per statement, well inside every driver's limit of bound parameters.
+_ID_CHUNK = 10_000
+
+Units = Sequence[int] | ColumnElement[bool]
+
+
+def _unit_conditions(units: Units) -> list[tuple[ColumnElement[bool], list[int] | None]]:
+    """(condition on the unit table, the ids it names or None) per statement: one for a condition, one per
+    10,000 ids for a list."""
+    if isinstance(units, ColumnElement):
+        return [(units, None)]
+    ids = list(dict.fromkeys(units))
+    chunks = [ids[i:i + _ID_CHUNK] for i in range(0, len(ids), _ID_CHUNK)]
+    return [(Unit.__table__.c.id.in_(chunk), chunk) for chunk in chunks]
+
+
+def _event_kind(kind: EventKind | str) -> EventKind:
+    try:
+        return EventKind(kind)
+    except ValueError:
+        raise ValidationError(f"unknown event kind {kind!r}", details={"field": "kind"}) from None
+
+
+def json_payload(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A payload or attributes mapping with dates and other plain objects as JSON-safe values."""
+    return json.loads(json.dumps(dict(value or {}), default=str))
+
+
+def record_unit_events(session: Session, *, kind: EventKind | str, units: Units, at: datetime | None = None,
+                       author: Author | None = None, payload: Mapping[str, Any] | None = None,
+                       details: Mapping[int, EventDetail] | None = None) -> int:
+    """Append an event of `kind` to every unit `units` names: a list of unit ids, or a condition on the unit
+    table (`Unit.batch_id == 7`). One INSERT ... SELECT per condition or 10,000 ids, whatever the number of units;
+    returns how many were written. The one writer of unit events: history is only ever appended.
+
+    Every event gets `at` (now by default) and `payload`; with `details` (unit id -> EventDetail, for history
+    written after the fact) each listed unit gets its own time and payload instead, in one executemany.
+    """
+    kind = _event_kind(kind)
+    if details is not None:
+        if isinstance(units, ColumnElement) or set(details) != set(units):
+            raise ValueError("details must name exactly the listed units")
+        return _insert_detailed_events(session, kind=kind, details=details, author=author)
+    return sum(_insert_events(session, kind=kind, condition=condition, at=at, author=author, payload=payload)
+               for condition, _ in _unit_conditions(units))
+
+
+def _insert_events(session: Session, *, kind: EventKind, condition: ColumnElement[bool], at: datetime | None,
+                   author: Author | None, payload: Mapping[str, Any] | None) -> int:
+    """One INSERT ... SELECT of the same event for every unit `condition` selects; returns the count."""
+    who = author_fields(author)
+    unit, event = Unit.__table__, UnitEvent.__table__
+    values = select(unit.c.id, literal(kind.value, event.c.kind.type), literal(at or utcnow(), event.c.at.type),
+                    literal(who["author_id"], Integer), literal(who["author"], event.c.author.type),
+                    literal(json_payload(payload), JsonType)).where(condition)
+    # preserve_rowcount: SQLAlchemy keeps an INSERT's row count only when asked.
+    return session.connection().execute(
+        insert(event).from_select(["unit_id", "kind", "at", "author_id", "author", "payload"], values),
+        execution_options={"preserve_rowcount": True}).rowcount
+
+
+def _insert_detailed_events(session: Session, *, kind: EventKind, details: Mapping[int, EventDetail],
+                            author: Author | None) -> int:
+    """One executemany of events with each unit's own time and payload; returns the count."""
+    who = author_fields(author)
+    rows = [{"unit_id": unit_id, "kind": kind.value, "at": d.at, "payload": json_payload(d.payload), **who}
+            for unit_id, d in details.items()]
+    if rows:
+        session.connection().execute(insert(UnitEvent.__table__), rows)
+    return len(rows)
+
+
+def set_unit_status(session: Session, *, units: Units, to: UnitStatus | str, kind: EventKind | str = EventKind.STATUS,
+                    at: datetime | None = None, author: Author | None = None,
+                    payload: Mapping[str, Any] | None = None, details: Mapping[int, EventDetail] | None = None) -> int:
+    """Move units to status `to` as workflow.UNIT_TRANSITIONS allows, each with an event of `kind` (see
+    record_unit_events for `at`, `payload` and `details`): one INSERT of events and one UPDATE per condition or
+    10,000 ids, in the caller's transaction. Every status change of a unit goes through here. Flushes; the
+    caller commits. Returns how many units moved.
+
+    `units` is a list of unit ids, every one of which must exist and be allowed the move: else NotFound or
+    InvalidTransition names the first that is not, before anything is written. Or a condition on the unit table:
+    of the units it selects, those whose status allows the move are moved and the rest are left as they are.
+    """
+    target = workflow.unit_status(to)
+    sources = sorted(workflow.unit_sources(target))
+    kind = _event_kind(kind)
+    if details is not None and (isinstance(units, ColumnElement) or set(details) != set(units)):
+        raise ValueError("details must name exactly the listed units")
+    # Pending changes of loaded units first, so the statements below see them.
+    session.flush()
+    unit = Unit.__table__
+    conn = session.connection()
+    moved = 0
+    for condition, ids in _unit_conditions(units):
+        movable = and_(condition, unit.c.status.in_(sources))
+        if ids is not None:
+            _ensure_listed_units_may_move(session, ids=ids, condition=condition, sources=sources, target=target)
+        if details is not None:
+            written = _insert_detailed_events(session, kind=kind, details={i: details[i] for i in ids or ()},
+                                              author=author)
+        else:
+            written = _insert_events(session, kind=kind, condition=movable, at=at, author=author, payload=payload)
+        changed = conn.execute(update(unit).where(movable).values(status=target.value)).rowcount
+        if changed != written or (ids is not None and changed != len(ids)):
+            # Events and UPDATE saw different units (or fewer than were checked): another writer changed some in
+            # between. The caller's transaction is rolled back, so nothing of this change stays.
+            raise Contention("units changed while their status was being set; nothing was changed, try again",
+                             details={"to": target.value})
+        moved += changed
+    # Units loaded in this session read their new status from the database when next used.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Unit):
+            session.expire(obj, ["status"])
+    return moved
+
+
+def _ensure_listed_units_may_move(session: Session, *, ids: list[int], condition: ColumnElement[bool],
+                                  sources: list[str], target: UnitStatus) -> None:
+    """NotFound for an id that names no unit, InvalidTransition for the first unit the table does not let move."""
+    unit = Unit.__table__
+    found = session.scalar(select(func.count()).select_from(unit).where(condition))
+    if found != len(ids):
+        missing = sorted(set(ids) - set(session.scalars(select(unit.c.id).where(condition))))
+        raise NotFound(f"no unit with id {missing[0]}", details={"unit_id": missing[0]})
+    refused = session.execute(select(unit.c.serial, unit.c.status).where(condition, unit.c.status.not_in(sources))
+                              .order_by(unit.c.id).limit(1)).first()
+    if refused is not None:
+        workflow.ensure_unit_transition(refused.status, target, serial=refused.serial)
+
+
+def set_batch_status(session: Session, *, batch: Batch, status: BatchStatus | str, reason: str,
+                     author: Author | None = None) -> BatchEvent:
+    """Hold, release or recall a batch as workflow.BATCH_TRANSITIONS allows, recording who, when and why as a
+    batch event (one row, whatever the batch's size). Flushes; the caller commits."""
+    target = workflow.batch_status(status)
+    reason = ensure_text(reason, field="reason", column=BatchEvent.__table__.c.reason, required=True)
+    # Read under the row lock (PostgreSQL): of two people changing the same batch, the second sees the first's
+    # status and is checked against it.
+    current = session.scalar(select(Batch.status).where(Batch.id == batch.id).with_for_update(key_share=True))
+    if current is None:
+        raise NotFound(f"no batch {batch.number!r}")
+    workflow.ensure_batch_transition(current, target, number=batch.number)
+    session.execute(update(Batch.__table__).where(Batch.__table__.c.id == batch.id).values(status=target.value))
+    session.expire(batch, ["status"])
+    event = BatchEvent(batch_id=batch.id, kind=EventKind.STATUS.value, from_status=current, to_status=target.value,
+                       reason=reason, **author_fields(author))
     session.add(event)
     session.flush()
     return event
-
-
-def set_batch_status(session: Session, *, batch: Batch, status: BatchStatus | str, author: Author | None = None,
-                     reason: str = "") -> Batch:
-    """Put a batch on hold, release or recall it."""
-    if status not in {s.value for s in BatchStatus}:
-        raise ValidationError(f"unknown batch status {status!r}")
-    batch.status = str(status)
-    note = f"{batch.notes}\n" if batch.notes else ""
-    batch.notes = f"{note}{utcnow():%Y-%m-%d %H:%M} {getattr(author, 'username', 'system')}: {status} {reason}".strip()
-    session.flush()
-    return batch
 
 
 def _flush(session: Session, conflict_message: str) -> None:

@@ -1,11 +1,11 @@
 """Set-based bulk writes: unit range shipments, events and status changes."""
 
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from serialtrace.errors import Conflict, ValidationError
+from serialtrace.errors import Conflict
 from serialtrace.trace import bulk, service
 from serialtrace.trace.models import Shipment, ShipmentItem, Unit, UnitEvent
 
@@ -19,7 +19,7 @@ def test_range_shipment_ships_only_in_stock_units_of_the_range(session, make_bat
     other, _ = make_batch(quantity=3, number="B2")
     ids = _unit_ids(session, batch)
     customer = service.get_or_create_customer(session, name="Acme", tax_id="7701234567")
-    bulk.set_unit_statuses(session, changes=[(ids[3], "scrapped")])
+    service.set_unit_status(session, units=[ids[3]], to="scrapped")
     [(shipment_id, count)] = bulk.ship_unit_ranges(session, shipments=[bulk.RangeShipment(
         customer_id=customer.id, shipped_on=date(2025, 2, 3), batch_id=batch.id, first_unit_id=ids[2],
         last_unit_id=ids[6], reference="D-1", carrier="ПЭК", attributes={"weather": "snow", "on": date(2025, 2, 3)})])
@@ -38,7 +38,7 @@ def test_range_shipment_ships_only_in_stock_units_of_the_range(session, make_bat
 
 def test_range_shipment_of_a_batch_on_hold_is_a_conflict(session, make_batch):
     batch, _ = make_batch(quantity=2, number="B1")
-    service.set_batch_status(session, batch=batch, status="on_hold")
+    service.set_batch_status(session, batch=batch, status="on_hold", reason="suspect board lot")
     customer = service.get_or_create_customer(session, name="Acme")
     ids = _unit_ids(session, batch)
     with pytest.raises(Conflict, match="cannot be shipped"):
@@ -46,21 +46,3 @@ def test_range_shipment_of_a_batch_on_hold_is_a_conflict(session, make_batch):
             customer_id=customer.id, shipped_on=date(2025, 2, 3), batch_id=batch.id, first_unit_id=ids[0],
             last_unit_id=ids[-1])])
     assert session.scalar(select(func.count()).select_from(Shipment)) == 0
-
-
-def test_append_events_writes_all_rows_and_rejects_unknown_kinds(session, make_batch):
-    batch, _ = make_batch(quantity=2, number="B1")
-    ids = _unit_ids(session, batch)
-    at = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
-    assert bulk.append_events(session, events=[{"unit_id": i, "kind": "returned", "at": at, "payload": {"claim": "CL-1"}}
-                                               for i in ids]) == 2
-    payloads = session.scalars(select(UnitEvent.payload).where(UnitEvent.kind == "returned")).all()
-    assert payloads == [{"claim": "CL-1"}] * 2
-    with pytest.raises(ValidationError, match="unknown event kind"):
-        bulk.append_events(session, events=[{"unit_id": ids[0], "kind": "teleported", "at": at}])
-
-
-def test_set_unit_statuses_rejects_unknown_statuses(session, make_batch):
-    batch, _ = make_batch(quantity=1, number="B1")
-    with pytest.raises(ValidationError, match="unknown unit status"):
-        bulk.set_unit_statuses(session, changes=[(_unit_ids(session, batch)[0], "lost")])

@@ -6,7 +6,7 @@ import pytest
 
 from serialtrace.errors import ValidationError
 from serialtrace.trace.policy import (add_months, ensure_business_date, ensure_code, latest_business_date,
-                                      normalise_gtin, warranty_status)
+                                      normalise_gtin, parse_date, warranty_status)
 
 
 def test_gtin_is_padded_and_check_digit_verified():
@@ -16,6 +16,38 @@ def test_gtin_is_padded_and_check_digit_verified():
         normalise_gtin("04601234560017")
     with pytest.raises(ValidationError, match="8, 12, 13 or 14 digits"):
         normalise_gtin("12345")
+
+
+def test_gtin_of_other_scripts_digits_is_refused():
+    # Arabic-Indic digits pass str.isdigit(); no barcode carries them.
+    with pytest.raises(ValidationError, match="must be 8, 12, 13 or 14 digits"):
+        normalise_gtin("\u0664\u0666\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0660\u0660\u0661\u0666")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2025-03-14", date(2025, 3, 14)), ("14.03.2025", date(2025, 3, 14)), ("4.3.2025", date(2025, 3, 4)),
+    ("14.03.2025 0:00:00", date(2025, 3, 14)), ("2025-03-14T10:30", date(2025, 3, 14)), (" 2025-03-14 ", date(2025, 3, 14)),
+])
+def test_dates_are_read_in_both_formats_every_caller_accepts(text, expected):
+    assert parse_date(text, field="shipped_on") == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("14/03/2025", "shipment date '14/03/2025' is not a date (YYYY-MM-DD or DD.MM.YYYY)"),
+    ("", "shipment date '' is not a date (YYYY-MM-DD or DD.MM.YYYY)"),
+    ("31.02.2025", "shipment date '31.02.2025' is not a real calendar date"),
+    ("00.00.0000", "shipment date '00.00.0000' is an ERP placeholder for 'no date', not a real date: "
+                   "send the real shipment date"),
+])
+def test_bad_dates_name_the_field_and_the_text(text, message):
+    with pytest.raises(ValidationError) as exc:
+        parse_date(text, field="shipped_on")
+    assert exc.value.message == message and exc.value.details == {"field": "shipped_on"}
+
+
+def test_a_date_column_named_otherwise_is_named_as_the_caller_says():
+    with pytest.raises(ValidationError, match=r"^date 'soon' is not a date"):
+        parse_date("soon", field="shipped_on", what="date")
 
 
 def test_codes_must_fit_gs1_ai_10_and_21():

@@ -109,6 +109,21 @@ def test_post_shipment_with_a_date_past_year_9999_is_422(api, session, make_batc
     assert _counts(session) == before
 
 
+def test_api_reads_dates_as_the_cli_and_the_import_do(api, session, make_batch):
+    _, serials = make_batch(quantity=2)
+    session.commit()
+    before = _counts(session)
+    bad = api("warehouse").post("/api/v1/shipments", json={"customer": "ACME", "shipped_on": "14/03/2025",
+                                                            "serials": serials[:1]})
+    assert bad.status_code == 422
+    assert bad.get_json() == {"error": "invalid", "details": {"field": "shipped_on"},
+                              "message": "shipment date '14/03/2025' is not a date (YYYY-MM-DD or DD.MM.YYYY)"}
+    assert _counts(session) == before
+    good = api("warehouse").post("/api/v1/shipments", json={"customer": "ACME", "shipped_on": "14.03.2025",
+                                                             "serials": serials[1:]})
+    assert good.status_code == 201 and good.get_json()["shipped_on"] == "2025-03-14"
+
+
 # --- a unit whose shipment is dated 31.12.9999 (written before the check, or straight into the database) -------
 
 REASON_9999 = ("warranty cannot be computed: the shipment date 9999-12-31 is an ERP placeholder, not a real date; "

@@ -1,0 +1,100 @@
+"""State machines of the trace domain as data: unit and batch status transitions, and what may be shipped. Pure."""
+
+from __future__ import annotations
+
+from ..errors import Conflict, InvalidTransition, ValidationError
+from .enums import BatchStatus, UnitStatus
+
+U = UnitStatus
+
+UNIT_TRANSITIONS: dict[UnitStatus, frozenset[UnitStatus]] = {
+    # Sold, designated for advance replacements, pulled for a quality test, or damaged in the warehouse.
+    U.IN_STOCK: frozenset({U.SHIPPED, U.SWAP_POOL, U.IN_TEST, U.SCRAPPED}),
+    U.SHIPPED: frozenset({U.RETURNED}),
+    U.RETURNED: frozenset({U.IN_TEST, U.SCRAPPED}),
+    # The dispositions: restock as refurbished, repair into the swap pool, scrap, or back to the returns
+    # shelf (not covered, waiting to go back as it is).
+    U.IN_TEST: frozenset({U.REFURBISHED, U.SWAP_POOL, U.SCRAPPED, U.RETURNED}),
+    U.REFURBISHED: frozenset({U.SHIPPED, U.SWAP_POOL, U.IN_TEST, U.SCRAPPED}),
+    U.SWAP_POOL: frozenset({U.SHIPPED, U.IN_TEST, U.SCRAPPED}),
+    U.SCRAPPED: frozenset(),
+}
+
+BATCH_TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
+    BatchStatus.RELEASED: frozenset({BatchStatus.ON_HOLD, BatchStatus.RECALLED}),
+    BatchStatus.ON_HOLD: frozenset({BatchStatus.RELEASED, BatchStatus.RECALLED}),
+    # A recall is final: the units already out are being called back.
+    BatchStatus.RECALLED: frozenset(),
+}
+
+# Shippable: the unit's batch is released and the unit is in the warehouse in a sound state, so the table lets it
+# move to shipped. Every shipping path checks this one rule (by serial, batch lines, range shipments, ERP import).
+SHIPPABLE: frozenset[UnitStatus] = frozenset({U.IN_STOCK, U.REFURBISHED, U.SWAP_POOL})
+# A quantity of a batch (a batch line, a unit range, an ERP row) draws on the shippable units that are new stock:
+# refurbished and swap-pool units leave only when named by serial, so an order for new goods never takes them and
+# an ERP document never empties the swap pool the warranty desk hands replacements out of.
+BATCH_STOCK: frozenset[UnitStatus] = frozenset({U.IN_STOCK})
+
+
+def unit_status(value: str) -> UnitStatus:
+    """`value` as a UnitStatus; an unknown status is a ValidationError naming it."""
+    try:
+        return UnitStatus(value)
+    except ValueError:
+        raise ValidationError(f"unknown unit status {value!r}; use one of {', '.join(UnitStatus)}",
+                              details={"field": "status"}) from None
+
+
+def batch_status(value: str) -> BatchStatus:
+    """`value` as a BatchStatus; an unknown status is a ValidationError naming it."""
+    try:
+        return BatchStatus(value)
+    except ValueError:
+        raise ValidationError(f"unknown batch status {value!r}; use one of {', '.join(BatchStatus)}",
+                              details={"field": "status"}) from None
+
+
+def unit_sources(target: UnitStatus) -> frozenset[UnitStatus]:
+    """The unit statuses the table lets move to `target`."""
+    return frozenset(s for s, targets in UNIT_TRANSITIONS.items() if target in targets)
+
+
+def ensure_unit_transition(current: str, target: str, *, serial: str = "") -> None:
+    """Raise InvalidTransition unless the unit table allows `current` -> `target`."""
+    if unit_status(target) not in UNIT_TRANSITIONS[unit_status(current)]:
+        what = f"unit {serial}" if serial else "a unit"
+        allowed = ", ".join(sorted(UNIT_TRANSITIONS[UnitStatus(current)])) or "none: it is final"
+        raise InvalidTransition(f"cannot move {what} from {current} to {target} (allowed from {current}: {allowed})",
+                                details={"serial": serial or None, "status": str(current), "to": str(target)})
+
+
+def ensure_batch_transition(current: str, target: str, *, number: str = "") -> None:
+    """Raise InvalidTransition unless the batch table allows `current` -> `target`."""
+    if batch_status(target) not in BATCH_TRANSITIONS[batch_status(current)]:
+        what = f"batch {number}" if number else "a batch"
+        allowed = ", ".join(sorted(BATCH_TRANSITIONS[BatchStatus(current)])) or "none: it is final"
+        raise InvalidTransition(f"cannot move {what} from {current} to {target} (allowed from {current}: {allowed})",
+                                details={"batch": number or None, "status": str(current), "to": str(target)})
+
+
+def is_shippable(unit_status: str, batch_status: str | None) -> bool:
+    """True when a unit in `unit_status` of a batch in `batch_status` may be shipped."""
+    return batch_status == BatchStatus.RELEASED and unit_status in SHIPPABLE
+
+
+def ensure_batch_shippable(number: str, status: str | None) -> None:
+    """Raise Conflict unless a batch in `status` may ship units: only a released batch may."""
+    if status != BatchStatus.RELEASED:
+        raise Conflict(f"batch {number} is {status or 'missing'}; it cannot be shipped",
+                       details={"batch": number, "status": status})
+
+
+def ensure_shippable(serial: str, unit_status: str, batch_status: str | None) -> None:
+    """Raise Conflict unless the unit is shippable, naming whichever of batch and unit status forbids it."""
+    if is_shippable(unit_status, batch_status):
+        return
+    if batch_status != BatchStatus.RELEASED:
+        raise Conflict(f"unit {serial} is in batch on status {batch_status}; it cannot be shipped",
+                       details={"serial": serial, "batch_status": batch_status})
+    raise Conflict(f"unit {serial} is {unit_status}, not in stock; it cannot be shipped",
+                   details={"serial": serial, "status": unit_status})
