@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from click.testing import CliRunner
 
@@ -77,4 +79,5 @@ def test_good_settings_build_the_scheme_they_name():
                                         "SERIALTRACE_SERIAL_PATTERN": "SN{yy}{seq:04d}",
                                         "SERIALTRACE_SERIAL_CHECK": "mod37_36"}))
     scheme = rt.serial_scheme()
-    assert (scheme.name, scheme.check) == ("pattern", "mod37_36") and scheme.fits(scheme.format(0, 1, __import__("datetime").date(2026, 1, 5))[0])
+    assert (scheme.name, scheme.check) == ("pattern", "mod37_36")
+    assert scheme.format(0, 1, date(2026, 1, 5)) == ["SN260001K"] and scheme.fits("SN260001K")

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 
 class PrintJobState(StrEnum):
+    """Where a print job is: waiting for a runner, being sent, sent in full, or stopped with a reason."""
+
     QUEUED = "queued"
     PRINTING = "printing"
     DONE = "done"
