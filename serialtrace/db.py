@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import logging
 import pkgutil
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -17,7 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import SQLModel
 
-from .errors import Conflict, Contention
+from .errors import AppendOnly, Conflict, Contention
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ BUSY_TIMEOUT_MS = 30_000
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 # SQLITE_BUSY and SQLITE_LOCKED, with or without extended codes (SQLITE_BUSY_SNAPSHOT is 517).
 _SQLITE_BUSY_CODES = frozenset({5, 6})
+# The refusal of the append-only triggers (migrate.append_only_ddl), on either database.
+_APPEND_ONLY = re.compile(r"(?P<table>[a-z_][a-z0-9_]*)".join(map(re.escape, AppendOnly.TEMPLATE.split("{table}"))))
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -168,9 +171,13 @@ def _integrity_reason(exc: IntegrityError) -> str:
 
 
 def integrity_to_conflict(exc: IntegrityError, message: str) -> Conflict:
-    """Wrap a database uniqueness failure in a Conflict with `message`; the driver's text goes to the log."""
+    """Wrap a database uniqueness failure in a Conflict with `message`, or a refused change of a history row in
+    AppendOnly naming the table; the driver's text goes to the log."""
     # The driver's text names tables, constraints and values (DETAIL: Key (serial)=(...)); users get `message`.
     log.info("integrity error: %s", _integrity_reason(exc))
+    refused = _APPEND_ONLY.search(_integrity_reason(exc))
+    if refused:
+        return AppendOnly(AppendOnly.TEMPLATE.format(table=refused["table"]))
     return Conflict(message)
 
 

@@ -70,6 +70,14 @@ class ImportFailed(ValidationError):
     code = "import_failed"
 
 
+class AppendOnly(Conflict):
+    """An UPDATE or DELETE of a history row, refused by the database's triggers; corrections are new rows."""
+
+    code = "append_only"
+    # The database's refusal message (migrate.append_only_ddl); db recognises it in the driver's error.
+    TEMPLATE = "{table} is append-only: its rows are never updated or deleted; record a correcting entry instead"
+
+
 class InvalidScan(ValidationError):
     """Scanned text that cannot be read as what it claims to be; details name the offending part."""
 
