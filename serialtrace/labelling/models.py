@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, String
 from sqlmodel import Field, SQLModel
@@ -21,11 +20,11 @@ class PrintJob(SQLModel, table=True):
         CheckConstraint("next_index >= first_index AND next_index <= last_index + 1", name="ck_print_job_next"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     template: str = Field(sa_type=String(64))
     output: str = Field(default="zpl", sa_type=String(8))
-    printer: Optional[str] = Field(default=None, sa_type=String(260))
+    printer: str | None = Field(default=None, sa_type=String(260))
     dpi: int = 203
     first_index: int
     last_index: int
@@ -33,7 +32,7 @@ class PrintJob(SQLModel, table=True):
     state: str = Field(default=PrintJobState.QUEUED, sa_type=String(16), index=True)
     error: str = ""
     attempts: int = 0
-    created_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_by: str = Field(default="", sa_type=String(100))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

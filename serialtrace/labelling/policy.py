@@ -4,7 +4,7 @@ ranges, outputs, resolutions and when a job may be resumed."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from ..errors import ValidationError
@@ -105,7 +105,7 @@ def is_resumable(job: JobProgress, *, stale_after: timedelta = STALE_AFTER, now:
     """True for a printer job that failed, waits, or was left "printing" by a runner that stopped."""
     if job.printer is None or job.state == PrintJobState.DONE:
         return False
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return job.state != PrintJobState.PRINTING or _aware(job.updated_at) <= now - stale_after
 
 
@@ -117,4 +117,4 @@ def png_filename(serial: str) -> str:
 
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,7 +3,7 @@ committed, so a failed job resumes from the last label the printer took."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Row

@@ -17,8 +17,15 @@ from ..trace.enums import EventKind
 from ..trace.models import Batch, Unit, UnitEvent
 from .enums import PrintJobState
 from .models import PrintJob
-from .policy import (STALE_AFTER, ensure_dpi, ensure_output, ensure_printer_allowed, ensure_range,
-                     ensure_template_name, is_resumable)
+from .policy import (
+    STALE_AFTER,
+    ensure_dpi,
+    ensure_output,
+    ensure_printer_allowed,
+    ensure_range,
+    ensure_template_name,
+    is_resumable,
+)
 from .queries import count_units, get_print_job, unit_id_at
 from .render import get_template
 

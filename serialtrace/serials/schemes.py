@@ -26,8 +26,13 @@ MISTYPED = "check character wrong: mistyped serial?"
 class SerialScheme(Protocol):
     """Turns counter values into serial strings; the counter itself lives in the database."""
 
-    name: str
-    check: str
+    @property
+    def name(self) -> str:
+        """The scheme's name, stored on each batch."""
+
+    @property
+    def check(self) -> str:
+        """The check character appended to each serial: none, damm or mod37_36."""
 
     def counter_key(self, today: date) -> str:
         """Name of the counter this scheme draws from on `today`."""
@@ -218,7 +223,8 @@ class PatternScheme:
         # The counter is per rendered stem, so the sequence restarts when the date part changes.
         parts = self._parts(today)
         fixed = string.Formatter().parse(self.pattern)
-        stem = "".join(lit + (str(parts[f]) if f and f != "seq" else "#") if f is not None else lit for lit, f, _, _ in fixed)
+        stem = "".join(lit + (str(parts[f]) if f and f != "seq" else "#") if f is not None else lit
+                       for lit, f, _, _ in fixed)
         return f"serial:pattern:{stem}"
 
     def capacity(self) -> int:
@@ -262,7 +268,8 @@ def _check_range(start: int, count: int, capacity: int) -> None:
     if count < 0 or start < 0:
         raise SerialSchemeError("scheme", "serial range must not be negative")
     if start + count > capacity:
-        raise SerialSchemeError("scheme", f"serial scheme exhausted: {start + count} serials asked, room for {capacity}")
+        raise SerialSchemeError("scheme",
+                                f"serial scheme exhausted: {start + count} serials asked, room for {capacity}")
 
 
 def _ensure_check(check: str, allowed: tuple[str, ...], scheme: str) -> None:

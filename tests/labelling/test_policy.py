@@ -9,8 +9,15 @@ import pytest
 from serialtrace.columns import utcnow
 from serialtrace.errors import ValidationError
 from serialtrace.labelling.models import PrintJob
-from serialtrace.labelling.policy import (ensure_dpi, ensure_output, ensure_printer_allowed, ensure_range,
-                                          is_resumable, parse_printer, png_filename)
+from serialtrace.labelling.policy import (
+    ensure_dpi,
+    ensure_output,
+    ensure_printer_allowed,
+    ensure_range,
+    is_resumable,
+    parse_printer,
+    png_filename,
+)
 from serialtrace.labels import LabelError
 
 

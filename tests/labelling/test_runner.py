@@ -12,6 +12,7 @@ from serialtrace.labelling.runner import print_batch, run_print_job
 from serialtrace.labelling.service import create_print_job, resume_print_job
 from serialtrace.labels import LabelData, builtin_templates, send_zpl, zpl_bytes
 from serialtrace.trace.models import Unit, UnitEvent
+
 from tests.fakeprinter import FakePrinter
 
 TEMPLATE = builtin_templates()["roll-50x25"]
@@ -96,7 +97,8 @@ def test_a_render_error_fails_the_job_and_is_raised(session, sessions, make_batc
     with pytest.raises(ValueError):
         run_print_job(sessions, job.id, render=broken, send=lambda data: None)
     session.expire_all()
-    assert [(j.state, j.error) for j, _ in list_print_jobs(session)] == [("failed", "cannot render labels: label 0: serial: bad")]
+    assert [(j.state, j.error) for j, _ in list_print_jobs(session)] == [
+        ("failed", "cannot render labels: label 0: serial: bad")]
     assert _labelled(session) == 0
 
 

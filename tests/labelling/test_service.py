@@ -96,7 +96,8 @@ def test_a_reprint_goes_through_the_checks_of_a_new_job(session, make_batch, tmp
     jobs = _count_jobs(session)
 
     moved = Settings.load({"printers": "10.0.0.9:9100", "label_templates_dir": str(tmp_path)}, environ={})
-    with pytest.raises(ValidationError, match=r"printer 10.0.0.7:9100 is not in SERIALTRACE_PRINTERS \(10.0.0.9:9100\)"):
+    with pytest.raises(ValidationError,
+                       match=r"printer 10.0.0.7:9100 is not in SERIALTRACE_PRINTERS \(10.0.0.9:9100\)"):
         reprint_print_job(session, settings=moved, job_id=old.id)
     (tmp_path / "mine.json").unlink()
     with pytest.raises(LabelError, match="unknown template 'mine'"):

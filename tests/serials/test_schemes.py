@@ -8,8 +8,15 @@ from datetime import date
 import pytest
 
 from serialtrace.config import Settings
-from serialtrace.serials import (OpaqueBase32, OpaqueDigits, PatternScheme, SerialSchemeError, is_mistyped,
-                                 is_valid_check, make_scheme)
+from serialtrace.serials import (
+    OpaqueBase32,
+    OpaqueDigits,
+    PatternScheme,
+    SerialSchemeError,
+    is_mistyped,
+    is_valid_check,
+    make_scheme,
+)
 from serialtrace.serials.checkchars import is_valid_damm, is_valid_mod37_36
 
 DAY = date(2026, 11, 27)
@@ -79,7 +86,8 @@ def test_none_leaves_serials_alone():
 
 
 @pytest.mark.parametrize("kwargs, field, message", [
-    ({"kind": "opaque-ish", "secret": "k"}, "scheme", "unknown serial scheme 'opaque-ish'; use opaque, base32 or pattern"),
+    ({"kind": "opaque-ish", "secret": "k"}, "scheme",
+     "unknown serial scheme 'opaque-ish'; use opaque, base32 or pattern"),
     ({"kind": "opaque", "secret": ""}, "key", "the opaque scheme needs a key"),
     ({"kind": "base32", "secret": "  "}, "key", "the base32 scheme needs a key"),
     ({"kind": "base32", "secret": "k", "check": "damm"}, "check", "check 'damm' does not suit the base32 scheme"),

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from serialtrace.labelling.models import PrintJob
-from tests.fakeprinter import FakePrinter
 
 from .conftest import csrf_from
+from tests.fakeprinter import FakePrinter
 
 
 @pytest.fixture
