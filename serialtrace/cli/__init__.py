@@ -11,10 +11,10 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, NoSuchModuleError, OperationalError
 
-from .config import ConfigError, business_today
-from .errors import DomainError, ValidationError
-from .runtime import Runtime
-from .trace.policy import MAX_BATCH_QUANTITY, MAX_INT, parse_date
+from ..config import ConfigError, business_today
+from ..errors import DomainError, ValidationError
+from ..runtime import Runtime
+from ..trace.policy import MAX_BATCH_QUANTITY, MAX_INT, parse_date
 
 
 def _runtime() -> Runtime:
@@ -87,7 +87,7 @@ def main(ctx: click.Context) -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the database schema."""
-    from .migrate import upgrade
+    from ..migrate import upgrade
 
     rt = _runtime()
     upgrade(rt.engine)
@@ -100,8 +100,8 @@ def init() -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has products.")
 def demo(units: int, seed: int, if_empty: bool) -> None:
     """Load realistic demo data (deterministic by seed) and print the demo logins."""
-    from .demo import DEMO_PASSWORD, load_demo, database_is_empty
-    from .migrate import upgrade
+    from ..demo import DEMO_PASSWORD, load_demo, database_is_empty
+    from ..migrate import upgrade
 
     rt = _runtime()
     upgrade(rt.engine)
@@ -128,8 +128,8 @@ def serve(host: str, port: int, threads: int, cert: str | None, key: str | None,
     SERIALTRACE_CONNECTION_LIMIT and SERIALTRACE_IDLE_TIMEOUT bound the open connections; behind a reverse
     proxy set SERIALTRACE_PROXY_FIX to the number of proxies.
     """
-    from .web import create_app
-    from .web.serving import serve_http
+    from ..web import create_app
+    from ..web.serving import serve_http
 
     settings = _runtime().settings
     try:
@@ -137,7 +137,7 @@ def serve(host: str, port: int, threads: int, cert: str | None, key: str | None,
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     if cert or key or tls:
-        from .web.tls import serve_tls
+        from ..web.tls import serve_tls
 
         serve_tls(app, settings, host=host, port=port, cert=cert, key=key, threads=threads)
         return
@@ -159,8 +159,8 @@ def products() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def products_add(sku, name, gtin, warranty_months, family, warranty_start, as_json) -> None:
     """Register a product."""
-    from .trace import service
-    from .trace.dossier import product_dict
+    from ..trace import service
+    from ..trace.dossier import product_dict
 
     with _runtime().transaction() as s:
         p = service.add_product(s, sku=sku, name=name, gtin=gtin, warranty_months=warranty_months, family=family,
@@ -172,7 +172,7 @@ def products_add(sku, name, gtin, warranty_months, family, warranty_start, as_js
 @products.command("list")
 def products_list() -> None:
     """List products."""
-    from .trace import queries
+    from ..trace import queries
 
     with _runtime().transaction() as s:
         for p in queries.list_products(s):
@@ -195,7 +195,7 @@ def batch() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def batch_create(product, quantity, number, produced_on, line, shift, lots, as_json) -> None:
     """Register a batch and allocate its serials in one transaction."""
-    from .trace import service
+    from ..trace import service
 
     inputs = []
     for lot in lots:
@@ -221,7 +221,7 @@ def batch_create(product, quantity, number, produced_on, line, shift, lots, as_j
 
 
 def _set_batch_status(number: str, product: str | None, status: str, reason: str) -> None:
-    from .trace import queries, service
+    from ..trace import queries, service
 
     with _runtime().transaction() as s:
         event = service.set_batch_status(s, batch=queries.get_batch(s, number, sku=product), status=status,
@@ -253,7 +253,7 @@ def batch_release(number: str, reason: str, product: str | None) -> None:
 @click.option("--product", help="SKU when several products share the batch number.")
 def batch_history(number: str, product: str | None) -> None:
     """A batch's holds, releases and recalls: when, who, from which status to which, and why."""
-    from .trace import queries
+    from ..trace import queries
 
     with _runtime().read() as s:
         events = queries.list_batch_events(s, queries.get_batch(s, number, sku=product))
@@ -272,7 +272,7 @@ def batch_history(number: str, product: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_json) -> None:
     """Ship units to a customer by serial or by batch and quantity."""
-    from .trace import service
+    from ..trace import service
 
     lines = []
     for item in batches:
@@ -297,11 +297,11 @@ def ship(customer, tax_id, shipped_on, reference, carrier, serials, batches, as_
 @click.option("--json", "as_json", is_flag=True)
 def lookup(code: str, as_json: bool) -> None:
     """Show the dossier of a unit by serial or scanned code."""
-    from .errors import NotFound
-    from .scanner import parse_scan
-    from .serials import MISTYPED, is_mistyped
-    from .trace import queries
-    from .warranty.dossier import unit_dossier
+    from ..errors import NotFound
+    from ..scanner import parse_scan
+    from ..serials import MISTYPED, is_mistyped
+    from ..trace import queries
+    from ..warranty.dossier import unit_dossier
 
     rt = _runtime()
     serial, gtin = _serial_from_code(code, parse_scan)
@@ -346,7 +346,7 @@ def _serial_from_code(code: str, parse_scan) -> tuple[str, str | None]:
 @click.option("--lot", is_flag=True, help="BATCH_NUMBER is a component lot number: the batches it went into.")
 def trace_cmd(batch_number: str, direction: str | None, product: str | None, lot: bool) -> None:
     """Batch genealogy backward and/or forward (for a component lot: forward), as JSON."""
-    from .trace import genealogy, queries
+    from ..trace import genealogy, queries
 
     with _runtime().transaction() as s:
         out = {}
@@ -368,7 +368,7 @@ def trace_cmd(batch_number: str, direction: str | None, product: str | None, lot
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="Write the recall list here.")
 def recall(batch_number: str, lot: bool, product: str | None, csv_path: str | None) -> None:
     """Recall list of a batch or component lot: customers, contacts, serials, ship dates."""
-    from .trace import genealogy, queries
+    from ..trace import genealogy, queries
 
     with _runtime().transaction() as s:
         if lot:
@@ -391,7 +391,7 @@ def recall(batch_number: str, lot: bool, product: str | None, csv_path: str | No
 @click.option("--kind", type=click.Choice(["products", "batches", "shipments"]), help="Detected from headers when omitted.")
 def import_cmd(path: str, kind: str | None) -> None:
     """Import products, batches or shipments from an ERP CSV export (all rows or nothing)."""
-    from .trace.importer import import_file
+    from ..trace.importer import import_file
 
     rt = _runtime()
     data = Path(path).read_bytes()
@@ -410,7 +410,7 @@ def labels() -> None:
 @contextmanager
 def _label_errors():
     """A LabelError (bad template or label data) becomes one line `error: <field>: <rule>` and exit code 1."""
-    from .labels import LabelError
+    from ..labels import LabelError
 
     try:
         yield
@@ -423,7 +423,7 @@ def _label_errors():
 @labels.command("templates")
 def labels_templates() -> None:
     """List the built-in templates and those in SERIALTRACE_LABEL_TEMPLATES."""
-    from .labelling.render import list_templates
+    from ..labelling.render import list_templates
 
     for name, t, error in list_templates(_runtime().settings):
         if t is None:
@@ -445,10 +445,10 @@ def labels_templates() -> None:
 @click.option("--to", "last", type=click.IntRange(0, MAX_INT), help="Last unit index, inclusive.")
 def labels_render(batch_number, product, template_ref, kind, out, dpi, first, last) -> None:
     """Render a batch's labels to one PDF or ZPL file, or a folder of <serial>.png; nothing is written on error."""
-    from .labelling import queries as labelling_queries
-    from .labelling import service as labelling_service
-    from .labelling.render import get_template, write_batch_labels
-    from .trace import queries
+    from ..labelling import queries as labelling_queries
+    from ..labelling import service as labelling_service
+    from ..labelling.render import get_template, write_batch_labels
+    from ..trace import queries
 
     rt = _runtime()
     with _writing(out), _label_errors(), rt.transaction() as s:
@@ -479,8 +479,8 @@ def labels_render(batch_number, product, template_ref, kind, out, dpi, first, la
               help="Labels per transmission; progress is saved after each.")
 def labels_print(batch_number, product, printer, template_ref, dpi, first, last, chunk) -> None:
     """Send a batch's labels (or a range of them) to a ZPL printer as a resumable print job."""
-    from .labelling import service as labelling_service
-    from .trace import queries
+    from ..labelling import service as labelling_service
+    from ..trace import queries
 
     rt = _runtime()
     with _label_errors():
@@ -498,7 +498,7 @@ def labels_print(batch_number, product, printer, template_ref, dpi, first, last,
 @click.option("--chunk", type=click.IntRange(1, 10_000), default=100, show_default=True)
 def labels_resume(job_id: int, chunk: int) -> None:
     """Continue a failed print job from the last label the printer confirmed."""
-    from .labelling import service as labelling_service
+    from ..labelling import service as labelling_service
 
     rt = _runtime()
     with _label_errors():
@@ -509,7 +509,7 @@ def labels_resume(job_id: int, chunk: int) -> None:
 
 
 def _run_print_job(rt: Runtime, job_id: int, *, total: int, done: int, chunk: int) -> None:
-    from .labelling.runner import print_batch
+    from ..labelling.runner import print_batch
 
     with click.progressbar(length=total, label=f"print job {job_id}", file=sys.stderr) as bar:
         bar.update(done)
@@ -526,7 +526,7 @@ def _run_print_job(rt: Runtime, job_id: int, *, total: int, done: int, chunk: in
 @click.option("--limit", type=click.IntRange(1, 1000), default=30, show_default=True)
 def labels_jobs(limit: int) -> None:
     """Recent print jobs: state, progress, printer and error."""
-    from .labelling.queries import list_print_jobs
+    from ..labelling.queries import list_print_jobs
 
     with _runtime().transaction() as s:
         for job, b in list_print_jobs(s, limit=limit):
@@ -547,7 +547,7 @@ def users() -> None:
 @click.option("--email", default="")
 def users_add(name: str, role: str, password_stdin: bool, email: str) -> None:
     """Add a user with a role; the password (at least 10 characters, not common) comes from stdin or a prompt."""
-    from .accounts import service as accounts_service
+    from ..accounts import service as accounts_service
 
     password = _read_password(password_stdin)
     with _runtime().transaction() as s:
@@ -567,8 +567,8 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
 def users_passwd(name: str, password_stdin: bool) -> None:
     """Set a user's password; every session of theirs ends (API tokens stay valid)."""
-    from .accounts import queries as accounts_queries
-    from .accounts import service as accounts_service
+    from ..accounts import queries as accounts_queries
+    from ..accounts import service as accounts_service
 
     password = _read_password(password_stdin)
     with _runtime().transaction() as s:
@@ -580,7 +580,7 @@ def users_passwd(name: str, password_stdin: bool) -> None:
 @click.argument("name")
 def users_unlock(name: str) -> None:
     """Forget the failed log-ins counted against a user name, ending its lockout (address lockouts stay)."""
-    from .accounts import service as accounts_service
+    from ..accounts import service as accounts_service
 
     with _runtime().transaction() as s:
         count = accounts_service.clear_failures(s, name)
@@ -591,7 +591,7 @@ def users_unlock(name: str) -> None:
 @click.argument("name")
 def users_deactivate(name: str) -> None:
     """Stop a user from logging in; their API tokens stop working too."""
-    from .accounts import service as accounts_service
+    from ..accounts import service as accounts_service
 
     with _runtime().transaction() as s:
         accounts_service.deactivate_user(s, name)
@@ -610,9 +610,9 @@ def tokens() -> None:
 @click.option("--role", default="admin", show_default=True, help="Role of the integration user created for NAME.")
 def tokens_create(name: str, username: str | None, role: str) -> None:
     """Create an API token and print it once on stdout (only its hash is stored)."""
-    from .accounts import queries as accounts_queries
-    from .accounts import service as accounts_service
-    from .errors import NotFound
+    from ..accounts import queries as accounts_queries
+    from ..accounts import service as accounts_service
+    from ..errors import NotFound
 
     with _runtime().transaction() as s:
         try:
@@ -633,7 +633,7 @@ def tokens_create(name: str, username: str | None, role: str) -> None:
 @tokens.command("list")
 def tokens_list() -> None:
     """Every token: name, user, prefix, created, last used, revoked (never the secret)."""
-    from .accounts import queries as accounts_queries
+    from ..accounts import queries as accounts_queries
 
     def when(moment) -> str:
         return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
@@ -649,7 +649,7 @@ def tokens_list() -> None:
 @click.argument("name_or_prefix")
 def tokens_revoke(name_or_prefix: str) -> None:
     """Revoke the tokens with this name or prefix (as `tokens list` shows them); they get 401 from then on."""
-    from .accounts import service as accounts_service
+    from ..accounts import service as accounts_service
 
     with _runtime().transaction() as s:
         revoked = [(t.name, t.prefix) for t in accounts_service.revoke_tokens(s, name_or_prefix)]
@@ -664,7 +664,7 @@ def scan(files: tuple[str, ...], as_json: bool) -> None:
     """Decode the barcodes in image files; an unreadable file is reported and the next one goes on."""
     import cv2
 
-    from .scanner import scan_files
+    from ..scanner import scan_files
 
     # OpenCV prints its own warnings for broken files; the JSON line's "error" already says what went wrong.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
@@ -695,8 +695,8 @@ def station(camera: int, server: str | None, token: str | None, station_name: st
     """Read barcodes from a camera; print (and beep for) each confirmed code, optionally post it to a server."""
     import platform
 
-    from . import scanner
-    from .station.schemas import scan_text
+    from .. import scanner
+    from ..station.schemas import scan_text
 
     if server and not token:
         raise click.UsageError("--server needs --token (or SERIALTRACE_TOKEN)")

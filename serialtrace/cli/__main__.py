@@ -1,0 +1,5 @@
+"""`python -m serialtrace.cli`: the console script."""
+
+from . import main
+
+main()
