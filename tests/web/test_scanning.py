@@ -496,6 +496,7 @@ def test_cli_station_with_a_missing_camera_exits_1_with_one_line():
 
 def test_cli_station_prints_beeps_and_posts_confirmed_codes(monkeypatch):
     from serialtrace import cli
+    from serialtrace.cli import scanning
     from serialtrace.scanner import DecodedCode
 
     code = DecodedCode(text="SN-1", raw=b"SN-1", format="Code128", symbology_id="]C0", position=None, confirmed=True)
@@ -511,7 +512,7 @@ def test_cli_station_prints_beeps_and_posts_confirmed_codes(monkeypatch):
         return {"result": "unit", "message": "PR-100 SN-1"}
 
     monkeypatch.setattr("serialtrace.scanner.run_camera", fake_run_camera)
-    monkeypatch.setattr(cli, "_post_scan", fake_post)
+    monkeypatch.setattr(scanning, "_post_scan", fake_post)
     result = CliRunner().invoke(cli.main, ["station", "--camera", "0", "--server", "http://h:5000", "--token", "t",
                                            "--station", "cli-desk"])
     assert result.exit_code == 0, result.output

@@ -1,0 +1,70 @@
+"""Database and server commands: init, demo, serve."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..config import ConfigError
+from .common import runtime
+
+
+@click.command()
+def init() -> None:
+    """Create or upgrade the database schema."""
+    from ..migrate import upgrade
+
+    rt = runtime()
+    upgrade(rt.engine)
+    click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command()
+@click.option("--units", type=click.IntRange(0, 5_000_000), default=20_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has products.")
+def demo(units: int, seed: int, if_empty: bool) -> None:
+    """Load realistic demo data (deterministic by seed) and print the demo logins."""
+    from ..demo import DEMO_PASSWORD, database_is_empty, load_demo
+    from ..migrate import upgrade
+
+    rt = runtime()
+    upgrade(rt.engine)
+    if if_empty and not database_is_empty(rt):
+        click.echo("demo data already loaded")
+    else:
+        with click.progressbar(length=units, label="demo units", file=sys.stderr) as bar:
+            summary = load_demo(rt, units=units, seed=seed, progress=bar.update)
+        click.echo(summary)
+    click.echo(f"demo logins (password {DEMO_PASSWORD}): warehouse, coordinator, engineer, quality, supervisor, "
+               "production, admin")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="TLS private key (PEM).")
+@click.option("--tls", is_flag=True, help="Serve https with a generated self-signed certificate.")
+def serve(host: str, port: int, threads: int, cert: str | None, key: str | None, tls: bool) -> None:
+    """Serve the web app on a production WSGI server (waitress; cheroot when serving https).
+
+    SERIALTRACE_CONNECTION_LIMIT and SERIALTRACE_IDLE_TIMEOUT bound the open connections; behind a reverse
+    proxy set SERIALTRACE_PROXY_FIX to the number of proxies.
+    """
+    from ..web import create_app
+    from ..web.serving import serve_http
+
+    settings = runtime().settings
+    try:
+        app = create_app(runtime=runtime())
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if cert or key or tls:
+        from ..web.tls import serve_tls
+
+        serve_tls(app, settings, host=host, port=port, cert=cert, key=key, threads=threads)
+        return
+    serve_http(app, settings, host=host, port=port, threads=threads)

@@ -1,0 +1,102 @@
+"""Commands that only read the trace: a unit's dossier, a batch's genealogy, recall lists."""
+
+from __future__ import annotations
+
+import click
+
+from ..config import business_today
+from .common import echo_json, runtime, writing
+
+
+@click.command()
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+def lookup(code: str, as_json: bool) -> None:
+    """Show the dossier of a unit by serial or scanned code."""
+    from ..errors import NotFound
+    from ..scanner import parse_scan
+    from ..serials import MISTYPED, is_mistyped
+    from ..trace import queries
+    from ..warranty.dossier import unit_dossier
+
+    rt = runtime()
+    serial, gtin = _serial_from_code(code, parse_scan)
+    with rt.read() as s:
+        try:
+            unit = queries.get_unit(s, serial, gtin=gtin)
+        except NotFound as exc:
+            # A plain serial typed in the configured shape whose check character fails is a typo: say so.
+            if serial == code.strip() and is_mistyped(rt.serial_scheme(), serial):
+                raise NotFound(f"{exc.message}: {MISTYPED}", details=exc.details) from None
+            raise
+        dossier = unit_dossier(s, unit, today=business_today(rt.settings), grace_days=rt.settings.warranty_grace_days)
+    if as_json:
+        echo_json(dossier)
+        return
+    u, p, b = dossier["unit"], dossier["product"], dossier["batch"]
+    click.echo(f"{p['name']} ({p['sku']}) serial {u['serial']}  status {u['status']}")
+    click.echo(f"batch {b['number']} produced {b['produced_on']} line {b['line'] or '-'}; "
+               f"inputs: {', '.join(i['lot'] for i in b['inputs']) or '-'}")
+    for sh in dossier["shipments"]:
+        click.echo(f"shipped {sh['shipped_on']} to {sh['customer']['name']} ({sh['reference'] or '-'})")
+    click.echo(dossier["warranty"]["reason"])
+    for c in dossier["claims"]:
+        click.echo(f"claim {c['number']} {c['state']} {c['symptom']}")
+
+
+def _serial_from_code(code: str, parse_scan) -> tuple[str, str | None]:
+    """The serial a scanned code names (GS1 (21), Digital Link) with its GTIN (01) if any, or the code itself."""
+    try:
+        parsed = parse_scan(code)
+    except ValueError:
+        return code.strip(), None
+    # The GTIN picks the product when two products share a serial.
+    return parsed.serial or parsed.text or code.strip(), parsed.gtin if parsed.serial else None
+
+
+@click.command("trace")
+@click.argument("batch_number")
+@click.option("--forward", "direction", flag_value="forward", help="Where its units went.")
+@click.option("--backward", "direction", flag_value="backward", help="What went into it.")
+@click.option("--product", help="SKU when several products share the batch number.")
+@click.option("--lot", is_flag=True, help="BATCH_NUMBER is a component lot number: the batches it went into.")
+def trace_cmd(batch_number: str, direction: str | None, product: str | None, lot: bool) -> None:
+    """Batch genealogy backward and/or forward (for a component lot: forward), as JSON."""
+    from ..trace import genealogy, queries
+
+    with runtime().read() as s:
+        out = {}
+        if lot:
+            out["forward"] = genealogy.lot_forward(s, queries.get_component_lot(s, batch_number))
+        else:
+            b = queries.get_batch(s, batch_number, sku=product)
+            if direction in (None, "backward"):
+                out["backward"] = genealogy.backward(s, b)
+            if direction in (None, "forward"):
+                out["forward"] = genealogy.forward(s, b)
+    echo_json(out)
+
+
+@click.command()
+@click.argument("batch_number")
+@click.option("--lot", is_flag=True, help="BATCH_NUMBER is a component lot number.")
+@click.option("--product", help="SKU when several products share the batch number.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="Write the recall list here.")
+def recall(batch_number: str, lot: bool, product: str | None, csv_path: str | None) -> None:
+    """Recall list of a batch or component lot: customers, contacts, serials, ship dates."""
+    from ..trace import genealogy, queries
+
+    with runtime().read() as s:
+        if lot:
+            ids = genealogy.lot_batch_ids(s, queries.get_component_lot(s, batch_number))
+        else:
+            ids = [queries.get_batch(s, batch_number, sku=product).id]
+        chunks = genealogy.recall_csv(genealogy.recall_rows(s, batch_ids=ids))
+        if csv_path:
+            with writing(csv_path), open(csv_path, "w", newline="", encoding="utf-8") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+            click.echo(f"recall list written to {csv_path}")
+        else:
+            for chunk in chunks:
+                click.echo(chunk, nl=False)
