@@ -20,7 +20,6 @@ from ..station import service as station_service
 from ..station.schemas import code_dict, scan_text
 from ..trace import genealogy, queries, service
 from ..trace.dossier import batch_dict, product_dict
-from ..trace.policy import MAX_BATCH_QUANTITY, MAX_INT, parse_date
 from ..labelling.models import PrintJob
 from ..trace.models import Batch, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit
 from ..warranty.dossier import unit_dossier
@@ -33,6 +32,8 @@ from .scanning import frame_trackers, scan_log_writer
 
 bp = Blueprint("api", __name__)
 
+# Integer columns are 32-bit on PostgreSQL; a larger number would fail in the driver, not here.
+MAX_INT = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NUL = re.compile(r"\x00")
@@ -131,7 +132,12 @@ def _json_value(value: Any, label: str, depth: int = 0) -> None:
 
 def _date_field(data: dict, name: str) -> date | None:
     raw = _field(data, name, str, required=False)
-    return None if raw is None else parse_date(raw, field=name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(_("field %(name)s must be a date YYYY-MM-DD", name=name), details={"field": name}) from None
 
 
 @bp.get("/units/<path:serial>")
@@ -257,7 +263,7 @@ def post_batch():
             quantity=_field(item, "quantity", int, required=False, label=where + "quantity")))
     batch, serials = service.register_batch(
         db(), product=_field(data, "product", str, column=Product.__table__.c.sku),
-        quantity=_field(data, "quantity", int, high=MAX_BATCH_QUANTITY),
+        quantity=_field(data, "quantity", int, high=10_000_000),
         number=_field(data, "number", str, required=False, column=c.number),
         produced_on=_date_field(data, "produced_on") or business_today(_runtime().settings),
         line=_field(data, "line", str, required=False, default="", column=c.line),
