@@ -26,7 +26,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     """Build the app; the engine is made here (lazily), never at import time. `runtime` (settings, engine,
     sessions) and `frame_trackers` (the camera frames' clock) are made from the settings unless given."""
     rt = runtime or Runtime.from_env(overrides)
-    app = Flask(__name__)
+    from .api import openapi_app
+
+    app = openapi_app(__name__)
     jsonbody.install(app)
     settings = rt.settings
     app.config.update(
@@ -60,7 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     app.before_request(auth.load_user)
     app.before_request(jsonbody.check_json_body)
     ui.register(app)
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_api(api.bp)
     # The API authenticates with bearer tokens, which a cross-site form cannot send; cookie-authenticated
     # API calls from our own pages still carry the CSRF header (see api.before_request).
     csrf.exempt(api.bp)

@@ -286,7 +286,7 @@ def test_unconfirmed_code_is_returned_for_a_rescan_and_not_resolved(session, api
     _, serials = make_batch(quantity=1)
     session.commit()
     from serialtrace.scanner import DecodedCode
-    from serialtrace.web import api as api_module
+    from serialtrace.web.api import scans as api_module
 
     fake = DecodedCode(text=serials[0], raw=serials[0].encode(), format="Code128", symbology_id="]C0",
                        position=None, confirmed=False, method="retry:threshold")

@@ -1,0 +1,38 @@
+"""GET /units/<serial>: the unit dossier."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_openapi3 import Tag
+from pydantic import BaseModel, Field
+
+from ...config import business_today
+from ...trace import queries as trace_queries
+from ...warranty.dossier import unit_dossier
+from ...warranty.schemas import UnitDossierRead
+from ..auth import requires
+from ..database import db
+from . import bp, errors, runtime
+
+TAG = Tag(name="units", description="serialised units and their dossier")
+
+
+class UnitPath(BaseModel):
+    """A unit in the URL."""
+
+    serial: str = Field(description="serial or external code")
+
+
+class UnitQuery(BaseModel):
+    """Narrowing a serial that several products share."""
+
+    gtin: str = Field(None, description="the product's GTIN")
+
+
+@bp.get("/units/<path:serial>", tags=[TAG], responses={200: UnitDossierRead, **errors(401, 404, 409, 422)})
+@requires()
+def get_unit(path: UnitPath, query: UnitQuery):
+    """The unit dossier: unit, product, batch with its inputs, shipments, warranty, events, claims, tests."""
+    unit = trace_queries.get_unit(db(), path.serial, gtin=query.gtin)
+    settings = runtime().settings
+    return jsonify(unit_dossier(db(), unit, today=business_today(settings), grace_days=settings.warranty_grace_days))
