@@ -18,8 +18,9 @@ from .element import (
     parse_bracketed,
     parse_element_string,
 )
-from .errors import GS1Error
+from .errors import GS1Error, SearchTooComplex
 from .rules import validate
+from .splits import split_readings
 from .table import AI_TABLE, PREDEFINED_LENGTH_PREFIXES, AISpec, Component, ai_spec
 
 __all__ = [
@@ -28,5 +29,5 @@ __all__ = [
     "build_bracketed", "build_digital_link", "build_element_string", "build_fnc1_data",
     "check_digit", "fit_gs1_128", "fits_gs1_128", "gs1_128_length", "is_cset39", "is_cset82",
     "is_valid_check_digit", "parse_bracketed", "parse_date", "parse_digital_link",
-    "parse_element_string", "validate",
+    "parse_element_string", "SearchTooComplex", "split_readings", "validate",
 ]

@@ -51,7 +51,7 @@ def _decode(text: str, *, query: bool) -> str:
 
 def _pad_gtin(ai: str, value: str) -> str:
     # GTIN-8, -12 and -13 are written without leading zeros in many URIs; the AI holds 14.
-    if ai in ("01", "02") and len(value) in _GTIN_SHORT and value.isdigit():
+    if ai in ("01", "02") and len(value) in _GTIN_SHORT and value.isascii() and value.isdigit():
         return value.zfill(14)
     return value
 
@@ -96,7 +96,7 @@ def _path_error(key: str, qualifiers: list[str]) -> str | None:
     if any(_fits(path, qualifiers) for path in spec.dl_qualifiers):
         return None
     allowed = " | ".join("/".join(p) for p in spec.dl_qualifiers if p) or "none"
-    shown = "/".join(f"({q})" for q in qualifiers)
+    shown = "/".join(f"({q})" for q in qualifiers[:4]) + ("/..." if len(qualifiers) > 4 else "")
     return f"{shown} after ({key}) is not a valid key qualifier path (allowed: {allowed})"
 
 

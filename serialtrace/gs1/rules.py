@@ -146,11 +146,15 @@ def _alternatives(groups: tuple[tuple[str, ...], ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
+# A digital signature must sign one instance, so keys with an optional serial component
+# need that component (GS1 General Specifications, AI 8030): the length of each key
+# without it.
+SIGNED_KEY_LENGTHS = {"253": 13, "255": 13, "8003": 14}
+
+
 def _signed_key_problem(seen: dict[str, str]) -> str | None:
-    # A digital signature must sign one instance, so keys with an optional serial
-    # component need that component (GS1 General Specifications, AI 8030). The verdict
-    # depends on a value here, so it is checked outside the per-combination memo.
-    for ai, length in (("253", 13), ("255", 13), ("8003", 14)):
+    # The verdict depends on a value here, so it is checked outside the per-combination memo.
+    for ai, length in SIGNED_KEY_LENGTHS.items():
         if ai in seen and len(seen[ai]) <= length:
             return f"(8030) needs ({ai}) with its serial component"
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -22,13 +23,22 @@ from serialtrace.scanner.wedge import (
 # GS plus the stand-ins, none of which can occur inside GS1 data (character sets 82/39/64).
 _GS1_SEPARATORS = GS + "".join(STAND_INS)
 _AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
-_BRACKETED = re.compile(r"\(\d{2,4}\)")
+# [0-9], not \d: \d also takes full-width and other Unicode digits, which no GS1 data holds.
+_BRACKETED = re.compile(r"\([0-9]{2,4}\)")
 _URI = re.compile(r"https?://", re.IGNORECASE)
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")
 _ISO15434 = "[)>\x1e"
-_AI_IN_MESSAGE = re.compile(r"\((\d{2,4})\)")
+_AI_IN_MESSAGE = re.compile(r"\(([0-9]{2,4})\)")
 # Enumerating the splits of data without separators stops here; real labels have a handful.
 _MAX_READINGS = 8
+# The longest scan read: above the largest symbols a scanner reads (QR Code holds 7,089
+# digits, Han Xin 7,827) plus an AIM identifier and a wedge prefix and suffix.
+MAX_SCAN_LENGTH = 8000
+# What one scan may spend looking for the splits of data without separators: units of work
+# (a value checked or an element tried; a real label needs under a hundred, about 2 us each),
+# so a scan gives the same answer on a busy machine, and seconds as a safety net.
+MAX_SPLIT_WORK = 10_000
+SCAN_TIME_BUDGET = 0.2
 # Digital Link path segments that mark a URI as meant to be GS1 data.
 _DL_KEYS = frozenset(
     [ai for ai, spec in gs1.AI_TABLE.items() if spec.is_dl_primary_key]
@@ -94,10 +104,19 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
     """Read scanner text into a ParsedScan; raises ScanError naming the bad part of GS1 data.
 
     Without a profile, separators may have been dropped: when several splits of the data
-    validate, the scan is ambiguous and the others are in `alternatives`.
+    validate, the scan is ambiguous and the others are in `alternatives`. Scans longer than
+    MAX_SCAN_LENGTH characters, digits other than ASCII 0-9 in GS1 or EAN/UPC data, and data
+    whose splits cannot be searched within SCAN_TIME_BUDGET seconds are ScanErrors too.
     """
     if not isinstance(raw, str):
         raise ScanError(f"scan must be text, got {type(raw).__name__}")
+    if len(raw) > MAX_SCAN_LENGTH:
+        raise ScanError(
+            f"scan is {len(raw):,} characters long; at most {MAX_SCAN_LENGTH:,} are read "
+            "(no barcode holds more)",
+            details={"length": len(raw), "limit": MAX_SCAN_LENGTH},
+        )
+    deadline = time.monotonic() + SCAN_TIME_BUDGET
     notes: list[str] = []
     if profile is None and raw.isascii():
         # Nearly every scan: no affixes to strip, and ASCII holds neither Cyrillic from a
@@ -119,13 +138,13 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
     if sym_id in GS1_IDENTIFIERS:
         if _URI.match(text) or text.startswith("("):
             raise ScanError(f"{sym_id} announces a GS1 element string, got {text[:12]!r}", part=sym_id)
-        return _gs1(raw, text, sym_id, exact, notes)
+        return _gs1(raw, text, sym_id, exact, notes, deadline)
     if sym_id is not None and sym_id[1] == "E":
-        return _ean(raw, text, sym_id, exact, notes)
+        return _ean(raw, text, sym_id, exact, notes, deadline)
     if sym_id is None and text[0] in _GS1_SEPARATORS:
         # FNC1 in first position passed on as a leading GS (or its stand-in); after a
         # non-GS1 identifier the same character is ordinary data.
-        return _gs1(raw, text[1:], sym_id, exact, notes)
+        return _gs1(raw, text[1:], sym_id, exact, notes, deadline)
     if text.startswith("(") and _BRACKETED.match(text):
         return _bracketed(raw, text, sym_id, notes)
     if _URI.match(text):
@@ -134,9 +153,9 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
         return ParsedScan("iso15434", _EMPTY, sym_id, raw, text, notes=tuple(notes))
     if sym_id is None:
         if _DIGITS.fullmatch(text) and len(text) in (12, 13) and gs1.is_valid_check_digit(text):
-            return _ean(raw, text, sym_id, exact, notes)
+            return _ean(raw, text, sym_id, exact, notes, deadline)
         if _looks_like_gs1(text):
-            return _gs1(raw, text, sym_id, exact, notes)
+            return _gs1(raw, text, sym_id, exact, notes, deadline)
     return ParsedScan("plain", _EMPTY, sym_id, raw, text.strip(), notes=tuple(notes))
 
 
@@ -158,7 +177,23 @@ def _scan_error(exc: gs1.GS1Error) -> ScanError:
     return ScanError(message, part=f"({found.group(1)})" if found else None)
 
 
-def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str]) -> ParsedScan:
+def _non_ascii_digit(text: str, what: str) -> None:
+    # A scanner emulating a keyboard under an East Asian input method types full-width digits;
+    # they look like data but are other characters, so name them instead of a format rule.
+    if text.isascii():
+        return
+    for position, char in enumerate(text):
+        if char.isdigit() and not char.isascii():
+            raise ScanError(
+                f"{what} has the non-ASCII digit {char!r} (U+{ord(char):04X}) at position {position}; "
+                "GS1 data and EAN/UPC numbers hold only the digits 0-9 (check the scanner's keyboard mode)",
+                part=char,
+            )
+
+
+def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str],
+         deadline: float) -> ParsedScan:
+    _non_ascii_digit(data, "GS1 data")
     # With a profile its separator was already turned into GS; without one, any stand-in counts.
     if not exact and _STAND_IN.search(data) is not None:
         data = data.translate(_TO_GS)
@@ -172,7 +207,14 @@ def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str])
         if error is not None:
             raise _scan_error(error) from error
         return ParsedScan("gs1", _mapping(pairs), sym_id, raw, data, notes=tuple(notes))
-    readings = _readings(data)
+    try:
+        readings = gs1.split_readings(data, limit=_MAX_READINGS, max_work=MAX_SPLIT_WORK, deadline=deadline)
+    except gs1.SearchTooComplex as exc:
+        raise ScanError(
+            "scan too complex to read: GS1 data without separators splits too many ways; "
+            "scan it with a scanner that sends GS (FNC1) between fields",
+            part=data[:20],
+        ) from exc
     if not readings:
         assert error is not None  # a strict reading that validates is always among the splits
         raise _scan_error(error) from error
@@ -193,58 +235,6 @@ _STAND_IN = re.compile("[" + re.escape("".join(STAND_INS)) + "]")
 
 def _mapping(pairs: list[tuple[str, str]]) -> Mapping[str, str]:
     return MappingProxyType(dict(pairs))
-
-
-def _spec_at(data: str, i: int) -> gs1.AISpec | None:
-    for size in (2, 3, 4):
-        spec = gs1.AI_TABLE.get(data[i : i + size])
-        if spec is not None:
-            return spec
-    return None
-
-
-def _value_ok(spec: gs1.AISpec, value: str) -> bool:
-    try:
-        gs1.validate([(spec.ai, value)], associations=False)
-    except gs1.GS1Error:
-        return False
-    return True
-
-
-def _readings(data: str) -> list[list[tuple[str, str]]]:
-    """Every way to split data without separators into AIs that validate, longest values first."""
-    found: list[list[tuple[str, str]]] = []
-    n = len(data)
-
-    def walk(i: int, pairs: list[tuple[str, str]]) -> None:
-        if len(found) >= _MAX_READINGS:
-            return
-        if i == n:
-            try:
-                gs1.validate(pairs)
-            except gs1.GS1Error:
-                return
-            found.append(list(pairs))
-            return
-        spec = _spec_at(data, i)
-        if spec is None:
-            return
-        start = i + len(spec.ai)
-        if spec.separator_required:
-            ends = range(min(n, start + spec.max_length), start + spec.min_length - 1, -1)
-        else:
-            ends = range(start + spec.max_length, start + spec.max_length - 1, -1)
-        for end in ends:
-            if end > n:
-                continue
-            value = data[start:end]
-            if _value_ok(spec, value):
-                pairs.append((spec.ai, value))
-                walk(end, pairs)
-                pairs.pop()
-
-    walk(0, [])
-    return found
 
 
 def _bracketed(raw: str, text: str, sym_id: str | None, notes: list[str]) -> ParsedScan:
@@ -275,8 +265,10 @@ def _meant_as_digital_link(uri: str) -> bool:
     return any(seg in _DL_KEYS for seg in segments[:-1])
 
 
-def _ean(raw: str, text: str, sym_id: str | None, exact: bool, notes: list[str]) -> ParsedScan:
+def _ean(raw: str, text: str, sym_id: str | None, exact: bool, notes: list[str],
+         deadline: float) -> ParsedScan:
     digits, bar, composite = text.strip().partition("|]e0")
+    _non_ascii_digit(digits, f"{sym_id or 'EAN/UPC'} data")
     if sym_id == "]E3" and len(digits) in (15, 18):
         # EAN-13 with a 2- or 5-digit add-on: the main symbol is what identifies the item.
         digits = digits[:13]
@@ -293,6 +285,6 @@ def _ean(raw: str, text: str, sym_id: str | None, exact: bool, notes: list[str])
     ai = _EMPTY
     if bar:
         # A GS1 Composite: the 2D component after "|]e0" carries AI data for the item.
-        ai = _gs1(raw, composite, "]e0", exact, notes).ai
+        ai = _gs1(raw, composite, "]e0", exact, notes, deadline).ai
     kind = "upc" if len(digits) == 12 else "ean"
     return ParsedScan(kind, ai, sym_id, raw, digits, notes=tuple(notes))
