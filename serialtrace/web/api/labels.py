@@ -81,7 +81,7 @@ def post_print_job(body: PrintJobCreate):
 
 
 @bp.post("/print-jobs/<int:id>/resume", tags=[TAG],
-         responses={200: PrintJobRead, **errors(400, 401, 403, 404, 409, 413)})
+         responses={200: PrintJobRead, **errors(400, 401, 403, 404, 409, 413, 422)})
 @requires(Role.PRODUCTION)
 def post_print_job_resume(path: PrintJobPath):
     """Continue a failed print job from next_index."""
