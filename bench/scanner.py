@@ -18,8 +18,9 @@ import zxingcpp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from serialtrace.scanner import decode_frame, decode_image, parse_scan  # noqa: E402
+from serialtrace.scanner import ScanError, decode_frame, decode_image, parse_scan  # noqa: E402
 from serialtrace.scanner.decode import decode_gray, load_gray  # noqa: E402
+from serialtrace.scanner.parse import MAX_SCAN_LENGTH, MAX_SPLIT_WORK  # noqa: E402
 from serialtrace.scanner.worker import DecoderPool  # noqa: E402
 from tests.paths import BARCODES  # noqa: E402  (the photo set the tests read)
 
@@ -175,16 +176,71 @@ def bench_parse() -> None:
     print(f"parse_scan: {n / wall * 1000:,.0f} parses/s wall, {n / cpu * 1000:,.0f} parses/s CPU time, "
           f"fastest of {RUNS} runs over {n} distinct payloads (GS1 DM/128, Digital Link, plain, bracketed)")
 
+    # A scanner that drops GS: the strict reading validates, and the split search must show that
+    # (10) could also have swallowed the (21) after it.
+    dropped = ["]d20109506000134352172701311" + f"0L{i % 977}21S{i:08d}" for i in range(n // 10)]
+
+    def run_dropped() -> None:
+        for p in dropped:
+            parse_scan(p)
+
+    wall, cpu, _ = best_of(run_dropped)
+    print(f"parse_scan without separators (ambiguous (10)/(21) labels): {len(dropped) / wall * 1000:,.0f} parses/s "
+          f"wall, {len(dropped) / cpu * 1000:,.0f} parses/s CPU time")
+
+
+def bench_parse_worst() -> None:
+    """The slowest single scans found: data without separators that splits many ways, up to the length cap."""
+    gtin = "09506000134352"
+    tangle = "".join(f"{ai}A" for ai in ("91", "92", "93", "94", "95", "96", "97", "98", "99", "90", "400", "401",
+                                         "403", "240", "241", "7002", "8002", "8004", "8012"))
+    cap = MAX_SCAN_LENGTH
+
+    def filled(head: str, unit: str) -> str:
+        return head + unit * ((cap - len(head)) // len(unit))
+
+    cases = {
+        "]d2 (01) + '10' * 30, 79 chars (18 s before)": "]d201" + gtin + "10" * 30,
+        "]d2 (01) + '10' * 32, 83 chars (52 s before)": "]d201" + gtin + "10" * 32,
+        "]d2 + '1021' * 14": "]d2" + "1021" * 14,
+        "]d2 + '21A' * 20": "]d2" + "21A" * 20,
+        "]d2 (01) + '2012' * 1970, 7,899 chars (RecursionError before)": "]d201" + gtin + "2012" * 1970,
+        "cap: ]d2 (01) + '10' repeated": filled("]d201" + gtin, "10"),
+        "cap: ]d2 + '91' repeated": filled("]d2", "91"),
+        "cap: ]d2 + '991231' repeated (worst random input)": filled("]d2", "991231"),
+        "cap: ]d2 + (91)(8013) check pairs to try": filled("]d2", "91" + "8013AB" * 14),
+        "19 AIs that may repeat, each value free to swallow the next": "]d201" + gtin + tangle * 21,
+        "cap + 1 (length cap)": "A" * (cap + 1),
+    }
+    print(f"| slowest single scans (length cap {cap:,}, work limit {MAX_SPLIT_WORK:,}) | chars | ms CPU | answer |")
+    print("|---|---|---|---|")
+    for label, raw in cases.items():
+        def one(raw: str = raw) -> str:
+            try:
+                scan = parse_scan(raw)
+            except ScanError as exc:
+                return "too complex" if "too complex" in exc.message else "ScanError"
+            return "ambiguous" if scan.ambiguous else scan.kind
+        _wall, cpu, answer = best_of(one)
+        print(f"| {label} | {len(raw):,} | {cpu:.1f} | {answer} |")
+
 
 def main() -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python {platform.python_version()}")
     print(f"OpenCV {cv2.__version__}, load average at start {os.getloadavg()}\n")
+    if sys.argv[1:] == ["parse"]:  # the parsing figures alone: seconds instead of minutes
+        bench_parse()
+        print()
+        bench_parse_worst()
+        return
     bench_images()
     print()
     bench_frames()
     print()
     bench_parse()
+    print()
+    bench_parse_worst()
     print(f"\nload average at end {os.getloadavg()}")
 
 

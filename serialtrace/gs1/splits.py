@@ -1,7 +1,7 @@
 """Readings of an element string whose separators were dropped: the splits into AIs that validate.
 
 Without GS between fields a variable-length value may end at any of up to 90 places, so the
-splits of a long string can be exponentially many. The search stays polynomial because:
+splits of a long string can be exponentially many. The search avoids that blow-up:
 
 - one forward and one backward pass over the positions find where an element can start and
   still reach the end through valid values; the search steps only onto such positions;
@@ -9,7 +9,11 @@ splits of a long string can be exponentially many. The search stays polynomial b
 - whether the rest of the data can be read after a prefix depends on the prefix only through a
   small summary: the position, the requirements still open, and the prefix AIs that something
   later in the data could repeat, exclude or need. A summary that led to no reading is
-  remembered and never searched again.
+  remembered and never searched again, and a requirement nothing later can meet ends the branch.
+
+Repeats keep one hard case: data in which many different AIs may repeat, each value free to
+swallow the next elements, is a kind of pattern matching with variables, exponential in the
+number of such AIs. A work limit and a deadline end that search with SearchTooComplex.
 
 Readings come in the order "longest value first", as they always have, at most `limit` of them.
 Everything is loops over explicit stacks, so the depth of the data never meets Python's
@@ -25,7 +29,7 @@ from itertools import chain
 
 from .charsets import CHARSET
 from .errors import GS1Error, SearchTooComplex
-from .rules import _VERIFIED, SIGNED_KEY_LENGTHS, remember_verified, validate
+from .rules import _VERIFIED, SIGNED_KEY_LENGTHS, check_associations, remember_verified
 from .table import AI_LENGTH, TABLE, AISpec, matches
 
 # The clock is read once per this many steps: cheap, and fine-grained enough for a budget in ms.
@@ -210,7 +214,7 @@ class _Graph:
         # Per AI in the data: the last position at which an AI its presence matters to can start.
         interacts = _relations()[1]
         last = self.last
-        self.horizon = {ai: max((last[b] for b in interacts[ai] if b in last), default=-1) for ai in last}
+        self.horizon = {ai: max((i for b, i in last.items() if b in interacts[ai]), default=-1) for ai in last}
         self._token_last: dict[str, list[tuple[int, str]]] = {}
         self._requirement_last: dict[Requirement, int] = {}
 
@@ -352,7 +356,7 @@ def _search(graph: _Graph, limit: int, budget: _Budget) -> list[list[Pair]]:
             if not opened:
                 reading = path + [(ai, value)]
                 try:
-                    validate(reading)  # the rules themselves have the last word
+                    check_associations(reading)  # the rules themselves have the last word
                 except GS1Error:
                     continue
                 found.append(reading)

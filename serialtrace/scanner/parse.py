@@ -35,8 +35,9 @@ _MAX_READINGS = 8
 # digits, Han Xin 7,827) plus an AIM identifier and a wedge prefix and suffix.
 MAX_SCAN_LENGTH = 8000
 # What one scan may spend looking for the splits of data without separators: units of work
-# (a value checked or an element tried; a real label needs under a hundred, about 2 us each),
-# so a scan gives the same answer on a busy machine, and seconds as a safety net.
+# (a value checked or an element tried, about 2 us each; generated labels of up to 12 elements
+# need at most about 160), so a scan gives the same answer on a busy machine, and seconds as a
+# safety net.
 MAX_SPLIT_WORK = 10_000
 SCAN_TIME_BUDGET = 0.2
 # Digital Link path segments that mark a URI as meant to be GS1 data.
@@ -106,7 +107,8 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
     Without a profile, separators may have been dropped: when several splits of the data
     validate, the scan is ambiguous and the others are in `alternatives`. Scans longer than
     MAX_SCAN_LENGTH characters, digits other than ASCII 0-9 in GS1 or EAN/UPC data, and data
-    whose splits cannot be searched within SCAN_TIME_BUDGET seconds are ScanErrors too.
+    whose splits cannot be searched within MAX_SPLIT_WORK units of work (or SCAN_TIME_BUDGET
+    seconds) are ScanErrors too ("too complex to read").
     """
     if not isinstance(raw, str):
         raise ScanError(f"scan must be text, got {type(raw).__name__}")
