@@ -52,7 +52,7 @@ def errors(*codes: int) -> dict[int, dict[str, Any]]:
 
 
 def _label(loc: tuple) -> str:
-    """The field a model error is about, as the old hand checks named it: inputs[0].quantity, customer.name."""
+    """The field a model error is about, as a client names it: inputs[0].quantity, customer.name, serials[2]."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
