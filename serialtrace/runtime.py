@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import models  # noqa: F401  (every table must be mapped before the first flush)
+from .db import load_models
 from .config import ConfigError, Settings
 from .db import make_engine, make_session_factory, transaction
 from .serials import SerialScheme, SerialSchemeError, make_scheme
@@ -24,6 +25,7 @@ class Runtime:
     def __init__(self, settings: Settings, *, engine: Engine | None = None, sessions: sessionmaker | None = None,
                  read_sessions: sessionmaker | None = None) -> None:
         self.settings = settings
+        load_models()  # every table mapped before the first flush, whichever domains this process touches
         self._engine = engine
         self._sessions = sessions
         self._read_sessions = read_sessions
@@ -31,7 +33,7 @@ class Runtime:
         self.serial_scheme()
 
     @classmethod
-    def from_env(cls, overrides: Mapping[str, Any] | None = None, **parts: Any) -> "Runtime":
+    def from_env(cls, overrides: Mapping[str, Any] | None = None, **parts: Any) -> Runtime:
         """Settings from defaults, environment and overrides; `parts` are the injected engine or factories."""
         return cls(Settings.load(overrides), **parts)
 

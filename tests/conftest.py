@@ -11,17 +11,26 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from serialtrace import models  # noqa: F401  (maps every table)
+from serialtrace.db import load_models
 from serialtrace.accounts import service as accounts_service
 from serialtrace.db import make_engine
-from serialtrace.serials import OpaqueDigits
-from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
+from serialtrace.runtime import Runtime
+from serialtrace.serials import OpaqueDigits
 
 # Password hashing cost is not what these tests are about; scrypt per user would dominate their time.
 accounts_service.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 PG_URL = os.environ.get("SERIALTRACE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests are slow tests too, so the quick lane (`-m "not slow"`) leaves them out."""
+    # tryfirst: the mark is added before pytest's own -m filter runs in this same hook.
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 def _postgres_available() -> str | None:

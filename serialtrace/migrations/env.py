@@ -4,7 +4,9 @@ from alembic import context
 
 from serialtrace.config import Settings
 from serialtrace.db import make_engine
-from serialtrace.models import metadata
+from serialtrace.db import load_models
+
+metadata = load_models()
 
 config = context.config
 

@@ -11,9 +11,11 @@ from flask import url_for
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
-from serialtrace.models import metadata
+from serialtrace.db import load_models
 from serialtrace.trace import service
 from serialtrace.web import create_app
+
+metadata = load_models()
 
 DEEP = 100_000
 # Bodies that are not JSON an API call can read: each must be a 400 with the envelope, on every endpoint.
@@ -214,7 +216,8 @@ def test_customer_data_is_not_cached(app, api, login, make_batch, session):
         resp = api("quality").get(url)
         assert resp.headers["Cache-Control"] == "no-store", url
     # Static files hold no customer data and may be cached.
-    assert "no-store" not in app.test_client().get("/static/app.css").headers.get("Cache-Control", "")
+    with app.test_client().get("/static/app.css") as static:  # closing it closes the file it streams
+        assert "no-store" not in static.headers.get("Cache-Control", "")
 
 
 # ---- CSV exports ----
