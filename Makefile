@@ -1,13 +1,16 @@
-# Two commands: `make run` sets up and serves the app, `make test` sets up and runs the suite.
+# Two commands: `make run` sets up and serves the app, `make test` sets up and runs the whole suite (CI);
+# `make check` is the quick lane while working: lint, types and the tests not marked slow.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Test processes of the quick lane (pytest-xdist): one per core.
+JOBS ?= auto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system-packages clean bench
+.PHONY: run test check lint setup system-packages clean bench
 
 setup: system-packages $(STAMP)
 
@@ -33,11 +36,19 @@ run: setup
 	$(BIN)/serialtrace demo --if-empty
 	$(BIN)/serialtrace serve --host $(HOST) --port $(PORT)
 
-test: setup
+# ruff over the whole tree, mypy over the pure packages; both configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+check: lint
+	$(BIN)/python -m pytest -q -m "not slow" -n $(JOBS) $(PYTEST_ARGS)
 
 bench: setup
 	@echo "benchmarks are run by hand: see bench/README.md"
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -8,14 +8,14 @@ import socket
 import sqlite3
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 
 from serialtrace.db import make_engine
-from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
+from serialtrace.runtime import Runtime
 
 
 def machine() -> dict[str, str]:
@@ -38,7 +38,7 @@ def machine() -> dict[str, str]:
         pass
     return {"nproc": str(os.cpu_count()), "cpu": cpu, "ram": ram,
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-            "platform": platform.platform(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+            "platform": platform.platform(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def print_machine() -> None:

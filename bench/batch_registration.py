@@ -12,10 +12,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-import _common
+from serialtrace.columns import utcnow
 from serialtrace.trace import service
 from serialtrace.trace.enums import EventKind, UnitStatus
-from serialtrace.columns import utcnow
+
+import _common
 
 TARGET = 100_000  # units/s, DESIGN.md "Performance targets"
 PRODUCED_ON = date(2026, 11, 27)
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  service.register_batch + commit : {t_svc:7.2f} s  {svc_rate:>10,.0f} units/s  (CPU {cpu_svc:6.2f} s)")
     print(f"  raw sqlite3 executemany + commit: {t_raw:7.2f} s  {raw_rate:>10,.0f} units/s  (CPU {cpu_raw:6.2f} s)")
     print(f"  serial formatting (scheme.format): {t_fmt:6.2f} s  (raw + formatting: {raw_all:,.0f} units/s)")
-    print(f"  ratio service / raw (time)      : {t_svc / t_raw:7.2f}x  (vs raw + formatting: {t_svc / (t_raw + t_fmt):.2f}x)")
+    print(f"  ratio service / raw (time)      : {t_svc / t_raw:7.2f}x  "
+          f"(vs raw + formatting: {t_svc / (t_raw + t_fmt):.2f}x)")
     print(f"  target >= {TARGET:,} units/s    : {'met' if svc_rate >= TARGET else 'NOT met'}")
 
     if args.postgres:

@@ -1,4 +1,4 @@
-"""Latency of GET /api/v1/units/<serial> over HTTP on a 1M-unit SQLite database, beside a minimal Flask app (run by hand)."""
+"""Latency of GET /api/v1/units/<serial> over HTTP on a 1M-unit SQLite database, beside a minimal Flask app."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ def build(path: Path, *, units: int, batches: int, seed: int = 7) -> None:
                                 warranty_months=12 + 12 * (i % 3), family=f"family-{i % 2}")
     first = date(2025, 1, 6)
     for b in range(batches):
-        lots = [service.LotInput(supplier=f"Supplier {k}", part=part, lot_number=f"{part[:3].upper()}-{rng.randrange(400):04d}",
-                                 quantity=per_batch)
+        lots = [service.LotInput(supplier=f"Supplier {k}", part=part,
+                                 lot_number=f"{part[:3].upper()}-{rng.randrange(400):04d}", quantity=per_batch)
                 for k, part in enumerate(("board", "sensor", "housing"))]
         with rt.transaction() as s:
             service.register_batch(s, product=f"SKU-{b % 5:02d}", quantity=per_batch, scheme=scheme,
@@ -74,7 +74,8 @@ def build(path: Path, *, units: int, batches: int, seed: int = 7) -> None:
             cust = rng.randrange(1, 501)
             shipped_on = produced + timedelta(days=rng.randrange(3, 60))
             sid = conn.execute(
-                "INSERT INTO shipment (customer_id, shipped_on, reference, carrier, destination, attributes, created_at)"
+                "INSERT INTO shipment"
+                " (customer_id, shipped_on, reference, carrier, destination, attributes, created_at)"
                 " VALUES (?,?,?,?,?,?,?)",
                 (cust, shipped_on.isoformat(), f"INV-{batch_id:04d}-{start}", "DHL", f"City {cust % 40}",
                  json.dumps({"route": f"R{cust % 7}"}), now)).lastrowid
@@ -94,7 +95,8 @@ def build(path: Path, *, units: int, batches: int, seed: int = 7) -> None:
     conn.execute(
         "INSERT INTO claim (number, unit_id, customer_id, state, symptom, description, priority, cost, opened_at)"
         " SELECT printf('C%07d', row_number() OVER (ORDER BY si.unit_id)), si.unit_id, sh.customer_id,"
-        " 'registered', 'no_power', 'Does not power on', 'P3', 0.0, date(sh.shipped_on, '+90 days') || ' 09:00:00.000000'"
+        " 'registered', 'no_power', 'Does not power on', 'P3', 0.0,"
+        " date(sh.shipped_on, '+90 days') || ' 09:00:00.000000'"
         " FROM shipment_item si JOIN shipment sh ON sh.id = si.shipment_id WHERE si.unit_id % 97 = 0")
     conn.execute(
         "INSERT INTO test_record (unit_id, claim_id, verdict, failure_mode, root_cause, notes, tested_at)"
@@ -154,7 +156,8 @@ def minimal_app(path: Path):
             abort(404)
         pb = c.execute("SELECT p.sku, p.name, p.gtin, p.family, p.warranty_months, p.warranty_start,"
                        " b.number, b.produced_on, b.line, b.shift, b.quantity, b.status"
-                       " FROM batch b JOIN product p ON p.id = b.product_id WHERE b.id = ?", (u["batch_id"],)).fetchone()
+                       " FROM batch b JOIN product p ON p.id = b.product_id WHERE b.id = ?",
+                       (u["batch_id"],)).fetchone()
         inputs = c.execute("SELECT l.supplier, l.part, l.lot_number, i.quantity FROM batch_input i"
                            " JOIN component_lot l ON l.id = i.component_lot_id WHERE i.batch_id = ?"
                            " ORDER BY l.part, l.lot_number", (u["batch_id"],)).fetchall()

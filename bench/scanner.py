@@ -22,6 +22,7 @@ from serialtrace.scanner import ScanError, decode_frame, decode_image, parse_sca
 from serialtrace.scanner.decode import decode_gray, load_gray  # noqa: E402
 from serialtrace.scanner.parse import MAX_SCAN_LENGTH, MAX_SPLIT_WORK  # noqa: E402
 from serialtrace.scanner.worker import DecoderPool  # noqa: E402
+
 from tests.paths import BARCODES  # noqa: E402  (the photo set the tests read)
 
 _ESCAPE = re.compile(r"\\(\\|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})")
@@ -67,11 +68,11 @@ def bench_images() -> None:
         data = (BARCODES / row["file"]).read_bytes()
         expected = unescape(row["expected"])
         decode_image(data)  # warm the file's path once so the timing is the steady state
-        ms, cpu, codes = best_of(lambda: decode_image(data))
+        ms, cpu, codes = best_of(lambda data=data: decode_image(data))
         gray = load_gray(data)
-        pixel_ms.append(best_of(lambda: decode_gray(gray))[0])
+        pixel_ms.append(best_of(lambda gray=gray: decode_gray(gray))[0])
         pool.decode_image(data)
-        pooled_ms, _cpu, pooled = best_of(lambda: pool.decode_image(data))
+        pooled_ms, _cpu, pooled = best_of(lambda data=data: pool.decode_image(data))
         pool_ms.append(pooled_ms)
         assert [c.text for c in pooled] == [c.text for c in codes], row["file"]
         stat = per[row["format"]]
@@ -96,8 +97,10 @@ def bench_images() -> None:
         print(f"| {fmt} | {s['n']} | {s['read']} | {s['read'] / s['n']:.1%} | {s['confirmed']} | {s['wrong']} "
               f"| {s['wrong_confirmed']} | {statistics.median(s['ms']):.2f} | {pct(s['ms'], 0.95):.2f} |")
     print(f"| **all** | {total['n']} | {total['read']} | {total['read'] / total['n']:.1%} | {total['confirmed']} "
-          f"| {total['wrong']} | {total['wrong_confirmed']} | {statistics.median(all_ms):.2f} | {pct(all_ms, 0.95):.2f} |")
-    print(f"\nfrom bytes (load + decode), wall: median {statistics.median(all_ms):.2f} ms, p95 {pct(all_ms, 0.95):.2f} ms")
+          f"| {total['wrong']} | {total['wrong_confirmed']} | {statistics.median(all_ms):.2f} "
+          f"| {pct(all_ms, 0.95):.2f} |")
+    print(f"\nfrom bytes (load + decode), wall: median {statistics.median(all_ms):.2f} ms, "
+          f"p95 {pct(all_ms, 0.95):.2f} ms")
     print(f"from bytes (load + decode), CPU time of the process: median {statistics.median(all_cpu):.2f} ms, "
           f"p95 {pct(all_cpu, 0.95):.2f} ms")
     print(f"pixels only (decode of the loaded grey image), wall: median {statistics.median(pixel_ms):.2f} ms, "
@@ -132,10 +135,14 @@ def desk_scene(seed: int, symbols: list[np.ndarray], angle: float) -> np.ndarray
 
 
 def bench_frames() -> None:
-    matrix = np.array(zxingcpp.create_barcode("(01)09506000134352(17)270131(10)LOT1(21)SN1", zxingcpp.DataMatrix, gs1=True).to_image(scale=4))
-    linear = np.array(zxingcpp.create_barcode("(01)09506000134352(21)SN1", zxingcpp.Code128, gs1=True).to_image(scale=3))
+    matrix = np.array(zxingcpp.create_barcode("(01)09506000134352(17)270131(10)LOT1(21)SN1", zxingcpp.DataMatrix,
+                                              gs1=True).to_image(scale=4))
+    linear = np.array(zxingcpp.create_barcode("(01)09506000134352(21)SN1", zxingcpp.Code128,
+                                              gs1=True).to_image(scale=3))
     scenes = {
-        "label in view (GS1 DataMatrix + GS1-128)": [desk_scene(i, [matrix, linear], angle=(-8, -3, 4, 9)[i % 4]) for i in range(8)],
+        "label in view (GS1 DataMatrix + GS1-128)": [
+            desk_scene(i, [matrix, linear], angle=(-8, -3, 4, 9)[i % 4]) for i in range(8)
+        ],
         "desk, no label": [desk_scene(i, [], angle=0) for i in range(4)],
         "worst case: full-frame noise": [
             np.random.default_rng(i).normal(150, 20, (720, 1280, 3)).clip(0, 255).astype(np.uint8) for i in range(2)
@@ -144,7 +151,7 @@ def bench_frames() -> None:
     for label, frames in scenes.items():
         walls, cpus, reads = [], [], 0
         for frame in frames:
-            wall, cpu, codes = best_of(lambda: decode_frame(frame))
+            wall, cpu, codes = best_of(lambda frame=frame: decode_frame(frame))
             walls.append(wall)
             cpus.append(cpu)
             reads += len(codes)
@@ -225,9 +232,11 @@ def bench_parse_worst() -> None:
         print(f"| {label} | {len(raw):,} | {cpu:.1f} | {answer} |")
 
 
+
 def main() -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, Python {platform.python_version()}")
+    print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu}, "
+          f"Python {platform.python_version()}")
     print(f"OpenCV {cv2.__version__}, load average at start {os.getloadavg()}\n")
     if sys.argv[1:] == ["parse"]:  # the parsing figures alone: seconds instead of minutes
         bench_parse()

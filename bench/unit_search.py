@@ -14,11 +14,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-import _common
 from sqlalchemy import text
 
 from serialtrace.trace import queries, service
 from serialtrace.trace.models import Batch, Product, Unit
+
+import _common
 
 PER_BATCH = service.SQLITE_MAX_UNITS
 MIGRATION = (Path(__file__).resolve().parents[1] / "serialtrace" / "migrations" / "versions"
@@ -94,11 +95,11 @@ def measure(url: str, *, runs: int, old_runs: int, seed: int = 11) -> None:
         for name, prefixes in classes.items():
             new = []
             for p in prefixes:
-                new += _time(lambda: queries.list_units(s, prefix=p), runs)
+                new += _time(lambda p=p: queries.list_units(s, prefix=p), runs)
             rows = len(queries.list_units(s, prefix=prefixes[0]))
             old = []
             for p in prefixes[:old_runs]:
-                old += _time(lambda: s.execute(_old_statement(p)).all(), 1)
+                old += _time(lambda p=p: s.execute(_old_statement(p)).all(), 1)
             print(f"  {name:30s} {statistics.median(new):10.2f} {max(new):10.2f} {rows:5d}   "
                   f"{statistics.median(old) if old else float('nan'):10.1f}", flush=True)
         by_serial, by_external = queries.unit_search_statements(serials[0][:2], 200)

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from serialtrace.db import load_models
 from serialtrace.accounts import service as accounts_service
-from serialtrace.db import make_engine
+from serialtrace.db import load_models, make_engine
 from serialtrace.migrate import upgrade
 from serialtrace.runtime import Runtime
 from serialtrace.serials import OpaqueDigits
+
+load_models()  # every domain's tables mapped, whichever models a test module imports itself
 
 # Password hashing cost is not what these tests are about; scrypt per user would dominate their time.
 accounts_service.PASSWORD_METHOD = "pbkdf2:sha256:1000"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -41,7 +41,7 @@ def scan_row(session) -> int:
     """One scan log row, written with Core as the scan log writer does."""
     table = load_models().tables["scan_log"]
     return session.execute(insert(table).values(
-        scanned_at=datetime(2025, 3, 14, tzinfo=timezone.utc), station="desk-1", source="typed", raw="SN1",
+        scanned_at=datetime(2025, 3, 14, tzinfo=UTC), station="desk-1", source="typed", raw="SN1",
         result="unknown").returning(table.c.id)).scalar_one()
 
 
@@ -70,7 +70,8 @@ def test_scan_log_refuses_update_and_delete(session, scan_row, statement):
     with pytest.raises(IntegrityError, match=_message("scan_log")):
         with session.begin_nested():
             session.execute(statement(table, scan_row))
-    assert session.execute(select(table.c.raw, table.c.result).where(table.c.id == scan_row)).one() == ("SN1", "unknown")
+    row = session.execute(select(table.c.raw, table.c.result).where(table.c.id == scan_row)).one()
+    assert row == ("SN1", "unknown")
 
 
 @pytest.mark.parametrize("statement", [
@@ -82,7 +83,7 @@ def test_batch_events_refuse_update_and_delete(session, make_batch, statement):
     table = load_models().tables["batch_event"]
     row = session.execute(insert(table).values(
         batch_id=batch.id, kind="hold", from_status="released", to_status="on_hold", reason="supplier alert",
-        at=datetime(2025, 3, 14, tzinfo=timezone.utc), author="t").returning(table.c.id)).scalar_one()
+        at=datetime(2025, 3, 14, tzinfo=UTC), author="t").returning(table.c.id)).scalar_one()
     with pytest.raises(IntegrityError, match=_message("batch_event")):
         with session.begin_nested():
             session.execute(statement(table, row))
@@ -113,7 +114,7 @@ def test_orm_edit_of_an_event_is_still_refused_before_the_database(session, unit
 def test_new_events_are_still_appended(session, unit_id):
     before = len(_events(session, unit_id))
     session.execute(insert(UnitEvent).values(unit_id=unit_id, kind="note", author="t", payload={"text": "fixed"},
-                                             at=datetime(2025, 3, 15, tzinfo=timezone.utc)))
+                                             at=datetime(2025, 3, 15, tzinfo=UTC)))
     assert len(_events(session, unit_id)) == before + 1
 
 

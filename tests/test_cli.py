@@ -50,7 +50,8 @@ def test_duplicate_batch_exits_1(run):
 
 
 def test_users_and_tokens(run):
-    assert run("users", "add", "anna", "--role", "warehouse", "--password-stdin", input="long-password\n").exit_code == 0
+    added = run("users", "add", "anna", "--role", "warehouse", "--password-stdin", input="long-password\n")
+    assert added.exit_code == 0
     bad = run("users", "add", "bob", "--role", "pilot", "--password-stdin", input="long-password\n")
     assert bad.exit_code == 1 and "unknown role" in bad.output
     token = run("tokens", "create", "anna").output.strip().splitlines()[-1]
@@ -190,7 +191,8 @@ def test_scan_of_a_truncated_png_reports_it_on_stdout_only(tmp_path):
     path.write_bytes(buf.getvalue()[:70])
     done = subprocess.run([sys.executable, "-m", "serialtrace.cli", "scan", str(path), "--json"],
                           capture_output=True, text=True, timeout=60)
-    assert json.loads(done.stdout) == {"file": str(path), "codes": [], "error": "corrupt PNG image: cannot decode pixels"}
+    assert json.loads(done.stdout) == {"file": str(path), "codes": [],
+                                       "error": "corrupt PNG image: cannot decode pixels"}
     assert done.stderr == ""
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from serialtrace.cli import main
+
 from tests.fakeprinter import FakePrinter
 
 GTIN = "04601234560016"
@@ -37,10 +38,11 @@ def serials(run):
     assert run("products", "add", "--sku", "PR-100", "--name", "Flow meter", "--gtin", GTIN).exit_code == 0
     run("batch", "create", "--product", "PR-100", "--quantity", "30", "--number", "2501A00", "--produced-on",
         "2025-01-13")
+    from sqlalchemy import select
+
     from serialtrace.runtime import Runtime
     from serialtrace.trace import queries
     from serialtrace.trace.models import Unit
-    from sqlalchemy import select
 
     rt = Runtime.from_env()
     with rt.transaction() as s:
@@ -64,7 +66,8 @@ def test_pdf_sheet_and_roll_have_the_right_page_counts(run, serials, tmp_path):
 
 
 def test_zpl_holds_every_serial_once(run, serials, tmp_path):
-    assert run("labels", "render", "--batch", "2501A00", "--format", "zpl", "--out", "b.zpl", "--dpi", "300").exit_code == 0
+    rendered = run("labels", "render", "--batch", "2501A00", "--format", "zpl", "--out", "b.zpl", "--dpi", "300")
+    assert rendered.exit_code == 0
     zpl = (tmp_path / "b.zpl").read_text()
     assert zpl.count("^XA") == 30
     assert all(zpl.count(f"SN {s}^FS") == 1 for s in serials)
@@ -168,7 +171,8 @@ def test_print_with_an_impossible_dpi_or_printer_creates_no_job(run, serials):
 def test_a_printer_on_another_port_needs_the_allow_list(run, serials, monkeypatch):
     printer = FakePrinter(port=0)
     refused = run("labels", "print", "--batch", "2501A00", "--printer", printer.address)
-    assert refused.exit_code == 1 and "must use port 9100; list other printers in SERIALTRACE_PRINTERS" in refused.output
+    assert refused.exit_code == 1
+    assert "must use port 9100; list other printers in SERIALTRACE_PRINTERS" in refused.output
     monkeypatch.setenv("SERIALTRACE_PRINTERS", f"10.0.0.7:9100,{printer.address}")
     result = run("labels", "print", "--batch", "2501A00", "--printer", printer.address)
     assert result.exit_code == 0, result.output

@@ -1,9 +1,9 @@
 """Settings: defaults, SERIALTRACE_* overrides, clear errors for bad values, the business day."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from serialtrace.config import ConfigError, Settings, business_today
 
@@ -30,7 +30,7 @@ def test_business_today_follows_the_configured_zone():
     west = business_today(Settings.load({"timezone": "Pacific/Pago_Pago"}, environ={}))
     assert east - west in (timedelta(days=1), timedelta(days=2))
     assert east == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
-    assert business_today(Settings.load({"timezone": "UTC"}, environ={})) == datetime.now(timezone.utc).date()
+    assert business_today(Settings.load({"timezone": "UTC"}, environ={})) == datetime.now(UTC).date()
 
 
 def test_unknown_time_zone_is_refused():

@@ -8,13 +8,15 @@ from sqlalchemy import func, select
 from serialtrace.accounts import queries as accounts_queries
 from serialtrace.accounts.enums import Role
 from serialtrace.demo import BAD_LOT, DEMO_PASSWORD, database_is_empty, load_demo
-from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
-from serialtrace.trace.models import (BatchInput, ComponentLot, Product, Shipment, ShipmentItem, Unit, UnitEvent)
+from serialtrace.runtime import Runtime
+from serialtrace.trace.models import BatchInput, ComponentLot, Product, Shipment, ShipmentItem, Unit, UnitEvent
 from serialtrace.trace.policy import normalise_gtin
-from serialtrace.warranty.enums import ClaimState
 from serialtrace.warranty import models as warranty_models
+from serialtrace.warranty.enums import ClaimState
 from serialtrace.warranty.models import Claim, Replacement
+
+pytestmark = pytest.mark.slow  # loads the demo data set twice; `make check` leaves it out
 
 UNITS = 2000
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from urllib.parse import quote, unquote
 
 from .errors import GS1Error
@@ -75,9 +77,10 @@ def _fits(path: tuple[str, ...], qualifiers: list[str]) -> bool:
 _path_verdicts: dict[tuple[str, ...], str | None] = {}
 _query_qualifiers: dict[tuple[str, ...], frozenset[str]] = {}
 _MAX_MEMO = 4096
+_Verdict = TypeVar("_Verdict")
 
 
-def _memo(cache: dict, key: tuple[str, ...], compute):
+def _memo(cache: dict[tuple[str, ...], _Verdict], key: tuple[str, ...], compute: Callable[[], _Verdict]) -> _Verdict:
     try:
         return cache[key]
     except KeyError:
@@ -92,10 +95,10 @@ def _qualifier_path_error(key: str, qualifiers: list[str]) -> str | None:
 
 
 def _path_error(key: str, qualifiers: list[str]) -> str | None:
-    spec = AI_TABLE[key]
-    if any(_fits(path, qualifiers) for path in spec.dl_qualifiers):
+    paths = AI_TABLE[key].dl_qualifiers or ()
+    if any(_fits(path, qualifiers) for path in paths):
         return None
-    allowed = " | ".join("/".join(p) for p in spec.dl_qualifiers if p) or "none"
+    allowed = " | ".join("/".join(p) for p in paths if p) or "none"
     shown = "/".join(f"({q})" for q in qualifiers[:4]) + ("/..." if len(qualifiers) > 4 else "")
     return f"{shown} after ({key}) is not a valid key qualifier path (allowed: {allowed})"
 
@@ -107,7 +110,7 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
     common = _COMMON_SHAPE.fullmatch(uri)
     if common is not None:
         gtin, lot, serial = common.groups()
-        pairs = [("01", gtin)]
+        pairs: list[tuple[str, str]] = [("01", gtin)]
         if lot is not None:
             pairs.append(("10", lot))
         if serial is not None:
@@ -127,7 +130,7 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
     path, _, query = rest[slash:].partition("?")
     segments = path.split("/")[1:]
 
-    pairs: list[tuple[str, str]] = []
+    pairs = []
     reason = "no GS1 primary key in the URI path"
     for start in range(len(segments) - 2, -1, -2):
         key = _path_ai(segments[start])
@@ -137,7 +140,7 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
         names = [_path_ai(s) for s in segments[start + 2::2]]
         problem = _qualifier_path_error(key, names)
         if problem is None:
-            for ai, raw in zip([key] + names, segments[start + 1::2]):
+            for ai, raw in zip([key] + names, segments[start + 1::2], strict=True):
                 pairs.append((ai, _pad_gtin(ai, _decode(raw, query=False))))
             break
         reason = problem
@@ -149,7 +152,7 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
     qualifiers = _memo(
         _query_qualifiers,
         (key, *used),
-        lambda: frozenset(q for p in AI_TABLE[key].dl_qualifiers if _fits(p, used) for q in p),
+        lambda: frozenset(q for p in AI_TABLE[key].dl_qualifiers or () if _fits(p, used) for q in p),
     ) if query else frozenset()
     for item in query.split("&") if query else ():
         name, equals, raw = item.partition("=")
@@ -180,7 +183,7 @@ def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return pairs
 
 
-def build_digital_link(pairs, *, domain: str = "https://id.gs1.org") -> str:
+def build_digital_link(pairs: Iterable[tuple[str, str]], *, domain: str = "https://id.gs1.org") -> str:
     """Build a GS1 Digital Link URI: primary key, qualifiers in order, other AIs as query."""
     if not isinstance(domain, str) or not _SCHEME.match(domain):
         raise GS1Error(f"domain must start with http:// or https://, got {domain!r}")
@@ -194,11 +197,11 @@ def build_digital_link(pairs, *, domain: str = "https://id.gs1.org") -> str:
     if key is None:
         raise GS1Error("no AI that can be a Digital Link primary key, such as (01) or (00)")
     values = dict(unique)
-    spec = AI_TABLE[key]
-    all_qualifiers = {q for p in spec.dl_qualifiers for q in p}
+    paths = AI_TABLE[key].dl_qualifiers or ()
+    all_qualifiers = {q for p in paths for q in p}
     present = [ai for ai, _ in unique if ai in all_qualifiers]
     path_ais = None
-    for path in spec.dl_qualifiers:
+    for path in paths:
         if all(q in path for q in present):
             path_ais = [key] + [q for q in path if q in values]
             break

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .errors import GS1Error
 from .rules import (
     _VERIFIED,
@@ -20,7 +22,7 @@ GS = "\x1d"
 FNC1 = "\xf1"
 GS1_128_MAX_DATA = 48
 
-_translations: dict[str, dict[int, int]] = {}
+_translations: dict[str, dict[int, str]] = {}
 
 # What the scan loop needs of each AI, unpacked from one tuple instead of four attribute
 # lookups per element.
@@ -58,7 +60,7 @@ def parse_element_string(data: str, *, separators: str = GS,
         if info is not None:
             i += 2
         else:
-            size = AI_LENGTH.get(ai)
+            size = AI_LENGTH.get(ai, 0)
             ai = data[i:i + size] if size else ""
             info = _SCAN.get(ai)
             if info is None:
@@ -158,7 +160,7 @@ def _parse_plain_bracketed(text: str, associations: bool) -> list[tuple[str, str
     return pairs
 
 
-def _prepared(pairs, reorder: bool, associations: bool = True) -> list[tuple[str, str]]:
+def _prepared(pairs: Iterable[tuple[str, str]], reorder: bool, associations: bool = True) -> list[tuple[str, str]]:
     checked = _as_pairs(pairs)
     validate(checked, associations=associations)
     unique = list(dict.fromkeys(checked))  # an identical repeat adds nothing to a symbol
@@ -180,17 +182,17 @@ def _join(pairs: list[tuple[str, str]], separator: str) -> str:
     return "".join(out)
 
 
-def build_element_string(pairs, *, reorder: bool = True, associations: bool = True) -> str:
+def build_element_string(pairs: Iterable[tuple[str, str]], *, reorder: bool = True, associations: bool = True) -> str:
     """Build the element string with GS separators where needed and no leading FNC1."""
     return _join(_prepared(pairs, reorder, associations), GS)
 
 
-def build_fnc1_data(pairs, *, fnc1: str = FNC1) -> str:
+def build_fnc1_data(pairs: Iterable[tuple[str, str]], *, fnc1: str = FNC1) -> str:
     """Build the FNC1-prefixed data a symbol encoder takes, separators written as FNC1."""
     return fnc1 + _join(_prepared(pairs, True), fnc1)
 
 
-def build_bracketed(pairs, *, reorder: bool = False, escape: bool = True) -> str:
+def build_bracketed(pairs: Iterable[tuple[str, str]], *, reorder: bool = False, escape: bool = True) -> str:
     """Build bracketed text "(01)...(10)..."; "(" in a value is written "\\(" unless escape is off."""
     parts = []
     for ai, value in _prepared(pairs, reorder):
@@ -198,12 +200,12 @@ def build_bracketed(pairs, *, reorder: bool = False, escape: bool = True) -> str
     return "".join(parts)
 
 
-def gs1_128_length(pairs) -> int:
+def gs1_128_length(pairs: Iterable[tuple[str, str]]) -> int:
     """Count the GS1-128 data characters of pairs: AIs, values and separators, not FNC1 in first."""
     return len(build_element_string(pairs))
 
 
-def fits_gs1_128(pairs) -> bool:
+def fits_gs1_128(pairs: Iterable[tuple[str, str]]) -> bool:
     """Tell whether pairs fit in one GS1-128 symbol (at most 48 data characters)."""
     return gs1_128_length(pairs) <= GS1_128_MAX_DATA
 
@@ -213,7 +215,7 @@ def fits_gs1_128(pairs) -> bool:
 OPTIONAL_DATES = ("11", "13", "16", "15")
 
 
-def fit_gs1_128(pairs) -> list[tuple[str, str]]:
+def fit_gs1_128(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Return pairs that fit GS1-128, dropping (11) first and then other optional dates."""
     current = _prepared(pairs, False)
     size = len(_join(_prepared(current, True), GS))

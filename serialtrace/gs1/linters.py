@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from operator import mul
+from typing import NoReturn
 
 from .charsets import is_cset82
 from .errors import GS1Error
@@ -71,7 +72,7 @@ _IBAN = re.compile(r"[A-Z0-9]*$")
 _IBAN_NUMBERS = str.maketrans({c: str(int(c, 36)) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
 
 
-def _fail(ai: str, what: str) -> None:
+def _fail(ai: str, what: str) -> NoReturn:
     raise GS1Error(f"({ai}) {what}")
 
 

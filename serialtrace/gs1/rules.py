@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import NoReturn
 
 from .charsets import ensure_charset
 from .errors import GS1Error
 from .table import AI_TABLE, AISpec, ai_spec, matches
-
 
 # Values whose check digits or dates were already verified: a station sees the same GTIN,
 # expiry date and lot over and over, and only the serial changes. AIs are prefix-free, so
@@ -40,7 +40,7 @@ def check_value(spec: AISpec, value: str) -> None:
     remember_verified(pair)
 
 
-def explain_mismatch(spec: AISpec, value: str) -> None:
+def explain_mismatch(spec: AISpec, value: str) -> NoReturn:
     """Raise GS1Error saying why value does not match the format of spec."""
     # Only reached for bad data, so clarity matters more than speed here.
     ai = spec.ai
@@ -58,7 +58,7 @@ def explain_mismatch(spec: AISpec, value: str) -> None:
     pos = 0
     rest_min = [sum(c.min_length for c in spec.components[i + 1:] if not c.optional)
                 for i in range(len(spec.components))]
-    for c, after in zip(spec.components, rest_min):
+    for c, after in zip(spec.components, rest_min, strict=True):
         take = min(c.max_length, size - pos - after)
         if take <= 0:
             break
@@ -67,7 +67,11 @@ def explain_mismatch(spec: AISpec, value: str) -> None:
     raise GS1Error(f"({ai}) {value!r} does not match the format {spec.format}")
 
 
-def _compile_rules(spec: AISpec):
+# Exact exclusions, excluded patterns, single required AIs, required groups (or patterns).
+_Rules = tuple[frozenset[str], tuple[str, ...], frozenset[str], tuple[tuple[str, ...], ...]]
+
+
+def _compile_rules(spec: AISpec) -> _Rules | None:
     # Split each AI's rules into set lookups for exact AIs and the few patterns such as
     # "310n", so the common case costs one set operation per AI on the scan path.
     if not spec.excludes and not spec.requires:

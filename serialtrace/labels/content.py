@@ -138,5 +138,4 @@ def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
             text = "GTIN " + pairs[0][1] if gtin else ""
         if text:
             lines.append(text)
-    lines = tuple(lines)
-    return LabelContent(matrix=matrix, linear=linear, lines=lines)
+    return LabelContent(matrix=matrix, linear=linear, lines=tuple(lines))

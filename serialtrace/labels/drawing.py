@@ -16,7 +16,7 @@ def draw(content: LabelContent, placement: Placement) -> Drawing:
         rows, cols = modules.shape
         m = matrix_module(placement.matrix, rows, cols)
         x0, y0 = placement.matrix.x, placement.matrix.y
-        rects.extend((x0 + c * m, y0 + r * m, n * m, m) for c, r, n in zip(*matrix_runs(modules)))
+        rects.extend((x0 + c * m, y0 + r * m, n * m, m) for c, r, n in zip(*matrix_runs(modules), strict=True))
     if placement.linear is not None and content.linear is not None:
         pattern = linear_modules(content.linear)
         left, m = linear_geometry(placement.linear, len(pattern))

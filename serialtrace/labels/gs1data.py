@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from serialtrace import gs1
 from serialtrace.gs1 import GS, GS1_128_MAX_DATA, GS1Error, ai_spec
@@ -112,7 +111,7 @@ def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: s
     return result
 
 
-@lru_cache(maxsize=None)  # one entry per AI in the GS1 table at most
+@cache  # one entry per AI in the GS1 table at most
 def _needs_separator(ai: str) -> bool:
     return ai_spec(ai).separator_required
 

@@ -59,7 +59,7 @@ def place(content: LabelContent, template: LabelTemplate, dpi: int | None = None
         template, dpi, content.matrix is not None, content.linear is not None, len(content.lines), bool(content.title)
     )
     texts = ((content.title,) if content.title else ()) + content.lines
-    lines = tuple(TextLine(*slot, text) for slot, text in zip(slots, texts))
+    lines = tuple(TextLine(*slot, text) for slot, text in zip(slots, texts, strict=True))
     hri = TextLine(*hri_slot, content.linear.hri) if hri_slot is not None and content.linear is not None else None
     return Placement(dpi, width, height, matrix, linear, hri, lines)
 

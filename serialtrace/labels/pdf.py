@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from .content import label_content
 from .errors import LabelError
@@ -27,7 +27,7 @@ class PdfStream:
     # Objects 1-3 are fixed; every page takes two more (content stream, page).
     CATALOG, PAGES, FONT, FIRST_PAGE = 1, 2, 3, 4
 
-    def __init__(self, out: BinaryIO, width_pt: float, height_pt: float, font: Font | None = None) -> None:
+    def __init__(self, out: IO[bytes], width_pt: float, height_pt: float, font: Font | None = None) -> None:
         self.out = out
         self.font = font if font is not None else default_font()
         self.width_pt = width_pt
@@ -100,7 +100,7 @@ def label_ops(
         # Work in module units: y grows downwards from the symbol's top-left corner.
         ops.append(b"q %.4f 0 0 %.4f %.3f %.3f cm\n" % (size, -size, x_pt + placement.matrix.x * scale,
                                                           origin_y - placement.matrix.y * scale))
-        ops.append(b"".join(map(b"%d %d %d 1 re\n".__mod__, zip(*matrix_runs(modules)))))
+        ops.append(b"".join(map(b"%d %d %d 1 re\n".__mod__, zip(*matrix_runs(modules), strict=True))))
         ops.append(b"f Q\n")
     if placement.linear is not None and content.linear is not None:
         pattern = linear_modules(content.linear)

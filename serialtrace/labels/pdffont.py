@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -37,7 +38,7 @@ class Helvetica:
 
 
 @lru_cache(maxsize=2)
-def _load(path: Path) -> tuple[bytes, bytes, dict[int, int], dict[int, float], dict[str, object]]:
+def _load(path: Path) -> tuple[bytes, bytes, dict[int, int], dict[int, float], dict[str, Any]]:
     from reportlab.pdfbase.ttfonts import TTFontFile
 
     font = TTFontFile(str(path))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import IO
 
 SPOOL_MEMORY = 4 * 1024 * 1024  # beyond this the spool moves to a temporary file
 

@@ -43,7 +43,7 @@ def runs(row: str | np.ndarray) -> list[tuple[int, int]]:
     bits = np.frombuffer(row.encode(), dtype=np.uint8) == 49 if isinstance(row, str) else np.asarray(row, dtype=bool)
     padded = np.concatenate(([False], bits, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[0::2].tolist(), (edges[1::2] - edges[0::2]).tolist()))
+    return list(zip(edges[0::2].tolist(), (edges[1::2] - edges[0::2]).tolist(), strict=True))
 
 
 def matrix_runs(modules: np.ndarray) -> tuple[list[int], list[int], list[int]]:

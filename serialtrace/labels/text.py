@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from reportlab.pdfbase.pdfmetrics import getFont
 
+
 class _Widths(dict):
     """Helvetica advance widths (1/1000 em) by character; unknown characters count as a digit's width."""
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from serialtrace.scanner.decode import DecodedCode, decode_frame
 from serialtrace.scanner.errors import CameraError, ScanError

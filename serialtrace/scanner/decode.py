@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import io
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -351,7 +351,8 @@ def _zbar_decode(image: np.ndarray) -> list:
         with _image() as img:
             zbar_image_set_format(img, pyzbar._FOURCC["L800"])
             zbar_image_set_size(img, width, height)
-            zbar_image_set_data(img, cast(pixels, c_void_p), len(pixels), None)
+            # ctypes takes bytes here at run time, as pyzbar's own decode does; typeshed does not list them.
+            zbar_image_set_data(img, cast(pixels, c_void_p), len(pixels), None)  # type: ignore[arg-type]
             if zbar_scan_image(scanner, img) < 0:
                 return []
             return list(_decode_symbols(_symbols_for_image(img)))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from serialtrace.scanner.decode import MAX_IMAGE_BYTES, DecodedCode
 from serialtrace.scanner.errors import ImageError, ImageTooLarge

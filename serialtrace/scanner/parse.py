@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from serialtrace import gs1
 from serialtrace.scanner.errors import ScanError
@@ -208,6 +209,7 @@ def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str],
     if exact or GS in data:
         if error is not None:
             raise _scan_error(error) from error
+        assert pairs is not None  # parsed without an error
         return ParsedScan("gs1", _mapping(pairs), sym_id, raw, data, notes=tuple(notes))
     try:
         readings = gs1.split_readings(data, limit=_MAX_READINGS, max_work=MAX_SPLIT_WORK, deadline=deadline)

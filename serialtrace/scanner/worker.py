@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import weakref
-from typing import BinaryIO
+from typing import IO, cast
 
 from serialtrace.scanner.errors import ImageError
 
@@ -112,7 +112,7 @@ class DecoderPool:
             self._release(worker, healthy)
         kind, payload = answer
         if kind == "ok":
-            return payload
+            return cast(list, payload)  # the worker answers "ok" with the decoded codes
         if kind == "error":
             # The worker sends the ImageError itself, so its class (ImageTooLarge, for one) survives the pipe.
             raise payload if isinstance(payload, ImageError) else ImageError(str(payload))
@@ -164,8 +164,12 @@ class _Worker:
             [sys.executable, "-c", "from serialtrace.scanner.worker import serve; serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
         )
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None  # both are pipes, by the arguments above
+        self.stdin: IO[bytes] = stdin
+        self.stdout: IO[bytes] = stdout
         try:
-            ready = _read_exact(self.process.stdout, 1, time.monotonic() + _START_TIMEOUT)
+            ready = _read_exact(self.stdout, 1, time.monotonic() + _START_TIMEOUT)
         except (TimeoutError, EOFError):
             status = self.stop()
             raise RuntimeError(f"image decoder worker did not start (exit status {status})") from None
@@ -176,20 +180,20 @@ class _Worker:
     def ask(self, op: int, retries: bool, data: bytes, deadline: float) -> tuple[str, object]:
         """Send one image; wait for the answer until `deadline` (TimeoutError), EOFError if it died."""
         try:
-            self.process.stdin.write(_REQUEST.pack(op, int(retries), len(data)))
-            self.process.stdin.write(data)
-            self.process.stdin.flush()
+            self.stdin.write(_REQUEST.pack(op, int(retries), len(data)))
+            self.stdin.write(data)
+            self.stdin.flush()
         except (BrokenPipeError, OSError):
             raise EOFError from None
-        (length,) = _LENGTH.unpack(_read_exact(self.process.stdout, _LENGTH.size, deadline))
-        return pickle.loads(_read_exact(self.process.stdout, length, deadline))
+        (length,) = _LENGTH.unpack(_read_exact(self.stdout, _LENGTH.size, deadline))
+        return pickle.loads(_read_exact(self.stdout, length, deadline))
 
     def stop(self) -> int | None:
         """Kill the process (a no-op when it already ended) and return its exit status."""
         if self.process.poll() is None:
             self.process.kill()
         status = self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
+        for pipe in (self.stdin, self.stdout):
             try:
                 pipe.close()
             except OSError:
@@ -197,7 +201,7 @@ class _Worker:
         return status
 
 
-def _read_exact(stream: BinaryIO, size: int, deadline: float) -> bytes:
+def _read_exact(stream: IO[bytes], size: int, deadline: float) -> bytes:
     fd = stream.fileno()
     chunks, got = [], 0
     while got < size:

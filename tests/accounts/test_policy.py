@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from serialtrace.accounts.policy import COMMON_PASSWORDS, MAX_LENGTH, common_passwords, ensure_password, lock_end
 from serialtrace.demo import DEMO_PASSWORD
 from serialtrace.errors import ValidationError
-from serialtrace.accounts.policy import COMMON_PASSWORDS, MAX_LENGTH, common_passwords, ensure_password, lock_end
 
 
 @pytest.mark.parametrize(("password", "username", "rule"), [
@@ -45,7 +45,7 @@ def test_the_shipped_list_is_the_common_passwords_and_small():
         assert handle.readline().strip() == "123456"
 
 
-T0 = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def test_lock_end_is_the_failure_that_reaches_the_limit_plus_the_duration():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -13,8 +13,8 @@ from serialtrace.accounts import queries as accounts_queries
 from serialtrace.accounts import service as accounts_service
 from serialtrace.accounts.models import ApiToken, LoginAttempt, User
 from serialtrace.accounts.policy import hash_token, is_session_current
-from serialtrace.errors import NotFound, ValidationError
 from serialtrace.columns import utcnow
+from serialtrace.errors import NotFound, ValidationError
 from serialtrace.runtime import Runtime
 
 
@@ -91,7 +91,7 @@ def test_a_read_only_request_still_records_the_last_use(fresh_db_url):
 
 # ---- password rule, sessions, sign-in lockout
 
-T0 = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def _sign_in(session, username: str, password: str, *, address: str = "192.0.2.1", at: datetime = T0):

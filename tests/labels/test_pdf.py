@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import tracemalloc
 
-from serialtrace.labels import LabelTemplate, spool, builtin_templates, render_pdf
+from serialtrace.labels import LabelTemplate, builtin_templates, render_pdf, spool
 from serialtrace.labels.templates import SheetLayout
 
 from .conftest import GS, GTIN, decode, make_units, pdf_page_count, rasterise_pdf

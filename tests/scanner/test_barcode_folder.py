@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from serialtrace.scanner import decode_image
+
 from tests.scanner.conftest import BARCODES, unescape
 
 # Rates this implementation reaches on the DEV set, rounded down: a drop is a regression.

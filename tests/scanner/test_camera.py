@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from serialtrace.scanner import CameraError, DecodedCode, FrameTracker, FrameTrackers, run_camera
+
 from tests.scanner.conftest import render
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from serialtrace.scanner import DecodedCode, ImageError, ScanError, decode_frame, decode_image
 from serialtrace.scanner import decode as decode_module
+
 from tests.scanner.conftest import png, render
 
 GS1_DATA = "(01)09506000134352(17)270131(10)LOT7(21)SN0042"
@@ -213,5 +214,5 @@ def test_deskew_retry_turns_a_skewed_1d_symbol_upright(monkeypatch, angle):
     found = decode_module._zxing_for_retry(candidate.image, method="retry:deskew")
     assert [c.text for c in found] == ["SN-SKEW-42"]
     # The symbol's corners map back inside the original picture, around its centre.
-    xs, ys = zip(*retries.map_points(found[0].position, candidate))
+    xs, ys = zip(*retries.map_points(found[0].position, candidate), strict=True)
     assert abs(sum(xs) / 4 - 320) < 40 and abs(sum(ys) / 4 - 240) < 40

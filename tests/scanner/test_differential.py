@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import biip
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from serialtrace import gs1
 from serialtrace.scanner import ScanError, ScannerProfile, parse_scan
+
+pytestmark = pytest.mark.slow  # thousands of generated cases; `make check` leaves them out
 
 # The generated data carries its separators, like a scanner that transmits GS: no split guessing.
 EXACT = ScannerProfile()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from serialtrace.scanner import scan_files
+
 from tests.scanner.conftest import png, render
 
 

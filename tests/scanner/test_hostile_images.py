@@ -14,6 +14,7 @@ from serialtrace.scanner import ImageError, decode_frame, decode_image
 from serialtrace.scanner import decode as decode_module
 from serialtrace.scanner.header import MAX_JPEG_SCANS, count_jpeg_scans, read_header
 from serialtrace.scanner.worker import DecoderBusy, DecoderPool, DecodeTimeout
+
 from tests.scanner import hostile
 from tests.scanner.conftest import png, render
 
@@ -123,6 +124,7 @@ def test_pool_passes_header_refusals_on(pool):
         pool.decode_frame(hostile.repeated_scan_jpeg(500))
 
 
+@pytest.mark.slow  # waits for decode deadlines and worker restarts
 def test_content_that_stalls_the_readers_is_stopped_at_the_deadline(pool):
     carpet = hostile.finder_carpet()
     started = time.monotonic()
@@ -136,6 +138,7 @@ def test_content_that_stalls_the_readers_is_stopped_at_the_deadline(pool):
     assert [c.text for c in pool.decode_image(_label())] == ["0109506000134352" + "21SN-POOL-1"]
 
 
+@pytest.mark.slow  # waits for decode deadlines and worker restarts
 def test_a_worker_that_dies_mid_decode_is_an_image_error_and_is_replaced():
     pool = DecoderPool(1, timeout=30.0)
     try:
@@ -150,6 +153,7 @@ def test_a_worker_that_dies_mid_decode_is_an_image_error_and_is_replaced():
         pool.close()
 
 
+@pytest.mark.slow  # waits for decode deadlines and worker restarts
 def test_every_worker_busy_until_the_deadline_is_decoder_busy():
     pool = DecoderPool(1, timeout=3.0)
     try:
@@ -177,6 +181,7 @@ def test_every_worker_busy_until_the_deadline_is_decoder_busy():
         pool.close()
 
 
+@pytest.mark.slow  # waits for decode deadlines and worker restarts
 def test_a_decode_needing_more_memory_than_a_worker_may_use_is_refused():
     # A 6000x6000 progressive colour JPEG: libjpeg keeps 216 MB of coefficients for it.
     pixels = np.kron(np.random.default_rng(0).integers(0, 256, (150, 150, 3), np.uint8), np.ones((40, 40, 1), np.uint8))

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from serialtrace.scanner import ParsedScan, ScanError, ScannerProfile, parse_scan
+
 from tests.paths import GS1_VECTORS
 
 GS = "\x1d"

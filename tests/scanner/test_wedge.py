@@ -36,7 +36,8 @@ def test_layout_detection_leaves_real_latin_text_alone():
     ("raw", "expected"),
     [
         ("]C1" + CALIBRATION_DATA + "\r\n", ScannerProfile(separator=GS, layout="latin")),
-        ("STX]C1" + CALIBRATION_DATA.replace(GS, "^") + "\t", ScannerProfile(prefix="STX", suffix="\t", separator="^", layout="latin")),
+        ("STX]C1" + CALIBRATION_DATA.replace(GS, "^") + "\t",
+         ScannerProfile(prefix="STX", suffix="\t", separator="^", layout="latin")),
         (CALIBRATION_DATA.replace(GS, ""), ScannerProfile(separator="", layout="latin")),
         (("]C1" + CALIBRATION_DATA.replace(GS, "^")).translate(_TO_RU), ScannerProfile(separator="^", layout="ru")),
         ("]C1" + CALIBRATION_DATA.replace(GS, "\u2194"), ScannerProfile(separator=GS, layout="latin")),

@@ -17,6 +17,8 @@ from serialtrace.trace import service
 from serialtrace.errors import Conflict, Contention
 from serialtrace.trace.models import Customer, Product, ShipmentItem, Unit
 
+pytestmark = pytest.mark.slow  # processes and threads racing; `make check` leaves them out
+
 WRITERS = 4
 BATCHES_PER_WRITER = 3
 UNITS_PER_BATCH = 200

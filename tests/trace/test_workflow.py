@@ -90,5 +90,6 @@ def test_shipping_refusals_name_the_reason():
 
 def test_the_module_is_pure():
     source = workflow.__file__
-    text = open(source, encoding="utf-8").read()
+    with open(source, encoding="utf-8") as handle:
+        text = handle.read()
     assert "sqlalchemy" not in text and "sqlmodel" not in text

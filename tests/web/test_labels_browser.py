@@ -103,7 +103,7 @@ def test_preview_and_pdf_download(live, page):
         page.click("button:has-text('Download PDF')")
     download = info.value
     assert download.suggested_filename == f"labels-{BATCH}.pdf"
-    data = open(download.path(), "rb").read()
+    data = download.path().read_bytes()
     assert data.startswith(b"%PDF")
     if shutil.which("pdfinfo") is None:
         pytest.skip("pdfinfo (poppler-utils) is not installed")
