@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON
 from sqlalchemy.dialects.postgresql import JSONB
@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; the single clock for created/at columns."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # JSONB on PostgreSQL (indexable), JSON text elsewhere.

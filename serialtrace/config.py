@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Environment names kept shorter than SERIALTRACE_<FIELD> where the documentation promised them.
@@ -55,7 +56,7 @@ class Settings:
     testing: bool = False
 
     @classmethod
-    def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> "Settings":
+    def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from defaults, the environment, then explicit overrides."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}

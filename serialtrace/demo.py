@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -14,11 +15,11 @@ from .accounts import queries as accounts_queries
 from .accounts import service as accounts_service
 from .accounts.enums import Role
 from .accounts.models import User
+from .gs1 import check_digit
 from .runtime import Runtime
 from .trace import bulk, service
 from .trace.enums import EventKind, UnitStatus
 from .trace.models import Customer, Product, Unit
-from .gs1 import check_digit
 from .warranty.enums import ClaimState, Priority, Verdict
 from .warranty.models import Claim, Replacement, TestRecord
 
@@ -49,7 +50,8 @@ _RU_CORES = ["Водоканал-Сервис", "Горсети", "ТеплоЭ�
              "КомЭнерго", "Северные сети", "Аквасистемы", "ТехноГаз", "Балтэнерго"]
 _RU_FORMS = ["ООО", "АО", "МУП", "ПАО", "ГУП"]
 _EN_CORES = ["Northwind Utilities", "Baltic Metering", "Danube Water Works", "Hansa Heat", "Caspian Gas Services",
-             "Nordic Flow Systems", "Meridian Energy", "Riverside Facilities", "Polar Instruments", "Greenfield Housing"]
+             "Nordic Flow Systems", "Meridian Energy", "Riverside Facilities", "Polar Instruments",
+             "Greenfield Housing"]
 _EN_FORMS = ["Ltd", "GmbH", "LLC", "AB", "Oy"]
 _FIRST = ["Анна", "Игорь", "Мария", "Сергей", "Ольга", "Дмитрий", "Елена", "Павел", "Svetlana", "Andrew", "Julia"]
 _LAST = ["Смирнов", "Иванова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Новиков", "Морозова", "Meyer", "Hansen"]
@@ -192,7 +194,7 @@ def _add_products(s: Session, plan: _Plan) -> None:
 def _inn(rng: random.Random) -> str:
     """A 10-digit INN with a valid check digit."""
     digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(8)]
-    check = sum(d * w for d, w in zip(digits, (2, 4, 10, 3, 5, 9, 4, 6, 8))) % 11 % 10
+    check = sum(d * w for d, w in zip(digits, (2, 4, 10, 3, 5, 9, 4, 6, 8), strict=True)) % 11 % 10
     return "".join(map(str, digits + [check]))
 
 
@@ -215,9 +217,11 @@ def _add_customers(s: Session, plan: _Plan, *, count: int) -> None:
         city = rng.choice(_CITIES)
         contact = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         customer = service.get_or_create_customer(
-            s, name=name, tax_id=tax_id, contact_name=contact, email=f"service{len(plan.customers) + 1}@customer.example",
+            s, name=name, tax_id=tax_id, contact_name=contact,
+            email=f"service{len(plan.customers) + 1}@customer.example",
             phone=f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
-            address=f"{city}, ул. {rng.choice(['Ленина', 'Мира', 'Заводская', 'Industrial Park'])}, {rng.randint(1, 120)}")
+            address=f"{city}, ул. {rng.choice(['Ленина', 'Мира', 'Заводская', 'Industrial Park'])}, "
+                    f"{rng.randint(1, 120)}")
         plan.customers.append(customer.id)
     # Power law: a few large customers take most units, a long tail takes a few each.
     plan.weights = [1 / (rank + 1) ** 1.3 for rank in range(count)]
@@ -264,7 +268,7 @@ def _batch_specs(plan: _Plan, units: int) -> list[_BatchSpec]:
     raw = [rng.uniform(0.4, 1.6) for _ in slots]
     sizes = _split(units, raw)
     specs = []
-    for index, ((week, weekday), quantity) in enumerate(zip(slots, sizes)):
+    for index, ((week, weekday), quantity) in enumerate(zip(slots, sizes, strict=True)):
         product = plan.products[rng.randrange(len(plan.products))]
         bad = week in BAD_WEEKS
         supplier, lot = (BAD_LOT[0], BAD_LOT[2]) if bad else board[week // 4]
@@ -331,7 +335,7 @@ def _load_batch(s: Session, plan: _Plan, spec: _BatchSpec, *, scheme, progress) 
     k = min(int(carry), len(ids))
     plan.carry[spec.bad_lot] = carry - k
     owner: list[bulk.RangeShipment] = []
-    for r, size in zip(ranges, pieces):
+    for r, size in zip(ranges, pieces, strict=True):
         owner += [r] * size
     for i in sorted(rng.sample(range(len(ids)), k)):
         r = owner[i]
@@ -350,7 +354,7 @@ def _weather(rng: random.Random, day: date) -> str:
 # --- claims --------------------------------------------------------------------------------------------
 
 def _at(day: date, rng: random.Random) -> datetime:
-    return datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59), tzinfo=timezone.utc))
+    return datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59), tzinfo=UTC))
 
 
 def _pick_state(rng: random.Random, age: int) -> ClaimState:
@@ -398,7 +402,7 @@ def _add_claims(s: Session, plan: _Plan) -> int:
         closed_at = None
         if state in _FINISHED:
             closed_at = min(opened_at + timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 8)),
-                            datetime.combine(ANCHOR, time(18, 0), tzinfo=timezone.utc))
+                            datetime.combine(ANCHOR, time(18, 0), tzinfo=UTC))
         in_warranty = opened <= c.shipped_on + timedelta(days=30 * months[c.product_id])
         row = {"number": number, "unit_id": c.unit_id, "customer_id": c.customer_id, "state": state.value,
                "symptom": symptom, "description": _SYMPTOMS[symptom] + ("" if in_warranty else " (out of warranty)"),
@@ -503,7 +507,8 @@ def _replace_units(s: Session, plan: _Plan, replaced: list[tuple[int, _Candidate
     for product_id in sorted({c.product_id for _, c, _, _ in replaced}):
         need = sum(1 for _, c, _, _ in replaced if c.product_id == product_id)
         by_product[product_id] = list(s.execute(
-            select(Unit.id, Unit.batch_id).where(Unit.product_id == product_id, Unit.status == UnitStatus.IN_STOCK.value)
+            select(Unit.id, Unit.batch_id)
+            .where(Unit.product_id == product_id, Unit.status == UnitStatus.IN_STOCK.value)
             .order_by(Unit.id).limit(need)).all())
     rows = []
     for claim_id, c, opened_at, number in replaced:

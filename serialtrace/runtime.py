@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db import load_models
 from .config import ConfigError, Settings
-from .db import make_engine, make_session_factory, transaction
+from .db import load_models, make_engine, make_session_factory, transaction
 from .serials import SerialScheme, SerialSchemeError, make_scheme
 
 

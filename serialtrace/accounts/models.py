@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import Index, String, text
 from sqlmodel import Field, SQLModel
@@ -17,13 +16,13 @@ class User(SQLModel, table=True):
 
     __tablename__ = "user_account"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     username: str = Field(sa_type=String(64), unique=True, index=True)
     display_name: str = Field(default="", sa_type=String(200))
     email: str = Field(default="", sa_type=String(200))
     role: str = Field(sa_type=String(16))
     password_hash: str = Field(default="", sa_type=String(256))
-    supervisor_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    supervisor_id: int | None = Field(default=None, foreign_key="user_account.id")
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     # Copied into the session cookie at login and compared on every request; raising it ends every session of
@@ -40,13 +39,13 @@ class ApiToken(SQLModel, table=True):
 
     __tablename__ = "api_token"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(100))
     user_id: int = Field(foreign_key="user_account.id", index=True)
     token_hash: str = Field(sa_type=String(64), unique=True, index=True)
     prefix: str = Field(sa_type=String(12))
     created_at: datetime = Field(default_factory=utcnow)
-    last_used_at: Optional[datetime] = None
+    last_used_at: datetime | None = None
     revoked: bool = False
 
 
@@ -62,7 +61,7 @@ class LoginAttempt(SQLModel, table=True):
     __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),
                       Index("ix_login_attempt_address_at", "address", "at"))
 
-    id: Optional[int] = Field(default=None, primary_key=True)
-    username: Optional[str] = Field(default=None, sa_type=String(64))
+    id: int | None = Field(default=None, primary_key=True)
+    username: str | None = Field(default=None, sa_type=String(64))
     address: str = Field(default="", sa_type=String(64))
     at: datetime = Field(default_factory=utcnow, index=True)

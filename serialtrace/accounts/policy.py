@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,4 +98,4 @@ def lock_end(times: list[datetime], *, limit: int, window: timedelta, duration: 
 
 def as_utc(moment: datetime) -> datetime:
     """`moment` with its time zone: SQLite hands back naive datetimes, and they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session

@@ -3,8 +3,7 @@
 from alembic import context
 
 from serialtrace.config import Settings
-from serialtrace.db import make_engine
-from serialtrace.db import load_models
+from serialtrace.db import load_models, make_engine
 
 metadata = load_models()
 

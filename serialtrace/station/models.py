@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
@@ -18,16 +18,16 @@ class ScanLog(SQLModel, table=True):
     __tablename__ = "scan_log"
     __table_args__ = (Index("ix_scan_log_station_raw_at", "station", "raw", "scanned_at"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     scanned_at: datetime = Field(default_factory=utcnow, index=True)
-    user_id: Optional[int] = Field(default=None, foreign_key="user_account.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     station: str = Field(default="", sa_type=String(NAME_MAX))
     source: str = Field(default="typed", sa_type=String(16))
     raw: str = Field(sa_type=String(RAW_MAX))
-    kind: Optional[str] = Field(default=None, sa_type=String(16))
+    kind: str | None = Field(default=None, sa_type=String(16))
     result: str = Field(sa_type=String(16), index=True)
-    unit_id: Optional[int] = Field(default=None, foreign_key="unit.id", index=True)
-    batch_id: Optional[int] = Field(default=None, foreign_key="batch.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
 
 
 class ScannerStation(SQLModel, table=True):
@@ -35,8 +35,8 @@ class ScannerStation(SQLModel, table=True):
 
     __tablename__ = "scanner_station"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(NAME_MAX), unique=True, index=True)
     profile: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
-    updated_by_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")

@@ -36,7 +36,7 @@ def ensure_station_name(name: str) -> str:
 
 
 def clean_profile(profile: dict[str, Any]) -> dict[str, Any]:
-    """The profile keys a station stores, text fields checked; raises ValidationError naming a field that is not text."""
+    """The profile keys a station stores, text fields checked; raises ValidationError naming a non-text field."""
     clean = {key: profile.get(key) for key in PROFILE_KEYS}
     for key in ("prefix", "suffix", "separator"):
         if not isinstance(clean[key] or "", str):

@@ -1,10 +1,11 @@
-"""Set-based writes for large volumes (demo data, bulk loads): ranges of units per statement, never one ORM object per unit."""
+"""Set-based writes for large volumes (demo data, bulk loads): ranges of units per statement, no ORM object per unit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import Integer, and_, insert, literal, select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from .models import Batch, Shipment, ShipmentItem, Unit
 from .service import Author
 
 # Shipped events carry the shipment's day; noon UTC keeps the date the same in every time zone we serve.
-_SHIP_TIME = time(12, 0, tzinfo=timezone.utc)
+_SHIP_TIME = time(12, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def ship_unit_ranges(session: Session, *, shipments: Sequence[RangeShipment],
         shipment_id = conn.execute(insert(Shipment.__table__).returning(Shipment.__table__.c.id).values(
             customer_id=s.customer_id, shipped_on=s.shipped_on, reference=s.reference, carrier=s.carrier,
             destination=s.destination, attributes=service.json_payload(s.attributes),
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )).scalar_one()
         in_range = and_(unit.c.batch_id == s.batch_id, unit.c.id.between(s.first_unit_id, s.last_unit_id),
                         unit.c.status.in_(sorted(workflow.BATCH_STOCK)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 # Spreadsheets run a cell starting with one of these as a formula (a leading tab or CR is stripped by some
 # importers first, so those count too); customer names and references come from ERP data and users.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -53,7 +54,8 @@ def lot_forward(session: Session, lot: ComponentLot) -> dict[str, Any]:
     ).all()
     shipped = dict(session.execute(
         select(ShipmentItem.batch_id, func.sum(ShipmentItem.quantity))
-        .where(ShipmentItem.batch_id.in_([b.id for b, _ in rows])).group_by(ShipmentItem.batch_id)).all()) if rows else {}
+        .where(ShipmentItem.batch_id.in_([b.id for b, _ in rows]))
+        .group_by(ShipmentItem.batch_id)).all()) if rows else {}
     return {"lot": {"supplier": lot.supplier, "part": lot.part, "lot": lot.lot_number},
             "batches": [{**batch_dict(b, sku=sku), "shipped": int(shipped.get(b.id, 0))} for b, sku in rows]}
 
@@ -75,7 +77,7 @@ def recall_rows(session: Session, *, batch_ids: list[int]) -> Iterator[dict[str,
     )
     for r in session.execute(stmt).yield_per(5000):
         yield dict(zip(RECALL_COLUMNS, [r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                                        r[9].isoformat(), r[10], r[11]]))
+                                        r[9].isoformat(), r[10], r[11]], strict=True))
 
 
 def lot_batch_ids(session: Session, lot: ComponentLot) -> list[int]:

@@ -1,4 +1,4 @@
-"""ERP CSV import (1C-style exports) of products, batches and shipments: validate every row, then write all or nothing."""
+"""ERP CSV import (1C-style exports) of products, batches and shipments: validate every row, then all or nothing."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -264,7 +265,8 @@ def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
         if kind is None:
             raise ImportFailed(
                 f"unknown header {header_line.strip()[:200]!r}: not a products, batches or shipments export",
-                details={"errors": [{"line": first + 1, "reason": f"unrecognised header; expected columns such as {known}"}]})
+                details={"errors": [{"line": first + 1,
+                                     "reason": f"unrecognised header; expected columns such as {known}"}]})
     missing = [f for f in _REQUIRED[kind] if f not in fields]
     if missing:
         names = ", ".join(_HEADER_NAMES[f] for f in missing)
@@ -316,7 +318,8 @@ def _parse_int(value: str, what: str, *, low: int, high: int) -> int:
         raise _RowError(f"{what} {value!r} is not a whole number")
     number = int(cleaned)
     if number < low:
-        raise _RowError(f"{what} {value!r} must be positive" if low == 1 else f"{what} {value!r} must be at least {low}")
+        raise _RowError(f"{what} {value!r} must be positive" if low == 1
+                        else f"{what} {value!r} must be at least {low}")
     if number > high:
         raise _RowError(f"{what} {value!r} must be at most {high:,}")
     return number

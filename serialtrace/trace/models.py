@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql
@@ -33,9 +33,9 @@ class Product(SQLModel, table=True):
 
     __tablename__ = "product"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     sku: str = Field(sa_type=String(64), unique=True, index=True)
-    gtin: Optional[str] = Field(default=None, sa_type=String(14), unique=True, index=True)
+    gtin: str | None = Field(default=None, sa_type=String(14), unique=True, index=True)
     name: str = Field(sa_type=String(200))
     family: str = Field(default="", sa_type=String(100))
     warranty_months: int = Field(default=24)
@@ -53,7 +53,7 @@ class Batch(SQLModel, table=True):
         CheckConstraint("quantity >= 0", name="ck_batch_quantity"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id", index=True)
     number: str = Field(sa_type=String(20), index=True)
     produced_on: date
@@ -72,11 +72,11 @@ class ComponentLot(SQLModel, table=True):
     __tablename__ = "component_lot"
     __table_args__ = (UniqueConstraint("supplier", "part", "lot_number", name="uq_component_lot"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     supplier: str = Field(sa_type=String(200))
     part: str = Field(sa_type=String(100))
     lot_number: str = Field(sa_type=String(64), index=True)
-    received_on: Optional[date] = None
+    received_on: date | None = None
 
 
 class BatchInput(SQLModel, table=True):
@@ -85,10 +85,10 @@ class BatchInput(SQLModel, table=True):
     __tablename__ = "batch_input"
     __table_args__ = (UniqueConstraint("batch_id", "component_lot_id", name="uq_batch_input"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     component_lot_id: int = Field(foreign_key="component_lot.id", index=True)
-    quantity: Optional[int] = None
+    quantity: int | None = None
 
 
 class Unit(SQLModel, table=True):
@@ -105,20 +105,20 @@ class Unit(SQLModel, table=True):
               postgresql_where=text("external_key IS NOT NULL")),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="product.id")
     batch_id: int = Field(foreign_key="batch.id", index=True)
     serial: str = Field(sa_type=String(64))
     status: str = Field(default=UnitStatus.IN_STOCK, sa_type=String(16))
     # Registered date of sale to the end customer, when the product's warranty starts at sale.
-    sold_on: Optional[date] = None
+    sold_on: date | None = None
     # A barcode that is not ours (a customer's asset tag) assigned to this unit.
-    external_code: Optional[str] = Field(default=None, sa_type=String(128), index=True)
+    external_code: str | None = Field(default=None, sa_type=String(128), index=True)
     # search_key() of serial and external_code, kept by the ORM events below and by the bulk insert of
     # register_batch: the unit search is an index range scan on these instead of upper() over every row.
     # Nullable only because SQLite cannot add a NOT NULL column to a filled table without copying it.
-    serial_key: Optional[str] = Field(default=None, sa_type=_key_type(64))
-    external_key: Optional[str] = Field(default=None, sa_type=_key_type(128))
+    serial_key: str | None = Field(default=None, sa_type=_key_type(64))
+    external_key: str | None = Field(default=None, sa_type=_key_type(128))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -127,11 +127,11 @@ class UnitInstall(SQLModel, table=True):
 
     __tablename__ = "unit_install"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     parent_unit_id: int = Field(foreign_key="unit.id", index=True)
     child_unit_id: int = Field(foreign_key="unit.id", index=True)
     installed_at: datetime = Field(default_factory=utcnow)
-    removed_at: Optional[datetime] = None
+    removed_at: datetime | None = None
 
 
 class Customer(SQLModel, table=True):
@@ -145,9 +145,9 @@ class Customer(SQLModel, table=True):
               postgresql_where=text("tax_id IS NULL")),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=String(200), index=True)
-    tax_id: Optional[str] = Field(default=None, sa_type=String(20), unique=True)
+    tax_id: str | None = Field(default=None, sa_type=String(20), unique=True)
     contact_name: str = Field(default="", sa_type=String(200))
     email: str = Field(default="", sa_type=String(200))
     phone: str = Field(default="", sa_type=String(50))
@@ -160,7 +160,7 @@ class Shipment(SQLModel, table=True):
 
     __tablename__ = "shipment"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     shipped_on: date = Field(index=True)
     reference: str = Field(default="", sa_type=String(64), index=True)
@@ -179,10 +179,10 @@ class ShipmentItem(SQLModel, table=True):
         CheckConstraint("quantity > 0", name="ck_shipment_item_quantity"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     shipment_id: int = Field(foreign_key="shipment.id", index=True)
-    unit_id: Optional[int] = Field(default=None, foreign_key="unit.id", index=True)
-    batch_id: Optional[int] = Field(default=None, foreign_key="batch.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
     quantity: int = 1
 
 
@@ -192,11 +192,11 @@ class UnitEvent(SQLModel, table=True):
     __tablename__ = "unit_event"
     __table_args__ = (Index("ix_unit_event_unit_at", "unit_id", "at"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id")
     kind: str = Field(sa_type=String(16))
     at: datetime = Field(default_factory=utcnow)
-    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
     author: str = Field(default="", sa_type=String(100))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
 
@@ -207,14 +207,14 @@ class BatchEvent(SQLModel, table=True):
     __tablename__ = "batch_event"
     __table_args__ = (Index("ix_batch_event_batch_at", "batch_id", "at"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id")
     kind: str = Field(sa_type=String(16))
-    from_status: Optional[str] = Field(default=None, sa_type=String(16))
-    to_status: Optional[str] = Field(default=None, sa_type=String(16))
+    from_status: str | None = Field(default=None, sa_type=String(16))
+    to_status: str | None = Field(default=None, sa_type=String(16))
     reason: str = Field(default="", sa_type=String(500))
     at: datetime = Field(default_factory=utcnow)
-    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
     author: str = Field(default="", sa_type=String(100))
 
 

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..columns import JsonType, utcnow
 from ..db import integrity_to_conflict
 from ..errors import Conflict, Contention, NotFound, ValidationError
-from ..columns import JsonType, utcnow
 from ..serials import SerialScheme
 from . import queries, workflow
 from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
-from .models import (Batch, BatchEvent, BatchInput, ComponentLot, Customer, Product, SerialCounter, Shipment,
-                     ShipmentItem, Unit, UnitEvent, search_key)
+from .models import (
+    Batch,
+    BatchEvent,
+    BatchInput,
+    ComponentLot,
+    Customer,
+    Product,
+    SerialCounter,
+    Shipment,
+    ShipmentItem,
+    Unit,
+    UnitEvent,
+    search_key,
+)
 from .policy import MAX_BATCH_QUANTITY, ensure_business_date, ensure_code, ensure_sku, normalise_gtin
 
 # Rows per executemany round trip when inserting units; large enough to amortise, small enough for memory.
@@ -166,7 +179,7 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
     now = utcnow()
     # Batches registered after the fact (ERP import, demo) date their "produced" events on the production
     # day, so the history never shows a unit shipped before it was made.
-    produced_at = now if batch.produced_on >= now.date() else datetime.combine(batch.produced_on, time(0), timezone.utc)
+    produced_at = now if batch.produced_on >= now.date() else datetime.combine(batch.produced_on, time(0), UTC)
     conn = session.connection()
     unit_table = Unit.__table__
     payload = {"batch": batch.number, "line": batch.line, "produced_on": batch.produced_on.isoformat()}
@@ -177,7 +190,7 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
     sqlite = conn.dialect.name == "sqlite"
     if isinstance(created, datetime) and sqlite:
         # The text SQLAlchemy stores for a UTC datetime on SQLite.
-        created = created.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        created = created.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     columns = f"INSERT INTO {unit_table.name} (product_id, batch_id, serial, serial_key, status, created_at) "
     # Serials that are their own search key (digits and capitals: every built-in scheme) are sent once.
     if sqlite:
@@ -198,7 +211,7 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
                 sql, data = same_sql, ((json.dumps(chunk),) if sqlite else (chunk,))
             else:
                 keys = [search_key(s) for s in chunk]
-                sql, data = pair_sql, ((json.dumps(list(zip(chunk, keys))),) if sqlite else (chunk, keys))
+                sql, data = pair_sql, ((json.dumps(list(zip(chunk, keys, strict=True))),) if sqlite else (chunk, keys))
             conn.exec_driver_sql(sql, (product_id, batch_id, status, created, *data))
             if progress:
                 progress(len(chunk))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
@@ -17,19 +16,19 @@ class Claim(SQLModel, table=True):
 
     __tablename__ = "claim"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     number: str = Field(sa_type=String(20), unique=True, index=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    customer_id: Optional[int] = Field(default=None, foreign_key="customer.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     state: str = Field(default=ClaimState.REGISTERED, sa_type=String(24), index=True)
     symptom: str = Field(default="", sa_type=String(64))
     description: str = ""
     priority: str = Field(default=Priority.P3, sa_type=String(2))
     cost: float = 0.0
     opened_at: datetime = Field(default_factory=utcnow, index=True)
-    closed_at: Optional[datetime] = None
-    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
-    assignee_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    closed_at: datetime | None = None
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
+    assignee_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
 class TestRecord(SQLModel, table=True):
@@ -37,15 +36,15 @@ class TestRecord(SQLModel, table=True):
 
     __tablename__ = "test_record"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
     verdict: str = Field(sa_type=String(24))
     failure_mode: str = Field(default="", sa_type=String(64))
     root_cause: str = Field(default="", sa_type=String(64))
     notes: str = ""
     tested_at: datetime = Field(default_factory=utcnow)
-    engineer_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    engineer_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
 class Replacement(SQLModel, table=True):
@@ -53,10 +52,10 @@ class Replacement(SQLModel, table=True):
 
     __tablename__ = "replacement"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
-    claim_id: Optional[int] = Field(default=None, foreign_key="claim.id", index=True)
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
     returned_unit_id: int = Field(foreign_key="unit.id", unique=True)
     replacement_unit_id: int = Field(foreign_key="unit.id", unique=True)
-    shipment_id: Optional[int] = Field(default=None, foreign_key="shipment.id")
+    shipment_id: int | None = Field(default=None, foreign_key="shipment.id")
     created_at: datetime = Field(default_factory=utcnow)
-    author_id: Optional[int] = Field(default=None, foreign_key="user_account.id")
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import integrity_to_conflict
-
 
 View = TypeVar("View", bound=Callable)
 

@@ -36,7 +36,7 @@ def self_signed_certificate(folder: Path, *, host: str) -> tuple[Path, Path]:
             if candidate:
                 names.append(x509.DNSName(candidate))
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "serialtrace station")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=825))

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, make_url, select, update
 
 from serialtrace.db import transaction, with_lock_wait
+from serialtrace.errors import Conflict, Contention
 from serialtrace.runtime import Runtime
 from serialtrace.trace import service
-from serialtrace.errors import Conflict, Contention
 from serialtrace.trace.models import Customer, Product, ShipmentItem, Unit
 
 pytestmark = pytest.mark.slow  # processes and threads racing; `make check` leaves them out

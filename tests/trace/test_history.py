@@ -1,7 +1,7 @@
 """Unit and batch history: status changes through the workflow tables, events written set-based."""
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event, func, select
@@ -35,7 +35,7 @@ def _state(session) -> tuple:
 def test_set_unit_status_moves_listed_units_each_with_an_event(session, make_batch):
     batch, serials = make_batch(quantity=3)
     ids = _ids(session, batch)
-    at = datetime(2025, 2, 1, 9, 30, tzinfo=timezone.utc)
+    at = datetime(2025, 2, 1, 9, 30, tzinfo=UTC)
     moved = service.set_unit_status(session, units=ids[:2], to="swap_pool", kind="moved", at=at, author=ANNA,
                                     payload={"pool": "desk 1", "on": at.date()})
     assert moved == 2
@@ -91,7 +91,7 @@ def test_details_give_each_unit_its_own_time_and_payload(session, make_batch):
     batch, _ = make_batch(quantity=2)
     ids = _ids(session, batch)
     service.set_unit_status(session, units=ids, to="shipped", kind="shipped")
-    first, second = (datetime(2025, 3, d, 10, 0, tzinfo=timezone.utc) for d in (1, 2))
+    first, second = (datetime(2025, 3, d, 10, 0, tzinfo=UTC) for d in (1, 2))
     details = {ids[0]: service.EventDetail(at=first, payload={"claim": "CL-1"}),
                ids[1]: service.EventDetail(at=second, payload={"claim": "CL-2"})}
     assert service.set_unit_status(session, units=ids, to="returned", kind="returned", details=details) == 2

@@ -1,17 +1,16 @@
 """ERP CSV import: the sample exports, encodings and delimiters, row validation and the all-or-nothing rule."""
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from serialtrace.errors import Conflict, ImportFailed, ValidationError
 from serialtrace.trace import importer, queries, service
-from tests.paths import ERP_EXPORTS
 from serialtrace.trace.importer import import_file
-from serialtrace.trace.models import (Batch, BatchInput, ComponentLot, Customer, Product, Shipment, ShipmentItem,
-                                      Unit)
+from serialtrace.trace.models import Batch, BatchInput, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit
+
+from tests.paths import ERP_EXPORTS
 
 SAMPLES = ERP_EXPORTS
 
@@ -58,7 +57,8 @@ def test_sample_products_in_utf8_with_english_headers_import(session, scheme):
 def test_sample_batches_import_with_serials_and_board_lots(session, scheme):
     _import(session, scheme, _sample("products.csv"))
     progress = []
-    report = _import(session, scheme, _sample("batches.csv"), progress=lambda done, total: progress.append((done, total)))
+    report = _import(session, scheme, _sample("batches.csv"),
+                     progress=lambda done, total: progress.append((done, total)))
     assert (report.kind, report.batches, report.units) == ("batches", 12, 5500)
     assert report.summary() == "imported 12 batches with 5,500 units"
     assert progress[-1] == (12, 12)

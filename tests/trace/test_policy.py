@@ -5,8 +5,15 @@ from datetime import date
 import pytest
 
 from serialtrace.errors import ValidationError
-from serialtrace.trace.policy import (add_months, ensure_business_date, ensure_code, latest_business_date,
-                                      normalise_gtin, parse_date, warranty_status)
+from serialtrace.trace.policy import (
+    add_months,
+    ensure_business_date,
+    ensure_code,
+    latest_business_date,
+    normalise_gtin,
+    parse_date,
+    warranty_status,
+)
 
 
 def test_gtin_is_padded_and_check_digit_verified():
@@ -26,7 +33,8 @@ def test_gtin_of_other_scripts_digits_is_refused():
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("2025-03-14", date(2025, 3, 14)), ("14.03.2025", date(2025, 3, 14)), ("4.3.2025", date(2025, 3, 4)),
-    ("14.03.2025 0:00:00", date(2025, 3, 14)), ("2025-03-14T10:30", date(2025, 3, 14)), (" 2025-03-14 ", date(2025, 3, 14)),
+    ("14.03.2025 0:00:00", date(2025, 3, 14)), ("2025-03-14T10:30", date(2025, 3, 14)),
+    (" 2025-03-14 ", date(2025, 3, 14)),
 ])
 def test_dates_are_read_in_both_formats_every_caller_accepts(text, expected):
     assert parse_date(text, field="shipped_on") == expected

@@ -5,9 +5,18 @@ import pytest
 from serialtrace.errors import Conflict, InvalidTransition, ValidationError
 from serialtrace.trace import workflow
 from serialtrace.trace.enums import BatchStatus, UnitStatus
-from serialtrace.trace.workflow import (BATCH_STOCK, BATCH_TRANSITIONS, SHIPPABLE, UNIT_TRANSITIONS,
-                                        ensure_batch_shippable, ensure_batch_transition, ensure_shippable,
-                                        ensure_unit_transition, is_shippable, unit_sources)
+from serialtrace.trace.workflow import (
+    BATCH_STOCK,
+    BATCH_TRANSITIONS,
+    SHIPPABLE,
+    UNIT_TRANSITIONS,
+    ensure_batch_shippable,
+    ensure_batch_transition,
+    ensure_shippable,
+    ensure_unit_transition,
+    is_shippable,
+    unit_sources,
+)
 
 U, B = UnitStatus, BatchStatus
 
@@ -31,7 +40,8 @@ def test_allowed_unit_moves_pass(current, target):
     (U.SHIPPED, U.SHIPPED, "cannot move unit SN1 from shipped to shipped (allowed from shipped: returned)"),
     (U.SHIPPED, U.IN_STOCK, "cannot move unit SN1 from shipped to in_stock (allowed from shipped: returned)"),
     (U.RETURNED, U.SHIPPED, "cannot move unit SN1 from returned to shipped (allowed from returned: in_test, scrapped)"),
-    (U.SCRAPPED, U.IN_STOCK, "cannot move unit SN1 from scrapped to in_stock (allowed from scrapped: none: it is final)"),
+    (U.SCRAPPED, U.IN_STOCK,
+     "cannot move unit SN1 from scrapped to in_stock (allowed from scrapped: none: it is final)"),
 ])
 def test_refused_unit_moves_name_the_unit_both_statuses_and_what_is_allowed(current, target, message):
     with pytest.raises(InvalidTransition) as exc:

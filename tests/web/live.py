@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 from werkzeug.serving import make_server
 
 from serialtrace.accounts import service as accounts_service
-from serialtrace.runtime import Runtime
 from serialtrace.migrate import upgrade
+from serialtrace.runtime import Runtime
 from serialtrace.trace import service
 from serialtrace.web import create_app
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, make_url, select
 from serialtrace.accounts import service as accounts_service
 from serialtrace.db import make_session_factory
 from serialtrace.runtime import Runtime
+from serialtrace.station.models import ScanLog
 from serialtrace.trace import service
 from serialtrace.trace.models import Customer, Shipment, ShipmentItem, Unit
-from serialtrace.station.models import ScanLog
 from serialtrace.web import create_app
 
 pytestmark = pytest.mark.slow  # threads racing on a held lock; `make check` leaves them out

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from serialtrace.config import business_today
-from serialtrace.trace import queries, service
+from serialtrace.trace import queries
 from serialtrace.trace.models import Batch, Customer, Product, Shipment, ShipmentItem, Unit, UnitEvent
 from serialtrace.trace.policy import latest_business_date
 

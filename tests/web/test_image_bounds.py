@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from serialtrace.station.models import ScanLog
-from tests.scanner import hostile
 
 from .conftest import csrf_from
+from tests.scanner import hostile
 
 # Far above a refusal (milliseconds) or the deadline these tests set (1 s); far below what the
 # hostile files cost before (49 s for the repeated-scan JPEG).
@@ -20,7 +20,8 @@ BOUND = 5.0
 THIN = "a barcode needs at least 10 pixels on each side"
 CASES = [
     pytest.param(lambda: hostile.repeated_scan_jpeg(20_000), "x.jpg",
-                 "JPEG with more than 100 scans refused: a photo has about 10, and decoding this many would take minutes",
+                 "JPEG with more than 100 scans refused: a photo has about 10, "
+                 "and decoding this many would take minutes",
                  id="repeated-scan-jpeg"),
     pytest.param(lambda: hostile.png(1000, 1), "a.png", f"image too thin: 1000x1 pixels; {THIN}", id="1000x1"),
     pytest.param(lambda: hostile.png(1, 500), "a.png", f"image too thin: 1x500 pixels; {THIN}", id="1x500"),

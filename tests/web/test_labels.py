@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from serialtrace.trace.models import Unit
 from serialtrace.warranty.models import Claim, Replacement
-from tests.fakeprinter import FakePrinter
 
 from .conftest import csrf_from
+from tests.fakeprinter import FakePrinter
 
 
 @pytest.fixture
@@ -184,7 +184,8 @@ def test_api_print_jobs(api, batch):
     assert bad.status_code == 422 and bad.get_json()["details"] == {"field": "printer"}
     out_of_range = caller.post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "h:9100", "to": 6})
     assert out_of_range.status_code == 422 and out_of_range.get_json()["details"] == {"field": "to"}
-    assert api("warehouse").post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "h:9100"}).status_code == 403
+    resp = api("warehouse").post("/api/v1/print-jobs", json={"batch": "2501A00", "printer": "h:9100"})
+    assert resp.status_code == 403
     assert api("warehouse").get("/api/v1/print-jobs").status_code == 403
     assert caller.post("/api/v1/print-jobs/999/resume").status_code == 404
 
@@ -199,10 +200,10 @@ def test_a_big_job_prints_in_the_background_with_progress(tmp_path, monkeypatch)
     import time
 
     from serialtrace.accounts import service as accounts_service
-    from serialtrace.runtime import Runtime
-    from serialtrace.migrate import upgrade
-    from serialtrace.trace import service
     from serialtrace.labelling.queries import get_print_job
+    from serialtrace.migrate import upgrade
+    from serialtrace.runtime import Runtime
+    from serialtrace.trace import service
     from serialtrace.web import create_app, printing
 
     monkeypatch.setattr(printing, "SYNC_PRINT_LIMIT", 3)

@@ -11,9 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.fakeprinter import FakePrinter
-
 from .live import BASE_ARGS, CHROMIUM, GTIN, live_app, login
+from tests.fakeprinter import FakePrinter
 
 pytestmark = pytest.mark.browser
 BATCH = "2501A00"

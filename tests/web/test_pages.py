@@ -39,7 +39,8 @@ def test_login_without_csrf_token_is_rejected(app, users):
 
 
 def test_station_shows_the_dossier_for_a_serial(login, make_batch, session):
-    _, serials = make_batch(quantity=2, number="2501A00", inputs=[service.LotInput("Shenzhen PCB Co.", "board", "L71033")])
+    _, serials = make_batch(quantity=2, number="2501A00",
+                            inputs=[service.LotInput("Shenzhen PCB Co.", "board", "L71033")])
     session.commit()
     resp = _station_post(login("warehouse"), serials[0])
     html = resp.get_data(as_text=True)
@@ -103,7 +104,7 @@ def test_warehouse_may_not_import_products(login, session, kind):
 
 def test_warehouse_may_not_import_batches(login, session, product):
     session.commit()
-    data = "batch,sku,produced_on,quantity\n2503X01,PR-100,13.01.2025,2\n".encode()
+    data = b"batch,sku,produced_on,quantity\n2503X01,PR-100,13.01.2025,2\n"
     resp = _import_post(login("warehouse"), data)
     assert resp.status_code == 403
     assert "may not import batches; it needs production" in resp.get_data(as_text=True)
