@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, text
+from typing import Any
+
+from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
-from ..columns import utcnow
+from ..columns import JsonType, utcnow
 from .enums import Role
 
 
@@ -65,3 +67,22 @@ class LoginAttempt(SQLModel, table=True):
     username: str | None = Field(default=None, sa_type=String(64))
     address: str = Field(default="", sa_type=String(64))
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AdminEvent(SQLModel, table=True):
+    """Append-only record of an administrator's action (users, tokens, stations, products): who, when, what, on what.
+
+    Users, tokens and products have no history of their own, so the admin area writes one row per action in the
+    action's transaction; the details never hold a password or a token secret.
+    """
+
+    __tablename__ = "admin_event"
+    __table_args__ = (Index("ix_admin_event_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
+    author: str = Field(default="", sa_type=String(100))
+    action: str = Field(sa_type=String(32))
+    subject: str = Field(default="", sa_type=String(200))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
