@@ -10,26 +10,47 @@ PORT ?= 5000
 JOBS ?= auto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test check lint setup system-packages clean bench
+.PHONY: run test check lint setup test-setup system-packages test-system-packages clean bench
 
-setup: system-packages $(STAMP)
+# Debian packages serving needs: the fallback barcode decoder and the font labels print Cyrillic text with.
+RUN_PACKAGES := libzbar0 fonts-dejavu-core
+# Debian packages only the tests need: the browser the page tests drive, pdftotext/pdftoppm/pdfinfo for PDFs.
+TEST_PACKAGES := chromium poppler-utils
+TEST_STAMP := $(VENV)/.installed-test
 
-# System libraries the decoders and tests need; installed only when missing.
-system-packages:
-	@missing=""; \
-	[ -e /usr/lib/x86_64-linux-gnu/libzbar.so.0 ] || ldconfig -p | grep -q 'libzbar.so.0' || missing="$$missing libzbar0"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+# Installs those of the Debian packages $(1) that dpkg does not list as installed, in one apt-get run.
+define apt_install
+	@if ! command -v dpkg-query >/dev/null; then echo "no dpkg here: install $(strip $(1)) or their equivalents"; exit 0; fi; \
+	missing=""; \
+	for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+# Serving: the runtime packages and a virtual environment with the package alone.
+setup: system-packages $(STAMP)
+
+# Tests, lint and types: the serving set-up plus the test packages and the package's `test` extra.
+test-setup: setup test-system-packages $(TEST_STAMP)
+
+# Debian's own Python leaves ensurepip to python3-venv; without it `python3 -m venv` cannot make .venv.
+system-packages:
+	$(call apt_install,$(RUN_PACKAGES) $(shell [ -x $(BIN)/python ] || $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv))
+
+test-system-packages:
+	$(call apt_install,$(TEST_PACKAGES))
 
 $(STAMP): pyproject.toml
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	@touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(TEST_STAMP)
 
 run: setup
 	$(BIN)/serialtrace init
@@ -37,7 +58,7 @@ run: setup
 	$(BIN)/serialtrace serve --host $(HOST) --port $(PORT)
 
 # ruff over the whole tree, mypy over the pure packages; both configured in pyproject.toml.
-lint: setup
+lint: test-setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
@@ -47,7 +68,7 @@ test: lint
 check: lint
 	$(BIN)/python -m pytest -q -m "not slow" -n $(JOBS) $(PYTEST_ARGS)
 
-bench: setup
+bench: test-setup
 	@echo "benchmarks are run by hand: see bench/README.md"
 
 clean:
