@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
+from ..serials import MISTYPED, SerialScheme, is_mistyped
 from .models import Batch, BatchEvent, ComponentLot, Product, Unit, search_key
 
 
@@ -144,13 +145,23 @@ def list_units_by_serial(session: Session, serial: str) -> list[Unit]:
     return units
 
 
-def get_unit(session: Session, serial: str, *, gtin: str | None = None) -> Unit:
-    """The one unit with this serial (narrowed by GTIN when given), or NotFound / Conflict when ambiguous."""
+def is_typo(serial: str, *, scheme: SerialScheme | None) -> bool:
+    """True when a typed `serial` has the shape of the configured scheme's serials but a wrong check character."""
+    return scheme is not None and is_mistyped(scheme, serial)
+
+
+def get_unit(session: Session, serial: str, *, gtin: str | None = None, scheme: SerialScheme | None = None) -> Unit:
+    """The one unit with this serial (narrowed by GTIN when given), or NotFound / Conflict when ambiguous.
+
+    With the configured serial `scheme`, a serial found nowhere whose check character is wrong is called a typo.
+    """
     units = list_units_by_serial(session, serial)
     if gtin:
         product = find_product(session, gtin)
         units = [u for u in units if product is not None and u.product_id == product.id]
     if not units:
+        if is_typo(serial, scheme=scheme):
+            raise NotFound(f"no unit with serial {serial!r}: {MISTYPED}", details={"serial": serial, "check": "wrong"})
         raise NotFound(f"no unit with serial {serial!r}", details={"serial": serial})
     if len(units) > 1:
         raise Conflict(f"serial {serial!r} belongs to several products; scan the GTIN too",

@@ -33,6 +33,6 @@ class UnitQuery(BaseModel):
 @requires()
 def get_unit(path: UnitPath, query: UnitQuery):
     """The unit dossier: unit, product, batch with its inputs, shipments, warranty, events, claims, tests."""
-    unit = trace_queries.get_unit(db(), path.serial, gtin=query.gtin)
+    unit = trace_queries.get_unit(db(), path.serial, gtin=query.gtin, scheme=runtime().serial_scheme())
     settings = runtime().settings
     return jsonify(unit_dossier(db(), unit, today=business_today(settings), grace_days=settings.warranty_grace_days))

@@ -31,7 +31,9 @@ def units():
     """Units whose serial or external code starts with the search text."""
     q = user_text(request.args.get("q", "").strip(), "q")
     rows = queries.list_units(db(), prefix=q, limit=200) if q else []
-    return render_template("units.html", rows=rows, q=q)
+    # A whole serial typed with a wrong check character finds nothing of its own: say it is a typo.
+    typo = bool(q) and all(u.serial != q for u, *_ in rows) and queries.is_typo(q, scheme=runtime().serial_scheme())
+    return render_template("units.html", rows=rows, q=q, typo=typo)
 
 
 @bp.get("/units/<path:serial>")
@@ -40,7 +42,8 @@ def unit(serial: str):
     """A unit's dossier."""
     if "\x00" in serial:
         raise NotFound(_("no unit with serial %(serial)r", serial=serial), details={"serial": serial})
-    unit = queries.get_unit(db(), serial, gtin=user_text(request.args.get("gtin") or "", "gtin") or None)
+    unit = queries.get_unit(db(), serial, gtin=user_text(request.args.get("gtin") or "", "gtin") or None,
+                            scheme=runtime().serial_scheme())
     return render_template("unit.html", dossier=dossier(unit))
 
 
