@@ -64,14 +64,28 @@ def undo_layout(text: str, layout: str | None) -> tuple[str, bool]:
     return fixed, fixed != text
 
 
+def _same_keys(typed: str, affix: str, layout: str | None) -> bool:
+    """Whether `typed` is `affix` as the scanner sends it, or the same keys under the profile's layout."""
+    if typed == affix:
+        return True
+    # A profile saved before affixes were kept as sent holds them as the US keys: the typed text with the layout
+    # undone (one character for one, so the lengths agree) still matches them.
+    return layout == "ru" and undo_layout(typed, "ru")[0] == affix
+
+
 def strip_affixes(text: str, profile: ScannerProfile | None) -> str:
-    """Remove the Enter/Tab a wedge scanner ends with and the profile's prefix and suffix."""
+    """Remove the Enter/Tab a wedge scanner ends with and the profile's prefix and suffix.
+
+    Runs before the layout is undone, so the affixes are the characters the scanner sends under the station's
+    layout (what calibrate() stores): a "#" prefix arrives as "№" behind a Russian layout.
+    """
     text = text.rstrip("\r\n")
     if profile is not None:
-        if profile.prefix and text.startswith(profile.prefix):
-            text = text[len(profile.prefix) :]
-        if profile.suffix and text.endswith(profile.suffix):
-            text = text[: -len(profile.suffix)]
+        prefix, suffix, layout = profile.prefix, profile.suffix, profile.layout
+        if prefix and _same_keys(text[: len(prefix)], prefix, layout):
+            text = text[len(prefix) :]
+        if suffix and len(text) >= len(suffix) and _same_keys(text[-len(suffix) :], suffix, layout):
+            text = text[: -len(suffix)]
         text = text.rstrip("\r\n")
     return text
 
@@ -133,10 +147,13 @@ def calibrate(raw: str, *, expected: str = CALIBRATION_DATA) -> ScannerProfile:
                 f"calibration scan has {separator!r} between the fields; expected one separator",
                 part=separator,
             )
-        prefix = typed[:start]
+        prefix_end = start
         # The AIM identifier belongs to the data, not to the prefix the parser strips.
-        if len(prefix) >= 3 and prefix[-3] == "]":
-            prefix = prefix[:-3]
-        suffix = typed[tail_at + len(tail) :].rstrip("\r\n")
-        return ScannerProfile(prefix=prefix, suffix=suffix, separator=separator, layout=layout)
+        if start >= 3 and typed[start - 3] == "]":
+            prefix_end = start - 3
+        # Undoing the layout and the Alt+029 glyph change one character for one, so positions in `typed` are
+        # positions in `raw`: the affixes are kept as the scanner sends them, because the parser strips them
+        # before it undoes the layout (a "#" prefix typed behind a Russian layout arrives as "№").
+        suffix = raw[tail_at + len(tail) :].rstrip("\r\n")
+        return ScannerProfile(prefix=raw[:prefix_end], suffix=suffix, separator=separator, layout=layout)
     raise ScanError("calibration scan does not contain the calibration symbol's data", part=raw)

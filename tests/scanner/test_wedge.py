@@ -64,3 +64,30 @@ def test_same_code_twice_in_a_second_is_a_repeat():
     assert seen.is_repeat("SN1", 10.4)
     assert not seen.is_repeat("SN2", 10.5)
     assert not seen.is_repeat("SN1", 12.0)
+
+
+# The US keys a scanner presses and what a Russian layout types for them, symbols included.
+_US_TO_RU_KEYS = str.maketrans({**{us: ru for us, ru in zip("qwertyuiopasdfghjklzxcvbnmQWERTYUIOPASDFGHJKLZXCVBNM",
+                                                            "йцукенгшщзфывапролдячсмитьЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬ",
+                                                            strict=True)},
+                                "#": "№", "]": "ъ", "^": ":", "?": ",", "$": ";"})
+
+
+def test_affixes_typed_under_a_russian_layout_are_learned_as_sent_and_stripped():
+    # A scanner with a "#" prefix and a "?" suffix behind a Russian layout sends "№" and ",": both change with
+    # the layout, so the calibration keeps them as they arrive and the parser strips them before undoing it.
+    raw = ("#]C1" + CALIBRATION_DATA.replace(GS, "^") + "?").translate(_US_TO_RU_KEYS) + "\r\n"
+    assert raw.startswith("№ъС1") and raw.endswith(",\r\n")
+    profile = calibrate(raw)
+    assert profile == ScannerProfile(prefix="№", suffix=",", separator="^", layout="ru")
+    scan = parse_scan(raw, profile=profile)
+    assert (scan.symbology_id, dict(scan.ai)) == ("]C1", dict(parse_scan("]C1" + CALIBRATION_DATA).ai))
+    label = ("#]C1010460123456001610LOT1^21SN9$").translate(_US_TO_RU_KEYS)
+    two_char = ScannerProfile(prefix="№", suffix=";", separator="^", layout="ru")
+    assert (parse_scan(label, profile=two_char).batch, parse_scan(label, profile=two_char).serial) == ("LOT1", "SN9")
+
+
+def test_a_profile_saved_with_affixes_as_us_keys_still_strips_them_under_a_russian_layout():
+    raw = ("#]C1010460123456001610LOT1^21SN9?").translate(_US_TO_RU_KEYS)
+    scan = parse_scan(raw, profile=ScannerProfile(prefix="#", suffix="?", separator="^", layout="ru"))
+    assert (scan.symbology_id, scan.batch, scan.serial) == ("]C1", "LOT1", "SN9")
