@@ -73,3 +73,20 @@ bench: test-setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+
+# Translations: extract the strings marked in the code and templates into the template catalog, merge it into
+# each language's catalog (new strings appear untranslated), compile the catalogs the app loads. The compiled
+# .mo files are committed, so a clone serves Russian without this step.
+.PHONY: i18n-extract i18n-update i18n-compile
+I18N_DIR := serialtrace/translations
+POT ?= $(I18N_DIR)/messages.pot
+PYBABEL ?= $(BIN)/pybabel
+i18n-extract:
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project serialtrace -o $(POT) serialtrace
+
+i18n-update: i18n-extract
+	$(PYBABEL) -q update -i $(POT) -d $(I18N_DIR) --no-fuzzy-matching --ignore-obsolete
+
+i18n-compile:
+	$(PYBABEL) compile -d $(I18N_DIR) --statistics

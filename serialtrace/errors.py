@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from .i18n import Message, message_of
+
 
 class DomainError(Exception):
-    """Base of every error a user can cause; carries an HTTP status and a machine-readable code."""
+    """Base of every error a user can cause; carries an HTTP status and a machine-readable code.
+
+    The message is a message id (an English template with %(name)s placeholders, marked with `i18n._l`) filled
+    with `params`; str() and `.message` read English, `web` shows it in the reader's language.
+    """
 
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, details: Any = None, **params: Any) -> None:
+        text: Message = Message(message, **params) if params else message_of(message)
+        super().__init__(text)
+        self.message = text
         self.details = details
 
 

@@ -17,14 +17,15 @@ metadata = load_models()
 PACKAGE = Path(__file__).resolve().parents[1] / "serialtrace"
 
 # What each part may import from the rest of the package (base modules are always allowed below web).
-BASE = {"db", "errors", "config", "columns", "accounts", "gs1"}
+BASE = {"db", "errors", "config", "columns", "accounts", "gs1", "i18n"}
 ALLOWED = {
-    "gs1": set(),
-    "scanner": {"gs1"},
-    "labels": {"gs1"},
-    "serials": {"gs1"},
+    # The pure packages may mark messages for translation: i18n is standard library only.
+    "gs1": {"i18n"},
+    "scanner": {"gs1", "i18n"},
+    "labels": {"gs1", "i18n"},
+    "serials": {"gs1", "i18n"},
     # Users, tokens and roles sit under every domain: they import only the base modules, never trace.
-    "accounts": {"db", "errors", "config", "columns"},
+    "accounts": {"db", "errors", "config", "columns", "i18n"},
     "trace": BASE | {"serials"},
     "warranty": BASE | {"trace"},
     # Scanning stations resolve scans to units, batches and claims: above warranty, never below it.
@@ -35,8 +36,10 @@ ALLOWED = {
     "labelling": BASE | {"trace", "labels", "serials"},
     # Root modules. The base imports only what is below it; errors and columns nothing at all.
     "__init__": set(),
-    "errors": set(),
+    "errors": {"i18n"},
     "columns": set(),
+    # The translation marker and Message type: standard library only, so every part may use it.
+    "i18n": set(),
     "config": {"errors"},
     "db": {"errors"},
     "migrate": {"errors"},

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from ..i18n import _l
+
 
 class Role(StrEnum):
     WAREHOUSE = "warehouse"
@@ -15,3 +17,14 @@ class Role(StrEnum):
 
 # Every role name, in the order the messages list them.
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
+
+# What each role is called on a page (value -> label, translated where shown).
+ROLE_LABELS: dict[str, str] = {
+    Role.WAREHOUSE: _l("Warehouse"),
+    Role.COORDINATOR: _l("Claims coordinator"),
+    Role.ENGINEER: _l("Service engineer"),
+    Role.QUALITY: _l("Quality manager"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.PRODUCTION: _l("Production"),
+    Role.ADMIN: _l("Administrator"),
+}

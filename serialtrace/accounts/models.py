@@ -30,6 +30,8 @@ class User(SQLModel, table=True):
     # Copied into the session cookie at login and compared on every request; raising it ends every session of
     # the user at once (logout, password change, deactivation).
     session_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    # The language pages are shown in (a code of i18n.LANGUAGES); NULL follows the browser's Accept-Language.
+    language: str | None = Field(default=None, sa_type=String(8))
 
     def has_role(self, *roles: str) -> bool:
         """True when the user holds one of `roles` (admins hold all)."""

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from ..i18n import _l
+
 
 class ClaimState(StrEnum):
     DRAFT = "draft"
@@ -33,3 +35,60 @@ class Priority(StrEnum):
     P2 = "P2"
     P3 = "P3"
     P4 = "P4"
+
+
+# Labels shown on pages instead of the stored codes (value -> label, translated where shown).
+CLAIM_STATE_LABELS: dict[str, str] = {
+    ClaimState.DRAFT: _l("Draft"),
+    ClaimState.REGISTERED: _l("Registered"),
+    ClaimState.TRIAGE: _l("Triage"),
+    ClaimState.WAITING_CUSTOMER: _l("Waiting for the customer"),
+    ClaimState.AWAITING_RETURN: _l("Awaiting return"),
+    ClaimState.IN_INSPECTION: _l("In inspection"),
+    ClaimState.DECIDED: _l("Decided"),
+    ClaimState.FULFILLING: _l("Fulfilling"),
+    ClaimState.REPLACEMENT_SHIPPED: _l("Replacement shipped"),
+    ClaimState.PENDING_VERIFICATION: _l("Pending verification"),
+    ClaimState.SETTLED: _l("Settled"),
+    ClaimState.BILLED: _l("Billed"),
+    ClaimState.RESOLVED: _l("Resolved"),
+    ClaimState.CLOSED: _l("Closed"),
+    ClaimState.CANCELLED: _l("Cancelled"),
+}
+
+VERDICT_LABELS: dict[str, str] = {
+    Verdict.CONFIRMED_DEFECT: _l("Defect confirmed"),
+    Verdict.NO_FAULT_FOUND: _l("No fault found"),
+    Verdict.NOT_COVERED: _l("Not covered by warranty"),
+    Verdict.TRANSPORT_DAMAGE: _l("Transport damage"),
+}
+
+PRIORITY_LABELS: dict[str, str] = {
+    Priority.P1: _l("P1 · critical"),
+    Priority.P2: _l("P2 · high"),
+    Priority.P3: _l("P3 · normal"),
+    Priority.P4: _l("P4 · low"),
+}
+
+# Symptom codes (what the customer saw) known so far; a code without a label is shown as it is.
+SYMPTOM_LABELS: dict[str, str] = {
+    "no_power": _l("Does not switch on"),
+    "no_display": _l("Blank display"),
+    "wrong_reading": _l("Wrong readings"),
+    "no_communication": _l("No communication"),
+    "leak": _l("Leak"),
+    "intermittent": _l("Intermittent faults"),
+    "physical_damage": _l("Physical damage"),
+}
+
+# Failure modes (what the engineer found) known so far; a code without a label is shown as it is.
+FAILURE_MODE_LABELS: dict[str, str] = {
+    "solder_joint_crack": _l("Cracked solder joint"),
+    "sensor_drift": _l("Sensor drift"),
+    "firmware_hang": _l("Firmware hang"),
+    "seal_failure": _l("Seal failure"),
+    "no_fault": _l("No fault"),
+    "liquid_ingress": _l("Liquid ingress"),
+    "overvoltage": _l("Overvoltage"),
+    "cracked_housing": _l("Cracked housing"),
+}

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 
-from ..config import DEFAULT_SERIAL_KEY
+from ..config import DEFAULT_SERIAL_KEY, instance_secret_key
 from ..runtime import Runtime
-from . import errors, jsonbody, security
+from . import errors, i18n, jsonbody, security
 from .database import close_session
-from .i18n import _
 
 if TYPE_CHECKING:
     from ..scanner import FrameTrackers
@@ -33,7 +32,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     jsonbody.install(app)
     settings = rt.settings
     app.config.update(
-        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        # Kept in the instance folder when not configured, so a restart keeps logins and open stations' form tokens.
+        SECRET_KEY=settings.secret_key or instance_secret_key(settings.instance_dir),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -43,8 +43,6 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
         TESTING=settings.testing,
         JSON_SORT_KEYS=False,
     )
-    if not settings.secret_key:
-        app.logger.warning("SERIALTRACE_SECRET_KEY is not set; logins end when the server restarts")
     if settings.serial_key == DEFAULT_SERIAL_KEY and settings.serial_scheme != "pattern":
         app.logger.warning("SERIALTRACE_SERIAL_KEY is not set; opaque serials are predictable from the source code")
     app.extensions["serialtrace"] = rt
@@ -54,6 +52,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     app.json.sort_keys = False
 
     csrf.init_app(app)
+    i18n.install(app, settings.timezone)
     errors.register(app)
     security.install(app, settings)
     app.teardown_appcontext(close_session)
@@ -70,6 +69,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
 
     @app.context_processor
     def _globals():
-        return {"_": _, "current_user": g.get("user"), "settings": settings}
+        # `_` in templates is Flask-Babel's (jinja2.ext.i18n, new style: `_("%(n)s units", n=3)`).
+        return {"current_user": g.get("user"), "settings": settings}
 
     return app

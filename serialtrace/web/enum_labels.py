@@ -1,0 +1,39 @@
+"""Every label table by the name templates pass to the `label` filter: `{{ unit.status|label("unit_status") }}`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..accounts.enums import ROLE_LABELS
+from ..labelling.enums import PRINT_JOB_STATE_LABELS
+from ..station.enums import SCAN_RESULT_LABELS
+from ..trace.enums import (
+    BATCH_STATUS_LABELS,
+    EVENT_KIND_LABELS,
+    UNIT_STATUS_LABELS,
+    WARRANTY_START_LABELS,
+    WARRANTY_STATUS_LABELS,
+)
+from ..warranty.enums import (
+    CLAIM_STATE_LABELS,
+    FAILURE_MODE_LABELS,
+    PRIORITY_LABELS,
+    SYMPTOM_LABELS,
+    VERDICT_LABELS,
+)
+
+TABLES: dict[str, Mapping[str, str]] = {
+    "role": ROLE_LABELS,
+    "print_job_state": PRINT_JOB_STATE_LABELS,
+    "scan_result": SCAN_RESULT_LABELS,
+    "batch_status": BATCH_STATUS_LABELS,
+    "unit_status": UNIT_STATUS_LABELS,
+    "event_kind": EVENT_KIND_LABELS,
+    "warranty_start": WARRANTY_START_LABELS,
+    "warranty_status": WARRANTY_STATUS_LABELS,
+    "claim_state": CLAIM_STATE_LABELS,
+    "verdict": VERDICT_LABELS,
+    "priority": PRIORITY_LABELS,
+    "symptom": SYMPTOM_LABELS,
+    "failure_mode": FAILURE_MODE_LABELS,
+}
