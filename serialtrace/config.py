@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
@@ -11,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Environment names kept shorter than SERIALTRACE_<FIELD> where the documentation promised them.
-ENV_ALIASES = {"label_templates_dir": "SERIALTRACE_LABEL_TEMPLATES"}
+ENV_ALIASES = {"label_templates_dir": "SERIALTRACE_LABEL_TEMPLATES", "instance_dir": "SERIALTRACE_INSTANCE"}
 INSTANCE_DIR = Path(os.environ.get("SERIALTRACE_INSTANCE", Path.cwd() / "instance"))
 
 
@@ -28,7 +29,10 @@ class Settings:
     """Every setting the app reads, with its default."""
 
     database_url: str = field(default_factory=_default_database_url)
+    # Without SERIALTRACE_SECRET_KEY the app keeps a generated key in the instance folder (see instance_secret_key).
     secret_key: str = ""
+    # The folder of files the app keeps between runs: the default database, the generated secret key, TLS files.
+    instance_dir: str = field(default_factory=lambda: str(INSTANCE_DIR))
     # Days added to the warranty end before a unit counts as out of warranty.
     warranty_grace_days: int = 0
     serial_scheme: str = "opaque"
@@ -89,6 +93,44 @@ def business_today(settings: Settings) -> date:
 
 class ConfigError(ValueError):
     """A SERIALTRACE_* variable holds something its setting cannot take."""
+
+
+SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_MIN = 32
+
+
+def instance_secret_key(folder: str | Path) -> str:
+    """The secret key kept in `folder`/secret_key, generated once (readable by the owner only) when there is none.
+
+    Signed cookies and form tokens outlive a restart with it; several server processes starting at once end with
+    the same key. Raises ConfigError naming the file when it holds no usable key.
+    """
+    folder = Path(folder)
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        made = folder / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(secrets.token_hex(32) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            # A hard link appears whole or not at all and never replaces a key another process published first.
+            try:
+                os.link(made, path)
+            except FileExistsError:
+                pass
+        finally:
+            made.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        # Anyone who can read the key can forge a login: the file is the owner's alone, as when it was made.
+        path.chmod(0o600)
+    key = path.read_text(encoding="utf-8", errors="replace").strip()
+    if len(key) < SECRET_KEY_MIN:
+        raise ConfigError(f"the secret key file {path} holds no key of at least {SECRET_KEY_MIN} characters; "
+                          f"delete it to have a new one made, or set SERIALTRACE_SECRET_KEY")
+    return key
 
 
 def _coerce(raw: str, type_name: Any, name: str) -> Any:
