@@ -13,8 +13,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..columns import utcnow
 from ..db import BUSY_TIMEOUT_MS, READ_ONLY
 from ..errors import NotFound
-from .models import ApiToken, User
-from .policy import as_utc, hash_token
+from ..i18n import _l
+from .models import AdminEvent, ApiToken, LoginAttempt, User
+from .policy import LOCKOUT, Lockout, as_utc, hash_token, lock_end
 
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
@@ -98,3 +99,39 @@ def list_tokens(session: Session) -> list[tuple[ApiToken, User]]:
     """Every token with its user, oldest first."""
     stmt = select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
     return [(token, user) for token, user in session.execute(stmt)]
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, active first, then by name."""
+    return list(session.scalars(select(User).order_by(User.active.desc(), User.username)))
+
+
+def get_user_by_id(session: Session, user_id: int) -> User:
+    """The user with this id, or NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("no user %(id)s", id=user_id), details={"field": "user"})
+    return user
+
+
+def locked_user_names(session: Session, *, now: datetime | None = None,
+                      lockout: Lockout = LOCKOUT) -> dict[str, datetime]:
+    """User names that failed sign-ins lock right now, with the time each lock ends."""
+    now = now or utcnow()
+    rows = session.execute(select(LoginAttempt.username, LoginAttempt.at)
+                           .where(LoginAttempt.username.is_not(None),
+                                  LoginAttempt.at > now - lockout.window - lockout.duration)).all()
+    times: dict[str, list[datetime]] = {}
+    for name, at in rows:
+        times.setdefault(name, []).append(as_utc(at))
+    locked = {}
+    for name, seen in times.items():
+        until = lock_end(sorted(seen), limit=lockout.per_user, window=lockout.window, duration=lockout.duration)
+        if until is not None and until > now:
+            locked[name] = until
+    return locked
+
+
+def list_admin_events(session: Session, *, limit: int = 50) -> list[AdminEvent]:
+    """The latest admin actions, newest first."""
+    return list(session.scalars(select(AdminEvent).order_by(AdminEvent.id.desc()).limit(limit)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -12,7 +13,9 @@ from werkzeug.security import generate_password_hash
 
 from ..columns import utcnow
 from ..errors import Conflict, DomainError, NotFound, Unauthorized, ValidationError
-from .models import ApiToken, LoginAttempt, User
+from ..i18n import _l
+from .enums import Role
+from .models import AdminEvent, ApiToken, LoginAttempt, User
 from .policy import LOCKOUT, Lockout, as_utc, ensure_password, ensure_role, hash_token, lock_end
 from .queries import authenticate, find_user, get_user
 
@@ -89,6 +92,7 @@ def deactivate_user(session: Session, username: str) -> User:
     user.active = False
     end_sessions(session, user)
     return user
+    _ensure_admin_remains(session, user)
 
 
 def set_password(session: Session, user: User, *, password: str) -> None:
@@ -179,3 +183,57 @@ def _prune_attempts(session: Session, *, before: datetime) -> None:
            .with_for_update(skip_locked=True))
     session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(old.scalar_subquery()))
                     .execution_options(synchronize_session=False))
+
+
+def _active_admins(session: Session) -> int:
+    return len(session.scalars(select(User.id).where(User.role == Role.ADMIN, User.active.is_(True))).all())
+
+
+def _ensure_admin_remains(session: Session, user: User) -> None:
+    """Conflict when `user` is the last active admin: without one, nobody could reach the admin area again."""
+    if user.active and user.role == Role.ADMIN and _active_admins(session) <= 1:
+        raise Conflict(_l("%(name)s is the last active admin; make another user admin first", name=user.username),
+                       details={"field": "user"})
+
+
+def change_role(session: Session, user: User, *, role: str) -> User:
+    """Give `user` another role; their sessions end, so the new rights apply on the next page. Flushes."""
+    ensure_role(role)
+    if role == user.role:
+        return user
+    if role != Role.ADMIN:
+        _ensure_admin_remains(session, user)
+    user.role = role
+    end_sessions(session, user)
+    return user
+
+
+def reactivate_user(session: Session, user: User) -> User:
+    """Let a deactivated user log in (and use their tokens) again; nothing else of theirs changes. Flushes."""
+    if user.active:
+        raise Conflict(_l("user %(name)s is already active", name=user.username), details={"field": "user"})
+    user.active = True
+    session.flush()
+    return user
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """Revoke one token by its id; NotFound when there is none, Conflict when it was revoked already. Flushes."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(_l("no API token %(id)s", id=token_id), details={"field": "token"})
+    if token.revoked:
+        raise Conflict(_l("API token %(name)s is revoked already", name=token.name), details={"field": "token"})
+    token.revoked = True
+    session.flush()
+    return token
+
+
+def record_admin_event(session: Session, *, author: User | None, action: str, subject: str,
+                       details: dict[str, Any] | None = None) -> AdminEvent:
+    """Append who did which admin action on what, in the caller's transaction. Flushes."""
+    event = AdminEvent(author_id=getattr(author, "id", None), author=getattr(author, "username", "") or "system",
+                       action=action, subject=subject[:200], details=details or {})
+    session.add(event)
+    session.flush()
+    return event

@@ -93,3 +93,8 @@ def find_station_profile(session: Session, name: str) -> dict[str, Any] | None:
     """The saved profile of station `name`, or None when the station was never calibrated."""
     station = find_station(session, name)
     return dict(station.profile) if station is not None else None
+
+
+def list_stations(session: Session) -> list[ScannerStation]:
+    """Every calibrated station by name."""
+    return list(session.scalars(select(ScannerStation).order_by(ScannerStation.name)))

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..columns import utcnow
 from ..db import transaction, with_lock_wait
-from ..errors import Contention, ValidationError
+from ..errors import Contention, NotFound, ValidationError
+from ..i18n import _l
 from ..scanner import ScanError, ScannerProfile, calibrate, parse_scan
 from ..serials import MISTYPED, SerialScheme, is_mistyped
 from . import policy, queries
@@ -147,6 +148,17 @@ def save_station_profile(session: Session, *, name: str, profile: dict[str, Any]
     station.profile = clean
     station.updated_at = utcnow()
     station.updated_by_id = getattr(author, "id", None)
+    session.flush()
+    return station
+
+
+def delete_station_profile(session: Session, station_id: int) -> ScannerStation:
+    """Forget a station's scanner profile: its scans are read as an uncalibrated station's until it is calibrated
+    again (the scan log keeps its name). NotFound when there is no such station. Flushes."""
+    station = session.get(ScannerStation, station_id)
+    if station is None:
+        raise NotFound(_l("no station %(id)s", id=station_id), details={"field": "station"})
+    session.delete(station)
     session.flush()
     return station
 

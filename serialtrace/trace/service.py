@@ -105,6 +105,40 @@ def add_product(session: Session, *, sku: str, name: str, gtin: str | None = Non
     return product
 
 
+def update_product(session: Session, product: Product, *, name: str, warranty_months: int, family: str = "",
+                   gtin: str | None = None) -> dict[str, tuple[Any, Any]]:
+    """Change a product's name, warranty months, family and GTIN under add_product's rules; returns what changed as
+    field -> (before, after). Flushes; the caller commits."""
+    table = Product.__table__.c
+    name = ensure_text(name, field="name", column=table.name, required=True, what="product name")
+    family = ensure_text(family, field="family", column=table.family)
+    if isinstance(warranty_months, bool) or not isinstance(warranty_months, int) or not 0 <= warranty_months <= 240:
+        raise ValidationError(_l("warranty months must be between 0 and 240"), details={"field": "warranty_months"})
+    gtin = normalise_gtin(gtin)
+    if gtin and gtin != product.gtin:
+        owner = queries.find_product(session, gtin)
+        if owner is not None and owner.id != product.id:
+            raise Conflict("GTIN %(gtin)s already belongs to another product", gtin=gtin, details={"field": "gtin"})
+    changed = {}
+    for field_name, value in (("name", name), ("warranty_months", warranty_months), ("family", family),
+                              ("gtin", gtin)):
+        if getattr(product, field_name) != value:
+            changed[field_name] = (getattr(product, field_name), value)
+            setattr(product, field_name, value)
+    _flush(session, f"GTIN {gtin} already belongs to another product")
+    return changed
+
+
+def set_product_shelf_life(session: Session, product: Product, *, months: int | None) -> tuple[int | None, int | None]:
+    """Set a product's shelf life in months, or clear it with None; labels made from then on carry the expiry date
+    (17) it gives. Returns (before, after). Flushes; the caller commits."""
+    months = ensure_shelf_life_months(months)
+    before = product.shelf_life_months
+    product.shelf_life_months = months
+    session.flush()
+    return before, months
+
+
 def allocate_counter(session: Session, *, key: str, count: int) -> int:
     """Reserve `count` consecutive counter values under `key` atomically; returns the first one."""
     if count <= 0:

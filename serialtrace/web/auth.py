@@ -9,6 +9,7 @@ from flask import g, redirect, request, session, url_for
 
 from ..accounts import policy as accounts_policy
 from ..accounts import queries as accounts_queries
+from ..accounts.enums import Role
 from ..accounts.models import User
 from ..errors import PermissionDenied, Unauthorized
 from .database import db
@@ -16,6 +17,25 @@ from .i18n import _
 
 # The session cookie's copy of the user's session version; a cookie whose copy is old is ignored and cleared.
 SESSION_VERSION = "session_version"
+
+R = Role
+# Any logged-in user.
+ANYONE: tuple[str, ...] = ()
+# Who may open each page people navigate to (admins always may). The page's @requires_page check on the server and
+# its link in the navigation both read this one entry, so a role is shown a link exactly when the page would open.
+PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "pages.station": ANYONE,
+    "pages.units": ANYONE,
+    "pages.batches": ANYONE,
+    "pages.import_page": (R.PRODUCTION, R.WAREHOUSE),
+    "labels.page": (R.PRODUCTION, R.WAREHOUSE),
+    "admin.index": (R.ADMIN,),
+    "admin.users": (R.ADMIN,),
+    "admin.tokens": (R.ADMIN,),
+    "admin.stations": (R.ADMIN,),
+    "admin.products": (R.ADMIN,),
+    "admin.settings": (R.ADMIN,),
+}
 
 
 def load_user() -> None:
@@ -64,3 +84,14 @@ def requires(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def requires_page(endpoint: str) -> Callable:
+    """@requires with the roles PAGE_ROLES gives `endpoint`, so the page and its navigation link always agree."""
+    return requires(*PAGE_ROLES[endpoint])
+
+
+def may_open(user: User | None, endpoint: str) -> bool:
+    """True when `user` would get the page `endpoint` (listed in PAGE_ROLES) rather than a 403 or the login."""
+    roles = PAGE_ROLES[endpoint]
+    return user is not None and user.active and (not roles or user.has_role(*roles))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
@@ -22,7 +24,16 @@ def _respond(status: int, error: str, message: str, details=None):
     """The JSON envelope for API calls, the error page with the message for everything else."""
     if _wants_json():
         return jsonify({"error": error, "message": message, "details": details}), status
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, message=message, back=_way_back()), status
+
+def _way_back() -> str | None:
+    """The page the reader came from, when it is one of ours and not this one; None sends them home instead."""
+    # Only a same-site referrer: a link back to another site from our error page would be an open redirect.
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host or referrer == request.url:
+        return None
+    return referrer
 
 
 def scan_domain_error(exc: ScanError) -> DomainError:

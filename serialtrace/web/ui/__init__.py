@@ -1,4 +1,4 @@
-"""The server-rendered pages, one module per domain: station, trace (units, batches, import), labels, account."""
+"""The server-rendered pages, one module per domain: station, trace (units, batches, import), labels, account, admin."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Register the page blueprints on `app`."""
-    from . import account, common, labels, station, trace  # noqa: F401  (station and trace add the pages' views)
+    from .. import navigation
+    from . import account, admin, common, labels, station, trace  # noqa: F401  (station and trace add the pages' views)
 
     app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(common.bp)
     app.register_blueprint(labels.bp)
+    navigation.install(app)

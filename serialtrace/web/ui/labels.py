@@ -27,7 +27,7 @@ from ...labels import LabelError, quarantine_label
 from ...trace import queries
 from ...trace.models import Batch, Product
 from ...warranty import queries as warranty_queries
-from ..auth import current_user, requires
+from ..auth import current_user, requires, requires_page
 from ..database import commit, db
 from ..downloads import attachment
 from ..i18n import _
@@ -76,7 +76,7 @@ def _back(batch: Batch | None = None, product: str | None = None, template: str 
 
 
 @bp.get("/labels")
-@requires(R.PRODUCTION, R.WAREHOUSE)
+@requires_page("labels.page")
 def page():
     """Pick a batch and template, preview, download or print; the print jobs; quarantine labels."""
     user = current_user()

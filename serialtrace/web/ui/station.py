@@ -9,7 +9,7 @@ from ...station import queries as station_queries
 from ...station import service as station_service
 from ...station.policy import profile_dict, search_term
 from ...trace.models import Unit
-from ..auth import current_user, requires
+from ..auth import current_user, requires, requires_page
 from ..database import commit, db, reads_first
 from ..i18n import _
 from ..scanning import scan_log_writer
@@ -33,7 +33,7 @@ def index():
 
 
 @bp.route("/station", methods=["GET", "POST"])
-@requires()
+@requires_page("pages.station")
 @reads_first
 def station():
     """The scanning station: one field that keeps focus; Enter submits; the result is loud."""

@@ -10,7 +10,7 @@ from ...errors import DomainError, NotFound, PermissionDenied
 from ...trace import genealogy, queries
 from ...trace.importer import detect_kind, import_file
 from ...trace.models import Product
-from ..auth import current_user, requires
+from ..auth import current_user, requires, requires_page
 from ..database import commit, db
 from ..downloads import recall_csv_response
 from ..i18n import _
@@ -26,7 +26,7 @@ IMPORT_ROLES: dict[str, tuple[str, ...]] = {
 
 
 @bp.get("/units")
-@requires()
+@requires_page("pages.units")
 def units():
     """Units whose serial or external code starts with the search text."""
     q = user_text(request.args.get("q", "").strip(), "q")
@@ -48,7 +48,7 @@ def unit(serial: str):
 
 
 @bp.get("/batches")
-@requires()
+@requires_page("pages.batches")
 def batches():
     """Recent batches, newest first."""
     q = user_text(request.args.get("q", "").strip(), "q")
@@ -84,7 +84,7 @@ def batch_recall_csv(number: str):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@requires(R.PRODUCTION, R.WAREHOUSE)  # every role in IMPORT_ROLES; the kind is checked once the file is read
+@requires_page("pages.import_page")  # every role in IMPORT_ROLES; the kind is checked once the file is read
 def import_page():
     """Upload an ERP export; all rows or nothing."""
     if request.method == "GET":

@@ -1,0 +1,59 @@
+"""The navigation: the header menu and the admin sections, each shown only to the roles that may open it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, g, request, url_for
+
+from .auth import PAGE_ROLES, may_open
+from .i18n import lazy_gettext
+
+
+@dataclass(frozen=True)
+class Link:
+    """One navigation entry: the page's endpoint (a key of PAGE_ROLES), its label and its keyboard shortcut."""
+
+    endpoint: str
+    label: Any
+    accesskey: str = ""
+    # Endpoints starting with this also mark the entry current (the admin area's forms belong to their section).
+    covers: str = ""
+
+
+# The header menu, in the order of a working day at the desk.
+MENU: tuple[Link, ...] = (
+    Link("pages.station", lazy_gettext("Station"), "s"),
+    Link("pages.units", lazy_gettext("Units"), "u"),
+    Link("pages.batches", lazy_gettext("Batches"), "b"),
+    Link("pages.import_page", lazy_gettext("Import"), "i"),
+    Link("labels.page", lazy_gettext("Labels"), "l"),
+    Link("admin.index", lazy_gettext("Admin"), "a", covers="admin."),
+)
+# The admin area's own sections, shown on every admin page.
+ADMIN_SECTIONS: tuple[Link, ...] = (
+    Link("admin.users", lazy_gettext("Users"), covers="admin.user"),
+    Link("admin.tokens", lazy_gettext("API tokens"), covers="admin.token"),
+    Link("admin.stations", lazy_gettext("Stations"), covers="admin.station"),
+    Link("admin.products", lazy_gettext("Products"), covers="admin.product"),
+    Link("admin.settings", lazy_gettext("Settings"), covers="admin.setting"),
+)
+
+
+def links(entries: tuple[Link, ...]) -> list[dict[str, Any]]:
+    """The entries the current user may open, with their URL and whether the current page is theirs."""
+    user = g.get("user")
+    here = request.endpoint or ""
+    return [{"endpoint": entry.endpoint, "url": url_for(entry.endpoint), "label": entry.label,
+             "accesskey": entry.accesskey,
+             "current": here == entry.endpoint or bool(entry.covers and here.startswith(entry.covers))}
+            for entry in entries if may_open(user, entry.endpoint)]
+
+
+def install(app: Flask) -> None:
+    """Offer `menu()` and `admin_sections()` to the templates."""
+    missing = [entry.endpoint for entry in MENU + ADMIN_SECTIONS if entry.endpoint not in PAGE_ROLES]
+    if missing:
+        raise RuntimeError(f"navigation entries without a row in PAGE_ROLES: {missing}")
+    app.jinja_env.globals.update(menu=lambda: links(MENU), admin_sections=lambda: links(ADMIN_SECTIONS))
