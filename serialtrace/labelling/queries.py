@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, ValidationError
 from ..labels import LabelData
 from ..trace.models import Batch, Product, Unit
+from ..trace.policy import expiry_date
 from .models import PrintJob
 from .policy import MAX_JOB_ID, ensure_range
 
@@ -58,15 +59,17 @@ def unit_id_at(session: Session, batch_id: int, index: int) -> int:
 def label_maker(session: Session, batch: Batch, *, url_base: str | None = None) -> Callable[[str], LabelData]:
     """A function turning a serial of `batch` into its label data.
 
-    Products without a GTIN get a QR of `<url_base>/units/<serial>` beside the Code 128 of the serial.
+    Products without a GTIN get a QR of `<url_base>/units/<serial>` beside the Code 128 of the serial; products
+    with a shelf life get the expiry date (17) their batch's production date gives.
     """
     product = session.get(Product, batch.product_id)
     base = (url_base or "").rstrip("/")
+    expires_on = expiry_date(batch.produced_on, product.shelf_life_months)
 
     def make(serial: str) -> LabelData:
         url = f"{base}/units/{quote(serial, safe='')}" if base and not product.gtin else None
         return LabelData(gtin=product.gtin, batch=batch.number, serial=serial, produced_on=batch.produced_on,
-                         product_name=product.name, sku=product.sku, url=url)
+                         product_name=product.name, sku=product.sku, url=url, expires_on=expires_on)
 
     return make
 

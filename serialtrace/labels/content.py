@@ -78,6 +78,11 @@ def _mfd(on: date) -> str:
     return "MFD " + on.isoformat()
 
 
+@lru_cache(maxsize=64)
+def _exp(on: date) -> str:
+    return "EXP " + on.isoformat()
+
+
 def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
     """Validate one label against the GS1 rules and build what the template shows."""
     if not isinstance(label, LabelData):
@@ -86,13 +91,17 @@ def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
         if not isinstance(getattr(label, field), str):
             raise LabelError(field, "must be a string")
     produced_on = parse_date("produced_on", label.produced_on)
+    expires_on = parse_date("expires_on", label.expires_on)
+    if expires_on is not None and produced_on is not None and expires_on < produced_on:
+        raise LabelError("expires_on",
+                         f"{expires_on.isoformat()} is before the production date {produced_on.isoformat()}")
     product = ensure_text("product_name", label.product_name)
     company = ensure_text("company", label.company)
     sku = ensure_text("sku", label.sku, 64)
     gtin = label.gtin or None
     if gtin is not None and not isinstance(gtin, str):
         raise LabelError("gtin", "must be a string of digits")
-    pairs = gs1data.unit_pairs(gtin, produced_on, label.batch, label.serial)
+    pairs = gs1data.unit_pairs(gtin, produced_on, label.batch, label.serial, expires_on)
 
     matrix: SymbolSpec | None
     linear: SymbolSpec | None = None
@@ -115,6 +124,7 @@ def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
         if linear_kind == "gs1-128":
             fitted = gs1data.fit_gs1_128(pairs)
             if "11" in dict(fitted) and not _fits(fitted, template):
+                # Only the production date gives way to a narrow label; the expiry date (17) stays.
                 fitted = tuple(p for p in fitted if p[0] != "11")
             linear = SymbolSpec("code128", True, gs1data.element_string(fitted), fitted, gs1data.bracketed(fitted))
         elif linear_kind == "code128":
@@ -130,6 +140,8 @@ def label_content(label: LabelData, template: LabelTemplate) -> LabelContent:
             text = "LOT " + label.batch
         elif name == "produced_on":
             text = _mfd(produced_on) if produced_on else ""
+        elif name == "expires_on":
+            text = _exp(expires_on) if expires_on else ""
         elif name == "company":
             text = company
         elif name == "sku":

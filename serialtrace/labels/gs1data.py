@@ -16,7 +16,7 @@ __all__ = ["GS", "GS1_128_MAX_DATA", "bracketed", "check_digit", "digital_link",
            "ensure_set82", "fit_gs1_128", "normalise_gtin", "unit_pairs", "yymmdd"]
 
 Pairs = tuple[tuple[str, str], ...]
-_FIELD_OF_AI = {"01": "gtin", "11": "produced_on", "10": "batch", "21": "serial"}
+_FIELD_OF_AI = {"01": "gtin", "11": "produced_on", "17": "expires_on", "10": "batch", "21": "serial"}
 _AI_IN_MESSAGE = re.compile(r"\((\d{2,4})\)")
 _SERIAL_SPEC = ai_spec("21")
 
@@ -86,8 +86,13 @@ def _gtin14(gtin: str) -> str:
     return normalise_gtin(gtin)
 
 
-def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: str) -> Pairs:
-    """AI pairs of a unit, (01) (11) (10) (21), validated by the GS1 rules."""
+def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: str,
+               expires_on: date | None = None) -> Pairs:
+    """AI pairs of a unit, (01) (11) (17) (10) (21), validated by the GS1 rules.
+
+    Fixed-length AIs come first, (11) before (17) as GS1 lists them, then the variable-length (10) and (21), so
+    only the batch needs a separator after it.
+    """
     if not batch:
         raise LabelError("batch", "must not be empty")
     if not serial:
@@ -97,6 +102,8 @@ def unit_pairs(gtin: str | None, produced_on: date | None, batch: str, serial: s
         pairs.append(("01", _gtin14(gtin)))
     if produced_on is not None:
         pairs.append(("11", _checked("11", yymmdd(produced_on))))
+    if expires_on is not None:
+        pairs.append(("17", _checked("17", yymmdd(expires_on))))
     pairs.append(("10", _checked("10", batch)))
     try:
         check_value(_SERIAL_SPEC, serial)  # unique per label: not worth caching
@@ -134,17 +141,21 @@ def bracketed(pairs: Pairs) -> str:
 
 
 def fit_gs1_128(pairs: Pairs) -> Pairs:
-    """Drop (11) when GS1-128 data would exceed 48 characters; LabelError if still too long."""
+    """Drop (11) when GS1-128 data would exceed 48 characters; LabelError if still too long.
+
+    The expiry date (17) is never dropped: it is a safety date, and a label that cannot carry it is refused.
+    """
     length = len(element_string(pairs))
     if length > GS1_128_MAX_DATA:
-        # The DESIGN rule: the production date goes first; serial and batch must stay.
+        # The DESIGN rule: the production date goes first; serial, batch and expiry date must stay.
         pairs = tuple(p for p in pairs if p[0] != "11")
         length = len(element_string(pairs))
     if length > GS1_128_MAX_DATA:
         values = dict(pairs)
         longest = max(("10", "21"), key=lambda ai: len(values.get(ai, "")))
+        kept = " with the expiry date (17), which is never left out" if "17" in values else ""
         raise LabelError(_FIELD_OF_AI[longest],
-                         f"GS1-128 holds at most {GS1_128_MAX_DATA} data characters, this label needs {length}")
+                         f"GS1-128 holds at most {GS1_128_MAX_DATA} data characters, this label needs {length}{kept}")
     return pairs
 
 

@@ -8,7 +8,8 @@ from datetime import date
 
 @dataclass(frozen=True, slots=True)
 class LabelData:
-    """What one production label shows: product identity, batch and serial."""
+    """What one production label shows: product identity, batch and serial, and the expiry date (17) of products
+    with a shelf life."""
 
     gtin: str | None
     batch: str
@@ -18,6 +19,7 @@ class LabelData:
     company: str = ""
     sku: str = ""
     url: str | None = None
+    expires_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

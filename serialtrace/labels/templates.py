@@ -12,7 +12,7 @@ from .errors import LabelError
 
 SYMBOLS_2D = ("gs1-datamatrix", "gs1-qr", "digital-link-qr")
 SYMBOLS_LINEAR = ("gs1-128", "code128")
-LINE_FIELDS = ("product", "sku", "batch", "serial", "produced_on", "company", "gtin")
+LINE_FIELDS = ("product", "sku", "batch", "serial", "produced_on", "expires_on", "company", "gtin")
 DPIS = (203, 300, 600)
 
 
@@ -45,7 +45,7 @@ class LabelTemplate:
     dpi: int = 203
     symbol: str = "gs1-datamatrix"
     linear: str | None = None
-    lines: tuple[str, ...] = ("product", "batch", "serial", "produced_on")
+    lines: tuple[str, ...] = ("product", "batch", "serial", "produced_on", "expires_on")
     margin_mm: float = 1.5
     symbol_size_mm: float | None = None
     linear_height_mm: float = 8.0
@@ -116,18 +116,18 @@ def builtin_templates() -> dict[str, LabelTemplate]:
     return {
         "roll-50x25": LabelTemplate(
             name="roll-50x25", width_mm=50, height_mm=25, dpi=203, symbol="gs1-datamatrix",
-            lines=("product", "batch", "serial", "produced_on"), symbol_size_mm=18, font_size_pt=7,
+            lines=("product", "batch", "serial", "produced_on", "expires_on"), symbol_size_mm=18, font_size_pt=7,
         ),
         "a4-3x8": LabelTemplate(
             name="a4-3x8", width_mm=70, height_mm=37, dpi=300, symbol="gs1-datamatrix",
-            lines=("product", "sku", "batch", "serial", "produced_on", "company"),
+            lines=("product", "sku", "batch", "serial", "produced_on", "expires_on", "company"),
             margin_mm=3, symbol_size_mm=22, font_size_pt=8,
             sheet=SheetLayout(page_width_mm=210, page_height_mm=297, columns=3, rows=8,
                               left_mm=0, top_mm=0.5, column_pitch_mm=70, row_pitch_mm=37),
         ),
         "4x2in": LabelTemplate(
             name="4x2in", width_mm=101.6, height_mm=50.8, dpi=203, symbol="gs1-datamatrix",
-            linear="gs1-128", lines=("product", "batch", "serial", "produced_on", "company"),
+            linear="gs1-128", lines=("product", "batch", "serial", "produced_on", "expires_on", "company"),
             margin_mm=2.5, symbol_size_mm=24, linear_height_mm=12, font_size_pt=9,
         ),
     }

@@ -23,7 +23,8 @@ def _iso(value: Any) -> Any:
 def product_dict(p: Any) -> dict[str, Any]:
     """JSON shape of a product (an ORM object or a row with the same names)."""
     return {"id": p.id, "sku": p.sku, "gtin": p.gtin, "name": p.name, "family": p.family,
-            "warranty_months": p.warranty_months, "warranty_start": p.warranty_start}
+            "warranty_months": p.warranty_months, "warranty_start": p.warranty_start,
+            "shelf_life_months": p.shelf_life_months}
 
 
 def batch_dict(b: Any, *, sku: str | None = None) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def unit_dict(u: Any) -> dict[str, Any]:
 _P, _B = Product.__table__.c, Batch.__table__.c
 
 _PRODUCT_AND_BATCH = select(
-    _P.id, _P.sku, _P.gtin, _P.name, _P.family, _P.warranty_months, _P.warranty_start,
+    _P.id, _P.sku, _P.gtin, _P.name, _P.family, _P.warranty_months, _P.warranty_start, _P.shelf_life_months,
     _B.id.label("batch_id"), _B.number, _B.produced_on, _B.line, _B.shift, _B.quantity, _B.status, _B.notes,
 ).join_from(Batch.__table__, Product.__table__, _B.product_id == _P.id).where(_B.id == bindparam("batch_id"))
 

@@ -40,6 +40,8 @@ class Product(SQLModel, table=True):
     family: str = Field(default="", sa_type=String(100))
     warranty_months: int = Field(default=24)
     warranty_start: str = Field(default=WarrantyStart.SHIPMENT, sa_type=String(16))
+    # Months from production to the expiry date (17) its labels carry; None: the product does not expire.
+    shelf_life_months: int | None = Field(default=None)
     test_procedure: str = Field(default="")
     created_at: datetime = Field(default_factory=utcnow)
 

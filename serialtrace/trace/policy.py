@@ -63,6 +63,27 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+# Longest shelf life: ten years covers products with a limited life (electrochemical cells, batteries, seals), and
+# keeps the expiry date (17) well inside the 49 years ahead GS1's two-digit year can name.
+MAX_SHELF_LIFE_MONTHS = 120
+
+
+def ensure_shelf_life_months(value: object) -> int | None:
+    """A product's shelf life: None (it does not expire) or 1 to 120 whole months."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SHELF_LIFE_MONTHS:
+        raise ValidationError(f"shelf life must be 1 to {MAX_SHELF_LIFE_MONTHS} months, or none; got {value!r}",
+                              details={"field": "shelf_life_months"})
+    return value
+
+
+def expiry_date(produced_on: date, shelf_life_months: int | None) -> date | None:
+    """The expiry date (17) of a unit: production date plus the shelf life (a month end clamps to the shorter
+    month's last day, the earlier and safe side); None for products without a shelf life."""
+    return add_months(produced_on, shelf_life_months) if shelf_life_months else None
+
+
 # Production, shipment and sale dates are accepted from here to one year after today: the product did not exist
 # before, and a date further ahead is a typo or an ERP placeholder that would make warranty arithmetic meaningless.
 EARLIEST_BUSINESS_DATE = date(1990, 1, 1)

@@ -188,6 +188,8 @@ class ProductRead(BaseModel):
     family: str
     warranty_months: int
     warranty_start: str
+    shelf_life_months: int | None = Field(None, description="months from production to the labels' expiry date "
+                                                            "(17); null: the product does not expire")
 
 
 class LotRead(BaseModel):

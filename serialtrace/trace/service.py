@@ -33,7 +33,14 @@ from .models import (
     UnitEvent,
     search_key,
 )
-from .policy import MAX_BATCH_QUANTITY, ensure_business_date, ensure_code, ensure_sku, normalise_gtin
+from .policy import (
+    MAX_BATCH_QUANTITY,
+    ensure_business_date,
+    ensure_code,
+    ensure_shelf_life_months,
+    ensure_sku,
+    normalise_gtin,
+)
 
 # Rows per executemany round trip when inserting units; large enough to amortise, small enough for memory.
 _CHUNK = 50_000
@@ -84,8 +91,10 @@ def ensure_text(value: Any, *, field: str, column: Any, required: bool = False, 
 
 
 def add_product(session: Session, *, sku: str, name: str, gtin: str | None = None, warranty_months: int = 24,
-                family: str = "", warranty_start: str = WarrantyStart.SHIPMENT, test_procedure: str = "") -> Product:
-    """Register a product model. Flushes; the caller commits."""
+                family: str = "", warranty_start: str = WarrantyStart.SHIPMENT, test_procedure: str = "",
+                shelf_life_months: int | None = None) -> Product:
+    """Register a product model; with a shelf life its labels carry the expiry date (17). Flushes; the caller
+    commits."""
     sku = ensure_sku(sku)
     name = ensure_text(name, field="name", column=Product.__table__.c.name, required=True, what="product name")
     family = ensure_text(family, field="family", column=Product.__table__.c.family)
@@ -93,13 +102,15 @@ def add_product(session: Session, *, sku: str, name: str, gtin: str | None = Non
         raise ValidationError("warranty months must be between 0 and 240", details={"field": "warranty_months"})
     if warranty_start not in {w.value for w in WarrantyStart}:
         raise ValidationError(f"warranty start must be 'shipment' or 'sale', not {warranty_start!r}")
+    shelf_life_months = ensure_shelf_life_months(shelf_life_months)
     gtin = normalise_gtin(gtin)
     if queries.find_product(session, sku) is not None:
         raise Conflict(f"product {sku!r} already exists", details={"field": "sku"})
     if gtin and queries.find_product(session, gtin) is not None:
         raise Conflict(f"GTIN {gtin} already belongs to another product", details={"field": "gtin"})
     product = Product(sku=sku, name=name, gtin=gtin, warranty_months=int(warranty_months), family=family,
-                      warranty_start=warranty_start, test_procedure=test_procedure)
+                      warranty_start=warranty_start, test_procedure=test_procedure,
+                      shelf_life_months=shelf_life_months)
     session.add(product)
     _flush(session, f"product {sku!r} already exists")
     return product
