@@ -82,7 +82,7 @@ I18N_DIR := serialtrace/translations
 POT ?= $(I18N_DIR)/messages.pot
 PYBABEL ?= $(BIN)/pybabel
 i18n-extract:
-	$(PYBABEL) -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(PYBABEL) -q extract -F babel.cfg -k _l -k _n:1,2 -k lazy_gettext --no-location --sort-output \
 	  --project serialtrace -o $(POT) serialtrace
 
 i18n-update: i18n-extract

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
+from ..i18n import _l
 from .enums import ROLES
 
 if TYPE_CHECKING:
@@ -40,19 +41,19 @@ def _core(password: str) -> str:
 def ensure_password(password: str, *, username: str = "") -> str:
     """Refuse a password that breaks the rule, naming the rule; returns it unchanged when it passes."""
     if len(password) < MIN_LENGTH:
-        raise ValidationError(f"password too short: it needs at least {MIN_LENGTH} characters "
-                              f"(this one has {len(password)}); a phrase of a few words is easy to type")
+        raise ValidationError(_l("password too short: it needs at least %(min_length)s characters (this one has "
+                                 "%(count)s); a phrase of a few words is easy to type", min_length=MIN_LENGTH,
+                                 count=len(password)))
     if len(password) > MAX_LENGTH:
-        raise ValidationError(f"password too long: at most {MAX_LENGTH} characters")
+        raise ValidationError(_l("password too long: at most %(max_length)s characters", max_length=MAX_LENGTH))
     folded, core = password.casefold(), _core(password)
     name = username.strip().casefold()
     if name and name in (folded, core):
-        raise ValidationError("password must not be the user name (nor the user name with digits or symbols "
-                              "added)")
+        raise ValidationError(_l("password must not be the user name (nor the user name with digits or symbols added)"))
     common = common_passwords()
     if folded in common or (core and core in common):
-        raise ValidationError("password is too common: it is one of the 20,000 most used passwords, or one of "
-                              "them with digits or symbols added; choose another")
+        raise ValidationError(_l("password is too common: it is one of the 20,000 most used passwords, or one of "
+                                 "them with digits or symbols added; choose another"))
     return password
 
 
@@ -60,7 +61,7 @@ def ensure_password(password: str, *, username: str = "") -> str:
 def ensure_role(role: str) -> str:
     """Validate a role name."""
     if role not in ROLES:
-        raise ValidationError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise ValidationError(_l("unknown role %(role)r; use one of %(roles)s", role=role, roles=", ".join(ROLES)))
     return role
 
 

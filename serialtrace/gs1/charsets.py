@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..i18n import _l
 from .errors import GS1Error
 
 CSET82 = frozenset(
@@ -47,4 +48,5 @@ def ensure_charset(ai: str, kind: str, text: str) -> None:
     allowed = CHARSET[kind]
     for c in text:
         if c not in allowed:
-            raise GS1Error(f"({ai}) character {c!r} is not {CHARSET_NAME[kind]}")
+            raise GS1Error(_l("(%(ai)s) character %(char)r is not %(charset)s", ai=ai, char=c,
+                              charset=CHARSET_NAME[kind]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..i18n import _l
 from .errors import GS1Error
 
 
@@ -38,4 +39,5 @@ def ensure_check_digit(ai: str, digits: str) -> None:
     # _check_of inlined for the scan path.
     expected = (48 * (3 * len(odd) + len(even)) - 3 * sum(odd) - sum(even)) % 10
     if expected != b[-1] - 48:
-        raise GS1Error(f"({ai}) check digit is {digits[-1]}, expected {expected}")
+        raise GS1Error(_l("(%(ai)s) check digit is %(found)s, expected %(expected)s", ai=ai, found=digits[-1],
+                          expected=expected))

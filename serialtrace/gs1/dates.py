@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime
 
+from ..i18n import _l
 from .errors import GS1Error
 
 # Every MMDD a date can have, and the MMDD with day 00 where an AI allows it; a set
@@ -23,13 +24,14 @@ def ensure_yymmd0(ai: str, text: str) -> None:
             return
     elif mmdd in _ZERO_DAY_MMDD:
         return
-    raise GS1Error(f"({ai}) {text} is not a valid date")
+    raise GS1Error(_l("(%(ai)s) %(value)s is not a valid date", ai=ai, value=text))
 
 
 def ensure_yymmdd(ai: str, text: str) -> None:
     """Raise GS1Error unless text is a possible YYMMDD date with a real day."""
     if text[2:] in _ZERO_DAY_MMDD:
-        raise GS1Error(f"({ai}) {text} is not a valid date (day 00 is not allowed for ({ai}))")
+        raise GS1Error(_l("(%(ai)s) %(value)s is not a valid date (day 00 is not allowed for (%(ai)s))", ai=ai,
+                          value=text))
     ensure_yymmd0(ai, text)
 
 
@@ -61,4 +63,4 @@ def parse_date(ai: str, yymmdd: str, *, today: datetime.date | None = None) -> d
         return datetime.date(year, month, day)
     except ValueError:
         # 29 February in a year that the century rule places outside the leap years.
-        raise GS1Error(f"({ai}) {yymmdd} is not a valid date") from None
+        raise GS1Error(_l("(%(ai)s) %(value)s is not a valid date", ai=ai, value=yymmdd)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..i18n import _l
 from .errors import GS1Error
 from .rules import (
     _VERIFIED,
@@ -51,7 +52,7 @@ def parse_element_string(data: str, *, separators: str = GS,
     # A reader may pass FNC1 in first position on as a leading GS.
     i = 1 if n and data[0] == GS else 0
     if i >= n:
-        raise GS1Error("no GS1 data")
+        raise GS1Error(_l("no GS1 data"))
     pairs: list[tuple[str, str]] = []
     append = pairs.append
     while i < n:
@@ -65,7 +66,8 @@ def parse_element_string(data: str, *, separators: str = GS,
             info = _SCAN.get(ai)
             if info is None:
                 start = data[i:i + 4].split(GS)[0]
-                raise GS1Error(f"unknown AI at position {i}: data starts {start!r}")
+                raise GS1Error(_l("unknown AI at position %(position)s: data starts %(start)r", position=i,
+                                  start=start))
             i += size
         separator_required, length, fullmatch, checks = info
         if separator_required:
@@ -79,7 +81,8 @@ def parse_element_string(data: str, *, separators: str = GS,
             value = data[i:end]
             if len(value) < length or GS in value:
                 value = value.split(GS)[0]
-                raise GS1Error(f"({ai}) is {len(value)} characters, expected {length}")
+                raise GS1Error(_l("(%(ai)s) is %(size)s characters, expected %(expected)s", ai=ai, size=len(value),
+                                  expected=length))
             # A separator after a predefined-length AI is not needed but is harmless.
             i = end + 1 if end < n and data[end] == GS else end
         # check_value inlined: this loop is the scan hot path.
@@ -105,7 +108,7 @@ def parse_bracketed(text: str, *, associations: bool = True) -> list[tuple[str, 
     if not isinstance(text, str):
         raise GS1Error("GS1 data must be text")
     if not text.startswith("("):
-        raise GS1Error(f"bracketed GS1 data must start with '(', got {text[:10]!r}")
+        raise GS1Error(_l("bracketed GS1 data must start with '(', got %(start)r", start=text[:10]))
     if "\\(" not in text:
         return _parse_plain_bracketed(text, associations)
     pairs = []
@@ -113,11 +116,11 @@ def parse_bracketed(text: str, *, associations: bool = True) -> list[tuple[str, 
     while i < n:
         close = text.find(")", i)
         if close < 0:
-            raise GS1Error(f"'(' at position {i} is not closed")
+            raise GS1Error(_l("'(' at position %(position)s is not closed", position=i))
         ai = text[i + 1:close]
         spec = AI_TABLE.get(ai)
         if spec is None:
-            raise GS1Error(f"unknown AI ({ai})")
+            raise GS1Error(_l("unknown AI (%(ai)s)", ai=ai))
         chunks = []
         j = close + 1
         while True:
@@ -148,10 +151,10 @@ def _parse_plain_bracketed(text: str, associations: bool) -> list[tuple[str, str
     for chunk in text[1:].split("("):
         ai, close, value = chunk.partition(")")
         if not close:
-            raise GS1Error(f"'(' at position {position} is not closed")
+            raise GS1Error(_l("'(' at position %(position)s is not closed", position=position))
         spec = AI_TABLE.get(ai)
         if spec is None:
-            raise GS1Error(f"unknown AI ({ai})")
+            raise GS1Error(_l("unknown AI (%(ai)s)", ai=ai))
         check_value(spec, value)
         pairs.append((ai, value))
         position += len(chunk) + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NoReturn
 
+from ..i18n import _l
 from .charsets import ensure_charset
 from .errors import GS1Error
 from .table import AI_TABLE, AISpec, ai_spec, matches
@@ -45,14 +46,17 @@ def explain_mismatch(spec: AISpec, value: str) -> NoReturn:
     # Only reached for bad data, so clarity matters more than speed here.
     ai = spec.ai
     if not value:
-        raise GS1Error(f"({ai}) is empty")
+        raise GS1Error(_l("(%(ai)s) is empty", ai=ai))
     size = len(value)
     if spec.fixed_length is not None and size != spec.fixed_length:
-        raise GS1Error(f"({ai}) is {size} characters, expected {spec.fixed_length}")
+        raise GS1Error(_l("(%(ai)s) is %(size)s characters, expected %(expected)s", ai=ai, size=size,
+                          expected=spec.fixed_length))
     if size > spec.max_length:
-        raise GS1Error(f"({ai}) is {size} characters, at most {spec.max_length}")
+        raise GS1Error(_l("(%(ai)s) is %(size)s characters, at most %(limit)s", ai=ai, size=size,
+                          limit=spec.max_length))
     if size < spec.min_length:
-        raise GS1Error(f"({ai}) is {size} characters, at least {spec.min_length}")
+        raise GS1Error(_l("(%(ai)s) is %(size)s characters, at least %(limit)s", ai=ai, size=size,
+                          limit=spec.min_length))
     # Split greedily into components, each fixed one taking its length and a variable one
     # leaving room for what must follow, then name the first character out of its set.
     pos = 0
@@ -64,7 +68,8 @@ def explain_mismatch(spec: AISpec, value: str) -> NoReturn:
             break
         ensure_charset(ai, c.kind, value[pos:pos + take])
         pos += take
-    raise GS1Error(f"({ai}) {value!r} does not match the format {spec.format}")
+    raise GS1Error(_l("(%(ai)s) %(value)r does not match the format %(format)s", ai=ai, value=value,
+                      format=spec.format))
 
 
 # Exact exclusions, excluded patterns, single required AIs, required groups (or patterns).
@@ -135,8 +140,8 @@ def _check_repeats(pairs: list[tuple[str, str]]) -> None:
     for ai, value in pairs:
         previous = first.setdefault(ai, value)
         if previous != value:
-            raise GS1Error(f"({ai}) appears more than once with different values: "
-                           f"{previous!r} and {value!r}")
+            raise GS1Error(_l("(%(ai)s) appears more than once with different values: %(first)r and %(second)r",
+                              ai=ai, first=previous, second=value))
 
 
 def _present(token: str, seen: dict[str, str]) -> bool:
@@ -180,7 +185,7 @@ def validate(pairs: list[tuple[str, str]], *, associations: bool = True) -> None
     """Raise GS1Error unless every value and the combination of AIs follow the GS1 rules."""
     checked = _as_pairs(pairs)
     if not checked:
-        raise GS1Error("no GS1 data")
+        raise GS1Error(_l("no GS1 data"))
     for ai, value in checked:
         check_value(ai_spec(ai), value)
     if associations:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ..i18n import _l
 from . import linters
 from .charsets import REGEX_CLASS
 from .checkdigit import ensure_check_digit
@@ -435,7 +436,7 @@ def ai_spec(ai: str) -> AISpec:
     """Return the table entry of an AI, or raise GS1Error for an AI we do not know."""
     spec = TABLE.get(ai) if isinstance(ai, str) else None
     if spec is None:
-        raise GS1Error(f"unknown AI ({ai})")
+        raise GS1Error(_l("unknown AI (%(ai)s)", ai=ai))
     return spec
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from ..errors import ValidationError
+from ..i18n import _l
 from ..labels import LabelError
 from ..labels.templates import DPIS
 from .enums import PrintJobState
@@ -38,7 +39,7 @@ def parse_printer(text: str) -> tuple[str, int]:
     """Split "host:port" into its parts; ValidationError when it is not a host name or address and a port."""
     host, sep, port = (text or "").strip().rpartition(":")
     if not sep or not _HOST.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValidationError(f"printer {text!r} must be HOST:PORT, for example 10.0.0.7:9100",
+        raise ValidationError(_l("printer %(text)r must be HOST:PORT, for example 10.0.0.7:9100", text=text),
                               details={"field": "printer"})
     return host, int(port)
 
@@ -54,42 +55,48 @@ def ensure_printer_allowed(printer: str, allowed: str) -> str:
     if entries:
         permitted = {f"{h.lower()}:{p}" for h, p in (parse_printer(e) for e in entries)}
         if target.lower() not in permitted:
-            raise ValidationError(f"printer {target} is not in SERIALTRACE_PRINTERS ({', '.join(entries)})",
+            raise ValidationError(_l("printer %(target)s is not in SERIALTRACE_PRINTERS (%(value)s)", target=target,
+                                     value=', '.join(entries)),
                                   details={"field": "printer"})
     elif port != RAW_PRINT_PORT:
-        raise ValidationError(f"printer {target} must use port {RAW_PRINT_PORT}; list other printers in "
-                              "SERIALTRACE_PRINTERS", details={"field": "printer"})
+        raise ValidationError(_l("printer %(target)s must use port %(raw_print_port)s; list other printers in "
+                                 "SERIALTRACE_PRINTERS", target=target, raw_print_port=RAW_PRINT_PORT),
+                              details={"field": "printer"})
     return target
 
 
 def ensure_range(total: int, first: int | None, last: int | None) -> tuple[int, int]:
     """The unit index range first..last (default the whole batch of `total`); ValidationError naming from/to."""
     if total == 0:
-        raise ValidationError("the batch has no units to label", details={"field": "batch"})
+        raise ValidationError(_l("the batch has no units to label"), details={"field": "batch"})
     first = 0 if first is None else first
     last = total - 1 if last is None else last
     for name, value in (("from", first), ("to", last)):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < total:
-            raise ValidationError(f"{name} must be a unit index from 0 to {total - 1}, got {value!r}",
+            raise ValidationError(_l("%(name)s must be a unit index from 0 to %(value)s, got %(value2)r", name=name,
+                                     value=total - 1, value2=value),
                                   details={"field": name})
     if last < first:
-        raise ValidationError(f"the range {first}..{last} is empty", details={"field": "to"})
+        raise ValidationError(_l("the range %(first)s..%(last)s is empty", first=first, last=last),
+                              details={"field": "to"})
     return first, last
 
 
 def ensure_output(output: str, printer: str | None) -> None:
     """A known output, and ZPL when a printer takes it; ValidationError naming the format otherwise."""
     if output not in OUTPUTS:
-        raise ValidationError(f"output must be one of {', '.join(OUTPUTS)}, not {output!r}",
+        raise ValidationError(_l("output must be one of %(value)s, not %(output)r", value=', '.join(OUTPUTS),
+                                 output=output),
                               details={"field": "format"})
     if printer is not None and output != "zpl":
-        raise ValidationError("printers take ZPL; PDF and PNG are downloads", details={"field": "format"})
+        raise ValidationError(_l("printers take ZPL; PDF and PNG are downloads"), details={"field": "format"})
 
 
 def ensure_template_name(name: str) -> str:
     """A template reference short enough to store on the job."""
     if not name or len(name) > TEMPLATE_NAME_MAX:
-        raise ValidationError(f"template name must be 1 to {TEMPLATE_NAME_MAX} characters",
+        raise ValidationError(_l("template name must be 1 to %(template_name_max)s characters",
+                                 template_name_max=TEMPLATE_NAME_MAX),
                               details={"field": "template"})
     return name
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
+from ..i18n import _l
 from ..labels import LabelData
 from ..trace.models import Batch, Product, Unit
 from ..trace.policy import expiry_date
@@ -22,11 +23,11 @@ YIELD_PER = 1000
 def get_print_job(session: Session, job_id: int, *, lock: bool = False) -> PrintJob:
     """The job with this id as the database has it now (row-locked when `lock`), or NotFound."""
     if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 < job_id <= MAX_JOB_ID:
-        raise NotFound(f"no print job {job_id}", details={"job": job_id})
+        raise NotFound(_l("no print job %(job_id)s", job_id=job_id), details={"job": job_id})
     # Runners change jobs from their own sessions, so a copy in this session's identity map may be stale.
     job = session.get(PrintJob, job_id, populate_existing=True, with_for_update=lock or None)
     if job is None:
-        raise NotFound(f"no print job {job_id}", details={"job": job_id})
+        raise NotFound(_l("no print job %(job_id)s", job_id=job_id), details={"job": job_id})
     return job
 
 
@@ -52,7 +53,7 @@ def unit_id_at(session: Session, batch_id: int, index: int) -> int:
     """The id of the batch's unit number `index` (0-based, in unit id order); ValidationError past the end."""
     unit_id = session.scalar(select(Unit.id).where(Unit.batch_id == batch_id).order_by(Unit.id).offset(index).limit(1))
     if unit_id is None:
-        raise ValidationError(f"the batch has no unit number {index}")
+        raise ValidationError(_l("the batch has no unit number %(index)s", index=index))
     return unit_id
 
 

@@ -13,6 +13,7 @@ from ..columns import utcnow
 from ..config import Settings
 from ..db import transaction
 from ..errors import Conflict
+from ..i18n import _l
 from ..labels import send_zpl, zpl_bytes
 from ..trace.models import Batch, Unit
 from .enums import PrintJobState
@@ -65,7 +66,8 @@ def run_print_job(session_factory: sessionmaker, job_id: int, *, render: Render,
                                     updated_at=utcnow())).rowcount
         job = get_print_job(s, job_id)
         if claimed != 1:
-            raise Conflict(f"print job {job_id} is {job.state}, not queued; resume it first")
+            raise Conflict(_l("print job %(job_id)s is %(state)s, not queued; resume it first", job_id=job_id,
+                              state=job.state))
         batch_id, position, last = job.batch_id, job.next_index, job.last_index
         lower = unit_id_at(s, batch_id, position) if position <= last else None
     while position <= last:
@@ -88,7 +90,7 @@ def run_print_job(session_factory: sessionmaker, job_id: int, *, render: Render,
             moved = s.execute(update(table).where(table.c.id == job_id, table.c.state == PrintJobState.PRINTING.value)
                               .values(next_index=position + len(rows), updated_at=utcnow())).rowcount
             if moved != 1:
-                raise Conflict(f"print job {job_id} was changed by someone else while printing")
+                raise Conflict(_l("print job %(job_id)s was changed by someone else while printing", job_id=job_id))
             record_labelled(s, get_print_job(s, job_id), rows[0].id, rows[-1].id)
         position += len(rows)
         lower = rows[-1].id + 1

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..columns import JsonType, utcnow
 from ..config import Settings
 from ..errors import Conflict, InvalidTransition, ValidationError
+from ..i18n import _l
 from ..trace import service as trace_service
 from ..trace.enums import EventKind
 from ..trace.models import Batch, Unit, UnitEvent
@@ -50,7 +51,7 @@ def reprint_print_job(session: Session, *, settings: Settings, job_id: int, firs
     """A new job for a range (default the whole range) of an earlier printer job, checked as a new job is."""
     old = get_print_job(session, job_id)
     if old.printer is None:
-        raise ValidationError(f"job {job_id} was a download; download the file again")
+        raise ValidationError(_l("job %(job_id)s was a download; download the file again", job_id=job_id))
     batch = session.get(Batch, old.batch_id)
     return create_print_job(session, settings=settings, batch=batch, template=old.template, printer=old.printer,
                             first=old.first_index if first is None else first,
@@ -74,11 +75,11 @@ def resume_print_job(session: Session, job_id: int, *, stale_after: timedelta = 
     """Queue a failed (or abandoned) job again so a runner continues from next_index. Flushes; the caller commits."""
     job = get_print_job(session, job_id, lock=True)
     if job.printer is None:
-        raise InvalidTransition(f"print job {job.id} was a download; render the file again")
+        raise InvalidTransition(_l("print job %(id)s was a download; render the file again", id=job.id))
     if job.state == PrintJobState.DONE:
-        raise InvalidTransition(f"print job {job.id} is done; reprint a range with a new job instead")
+        raise InvalidTransition(_l("print job %(id)s is done; reprint a range with a new job instead", id=job.id))
     if not is_resumable(job, stale_after=stale_after):
-        raise Conflict(f"print job {job.id} is printing right now")
+        raise Conflict(_l("print job %(id)s is printing right now", id=job.id))
     job.state, job.updated_at = PrintJobState.QUEUED.value, utcnow()
     session.flush()
     return job
@@ -106,7 +107,8 @@ def _add_job(session: Session, *, batch: Batch, template: str, output: str, prin
     ensure_template_name(template)
     total = count_units(session, batch_id=batch.id)
     if total == 0:
-        raise ValidationError(f"batch {batch.number} has no units to label", details={"field": "batch"})
+        raise ValidationError(_l("batch %(number)s has no units to label", number=batch.number),
+                              details={"field": "batch"})
     first, last = ensure_range(total, first, last)
     who = trace_service.author_fields(author)
     job = PrintJob(batch_id=batch.id, template=template, output=output, printer=printer, dpi=dpi, first_index=first,

@@ -13,6 +13,7 @@ import numpy as np
 import zxingcpp
 from PIL import Image
 
+from serialtrace.i18n import _l
 from serialtrace.scanner import symbology
 from serialtrace.scanner.errors import ImageError, ImageTooLarge
 from serialtrace.scanner.header import IMAGE_FORMATS, MAX_SIDE, MIN_SIDE, ensure_decodable, read_header
@@ -108,7 +109,8 @@ def decode_frame(frame: np.ndarray) -> list[DecodedCode]:
     gray = _frame_to_gray(frame)
     h, w = gray.shape
     if min(h, w) < MIN_SIDE:
-        raise ImageError(f"frame too thin: {w}x{h} pixels; a barcode needs at least {MIN_SIDE} pixels on each side")
+        raise ImageError(_l("frame too thin: %(width)sx%(height)s pixels; a barcode needs at least %(limit)s pixels on "
+                              "each side", width=w, height=h, limit=MIN_SIDE))
     factor = 1.0
     if max(h, w) > _FRAME_MAX_SIDE:
         factor = max(h, w) / _FRAME_MAX_SIDE
@@ -178,9 +180,9 @@ def _load(data: bytes) -> tuple[np.ndarray, int]:
         raise ImageError(f"expected image bytes, got {type(data).__name__}")
     size = len(data)
     if size == 0:
-        raise ImageError("empty image: no bytes")
+        raise ImageError(_l("empty image: no bytes"))
     if size > MAX_IMAGE_BYTES:
-        raise ImageTooLarge(f"image too large: {size} bytes (limit {MAX_IMAGE_BYTES})")
+        raise ImageTooLarge(_l("image too large: %(size)s bytes (limit %(limit)s)", size=size, limit=MAX_IMAGE_BYTES))
     header = read_header(bytes(data))
     ensure_decodable(header, max_pixels=MAX_IMAGE_PIXELS)
     width, height, kind = header.width, header.height, header.kind
@@ -194,7 +196,7 @@ def _load(data: bytes) -> tuple[np.ndarray, int]:
     if gray is None:
         gray, factor = _pil_decode(bytes(data), kind), 1
     if gray.size == 0:
-        raise ImageError(f"corrupt {kind} image: no pixels decoded")
+        raise ImageError(_l("corrupt %(kind)s image: no pixels decoded", kind=kind))
     return gray, factor
 
 
@@ -204,7 +206,7 @@ def _pil_decode(data: bytes, kind: str) -> np.ndarray:
         with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
             return np.asarray(img.convert("L"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise ImageError(f"corrupt {kind} image: cannot decode pixels") from None
+        raise ImageError(_l("corrupt %(kind)s image: cannot decode pixels", kind=kind)) from None
 
 
 def _frame_to_gray(frame: np.ndarray) -> np.ndarray:

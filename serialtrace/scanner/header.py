@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from serialtrace.i18n import _l
 from serialtrace.scanner.errors import ImageError, ImageTooLarge
 
 # Only raster formats: Pillow would hand EPS/PostScript to Ghostscript, which must never see uploads.
@@ -63,9 +64,10 @@ def read_header(data: bytes) -> ImageHeader:
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"image too large: {exc}") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error):
-        raise ImageError("not an image: format not recognised") from None
+        raise ImageError(_l("not an image: format not recognised")) from None
     if width <= 0 or height <= 0:
-        raise ImageError(f"corrupt {kind} image: size {width}x{height}")
+        raise ImageError(_l("corrupt %(kind)s image: size %(width)sx%(height)s", kind=kind, width=width,
+                            height=height))
     scans = count_jpeg_scans(data) if data[:2] == b"\xff\xd8" else 1
     return ImageHeader(kind, width, height, scans)
 
@@ -74,15 +76,17 @@ def ensure_decodable(header: ImageHeader, *, max_pixels: int) -> None:
     """Refuse an image whose decoding would be slow, huge or pointless, naming the reason."""
     for side, size in (("width", header.width), ("height", header.height)):
         if size > MAX_SIDE:
-            raise ImageError(f"image {side} {size} pixels is over the limit of {MAX_SIDE} pixels per side")
+            raise ImageError(_l("image %(side)s %(size)s pixels is over the limit of %(limit)s pixels per side",
+                                side=side, size=size, limit=MAX_SIDE))
     if min(header.width, header.height) < MIN_SIDE:
         raise ImageError(
-            f"image too thin: {header.width}x{header.height} pixels; "
-            f"a barcode needs at least {MIN_SIDE} pixels on each side"
+            _l("image too thin: %(width)sx%(height)s pixels; a barcode needs at least %(limit)s pixels on each side",
+               width=header.width, height=header.height, limit=MIN_SIDE)
         )
     if header.width * header.height > max_pixels:
         raise ImageTooLarge(
-            f"image too large: {header.width}x{header.height} pixels (limit {max_pixels} pixels)"
+            _l("image too large: %(width)sx%(height)s pixels (limit %(limit)s pixels)", width=header.width,
+               height=header.height, limit=max_pixels)
         )
     if header.scans > MAX_JPEG_SCANS:
         raise ImageError(
@@ -94,12 +98,12 @@ def ensure_decodable(header: ImageHeader, *, max_pixels: int) -> None:
 def ensure_image_upload(data: bytes, *, limit: int) -> None:
     """Refuse an empty, oversized or non-image upload by its first bytes, before any decoding."""
     if not data:
-        raise ImageError("empty upload: the image has no bytes")
+        raise ImageError(_l("empty upload: the image has no bytes"))
     if len(data) > limit:
-        raise ImageTooLarge(f"image too large: {len(data)} bytes (limit {limit})")
+        raise ImageTooLarge(_l("image too large: %(size)s bytes (limit %(limit)s)", size=len(data), limit=limit))
     webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
     if not webp and not any(data.startswith(magic) for magic, _kind in UPLOAD_MAGIC):
-        raise ImageError("not an image: send PNG, JPEG, WebP, GIF, BMP or TIFF")
+        raise ImageError(_l("not an image: send PNG, JPEG, WebP, GIF, BMP or TIFF"))
 
 
 def count_jpeg_scans(data: bytes, *, stop_after: int = MAX_JPEG_SCANS) -> int:

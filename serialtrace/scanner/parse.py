@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from serialtrace import gs1
+from serialtrace.i18n import _l
 from serialtrace.scanner.errors import ScanError
 from serialtrace.scanner.symbology import GS1_IDENTIFIERS, SYMBOLOGY_NAMES
 from serialtrace.scanner.wedge import (
@@ -113,11 +114,11 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
     seconds) are ScanErrors too ("too complex to read").
     """
     if not isinstance(raw, str):
-        raise ScanError(f"scan must be text, got {type(raw).__name__}")
+        raise ScanError(_l("scan must be text, got %(type)s", type=type(raw).__name__))
     if len(raw) > MAX_SCAN_LENGTH:
         raise ScanError(
-            f"scan is {len(raw):,} characters long; at most {MAX_SCAN_LENGTH:,} are read "
-            "(no barcode holds more)",
+            _l("scan is %(length)s characters long; at most %(limit)s are read (no barcode holds more)",
+               length=f"{len(raw):,}", limit=f"{MAX_SCAN_LENGTH:,}"),
             details={"length": len(raw), "limit": MAX_SCAN_LENGTH},
         )
     deadline = time.monotonic() + SCAN_TIME_BUDGET
@@ -136,12 +137,13 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
     if len(text) >= 3 and text[0] == "]" and _AIM.match(text):
         sym_id, text = text[:3], text[3:]
     if not text or text.isspace():
-        raise ScanError("empty scan", part=raw)
+        raise ScanError(_l("empty scan"), part=raw)
     exact = profile is not None and profile.separator != ""
 
     if sym_id in GS1_IDENTIFIERS:
         if _URI.match(text) or text.startswith("("):
-            raise ScanError(f"{sym_id} announces a GS1 element string, got {text[:12]!r}", part=sym_id)
+            raise ScanError(_l("%(symbology)s announces a GS1 element string, got %(start)r", symbology=sym_id,
+                               start=text[:12]), part=sym_id)
         return _gs1(raw, text, sym_id, exact, notes, deadline)
     if sym_id is not None and sym_id[1] == "E":
         return _ean(raw, text, sym_id, exact, notes, deadline)
@@ -176,7 +178,8 @@ def _looks_like_gs1(text: str) -> bool:
 
 
 def _scan_error(exc: gs1.GS1Error) -> ScanError:
-    message = str(exc)
+    # The GS1 rule's message as it was raised (a Message, so the page can show it translated).
+    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
     found = _AI_IN_MESSAGE.search(message)
     return ScanError(message, part=f"({found.group(1)})" if found else None)
 
@@ -189,8 +192,9 @@ def _non_ascii_digit(text: str, what: str) -> None:
     for position, char in enumerate(text):
         if char.isdigit() and not char.isascii():
             raise ScanError(
-                f"{what} has the non-ASCII digit {char!r} (U+{ord(char):04X}) at position {position}; "
-                "GS1 data and EAN/UPC numbers hold only the digits 0-9 (check the scanner's keyboard mode)",
+                _l("%(what)s has the non-ASCII digit %(char)r (U+%(code)s) at position %(position)s; GS1 data and "
+                   "EAN/UPC numbers hold only the digits 0-9 (check the scanner's keyboard mode)",
+                   what=what, char=char, code=f"{ord(char):04X}", position=position),
                 part=char,
             )
 
@@ -216,8 +220,8 @@ def _gs1(raw: str, data: str, sym_id: str | None, exact: bool, notes: list[str],
         readings = gs1.split_readings(data, limit=_MAX_READINGS, max_work=MAX_SPLIT_WORK, deadline=deadline)
     except gs1.SearchTooComplex as exc:
         raise ScanError(
-            "scan too complex to read: GS1 data without separators splits too many ways; "
-            "scan it with a scanner that sends GS (FNC1) between fields",
+            _l("scan too complex to read: GS1 data without separators splits too many ways; "
+               "scan it with a scanner that sends GS (FNC1) between fields"),
             part=data[:20],
         ) from exc
     if not readings:
@@ -281,10 +285,12 @@ def _ean(raw: str, text: str, sym_id: str | None, exact: bool, notes: list[str],
     lengths = {"]E0": (13,), "]E3": (13,), "]E4": (8,), None: (12, 13)}.get(sym_id, (8, 12, 13))
     if not _DIGITS.fullmatch(digits) or len(digits) not in lengths:
         shown = " or ".join(str(n) for n in lengths)
-        raise ScanError(f"{sym_id} announces EAN/UPC with {shown} digits, got {digits[:20]!r}", part=sym_id)
+        raise ScanError(_l("%(symbology)s announces EAN/UPC with %(lengths)s digits, got %(digits)r",
+                           symbology=sym_id, lengths=shown, digits=digits[:20]), part=sym_id)
     if not gs1.is_valid_check_digit(digits):
         raise ScanError(
-            f"EAN/UPC {digits} has a wrong check digit (expected {gs1.check_digit(digits[:-1])})",
+            _l("EAN/UPC %(digits)s has a wrong check digit (expected %(expected)s)", digits=digits,
+               expected=gs1.check_digit(digits[:-1])),
             part=digits,
         )
     ai = _EMPTY

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from serialtrace.i18n import _l
 from serialtrace.scanner.errors import ScanError
 
 GS = "\x1d"
@@ -144,7 +145,8 @@ def calibrate(raw: str, *, expected: str = CALIBRATION_DATA) -> ScannerProfile:
         separator = typed[end_of_head:tail_at]
         if len(separator) > 1:
             raise ScanError(
-                f"calibration scan has {separator!r} between the fields; expected one separator",
+                _l("calibration scan has %(separator)r between the fields; expected one separator",
+                   separator=separator),
                 part=separator,
             )
         prefix_end = start
@@ -156,4 +158,4 @@ def calibrate(raw: str, *, expected: str = CALIBRATION_DATA) -> ScannerProfile:
         # before it undoes the layout (a "#" prefix typed behind a Russian layout arrives as "№").
         suffix = raw[tail_at + len(tail) :].rstrip("\r\n")
         return ScannerProfile(prefix=raw[:prefix_end], suffix=suffix, separator=separator, layout=layout)
-    raise ScanError("calibration scan does not contain the calibration symbol's data", part=raw)
+    raise ScanError(_l("calibration scan does not contain the calibration symbol's data"), part=raw)

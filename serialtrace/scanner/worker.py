@@ -22,6 +22,7 @@ import time
 import weakref
 from typing import IO, cast
 
+from serialtrace.i18n import _l
 from serialtrace.scanner.errors import ImageError
 
 # Longest a decode may hold a worker (and so the server thread waiting for it). The largest
@@ -107,7 +108,8 @@ class DecoderPool:
             ) from None
         except EOFError:
             status = worker.stop()
-            raise ImageError(f"the decoder stopped on this image (exit status {status}); it is not usable") from None
+            raise ImageError(_l("the decoder stopped on this image (exit status %(status)s); it is not usable",
+                                  status=status)) from None
         finally:
             self._release(worker, healthy)
         kind, payload = answer
@@ -279,7 +281,7 @@ def serve() -> None:
             if isinstance(exc, cv2.error) and "Insufficient memory" not in str(exc):
                 answer = ("crash", _describe(exc))
             else:
-                answer = ("error", ImageError("image needs more memory to decode than a worker may use"))
+                answer = ("error", ImageError(_l("image needs more memory to decode than a worker may use")))
         except Exception as exc:  # noqa: BLE001 - sent to the server, which logs it as a 500
             answer = ("crash", _describe(exc))
         body = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)

@@ -11,6 +11,7 @@ from sqlalchemy import Integer, and_, insert, literal, select
 from sqlalchemy.orm import Session
 
 from ..errors import Contention
+from ..i18n import _l
 from . import service, workflow
 from .enums import EventKind, UnitStatus
 from .models import Batch, Shipment, ShipmentItem, Unit
@@ -71,8 +72,8 @@ def ship_unit_ranges(session: Session, *, shipments: Sequence[RangeShipment],
                                                                         shipped_on=s.shipped_on,
                                                                         customer_id=s.customer_id))
         if count != items:
-            raise Contention(f"units of batch {batch.number} changed while shipment {s.reference or shipment_id} "
-                             "was written; nothing was changed, try again")
+            raise Contention(_l("units of batch %(number)s changed while shipment %(value)s was written; nothing was "
+                                "changed, try again", number=batch.number, value=s.reference or shipment_id))
         results.append((shipment_id, count))
     return results
 

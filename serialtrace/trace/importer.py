@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import DomainError, ImportFailed, ValidationError
+from ..i18n import Plural, _l, _n
 from . import queries, service, workflow
 from .models import Batch, Customer, Product, ShipmentItem, Unit
 from .policy import MAX_BATCH_QUANTITY, ensure_business_date, ensure_code, ensure_sku, normalise_gtin, parse_date
@@ -83,17 +84,30 @@ class ImportReport:
     customers_created: int = 0
 
     def summary(self) -> str:
-        """One line for people, such as 'imported 4 products'."""
+        """One line for people, such as 'imported 4 products' (a Message: pages show it translated)."""
         if self.kind == "products":
-            return f"imported {_plural(self.products, 'product')}"
+            return _l("imported %(products)s", products=_count(self.products, "product"))
         if self.kind == "batches":
-            return f"imported {_plural(self.batches, 'batch', 'batches')} with {_plural(self.units, 'unit')}"
-        return (f"imported {_plural(self.shipments, 'shipment')} of {_plural(self.shipped_units, 'unit')} "
-                f"({_plural(self.rows, 'line')}, {_plural(self.customers_created, 'new customer')})")
+            return _l("imported %(batches)s with %(units)s", batches=_count(self.batches, "batch"),
+                      units=_count(self.units, "unit"))
+        return _l("imported %(shipments)s of %(units)s (%(lines)s, %(customers)s)",
+                  shipments=_count(self.shipments, "shipment"), units=_count(self.shipped_units, "unit"),
+                  lines=_count(self.rows, "line"), customers=_count(self.customers_created, "new customer"))
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+def _count(n: int, noun: str) -> Plural:
+    """`n` things as a phrase with its plural form ("1 unit", "5,500 units"), translated where shown."""
+    shown = f"{n:,}"
+    phrases = {
+        "product": _n("%(count)s product", "%(count)s products", n, count=shown),
+        "batch": _n("%(count)s batch", "%(count)s batches", n, count=shown),
+        "unit": _n("%(count)s unit", "%(count)s units", n, count=shown),
+        "shipment": _n("%(count)s shipment", "%(count)s shipments", n, count=shown),
+        "line": _n("%(count)s line", "%(count)s lines", n, count=shown),
+        "new customer": _n("%(count)s new customer", "%(count)s new customers", n, count=shown),
+        "bad row": _n("%(count)s bad row", "%(count)s bad rows", n, count=shown),
+    }
+    return phrases[noun]
 
 
 @dataclass
@@ -124,7 +138,8 @@ def import_file(session: Session, *, data: bytes, kind: str | None, scheme: serv
             `{"line": n, "reason": ...}` with file line numbers (the header is line 1).
     """
     if kind is not None and kind not in KINDS:
-        raise ValidationError(f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise ValidationError(_l("unknown import kind %(kind)r; use one of %(value)s", kind=kind,
+                                 value=', '.join(KINDS)))
     today = today or date.today()
     text = _decode(data)
     kind, rows = _parse(text, kind)
@@ -132,7 +147,8 @@ def import_file(session: Session, *, data: bytes, kind: str | None, scheme: serv
     errors = validate(session, rows, today=today)
     if errors:
         errors.sort(key=lambda e: e["line"])
-        raise ImportFailed(f"{_plural(len(errors), 'bad row')} in {kind} file; nothing was imported",
+        raise ImportFailed(_l("%(rows)s in %(kind)s file; nothing was imported", rows=_count(len(errors), "bad row"),
+                              kind=kind),
                            details={"kind": kind, "errors": errors})
     write = {"products": _write_products, "batches": _write_batches, "shipments": _write_shipments}[kind]
     # A savepoint makes the import all-or-nothing even inside a caller's larger transaction.
@@ -151,12 +167,13 @@ def import_file(session: Session, *, data: bytes, kind: str | None, scheme: serv
 def _decode(data: bytes) -> str:
     """Text of the file: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1251."""
     if not isinstance(data, (bytes, bytearray)):
-        raise ValidationError("import data must be bytes")
+        raise ValidationError(_l("import data must be bytes"))
     if len(data) > MAX_BYTES:
-        raise ImportFailed(f"the file is {len(data) / 1024 / 1024:.1f} MB; the import limit is "
-                           f"{MAX_BYTES // 1024 // 1024} MB", details={"errors": []})
+        raise ImportFailed(_l("the file is %(value)s MB; the import limit is %(value2)s MB",
+                              value=f"{len(data) / 1024 / 1024:.1f}", value2=MAX_BYTES // 1024 // 1024),
+                           details={"errors": []})
     if not data.strip():
-        raise ImportFailed("the file is empty", details={"errors": []})
+        raise ImportFailed(_l("the file is empty"), details={"errors": []})
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = ["utf-16"]
     elif data.startswith(codecs.BOM_UTF8):
@@ -176,8 +193,8 @@ def _decode(data: bytes) -> str:
         if binary:
             line = text.count("\n", 0, binary.start()) + 1
             # The line is in the message, not in a list of rows: the file as a whole is unreadable (one CLI line).
-            raise ImportFailed(f"the file is not a text CSV export: line {line} holds binary data "
-                               f"(control character {binary.group()!r}); nothing was imported",
+            raise ImportFailed(_l("the file is not a text CSV export: line %(line)s holds binary data (control "
+                                  "character %(binary)r); nothing was imported", line=line, binary=binary.group()),
                                details={"errors": [], "line": line})
         return text
     assert failure is not None
@@ -186,8 +203,8 @@ def _decode(data: bytes) -> str:
     what = {"utf-16": "is not UTF-16 text despite its byte order mark",
             "utf-8-sig": "is not UTF-8 text despite its byte order mark"}.get(candidates[0],
                                                                              "is neither UTF-8 nor Windows-1251 text")
-    raise ImportFailed(f"the file {what} (byte 0x{byte} on line {line}); save the export as UTF-8 or "
-                       f"Windows-1251 CSV", details={"errors": [], "line": line})
+    raise ImportFailed(_l("the file %(what)s (byte 0x%(byte)s on line %(line)s); save the export as UTF-8 or "
+                          "Windows-1251 CSV", what=what, byte=byte, line=line), details={"errors": [], "line": line})
 
 
 def _header_key(name: str) -> str:
@@ -217,7 +234,7 @@ def _read_header(text: str) -> tuple[int, str, str, dict[int, str]]:
     lines = text.splitlines()
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        raise ImportFailed("the file is empty", details={"errors": []})
+        raise ImportFailed(_l("the file is empty"), details={"errors": []})
     header_line = lines[first]
     best: tuple[int, str, dict[int, str]] | None = None
     for delimiter in (";", ",", "\t"):
@@ -251,7 +268,7 @@ def _records(source: Any, delimiter: str, *, first: int) -> Iterable[list[str]]:
                       f"(a quote opened and never closed joins the following lines into one field)")
         else:
             reason = f"not readable as CSV: {exc}"
-        raise ImportFailed(f"line {line}: {reason}; nothing was imported",
+        raise ImportFailed(_l("line %(line)s: %(reason)s; nothing was imported", line=line, reason=reason),
                            details={"errors": [], "line": line}) from None
 
 
@@ -264,13 +281,14 @@ def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
         kind = _detect_kind(fields)
         if kind is None:
             raise ImportFailed(
-                f"unknown header {header_line.strip()[:200]!r}: not a products, batches or shipments export",
+                _l("unknown header %(header_line)r: not a products, batches or shipments export",
+                   header_line=header_line.strip()[:200]),
                 details={"errors": [{"line": first + 1,
                                      "reason": f"unrecognised header; expected columns such as {known}"}]})
     missing = [f for f in _REQUIRED[kind] if f not in fields]
     if missing:
         names = ", ".join(_HEADER_NAMES[f] for f in missing)
-        raise ImportFailed(f"the {kind} file lacks the column(s) {names}",
+        raise ImportFailed(_l("the %(kind)s file lacks the column(s) %(names)s", kind=kind, names=names),
                            details={"errors": [{"line": first + 1, "reason": f"missing column(s): {names}"}]})
     wanted = set(_REQUIRED[kind]) | set(_OPTIONAL[kind])
     mapping = {i: f for i, f in mapping.items() if f in wanted}
@@ -289,15 +307,17 @@ def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
             continue
         extra = [c for c in record[width:] if c.strip()]
         if extra:
-            errors.append({"line": line, "reason": f"row has {len(record)} fields, the header has {width}"})
+            errors.append({"line": line, "reason": _l("row has %(count)s fields, the header has %(width)s",
+                                                      count=len(record), width=width)})
             continue
         values = {name: (record[i].strip() if i < len(record) else "") for i, name in mapping.items()}
         rows.append(_Row(line=line, values=values))
     if errors:
-        raise ImportFailed(f"{_plural(len(errors), 'bad row')} in {kind} file; nothing was imported",
+        raise ImportFailed(_l("%(rows)s in %(kind)s file; nothing was imported", rows=_count(len(errors), "bad row"),
+                              kind=kind),
                            details={"kind": kind, "errors": errors})
     if not rows:
-        raise ImportFailed(f"the {kind} file has a header but no data rows", details={"errors": []})
+        raise ImportFailed(_l("the %(kind)s file has a header but no data rows", kind=kind), details={"errors": []})
     return kind, rows
 
 
@@ -306,7 +326,7 @@ def _parse(text: str, kind: str | None) -> tuple[str, list[_Row]]:
 def _required(row: _Row, name: str) -> str:
     value = row.get(name)
     if not value:
-        raise _RowError(f"{_HEADER_NAMES[name]} is missing")
+        raise _RowError(_l("%(header_names)s is missing", header_names=_HEADER_NAMES[name]))
     return value
 
 
@@ -315,13 +335,13 @@ def _parse_int(value: str, what: str, *, low: int, high: int) -> int:
     # 1C writes whole numbers as "500,000" or "500.000" when a column is typed as a decimal.
     cleaned = re.sub(r"[.,]0+$", "", cleaned)
     if not re.fullmatch(r"[+-]?\d+", cleaned):
-        raise _RowError(f"{what} {value!r} is not a whole number")
+        raise _RowError(_l("%(what)s %(value)r is not a whole number", what=what, value=value))
     number = int(cleaned)
     if number < low:
-        raise _RowError(f"{what} {value!r} must be positive" if low == 1
-                        else f"{what} {value!r} must be at least {low}")
+        raise _RowError(_l("%(what)s %(value)r must be positive", what=what, value=value) if low == 1
+                        else _l("%(what)s %(value)r must be at least %(low)s", what=what, value=value, low=low))
     if number > high:
-        raise _RowError(f"{what} {value!r} must be at most {high:,}")
+        raise _RowError(_l("%(what)s %(value)r must be at most %(high)s", what=what, value=value, high=f"{high:,}"))
     return number
 
 
@@ -330,7 +350,7 @@ def _check(row: _Row, errors: list[dict[str, Any]], rule: Callable[[_Row], None]
     try:
         rule(row)
     except _RowError as exc:
-        errors.append({"line": row.line, "reason": str(exc)})
+        errors.append({"line": row.line, "reason": exc.args[0]})
     except DomainError as exc:
         # A bad value (ValidationError) or a state that forbids the row (a batch on hold: Conflict).
         errors.append({"line": row.line, "reason": exc.message})
@@ -346,7 +366,8 @@ def _duplicates(rows: Iterable[_Row], key: Callable[[_Row], Any], what: Callable
         if k is None:
             continue
         if k in seen:
-            errors.append({"line": row.line, "reason": f"{what(k)} already appears on line {seen[k]}"})
+            errors.append({"line": row.line, "reason": _l("%(what)s already appears on line %(line)s", what=what(k),
+                                                          line=seen[k])})
             bad.add(row.line)
         else:
             seen[k] = row.line
@@ -363,16 +384,16 @@ def _validate_products(session: Session, rows: list[_Row], **_: Any) -> list[dic
         gtin = normalise_gtin(row.get("gtin"))
         months = _parse_int(row.get("warranty_months") or "24", "warranty months", low=0, high=240)
         if queries.find_product(session, sku) is not None:
-            raise _RowError(f"product {sku!r} already exists")
+            raise _RowError(_l("product %(sku)r already exists", sku=sku))
         if gtin and queries.find_product(session, gtin) is not None:
-            raise _RowError(f"GTIN {gtin} already belongs to another product")
+            raise _RowError(_l("GTIN %(gtin)s already belongs to another product", gtin=gtin))
         row.parsed = {"sku": sku, "name": name, "gtin": gtin, "warranty_months": months}
 
     for row in rows:
         _check(row, errors, rule)
     bad = {e["line"] for e in errors}
-    _duplicates(rows, lambda r: r.parsed.get("sku"), lambda k: f"article {k!r}", errors, bad)
-    _duplicates(rows, lambda r: r.parsed.get("gtin"), lambda k: f"GTIN {k}", errors, bad)
+    _duplicates(rows, lambda r: r.parsed.get("sku"), lambda k: _l("article %(sku)r", sku=k), errors, bad)
+    _duplicates(rows, lambda r: r.parsed.get("gtin"), lambda k: _l("GTIN %(gtin)s", gtin=k), errors, bad)
     return errors
 
 
@@ -399,16 +420,16 @@ def _validate_batches(session: Session, rows: list[_Row], *, today: date) -> lis
         quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=MAX_BATCH_QUANTITY)
         supplier, lot = row.get("supplier"), row.get("supplier_lot")
         if lot and not supplier:
-            raise _RowError(f"board lot {lot!r} needs a board supplier")
+            raise _RowError(_l("board lot %(lot)r needs a board supplier", lot=lot))
         if supplier and not lot:
-            raise _RowError(f"board supplier {supplier!r} needs a board lot")
+            raise _RowError(_l("board supplier %(supplier)r needs a board lot", supplier=supplier))
         if sku not in products:
             products[sku] = queries.find_product(session, sku)
         product = products[sku]
         if product is None:
-            raise _RowError(f"unknown article {sku!r}")
+            raise _RowError(_l("unknown article %(sku)r", sku=sku))
         if queries.find_batch(session, number, product_id=product.id) is not None:
-            raise _RowError(f"batch {number!r} of {sku} already exists")
+            raise _RowError(_l("batch %(number)r of %(sku)s already exists", number=number, sku=sku))
         inputs = [service.LotInput(supplier=supplier, part="board", lot_number=lot)] if lot else []
         row.parsed = {"number": number, "product": product, "produced_on": produced_on, "quantity": quantity,
                       "line": row.get("line"), "shift": row.get("shift"), "inputs": inputs}
@@ -417,7 +438,7 @@ def _validate_batches(session: Session, rows: list[_Row], *, today: date) -> lis
         _check(row, errors, rule)
     bad = {e["line"] for e in errors}
     _duplicates(rows, lambda r: (r.parsed["product"].sku, r.parsed["number"]) if r.parsed else None,
-                lambda k: f"batch {k[1]!r} of {k[0]}", errors, bad)
+                lambda k: _l("batch %(number)r of %(sku)s", number=k[1], sku=k[0]), errors, bad)
     return errors
 
 
@@ -447,7 +468,7 @@ def _validate_shipments(session: Session, rows: list[_Row], *, today: date) -> l
         customer = _required(row, "customer")
         tax_id = row.get("tax_id").translate(_NUMBER_SPACES)
         if tax_id and not (tax_id.isdigit() and len(tax_id) in (10, 12)):
-            raise _RowError(f"tax id {tax_id!r} must be 10 or 12 digits")
+            raise _RowError(_l("tax id %(tax_id)r must be 10 or 12 digits", tax_id=tax_id))
         sku = ensure_sku(_required(row, "sku"))
         number = _required(row, "batch")
         quantity = _parse_int(_required(row, "quantity"), "quantity", low=1, high=MAX_BATCH_QUANTITY)
@@ -455,12 +476,12 @@ def _validate_shipments(session: Session, rows: list[_Row], *, today: date) -> l
             products[sku] = queries.find_product(session, sku)
         product = products[sku]
         if product is None:
-            raise _RowError(f"unknown article {sku!r}")
+            raise _RowError(_l("unknown article %(sku)r", sku=sku))
         if (product.id, number) not in batches:
             batches[(product.id, number)] = queries.find_batch(session, number, product_id=product.id)
         batch = batches[(product.id, number)]
         if batch is None:
-            raise _RowError(f"unknown batch {number!r} of article {sku!r}")
+            raise _RowError(_l("unknown batch %(number)r of article %(sku)r", number=number, sku=sku))
         workflow.ensure_batch_shippable(batch.number, batch.status)
         row.parsed = {"document": document, "shipped_on": shipped_on, "customer": customer, "tax_id": tax_id or None,
                       "sku": product.sku, "batch": batch, "quantity": quantity, "carrier": row.get("carrier")}
@@ -469,7 +490,8 @@ def _validate_shipments(session: Session, rows: list[_Row], *, today: date) -> l
         _check(row, errors, rule)
     bad = {e["line"] for e in errors}
     _duplicates(rows, lambda r: (_group_key(r), r.parsed["sku"], r.parsed["batch"].number) if r.parsed else None,
-                lambda k: f"batch {k[2]} of {k[1]} in document {k[0][0]}", errors, bad)
+                lambda k: _l("batch %(number)s of %(sku)s in document %(document)s", number=k[2], sku=k[1],
+                             document=k[0][0]), errors, bad)
     errors.extend(_stock_errors(session, [r for r in rows if r.parsed and r.line not in bad]))
     return errors
 
@@ -488,8 +510,9 @@ def _stock_errors(session: Session, rows: list[_Row]) -> list[dict[str, Any]]:
         if batch.id not in left:
             left[batch.id] = _available(session, batch)
         if row.parsed["quantity"] > left[batch.id]:
-            errors.append({"line": row.line, "reason": f"batch {batch.number} has {left[batch.id]} units left, "
-                                                       f"{row.parsed['quantity']} asked"})
+            errors.append({"line": row.line, "reason": _l("batch %(number)s has %(left)s units left, %(asked)s asked",
+                                                          number=batch.number, left=left[batch.id],
+                                                          asked=row.parsed["quantity"])})
         else:
             left[batch.id] -= row.parsed["quantity"]
     return errors
@@ -554,5 +577,6 @@ class _at_line:
 
 
 def _failed_at(line: int, kind: str, exc: DomainError) -> ImportFailed:
-    return ImportFailed(f"line {line} of the {kind} file failed: {exc.message}; nothing was imported",
+    return ImportFailed(_l("line %(line)s of the %(kind)s file failed: %(message)s; nothing was imported", line=line,
+                           kind=kind, message=exc.message),
                         details={"kind": kind, "errors": [{"line": line, "reason": exc.message}]})

@@ -6,7 +6,8 @@ from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
-from ..serials import MISTYPED, SerialScheme, is_mistyped
+from ..i18n import _l
+from ..serials import SerialScheme, is_mistyped
 from .models import Batch, BatchEvent, ComponentLot, Product, Unit, search_key
 
 
@@ -23,7 +24,7 @@ def get_product(session: Session, key: str) -> Product:
     """The product with this SKU or GTIN, or NotFound."""
     product = find_product(session, key)
     if product is None:
-        raise NotFound(f"no product with SKU or GTIN {key!r}", details={"field": "product"})
+        raise NotFound(_l("no product with SKU or GTIN %(key)r", key=key), details={"field": "product"})
     return product
 
 
@@ -119,14 +120,14 @@ def get_batch(session: Session, number: str, *, sku: str | None = None) -> Batch
     if sku:
         batch = find_batch(session, number, product_id=get_product(session, sku).id)
         if batch is None:
-            raise NotFound(f"no batch {number!r} of product {sku!r}")
+            raise NotFound(_l("no batch %(number)r of product %(sku)r", number=number, sku=sku))
         return batch
     batches = list_batches_by_number(session, number)
     if not batches:
-        raise NotFound(f"no batch {number!r}")
+        raise NotFound(_l("no batch %(number)r", number=number))
     if len(batches) > 1:
         skus = [session.get(Product, b.product_id).sku for b in batches]
-        raise Conflict(f"batch number {number!r} exists for several products; name the product",
+        raise Conflict(_l("batch number %(number)r exists for several products; name the product", number=number),
                        details={"products": skus})
     return batches[0]
 
@@ -161,10 +162,11 @@ def get_unit(session: Session, serial: str, *, gtin: str | None = None, scheme: 
         units = [u for u in units if product is not None and u.product_id == product.id]
     if not units:
         if is_typo(serial, scheme=scheme):
-            raise NotFound(f"no unit with serial {serial!r}: {MISTYPED}", details={"serial": serial, "check": "wrong"})
-        raise NotFound(f"no unit with serial {serial!r}", details={"serial": serial})
+            raise NotFound(_l("no unit with serial %(serial)r: check character wrong: mistyped serial?", serial=serial),
+                           details={"serial": serial, "check": "wrong"})
+        raise NotFound(_l("no unit with serial %(serial)r", serial=serial), details={"serial": serial})
     if len(units) > 1:
-        raise Conflict(f"serial {serial!r} belongs to several products; scan the GTIN too",
+        raise Conflict(_l("serial %(serial)r belongs to several products; scan the GTIN too", serial=serial),
                        details={"products": [u.product_id for u in units]})
     return units[0]
 
@@ -173,5 +175,17 @@ def get_component_lot(session: Session, lot_number: str) -> ComponentLot:
     """The component lot with this lot number, or NotFound."""
     lot = session.scalars(select(ComponentLot).where(ComponentLot.lot_number == lot_number.strip())).first()
     if lot is None:
-        raise NotFound(f"no component lot {lot_number!r}")
+        raise NotFound(_l("no component lot %(lot)r", lot=lot_number))
     return lot
+
+
+def list_lots_by_number(session: Session, lot_number: str) -> list[ComponentLot]:
+    """Every component lot with this lot number (suppliers' numbers may coincide), by part and supplier."""
+    return list(session.scalars(select(ComponentLot).where(ComponentLot.lot_number == (lot_number or "").strip())
+                                .order_by(ComponentLot.part, ComponentLot.supplier, ComponentLot.id)))
+
+
+def list_product_batches(session: Session, product_id: int, *, limit: int = 200) -> list[Batch]:
+    """A product's batches, newest first."""
+    return list(session.scalars(select(Batch).where(Batch.product_id == product_id)
+                                .order_by(Batch.produced_on.desc(), Batch.id.desc()).limit(limit)))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..errors import Conflict, InvalidTransition, ValidationError
-from .enums import BatchStatus, UnitStatus
+from ..i18n import _l, coded
+from .enums import BATCH_STATUS_LABELS, UNIT_STATUS_LABELS, BatchStatus, UnitStatus
 
 U = UnitStatus
 
@@ -41,7 +42,8 @@ def unit_status(value: str) -> UnitStatus:
     try:
         return UnitStatus(value)
     except ValueError:
-        raise ValidationError(f"unknown unit status {value!r}; use one of {', '.join(UnitStatus)}",
+        raise ValidationError(_l("unknown unit status %(value)r; use one of %(allowed)s", value=value,
+                                 allowed=coded(list(UnitStatus), UNIT_STATUS_LABELS)),
                               details={"field": "status"}) from None
 
 
@@ -50,7 +52,8 @@ def batch_status(value: str) -> BatchStatus:
     try:
         return BatchStatus(value)
     except ValueError:
-        raise ValidationError(f"unknown batch status {value!r}; use one of {', '.join(BatchStatus)}",
+        raise ValidationError(_l("unknown batch status %(value)r; use one of %(allowed)s", value=value,
+                                 allowed=coded(list(BatchStatus), BATCH_STATUS_LABELS)),
                               details={"field": "status"}) from None
 
 
@@ -62,18 +65,30 @@ def unit_sources(target: UnitStatus) -> frozenset[UnitStatus]:
 def ensure_unit_transition(current: str, target: str, *, serial: str = "") -> None:
     """Raise InvalidTransition unless the unit table allows `current` -> `target`."""
     if unit_status(target) not in UNIT_TRANSITIONS[unit_status(current)]:
-        what = f"unit {serial}" if serial else "a unit"
-        allowed = ", ".join(sorted(UNIT_TRANSITIONS[UnitStatus(current)])) or "none: it is final"
-        raise InvalidTransition(f"cannot move {what} from {current} to {target} (allowed from {current}: {allowed})",
+        targets = sorted(UNIT_TRANSITIONS[UnitStatus(current)])
+        params = {"serial": serial, "current": coded(current, UNIT_STATUS_LABELS),
+                  "target": coded(target, UNIT_STATUS_LABELS),
+                  "allowed": coded(targets, UNIT_STATUS_LABELS) if targets else _l("none: it is final")}
+        message = (_l("cannot move unit %(serial)s from %(current)s to %(target)s (allowed from %(current)s: "
+                      "%(allowed)s)", **params) if serial else
+                   _l("cannot move a unit from %(current)s to %(target)s (allowed from %(current)s: %(allowed)s)",
+                      **params))
+        raise InvalidTransition(message,
                                 details={"serial": serial or None, "status": str(current), "to": str(target)})
 
 
 def ensure_batch_transition(current: str, target: str, *, number: str = "") -> None:
     """Raise InvalidTransition unless the batch table allows `current` -> `target`."""
     if batch_status(target) not in BATCH_TRANSITIONS[batch_status(current)]:
-        what = f"batch {number}" if number else "a batch"
-        allowed = ", ".join(sorted(BATCH_TRANSITIONS[BatchStatus(current)])) or "none: it is final"
-        raise InvalidTransition(f"cannot move {what} from {current} to {target} (allowed from {current}: {allowed})",
+        targets = sorted(BATCH_TRANSITIONS[BatchStatus(current)])
+        params = {"number": number, "current": coded(current, BATCH_STATUS_LABELS),
+                  "target": coded(target, BATCH_STATUS_LABELS),
+                  "allowed": coded(targets, BATCH_STATUS_LABELS) if targets else _l("none: it is final")}
+        message = (_l("cannot move batch %(number)s from %(current)s to %(target)s (allowed from %(current)s: "
+                      "%(allowed)s)", **params) if number else
+                   _l("cannot move a batch from %(current)s to %(target)s (allowed from %(current)s: %(allowed)s)",
+                      **params))
+        raise InvalidTransition(message,
                                 details={"batch": number or None, "status": str(current), "to": str(target)})
 
 
@@ -85,7 +100,8 @@ def is_shippable(unit_status: str, batch_status: str | None) -> bool:
 def ensure_batch_shippable(number: str, status: str | None) -> None:
     """Raise Conflict unless a batch in `status` may ship units: only a released batch may."""
     if status != BatchStatus.RELEASED:
-        raise Conflict(f"batch {number} is {status or 'missing'}; it cannot be shipped",
+        raise Conflict(_l("batch %(number)s is %(status)s; it cannot be shipped", number=number,
+                          status=coded(status, BATCH_STATUS_LABELS) if status else _l("missing")),
                        details={"batch": number, "status": status})
 
 
@@ -94,7 +110,9 @@ def ensure_shippable(serial: str, unit_status: str, batch_status: str | None) ->
     if is_shippable(unit_status, batch_status):
         return
     if batch_status != BatchStatus.RELEASED:
-        raise Conflict(f"unit {serial} is in batch on status {batch_status}; it cannot be shipped",
+        raise Conflict(_l("unit %(serial)s is in batch on status %(batch_status)s; it cannot be shipped",
+                          serial=serial, batch_status=coded(str(batch_status), BATCH_STATUS_LABELS)),
                        details={"serial": serial, "batch_status": batch_status})
-    raise Conflict(f"unit {serial} is {unit_status}, not in stock; it cannot be shipped",
+    raise Conflict(_l("unit %(serial)s is %(unit_status)s, not in stock; it cannot be shipped", serial=serial,
+                      unit_status=coded(unit_status, UNIT_STATUS_LABELS)),
                    details={"serial": serial, "status": unit_status})

@@ -13,7 +13,7 @@ from ..db import contention_error
 from ..errors import DecoderBusy, DomainError, ImageRejected, ImageTooLarge, InvalidScan
 from ..labels import LabelError
 from ..scanner import ImageError, ScanError
-from .i18n import _
+from .i18n import _, tr, tr_all
 
 
 def _wants_json() -> bool:
@@ -22,6 +22,8 @@ def _wants_json() -> bool:
 
 def _respond(status: int, error: str, message: str, details=None):
     """The JSON envelope for API calls, the error page with the message for everything else."""
+    # A message raised below web is shown here, in the reader's language (the CLI shows it in English).
+    message, details = tr(message), tr_all(details)
     if _wants_json():
         return jsonify({"error": error, "message": message, "details": details}), status
     return render_template("error.html", status=status, message=message, back=_way_back()), status

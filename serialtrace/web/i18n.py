@@ -3,6 +3,7 @@ messages, enum labels, dates and numbers in it."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -11,14 +12,14 @@ from typing import Any
 
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_datetime, get_locale, gettext, lazy_gettext
+from flask_babel import Babel, format_datetime, get_locale, get_translations, gettext, lazy_gettext
 
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, is_language
 from ..i18n import translate as _translate
 
 _ = gettext
 # For strings built at import time (module-level tables): translated each time they are shown.
-__all__ = ["_", "lazy_gettext", "tr", "label", "install", "select_language"]
+__all__ = ["_", "lazy_gettext", "tr", "tr_all", "label", "install", "select_language"]
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 # Dates people at a desk read at a glance: ISO 8601 in English (as the ERP files and labels write them), the
@@ -51,15 +52,27 @@ def language() -> str:
 
 def tr(value: Any) -> Any:
     """A message raised below web, in the reader's language (dates in its parameters too); anything else as it is."""
-    return _translate(_localised(value), gettext) if isinstance(value, Message) else value
+    return _translate(_localised(value), get_translations()) if isinstance(value, Message) else value
+
+
+def tr_all(value: Any) -> Any:
+    """`value` with every message in it translated: lists, tuples and dict values are walked (error details)."""
+    if isinstance(value, Message):
+        return tr(value)
+    if isinstance(value, dict):
+        return {key: tr_all(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [tr_all(item) for item in value]
+    return value
 
 
 def _localised(message: Message) -> Message:
     """`message` with its date parameters written the reader's way (nested messages are handled by render)."""
     if not any(isinstance(v, date) for v in message.params.values()):
         return message
-    params = {k: format_day(v) if isinstance(v, date) else v for k, v in message.params.items()}
-    return Message(message.msgid, **params)
+    localised = copy.copy(message)
+    localised.params = {k: format_day(v) if isinstance(v, date) else v for k, v in message.params.items()}
+    return localised
 
 
 def label(value: Any, kind: str | Mapping[str, Any]) -> Any:
