@@ -40,6 +40,8 @@ _PRODUCTS = [
     ("GA-450", "Gas analyser GA-450", 450, 12, "gas", ("sensor", "housing")),
     ("KU-500", "Контроллер КУ-500", 500, 24, "controller", ("housing",)),
 ]
+# Gas analysers hold an electrochemical cell that ages on the shelf: their labels carry an expiry date (17).
+_SHELF_LIFE_MONTHS = {"GA-450": 24}
 _GS1_PREFIX = "460765432"
 _BOARD_SUPPLIERS = ("Shenzhen PCB Co.", "ООО «ЭлКомп»")
 _PART_SUPPLIERS = {"sensor": "SensorTech GmbH", "housing": "ООО «ПластФорм»"}
@@ -125,29 +127,62 @@ class _Plan:
     carry: dict[bool, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class DemoProgress:
+    """How far loading has got: the step just finished (reference data, one batch, the claims) and the counts so far,
+    with the totals where they are known."""
+
+    step: str  # "reference", "batch" or "claims"
+    products: int
+    customers: int
+    batches: int
+    batches_total: int
+    units: int
+    units_total: int
+    shipments: int
+    claims: int = 0
+
+
 def database_is_empty(runtime: Runtime) -> bool:
     """True when there are no products, units, customers or claims yet (users alone do not count)."""
     with runtime.transaction() as s:
         return all(s.scalar(select(func.count()).select_from(t)) == 0 for t in (Product, Unit, Customer, Claim))
 
 
-def load_demo(runtime: Runtime, *, units: int, seed: int, progress: Callable[[int], None] | None = None) -> str:
-    """Load demo data with `units` serialised units, the same for the same seed; returns a summary line."""
+def load_demo(runtime: Runtime, *, units: int, seed: int,
+              progress: Callable[[DemoProgress], None] | None = None) -> str:
+    """Load demo data with `units` serialised units, the same for the same seed; returns a summary line.
+
+    `progress` hears of each step as it finishes: the reference data (users, products, customers), every batch
+    with its shipments, then the claims.
+    """
     if units < 0:
         raise ValueError("units must not be negative")
     plan = _Plan(rng=random.Random(seed))
     scheme = runtime.serial_scheme()
+    specs: list[_BatchSpec] = []
+
+    def report(step: str, claims: int = 0) -> None:
+        if progress is not None:
+            progress(DemoProgress(step=step, products=len(plan.products), customers=len(plan.customers),
+                                  batches=plan.batches, batches_total=len(specs), units=plan.units, units_total=units,
+                                  shipments=plan.shipments, claims=claims))
+
     with runtime.transaction() as s:
         _add_users(s, plan)
         _add_products(s, plan)
         _add_customers(s, plan, count=12 + min(188, units // 5000))
+    specs = _batch_specs(plan, units)
+    report("reference")
     # One transaction per batch keeps memory flat and lets a crash lose one batch, not the run.
-    for spec in _batch_specs(plan, units):
+    for spec in specs:
         with runtime.transaction() as s:
             _bulk_friendly(s)
-            _load_batch(s, plan, spec, scheme=scheme, progress=progress)
+            _load_batch(s, plan, spec, scheme=scheme)
+        report("batch")
     with runtime.transaction() as s:
         claims = _add_claims(s, plan)
+    report("claims", claims)
     bad_claims = sum(1 for c in plan.candidates if c.bad_lot)
     bad_rate = bad_claims / plan.bad_shipped if plan.bad_shipped else 0.0
     rest = plan.shipped - plan.bad_shipped
@@ -187,7 +222,8 @@ def _gtin(item: int) -> str:
 def _add_products(s: Session, plan: _Plan) -> None:
     for sku, name, item, months, family, parts in _PRODUCTS:
         p = service.add_product(s, sku=sku, name=name, gtin=_gtin(item), warranty_months=months, family=family,
-                                test_procedure=f"TP-{family.upper()}-01: visual check, power-on, calibration, 24 h run")
+                                test_procedure=f"TP-{family.upper()}-01: visual check, power-on, calibration, 24 h run",
+                                shelf_life_months=_SHELF_LIFE_MONTHS.get(sku))
         plan.products.append((p.id, sku, months, parts))
 
 
@@ -294,14 +330,13 @@ def _split(total: int, weights: list[float]) -> list[int]:
     return parts
 
 
-def _load_batch(s: Session, plan: _Plan, spec: _BatchSpec, *, scheme, progress) -> None:
+def _load_batch(s: Session, plan: _Plan, spec: _BatchSpec, *, scheme) -> None:
     rng = plan.rng
     product_id, sku, months, _ = spec.product
     number = f"{spec.produced_on:%y%m}{'ABCD'[spec.index % 4]}{spec.index:03d}"
     batch, _serials = service.register_batch(
         s, product=s.get(Product, product_id), quantity=spec.quantity, scheme=scheme, number=number,
-        produced_on=spec.produced_on, line=spec.line, shift=spec.shift, inputs=spec.lots, progress=progress,
-        notes="demo data")
+        produced_on=spec.produced_on, line=spec.line, shift=spec.shift, inputs=spec.lots, notes="demo data")
     plan.batches += 1
     plan.units += spec.quantity
     age = (ANCHOR - spec.produced_on).days

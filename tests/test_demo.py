@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from serialtrace.accounts import queries as accounts_queries
 from serialtrace.accounts.enums import Role
-from serialtrace.demo import BAD_LOT, DEMO_PASSWORD, database_is_empty, load_demo
+from serialtrace.demo import BAD_LOT, DEMO_PASSWORD, DemoProgress, database_is_empty, load_demo
 from serialtrace.migrate import upgrade
 from serialtrace.runtime import Runtime
 from serialtrace.trace.models import BatchInput, ComponentLot, Product, Shipment, ShipmentItem, Unit, UnitEvent
@@ -29,12 +29,12 @@ def _fresh_runtime(path) -> Runtime:
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
-    """One demo database for the module: (runtime, summary, emptiness before loading, progress total)."""
+    """One demo database for the module: (runtime, summary, emptiness before loading, progress steps)."""
     runtime = _fresh_runtime(tmp_path_factory.mktemp("demo") / "a.sqlite")
     empty_before = database_is_empty(runtime)
-    steps: list[int] = []
+    steps: list[DemoProgress] = []
     summary = load_demo(runtime, units=UNITS, seed=7, progress=steps.append)
-    yield runtime, summary, empty_before, sum(steps)
+    yield runtime, summary, empty_before, steps
     runtime.engine.dispose()
 
 
@@ -53,14 +53,24 @@ def test_database_is_empty_before_loading_and_not_after(loaded):
 
 
 def test_demo_creates_the_requested_units_and_reports_progress(loaded):
-    runtime, summary, _, progressed = loaded
-    assert progressed == UNITS
+    runtime, summary, _, steps = loaded
     with runtime.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Unit)) == UNITS
         shipped = s.scalar(select(func.count()).select_from(ShipmentItem))
         events = s.scalar(select(func.count()).select_from(UnitEvent).where(UnitEvent.kind == "shipped"))
+        shipments = s.scalar(select(func.count()).select_from(Shipment))
+        claims = s.scalar(select(func.count()).select_from(Claim))
+        products = s.scalar(select(func.count()).select_from(Product))
     assert shipped == events and shipped > UNITS * 0.7
     assert f"{UNITS:,} units" in summary
+    # Reference data first, then one step per batch with the units growing to the total, the claims last.
+    first, batches, last = steps[0], steps[1:-1], steps[-1]
+    assert (first.step, first.products, first.units, first.units_total) == ("reference", products, 0, UNITS)
+    assert {b.step for b in batches} == {"batch"} and len(batches) == first.batches_total
+    assert [b.batches for b in batches] == list(range(1, len(batches) + 1))
+    assert all(a.units < b.units for a, b in zip(batches, batches[1:], strict=False))
+    assert (batches[-1].units, batches[-1].units_total) == (UNITS, UNITS)
+    assert (last.step, last.claims, last.shipments) == ("claims", claims, shipments)
 
 
 def test_same_seed_gives_the_same_serials_and_claims_on_a_fresh_database(loaded, tmp_path):
@@ -146,3 +156,10 @@ def test_returned_units_have_returned_events(loaded):
                                                                     "scrapped"]))).all()
         with_event = set(s.scalars(select(UnitEvent.unit_id).where(UnitEvent.kind == "returned")).all())
     assert returned and set(returned) <= with_event
+
+
+def test_the_gas_analyser_has_a_shelf_life_and_the_rest_do_not(loaded):
+    runtime, _, _, _ = loaded
+    with runtime.transaction() as s:
+        shelf = dict(s.execute(select(Product.sku, Product.shelf_life_months)).all())
+    assert shelf.pop("GA-450") == 24 and set(shelf.values()) == {None}

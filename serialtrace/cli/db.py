@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import ConfigError
 from .common import runtime
+
+if TYPE_CHECKING:
+    from ..demo import DemoProgress
 
 
 @click.command()
@@ -34,11 +37,34 @@ def demo(units: int, seed: int, if_empty: bool) -> None:
     if if_empty and not database_is_empty(rt):
         click.echo("demo data already loaded")
     else:
-        with click.progressbar(length=units, label="demo units", file=sys.stderr) as bar:
-            summary = load_demo(rt, units=units, seed=seed, progress=bar.update)
+        summary = load_demo(rt, units=units, seed=seed, progress=DemoLines())
         click.echo(summary)
     click.echo(f"demo logins (password {DEMO_PASSWORD}): warehouse, coordinator, engineer, quality, supervisor, "
                "production, admin")
+
+
+class DemoLines:
+    """Progress of `demo` as plain lines on stderr (they read the same in a terminal, a log and `make run`): the
+    reference data, the batches at every tenth of the units and at the last, then the claims."""
+
+    def __init__(self) -> None:
+        self.next_tenth = 1
+
+    def __call__(self, p: DemoProgress) -> None:
+        """Print the line this step deserves, if any."""
+        if p.step == "reference":
+            line = (f"demo: {p.products} products, {p.customers} customers; {p.units_total:,} units in "
+                    f"{p.batches_total:,} batches to go")
+        elif p.step == "batch":
+            if p.batches < p.batches_total and p.units * 10 < self.next_tenth * p.units_total:
+                return
+            self.next_tenth = p.units * 10 // max(p.units_total, 1) + 1
+            line = (f"demo: batches {p.batches:,}/{p.batches_total:,}, units {p.units:,}/{p.units_total:,}, "
+                    f"{p.shipments:,} shipments")
+        else:
+            line = (f"demo: {p.claims:,} claims with their returns, tests and replacements; "
+                    f"{p.shipments:,} shipments in all")
+        click.echo(line, err=True)
 
 
 @click.command()

@@ -245,17 +245,14 @@ class BatchCreatedRead(BaseModel):
 
 
 class RecallRowRead(BaseModel):
-    """A shipped unit or batch line with the customer's contacts and the unit's status."""
+    """A shipped unit or batch line with the customer's contacts."""
 
     customer: str
     tax_id: str | None
     contact_name: str
     email: str
     phone: str
-    address: str
     serial: str | None
-    status: str | None = Field(description="the unit's status now (null for goods without serials)")
-    back_in_house: bool = Field(description="the unit has come back (returned, in test, refurbished, scrapped...)")
     product_sku: str
     batch: str
     quantity: int
@@ -264,27 +261,13 @@ class RecallRowRead(BaseModel):
     carrier: str
 
 
-class RecallCustomerRead(BaseModel):
-    """One customer of a recall (?group=customer): contacts, units shipped to it, how many are back, serials."""
-
-    customer: str
-    tax_id: str | None
-    contact_name: str
-    email: str
-    phone: str
-    address: str
-    units: int
-    back_in_house: int
-    serials: list[str]
-
-
 class RecallRead(BaseModel):
-    """GET /batches/{number}/recall: customers, contacts, serials, ship dates; one row per customer on request."""
+    """GET /batches/{number}/recall: customers, contacts, serials, ship dates."""
 
     batch: str
     units: int
     customers: list[str]
-    rows: list[RecallRowRead] | list[RecallCustomerRead]
+    rows: list[RecallRowRead]
 
 
 class ShipmentCreatedRead(BaseModel):
@@ -318,7 +301,6 @@ class CustomerRead(BaseModel):
     contact_name: str
     email: str
     phone: str
-    address: str
 
 
 class UnitShipmentRead(BaseModel):
@@ -351,8 +333,6 @@ class EventRead(BaseModel):
     at: str
     author: str
     payload: dict[str, Any]
-    from_status: str | None = Field(description="the unit's status before this event when it changed it")
-    to_status: str | None = Field(description="the unit's status after this event when it changed it")
 
 
 class BatchWithInputsRead(BatchFields):
