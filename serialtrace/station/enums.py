@@ -13,6 +13,8 @@ class ScanResult(StrEnum):
     UNIT = "unit"
     BATCH = "batch"
     CLAIM = "claim"
+    LOT = "lot"
+    PRODUCT = "product"
     CHOOSE = "choose"
     NOT_FOUND = "not_found"
     INVALID = "invalid"
@@ -26,6 +28,8 @@ SCAN_RESULT_LABELS: dict[str, str] = {
     ScanResult.UNIT: _l("Unit found"),
     ScanResult.BATCH: _l("Batch found"),
     ScanResult.CLAIM: _l("Claim found"),
+    ScanResult.LOT: _l("Component lot found"),
+    ScanResult.PRODUCT: _l("Product found"),
     ScanResult.CHOOSE: _l("Several matches"),
     ScanResult.NOT_FOUND: _l("Not found"),
     ScanResult.INVALID: _l("Unreadable"),

@@ -1,16 +1,21 @@
-"""Station reads: what a scan names resolved to units, batches or claims (never guessed), recent scans, profiles."""
+"""Station reads: what a scan names resolved to units, batches, claims, lots or products (never guessed), what
+the signal needs to know about it, the scan log (recent scans, earlier scans of the same thing), profiles."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import User
+from ..i18n import _l
 from ..trace import queries as trace_queries
 from ..trace.models import Batch, Product, Unit
+from ..warranty.dossier import unit_dossier
 from ..warranty.models import Claim
 from .models import ScanLog, ScannerStation
 from .policy import RAW_MAX, station_key
@@ -20,12 +25,13 @@ from .policy import RAW_MAX, station_key
 class Match:
     """One thing a scan may mean."""
 
-    kind: str  # unit | batch | claim
+    kind: str  # unit | batch | claim | lot | product
     id: int
     label: str
     serial: str | None = None
     batch: str | None = None
     product_sku: str | None = None
+    number: str | None = None  # a claim's number
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape."""
@@ -34,22 +40,53 @@ class Match:
 
 def resolve(session: Session, *, gtin: str | None = None, serial: str | None = None, batch: str | None = None,
             text: str | None = None) -> list[Match]:
-    """Every unit, batch or claim the scanned fields can mean; the caller lists several, never picks one."""
+    """Every unit, batch, claim, component lot or product the scanned fields can mean; the caller lists several,
+    never picks one."""
     product = trace_queries.find_product(session, gtin) if gtin else None
     if gtin and product is None:
-        return []
+        # Not one of our GTINs: a supplier's label, whose (10) is the lot of a part that went into our batches.
+        return _lots(session, batch) if batch and not serial else []
     if serial:
         return _units(session, serial, product)
     if batch:
         return _batches(session, batch, product)
+    if product is not None:
+        return [_product(product)]
     if text:
         text = text.strip()
         matches = _units(session, text, None) + _batches(session, text, None)
-        claim = session.scalars(select(Claim).where(Claim.number == text)).first()
+        claim = session.execute(
+            select(Claim.id, Claim.number, Unit.serial, Product.sku).join(Unit, Unit.id == Claim.unit_id)
+            .join(Product, Product.id == Unit.product_id).where(Claim.number == text)).first()
         if claim is not None:
-            matches.append(Match("claim", claim.id, f"claim {claim.number}"))
+            # Opened as the unit's dossier at this claim until claims have a page of their own.
+            matches.append(Match("claim", claim.id, f"claim {claim.number}", serial=claim.serial,
+                                 product_sku=claim.sku, number=claim.number))
+        matches += _lots(session, text)
+        if text.isdigit() and len(text) in GTIN_LENGTHS:
+            found = trace_queries.find_product(session, text)
+            if found is not None and found.gtin is not None:
+                matches.append(_product(found))
         return matches
     return []
+
+
+# Digits of the GTIN forms (GTIN-8, UPC-A, EAN-13, GTIN-14) typed or scanned as plain text.
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+def _lots(session: Session, number: str) -> list[Match]:
+    # One match per lot number: its page lists every supplier's lot that carries it.
+    lots = trace_queries.list_lots_by_number(session, number)
+    if not lots:
+        return []
+    parts = ", ".join(sorted({f"{lot.part} · {lot.supplier}" for lot in lots}))
+    return [Match("lot", lots[0].id, _l("lot %(lot)s · %(parts)s", lot=lots[0].lot_number, parts=parts),
+                  batch=lots[0].lot_number)]
+
+
+def _product(product: Product) -> Match:
+    return Match("product", product.id, f"{product.sku} {product.name}", product_sku=product.sku)
 
 
 def _units(session: Session, serial: str, product: Product | None) -> list[Match]:
@@ -98,3 +135,114 @@ def find_station_profile(session: Session, name: str) -> dict[str, Any] | None:
 def list_stations(session: Session) -> list[ScannerStation]:
     """Every calibrated station by name."""
     return list(session.scalars(select(ScannerStation).order_by(ScannerStation.name)))
+
+
+# ---- what the signal needs to know about what a scan found ----
+
+def scan_facts(session: Session, match: dict[str, Any], *, today: date, grace_days: int = 0,
+               dossier: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The facts policy.scan_signal judges for one match: a unit's dossier (given, or read), a batch's status, a
+    claim's unit dossier with the claim; nothing for lots and products."""
+    kind = match.get("kind")
+    if kind == "unit":
+        unit = session.get(Unit, match["id"])
+        return dossier or (unit_dossier(session, unit, today=today, grace_days=grace_days) if unit else {})
+    if kind == "batch":
+        batch = session.get(Batch, match["id"])
+        return {"batch": {"number": batch.number, "status": batch.status}} if batch else {}
+    if kind == "claim":
+        claim = session.get(Claim, match["id"])
+        unit = session.get(Unit, claim.unit_id) if claim else None
+        if unit is None:
+            return {}
+        facts = dict(unit_dossier(session, unit, today=today, grace_days=grace_days))
+        facts["claim"] = {"number": claim.number, "state": claim.state}
+        return facts
+    return {}
+
+
+# ---- the scan log ----
+
+@dataclass(frozen=True)
+class ScanFilter:
+    """Which logged scans to list: by station, user name, result and a time range [since, until)."""
+
+    station: str | None = None
+    username: str | None = None
+    result: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    # Only this user's scans (an unnamed station's log is its user's own).
+    user_id: int | None = None
+
+
+SCAN_COLUMNS = ["scanned_at", "station", "user", "source", "raw", "kind", "result", "serial", "batch",
+                "product_sku"]
+
+
+def _scan_rows(where: ScanFilter) -> Select:
+    """The scan log with who scanned and what it matched, newest first, narrowed by `where`."""
+    batch_id = func.coalesce(ScanLog.batch_id, Unit.batch_id)
+    stmt = (select(ScanLog.id, ScanLog.scanned_at, ScanLog.station, User.username.label("user"), ScanLog.source,
+                   ScanLog.raw, ScanLog.kind, ScanLog.result, Unit.serial, Batch.number.label("batch"),
+                   Product.sku.label("product_sku"))
+            .outerjoin(User, User.id == ScanLog.user_id)
+            .outerjoin(Unit, Unit.id == ScanLog.unit_id)
+            .outerjoin(Batch, Batch.id == batch_id)
+            .outerjoin(Product, Product.id == Batch.product_id)
+            .order_by(ScanLog.scanned_at.desc(), ScanLog.id.desc()))
+    if where.station is not None:
+        stmt = stmt.where(ScanLog.station == station_key(where.station))
+    if where.username:
+        stmt = stmt.where(User.username == where.username)
+    if where.result:
+        stmt = stmt.where(ScanLog.result == where.result)
+    if where.since is not None:
+        stmt = stmt.where(ScanLog.scanned_at >= where.since)
+    if where.until is not None:
+        stmt = stmt.where(ScanLog.scanned_at < where.until)
+    if where.user_id is not None:
+        stmt = stmt.where(ScanLog.user_id == where.user_id)
+    return stmt
+
+
+def list_scans(session: Session, where: ScanFilter, *, offset: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+    """One page of the scan log, newest first (rows shaped as SCAN_COLUMNS plus the log id)."""
+    rows = session.execute(_scan_rows(where).offset(offset).limit(limit))
+    return [dict(row._mapping) for row in rows]
+
+
+def iter_scans(session: Session, where: ScanFilter) -> Iterator[dict[str, Any]]:
+    """Every logged scan `where` selects, newest first, streamed (for the CSV export)."""
+    for row in session.execute(_scan_rows(where).execution_options(yield_per=2000)):
+        yield dict(row._mapping)
+
+
+def list_recent_scans(session: Session, *, station: str, user: Any = None, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest scans of `station`; without a station name, the user's own scans at unnamed stations."""
+    where = ScanFilter(station=station, user_id=None if station_key(station) else getattr(user, "id", -1))
+    return list_scans(session, where, limit=limit)
+
+
+def find_previous_scan(session: Session, *, station: str, before: datetime, user: Any = None,
+                       unit_id: int | None = None, batch_id: int | None = None,
+                       raw: str | None = None) -> dict[str, Any] | None:
+    """The latest scan of the same unit (else batch, else text) at `station` before `before`, with who scanned it;
+    an unnamed station's are the user's own. None when it was never scanned there."""
+    stmt = (select(ScanLog.scanned_at, ScanLog.station, ScanLog.result, User.username)
+            .outerjoin(User, User.id == ScanLog.user_id)
+            .where(ScanLog.station == station_key(station), ScanLog.scanned_at < before)
+            .order_by(ScanLog.scanned_at.desc()).limit(1))
+    if unit_id is not None:
+        stmt = stmt.where(ScanLog.unit_id == unit_id)
+    elif batch_id is not None:
+        stmt = stmt.where(ScanLog.batch_id == batch_id)
+    elif raw is not None:
+        stmt = stmt.where(ScanLog.raw == raw[:RAW_MAX])
+    else:
+        return None
+    if not station_key(station):
+        stmt = stmt.where(ScanLog.user_id == getattr(user, "id", None))
+    row = session.execute(stmt).first()
+    return None if row is None else {"at": row.scanned_at, "station": row.station, "result": row.result,
+                                     "user": row.username}

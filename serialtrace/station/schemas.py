@@ -64,27 +64,41 @@ class ParsedScanRead(BaseModel):
 class MatchRead(BaseModel):
     """One thing a scan may mean."""
 
-    kind: str = Field(description="unit, batch or claim")
+    kind: str = Field(description="unit, batch, claim (with the serial of its unit), lot (a component lot) or "
+                                  "product (a GTIN)")
     id: int
     label: str
     serial: str | None = None
     batch: str | None = None
     product_sku: str | None = None
+    number: str | None = Field(None, description="a claim's number")
+
+
+class PreviousScanRead(BaseModel):
+    """An earlier scan of the same thing at the same station."""
+
+    at: str = Field(description="when, ISO 8601 in UTC")
+    station: str
+    result: str
+    user: str | None
 
 
 class ScanRead(BaseModel):
     """What was parsed and what it matched."""
 
     code: str
-    result: str = Field(description="unit, batch, claim, choose, not_found, invalid, ambiguous, mismatch (the "
-                                    "label's batch is not the unit's: a person checks), or repeat (the same code "
-                                    "from the same station within a second; not logged again)")
+    result: str = Field(description="unit, batch, claim, lot, product, choose, not_found, invalid, ambiguous "
+                                    "(the readings that match are in matches), mismatch (the label's batch is not "
+                                    "the unit's: a person checks), or repeat (the same code from the same station "
+                                    "within a second; not logged again)")
     message: str | None = None
     parsed: ParsedScanRead | None
     matches: list[MatchRead]
     station: str
     alternatives: list[dict[str, str]] | None = None
     repeat_of: str | None = None
+    previous: PreviousScanRead | None = Field(
+        None, description="the latest earlier scan of the same unit, batch or text at this station")
 
 
 class DecodedCodeRead(BaseModel):

@@ -6,7 +6,7 @@ import atexit
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +16,7 @@ from ..db import transaction, with_lock_wait
 from ..errors import Contention, NotFound, ValidationError
 from ..i18n import _l
 from ..scanner import ScanError, ScannerProfile, calibrate, parse_scan
-from ..serials import MISTYPED, SerialScheme, is_mistyped
+from ..serials import SerialScheme, is_mistyped
 from . import policy, queries
 from .models import ScanLog, ScannerStation
 from .policy import NAME_MAX, RAW_MAX
@@ -171,14 +171,15 @@ def calibrate_station(session: Session, *, name: str, raw: str, author: Any = No
     """
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
-        raise ValidationError(f"a station name is required (at most {NAME_MAX} characters)",
+        raise ValidationError(_l("a station name is required (at most %(max)s characters)", max=NAME_MAX),
                               details={"field": "station"})
     if not raw.strip():
-        raise ValidationError("scan the test symbol into the field", details={"field": "code"})
+        raise ValidationError(_l("scan the test symbol into the field"), details={"field": "code"})
     try:
         learned = calibrate(raw)
     except ScanError as exc:
-        raise ValidationError(f"that scan is not the test symbol: {exc.message}", details={"field": "code"}) from None
+        raise ValidationError(_l("that scan is not the test symbol: %(reason)s", reason=exc.message),
+                              details={"field": "code"}) from None
     save_station_profile(session, name=name, profile=policy.profile_dict(learned), author=author)
     return learned
 
@@ -188,11 +189,14 @@ def scan_payload(session: Session, code: str, *, station: str = "", user: Any = 
                  scheme: SerialScheme | None = None) -> dict[str, Any]:
     """Parse `code` with the station's profile, list what it matches and log it.
 
-    result is unit, batch, claim, choose, not_found, invalid, ambiguous, mismatch (the label's batch is not
-    the unit's batch), or repeat (the same code from the same station within a second: `repeat_of` holds
-    what it matched, and it is not logged again). With `log`, `session` only reads and the entry goes to the
-    writer (written at once, or queued while another action holds the write lock); without, into `session`.
+    result is unit, batch, claim, lot, product, choose, not_found, invalid, ambiguous (the readings that match
+    are in `matches`), mismatch (the label's batch is not the unit's batch), or repeat (the same code from the
+    same station within a second: `repeat_of` holds what it matched, and it is not logged again). With `log`,
+    `session` only reads and the entry goes to the writer (written at once, or queued while another action holds
+    the write lock); without, into `session`.
     With the configured serial `scheme`, a typed serial found nowhere whose check character is wrong says so.
+    `previous` is the latest earlier scan of the same unit, batch or text at this station (time, station, result,
+    user), or None.
     """
     code = code.strip("\r\n")
     station = policy.station_key(station)
@@ -201,23 +205,37 @@ def scan_payload(session: Session, code: str, *, station: str = "", user: Any = 
     payload = _answer(session, code, policy.scan_profile(source, saved),
                       None if source in policy.DECODED_SOURCES else scheme)
     payload["station"] = station
+    matches = payload["matches"]
+    only = matches[0] if len(matches) == 1 else None
+    unit_id = only["id"] if only and only["kind"] == "unit" else None
+    batch_id = only["id"] if only and only["kind"] == "batch" else None
+    # The desk sees that it has had this unit (batch, or text) in its hands before, and when.
+    payload["previous"] = _previous(session, station=station, user=user, before=now, unit_id=unit_id,
+                                    batch_id=batch_id, raw=code) if code.strip() else None
     if code.strip() and _is_repeat(session, log, raw=code, station=station, since=now - policy.REPEAT_WINDOW,
                                    user=user):
         # Still answered in full, so a station page can keep showing the unit; only the log skips it.
         payload.update(result="repeat", repeat_of=payload["result"],
-                       message="the same code again within a second; counted once")
+                       message=_l("the same code again within a second; counted once"))
         return payload
-    matches = payload["matches"]
-    only = matches[0] if len(matches) == 1 else None
     entry = scan_log_entry(raw=code, result=payload["result"], user=user, station=station, source=source,
-                           kind=(payload["parsed"] or {}).get("kind"), at=now,
-                           unit_id=only["id"] if only and only["kind"] == "unit" else None,
-                           batch_id=only["id"] if only and only["kind"] == "batch" else None)
+                           kind=(payload["parsed"] or {}).get("kind"), at=now, unit_id=unit_id, batch_id=batch_id)
     if log is None:
         add_scan_entry(session, entry)
     else:
         log.write(entry)
     return payload
+
+
+def _previous(session: Session, *, station: str, user: Any, before: datetime, unit_id: int | None,
+              batch_id: int | None, raw: str) -> dict[str, Any] | None:
+    """The latest earlier scan of the same thing at this station as JSON (time in UTC, ISO 8601), or None."""
+    found = queries.find_previous_scan(session, station=station, user=user, before=before, unit_id=unit_id,
+                                       batch_id=batch_id, raw=None if unit_id or batch_id else raw)
+    if found is None:
+        return None
+    at = found["at"] if found["at"].tzinfo else found["at"].replace(tzinfo=UTC)
+    return {**found, "at": at.isoformat()}
 
 
 def _is_repeat(session: Session, log: ScanLogWriter | None, *, raw: str, station: str, since: datetime,
@@ -233,16 +251,28 @@ def _is_repeat(session: Session, log: ScanLogWriter | None, *, raw: str, station
 def _answer(session: Session, code: str, profile: ScannerProfile | None,
             scheme: SerialScheme | None = None) -> dict[str, Any]:
     if not code.strip():
-        return {"code": code, "result": "invalid", "message": "empty scan", "parsed": None, "matches": []}
+        return {"code": code, "result": "invalid", "message": _l("empty scan"), "parsed": None, "matches": []}
     try:
         parsed = parse_scan(code, profile=profile)
     except ScanError as exc:
         # An unreadable scan is an answer the station shows (and logs), not a failed request.
-        return {"code": code, "result": "invalid", "message": str(exc), "parsed": None, "matches": []}
+        return {"code": code, "result": "invalid", "message": exc.message, "parsed": None, "matches": []}
     if parsed.ambiguous:
+        # Every reading is looked up: the ones that name something are offered to choose from, never picked.
+        found: dict[tuple[str, int], queries.Match] = {}
+        for reading in (parsed.ai, *parsed.alternatives):
+            for match in queries.resolve(session, gtin=reading.get("01"), serial=reading.get("21"),
+                                         batch=reading.get("10")):
+                found.setdefault((match.kind, match.id), match)
+        if found:
+            return {"code": code, "result": "ambiguous", "parsed": parsed_dict(parsed),
+                    "matches": [m.as_dict() for m in found.values()],
+                    "alternatives": [dict(a) for a in parsed.alternatives],
+                    "message": _l("the scan can be read more than one way; %(count)s of the readings match: "
+                                  "choose one", count=len(found))}
         return {"code": code, "result": "ambiguous", "parsed": parsed_dict(parsed), "matches": [],
                 "alternatives": [dict(a) for a in parsed.alternatives],
-                "message": "the scan can be read more than one way; scan again with separators"}
+                "message": _l("the scan can be read more than one way; scan again with separators")}
     if parsed.kind in ("gs1", "digital_link"):
         matches = queries.resolve(session, gtin=parsed.gtin, serial=parsed.serial, batch=parsed.batch)
     else:
@@ -251,17 +281,18 @@ def _answer(session: Session, code: str, profile: ScannerProfile | None,
         # The label names another batch than the unit's own: a relabelled unit or a wrong label. Showing the
         # unit as a plain hit could pull someone else's history, so the person looks and chooses.
         result = "mismatch"
-        message = (f"the label says batch {parsed.batch}, but serial {parsed.serial} is in batch "
-                   f"{matches[0].batch}; check the unit")
+        message = _l("the label says batch %(label_batch)s, but serial %(serial)s is in batch %(batch)s; "
+                     "check the unit", label_batch=parsed.batch, serial=parsed.serial, batch=matches[0].batch)
     elif not matches:
-        result, message = "not_found", f"nothing found for {parsed.serial or parsed.text}"
+        result, message = "not_found", _l("nothing found for %(code)s", code=parsed.serial or parsed.text)
         if (scheme is not None and parsed.symbology_id is None and parsed.kind not in ("gs1", "digital_link")
                 and is_mistyped(scheme, parsed.text)):
             # Typed by hand (no scanner identifier) in the shape of our serials: a typo, not a missing unit.
-            message = f"{message}: {MISTYPED}"
+            message = _l("nothing found for %(code)s: check character wrong: mistyped serial?",
+                         code=parsed.serial or parsed.text)
     elif len(matches) == 1:
         result, message = matches[0].kind, matches[0].label
     else:
-        result, message = "choose", f"{len(matches)} matches; choose one"
+        result, message = "choose", _l("%(count)s matches; choose one", count=len(matches))
     return {"code": code, "result": result, "message": message, "parsed": parsed_dict(parsed),
             "matches": [m.as_dict() for m in matches]}

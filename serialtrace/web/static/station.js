@@ -1,8 +1,15 @@
-// Scanning station: keep the scan field focused and make the result loud (colour is in CSS, sound here).
+// Scanning station: keep the scan field focused and make the result loud (colour is in CSS, the tone of the
+// signal comes from scanfield.js); a scan whose form token had expired is sent again once with the fresh one.
 (function () {
   "use strict";
   var field = document.getElementById("code");
-  if (!field) { return; }
+  var form = document.getElementById("scan-form");
+  if (!field || !form) { return; }
+  if (form.getAttribute("data-renew") === "1" && field.value) {
+    // The server kept the scan and gave this page a new token: send it again, once (the form says it is a retry).
+    form.submit();
+    return;
+  }
   function refocus() { if (document.activeElement !== field) { field.focus(); } }
   field.focus();
   field.select();
@@ -12,20 +19,5 @@
   });
   window.addEventListener("focus", refocus);
   var box = document.getElementById("scan-result");
-  if (!box) { return; }
-  var tones = { unit: [880, 0.12], batch: [880, 0.12], claim: [880, 0.12], choose: [660, 0.25], mismatch: [300, 0.4],
-                not_found: [220, 0.45], invalid: [180, 0.5], ambiguous: [300, 0.4] };
-  var tone = tones[box.getAttribute("data-result")] || [440, 0.2];
-  try {
-    var ctx = new (window.AudioContext || window.webkitAudioContext)();
-    var osc = ctx.createOscillator();
-    var gain = ctx.createGain();
-    osc.frequency.value = tone[0];
-    osc.type = tone[0] < 400 ? "square" : "sine";
-    gain.gain.value = 0.2;
-    osc.connect(gain);
-    gain.connect(ctx.destination);
-    osc.start();
-    osc.stop(ctx.currentTime + tone[1]);
-  } catch (err) { /* no audio device: the colour still tells */ }
+  if (box && window.serialtraceTone) { window.serialtraceTone(box.getAttribute("data-signal")); }
 })();

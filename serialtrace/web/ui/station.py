@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import make_response, redirect, render_template, request, url_for
+from flask import jsonify, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 
 from ...errors import DomainError
 from ...station import queries as station_queries
 from ...station import service as station_service
 from ...station.policy import profile_dict, search_term
 from ...trace.models import Unit
+from .. import csrf
 from ..auth import current_user, requires, requires_page
 from ..database import commit, db, reads_first
 from ..i18n import _
@@ -23,6 +25,16 @@ from .common import (
     settings,
     station_name,
     user_text,
+)
+from .scan_result import (
+    OPENS_PAGE,
+    flash_signal,
+    match_url,
+    previous_text,
+    scan_answer,
+    shown_result,
+    signal_of,
+    token_refused,
 )
 
 
@@ -39,24 +51,62 @@ def station():
     """The scanning station: one field that keeps focus; Enter submits; the result is loud."""
     name = station_name()
     if request.method == "GET":
-        return render_template("station.html", code="", scan=None, dossier=None, station_name=name)
+        return _station_page(name)
+    if token_refused():
+        # The scan is kept; the page sends it again once with the fresh token it carries (station.js).
+        code = request.form.get("code", "")
+        again = request.form.get("renewed") != "1"
+        return _station_page(name, code=code, renew=again, renew_failed=not again), 400
     code = user_text(request.form.get("code", ""), "code")
     source = "camera" if request.form.get("source") == "camera" else "typed"
     scan = station_service.scan_payload(db(), code, station=name, user=current_user(), source=source,
                                         log=scan_log_writer(), scheme=runtime().serial_scheme())
     commit()
-    found = None
-    shown = scan.get("repeat_of") or scan["result"]
-    if shown == "unit":
-        found = dossier(db().get(Unit, scan["matches"][0]["id"]))
-    elif shown == "batch":
-        return redirect(url_for("pages.batch", number=scan["matches"][0]["batch"],
-                                product=scan["matches"][0]["product_sku"]))
+    shown, matches = shown_result(scan), scan["matches"]
+    found = dossier(db().get(Unit, matches[0]["id"])) if shown == "unit" else None
+    signal = signal_of(scan, found)
+    if shown in OPENS_PAGE and shown != "unit":
+        # A batch, claim, lot or product opens its own page, which shows the signal and plays its tone.
+        flash_signal(scan, signal)
+        return redirect(match_url(matches[0], matches))
     # A found unit clears the field for the next scan; anything else keeps the code to correct it.
     keep = "" if found else code
     status = 404 if scan["result"] == "not_found" else 422 if scan["result"] == "invalid" else 200
-    return render_template("station.html", code=keep, scan=scan, dossier=found, station_name=name,
-                           search=search_term(scan)), status
+    return _station_page(name, code=keep, scan=scan, dossier=found, signal=signal, search=search_term(scan),
+                         previous=previous_text(scan)), status
+
+
+def _station_page(name: str, **page):
+    """The station page with this station's recent scans."""
+    recent = station_queries.list_recent_scans(db(), station=name, user=current_user())
+    page = {"code": "", "scan": None, "dossier": None, "signal": None, "search": "", "previous": None,
+            "renew": False, "renew_failed": False, **page}
+    return render_template("station.html", station_name=name, recent=recent, match_url=match_url, **page)
+
+
+@bp.post("/scan")
+@requires()
+@reads_first
+def scan_anywhere():
+    """A scan from the field in every page's header: JSON with the signal and the page it opens, or why none."""
+    if token_refused():
+        # Answered with a fresh token, which the page retries with once, keeping the scan (scanfield.js).
+        return jsonify({"error": "csrf", "message": _("the page's form token had expired; sending the scan again"),
+                        "details": {"csrf_token": generate_csrf()}}), 400
+    code = user_text(request.form.get("code", ""), "code")
+    scan = station_service.scan_payload(db(), code, station=station_name(), user=current_user(),
+                                        log=scan_log_writer(), scheme=runtime().serial_scheme())
+    commit()
+    answer = scan_answer(scan)
+    if answer["url"]:
+        flash_signal(scan, signal_of(scan))
+    status = 404 if scan["result"] == "not_found" else 422 if scan["result"] == "invalid" else 200
+    return jsonify(answer), status
+
+
+# Both check their token themselves (token_refused), so an old token is renewed instead of losing the scan.
+csrf.exempt(station)
+csrf.exempt(scan_anywhere)
 
 
 @bp.route("/station/calibrate", methods=["GET", "POST"])
