@@ -101,7 +101,8 @@
   }
 
   function show(answer, code) {
-    var reasons = (answer.reasons || []).join("; ");
+    // Red says why in its message already (not found, unreadable); amber and green add what was found out.
+    var reasons = answer.signal === "red" ? "" : (answer.reasons || []).join("; ");
     if (answer.url) {
       // The page it opens shows the signal (flashed by the server) and plays the tone.
       say(answer.signal, [text("p", answer.message, "scanfield-message")]);
