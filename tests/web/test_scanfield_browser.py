@@ -7,7 +7,7 @@ import pytest
 
 from serialtrace.trace import service
 
-from .live import BASE_ARGS, CHROMIUM, live_app, login
+from .live import BASE_ARGS, CHROMIUM, PASSWORD, USER, live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -90,3 +90,37 @@ def test_the_station_shows_the_green_signal_and_the_recent_scans(live, browser, 
     assert page.get_attribute("html", "data-tone") == "green"
     assert serials[0] in page.inner_text("#recent-scans")
     page.screenshot(path=str(tmp_path / "station.png"), full_page=False)
+
+
+def _login_again(context, base):
+    """Log in again in another tab of the same browser: the session is new, the open tabs' form tokens are old."""
+    other = context.new_page()
+    other.goto(f"{base}/login")
+    other.fill("input[name=username]", USER)
+    other.fill("input[name=password]", PASSWORD)
+    other.keyboard.press("Enter")
+    other.wait_for_url(f"{base}/station")
+    other.close()
+
+
+def test_a_scan_on_pages_left_open_across_a_new_login_goes_through(live, browser):
+    base, serials, _ = live
+    context = browser.new_context()
+    station = context.new_page()
+    login(station, base)
+    batches = context.new_page()
+    batches.goto(f"{base}/batches")
+    _login_again(context, base)
+    # The station page: refused once, kept, sent again by itself with the fresh token.
+    station.bring_to_front()
+    _wedge(station, serials[2])
+    station.wait_for_selector("#dossier")
+    assert station.get_attribute("#scan-result", "data-result") == "unit"
+    assert serials[2] in station.inner_text("#dossier")
+    # The header field on another old page: the answer brings a fresh token and the scan is retried with it.
+    _login_again(context, base)
+    batches.bring_to_front()
+    batches.click("h1")
+    _wedge(batches, serials[1])
+    batches.wait_for_url(f"{base}/units/{serials[1]}")
+    context.close()

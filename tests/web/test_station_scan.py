@@ -208,3 +208,32 @@ def test_every_page_has_the_scan_field_but_the_station_has_its_own(app, login, u
 def test_the_scan_endpoint_needs_a_login(app, users):
     resp = app.test_client().post("/scan", data={"code": "x"})
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+# What a Russian keyboard layout types for the US keys a scanner presses (letters and the symbols used here).
+_RU = str.maketrans({**dict(zip("qwertyuiopasdfghjklzxcvbnmQWERTYUIOPASDFGHJKLZXCVBNM",
+                                "йцукенгшщзфывапролдячсмитьЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬ", strict=True)),
+                     "#": "№", "]": "ъ", "^": ":", "?": ","})
+
+
+def test_a_scanner_whose_prefix_changes_under_a_russian_layout_calibrates_and_scans(login, session, scheme):
+    from serialtrace.scanner.wedge import CALIBRATION_DATA
+    from serialtrace.station.queries import find_station_profile
+
+    trace_service.add_product(session, sku="CAL-1", name="Calibration product", gtin="09506000134352")
+    trace_service.register_batch(session, product="CAL-1", quantity=1, number="Ab12Cd", scheme=scheme,
+                                 produced_on=date(2025, 1, 13))
+    unit = session.scalars(select(Unit).where(Unit.serial != "").order_by(Unit.id.desc())).first()
+    unit.serial = "xY3z9"
+    session.commit()
+    client = login("warehouse")
+    # The scanner sends "#" before and "?" after the data; behind a Russian layout they arrive as "№" and ",".
+    typed = ("#]C1" + CALIBRATION_DATA.replace("\x1d", "^") + "?").translate(_RU)
+    html = client.get("/station/calibrate").get_data(as_text=True)
+    resp = client.post("/station/calibrate", data={"csrf_token": csrf_from(html), "station": "desk-ru", "code": typed})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert find_station_profile(session, "desk-ru") == {"prefix": "№", "suffix": ",", "separator": "^",
+                                                        "layout": "ru"}
+    token = csrf_from(client.get("/station").get_data(as_text=True))
+    page = client.post("/station", data={"code": typed, "csrf_token": token}).get_data(as_text=True)
+    assert 'data-result="unit"' in page and "xY3z9" in page
