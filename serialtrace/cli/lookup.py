@@ -82,21 +82,32 @@ def trace_cmd(batch_number: str, direction: str | None, product: str | None, lot
 @click.option("--lot", is_flag=True, help="BATCH_NUMBER is a component lot number.")
 @click.option("--product", help="SKU when several products share the batch number.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), help="Write the recall list here.")
-def recall(batch_number: str, lot: bool, product: str | None, csv_path: str | None) -> None:
-    """Recall list of a batch or component lot: customers, contacts, serials, ship dates."""
+@click.option("--exclude-returned", is_flag=True, help="Leave out units already back (returned, in test, scrapped...).")
+@click.option("--group", type=click.Choice(["customer"]), help="customer: one row per customer with its serials.")
+@click.option("--delimiter", type=click.Choice(["comma", "semicolon"]), default="comma", show_default=True,
+              help="Field delimiter; semicolon is what Excel expects in Russian and other comma-decimal regions.")
+@click.option("--excel", is_flag=True, help='Write codes made of digits as ="..." so Excel keeps leading zeros.')
+def recall(batch_number: str, lot: bool, product: str | None, csv_path: str | None, exclude_returned: bool,
+           group: str | None, delimiter: str, excel: bool) -> None:
+    """Recall list of a batch or component lot: customers, contacts, serials, unit status, ship dates (CSV).
+
+    The file written with --csv starts with the byte order mark Excel needs to read UTF-8; standard output does not.
+    """
     from ..trace import genealogy, queries
 
+    options = genealogy.recall_options(exclude_returned=exclude_returned, group=group, delimiter=delimiter,
+                                       excel=excel)
     with runtime().read() as s:
         if lot:
             ids = genealogy.lot_batch_ids(s, queries.get_component_lot(s, batch_number))
         else:
             ids = [queries.get_batch(s, batch_number, sku=product).id]
-        chunks = genealogy.recall_csv(genealogy.recall_rows(s, batch_ids=ids))
         if csv_path:
+            chunks = genealogy.recall_file(s, batch_ids=ids, options=options)
             with writing(csv_path), open(csv_path, "w", newline="", encoding="utf-8") as fh:
                 for chunk in chunks:
                     fh.write(chunk)
             click.echo(f"recall list written to {csv_path}")
         else:
-            for chunk in chunks:
+            for chunk in genealogy.recall_file(s, batch_ids=ids, options=options, bom=False):
                 click.echo(chunk, nl=False)

@@ -12,8 +12,17 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from ..accounts.enums import Role
+from .enums import EventKind, UnitStatus
 from .models import Batch, BatchInput, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit, UnitEvent
 from .policy import warranty_status
+
+# Who sees a customer's contact person, phone, email and address: the desk that calls the customer back and the
+# people who decide or follow up claims. Production and engineers work on the unit, not with the customer.
+CONTACT_ROLES: tuple[str, ...] = (Role.WAREHOUSE, Role.COORDINATOR, Role.SUPERVISOR, Role.QUALITY, Role.ADMIN)
+CONTACT_FIELDS = ("contact_name", "email", "phone", "address")
+# Events written before status changes named their target, which may have moved the unit somewhere unknown.
+_LEGACY_MOVES = frozenset({EventKind.RETURNED, EventKind.STATUS, EventKind.DISPOSED, EventKind.MOVED})
 
 
 def _iso(value: Any) -> Any:
@@ -58,7 +67,7 @@ _BATCH_INPUTS = (
 _SHIPMENTS = (
     select(Shipment.id, Shipment.shipped_on, Shipment.reference, Shipment.carrier, Shipment.destination,
            Shipment.attributes, Customer.id.label("customer_id"), Customer.name, Customer.tax_id,
-           Customer.contact_name, Customer.email, Customer.phone)
+           Customer.contact_name, Customer.email, Customer.phone, Customer.address)
     .join(ShipmentItem, ShipmentItem.shipment_id == Shipment.id)
     .join(Customer, Customer.id == Shipment.customer_id)
     .where(ShipmentItem.unit_id == bindparam("unit_id")).order_by(Shipment.shipped_on, Shipment.id)
@@ -82,13 +91,42 @@ def unit_shipments(session: Session, unit_id: int) -> list[dict[str, Any]]:
     return [{"id": r.id, "shipped_on": _iso(r.shipped_on), "reference": r.reference, "carrier": r.carrier,
              "destination": r.destination, "attributes": r.attributes,
              "customer": {"id": r.customer_id, "name": r.name, "tax_id": r.tax_id, "contact_name": r.contact_name,
-                          "email": r.email, "phone": r.phone}} for r in rows]
+                          "email": r.email, "phone": r.phone, "address": r.address}} for r in rows]
 
 
 def unit_events(session: Session, unit_id: int) -> list[dict[str, Any]]:
-    """The unit's history, oldest first."""
+    """The unit's history, oldest first, each status change with the status it left and the one it reached."""
     rows = session.connection().execute(_EVENTS, {"unit_id": unit_id})
-    return [{"id": r.id, "kind": r.kind, "at": _iso(r.at), "author": r.author, "payload": r.payload} for r in rows]
+    return with_status_changes([{"id": r.id, "kind": r.kind, "at": _iso(r.at), "author": r.author,
+                                 "payload": r.payload} for r in rows])
+
+
+def with_status_changes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`events` (oldest first) with `from_status` and `to_status` on the ones that moved the unit, else None."""
+    current: str | None = UnitStatus.IN_STOCK.value  # every unit is registered in stock
+    for event in events:
+        payload = event["payload"] or {}
+        to = payload.get("to_status") or (UnitStatus.SHIPPED.value if event["kind"] == EventKind.SHIPPED else None)
+        event["from_status"], event["to_status"] = (current, to) if to else (None, None)
+        if to:
+            current = to
+        elif event["kind"] in _LEGACY_MOVES:
+            current = None
+    return events
+
+
+def may_see_contacts(user: Any) -> bool:
+    """True when `user` (a User, or None) may see customers' contact details."""
+    return user is not None and user.has_role(*CONTACT_ROLES)
+
+
+def without_contacts(dossier: dict[str, Any]) -> dict[str, Any]:
+    """The dossier with every customer's contact details left out (name and tax id stay)."""
+    def strip(customer: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if customer is None else {k: v for k, v in customer.items() if k not in CONTACT_FIELDS}
+
+    shipments = [{**s, "customer": strip(s["customer"])} for s in dossier["shipments"]]
+    return {**dossier, "shipments": shipments, "customer": strip(dossier["customer"]), "contacts_hidden": True}
 
 
 def trace_dossier(session: Session, unit: Unit, *, today: date | None = None, grace_days: int = 0) -> dict[str, Any]:

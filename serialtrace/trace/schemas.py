@@ -245,14 +245,17 @@ class BatchCreatedRead(BaseModel):
 
 
 class RecallRowRead(BaseModel):
-    """A shipped unit or batch line with the customer's contacts."""
+    """A shipped unit or batch line with the customer's contacts and the unit's status."""
 
     customer: str
     tax_id: str | None
     contact_name: str
     email: str
     phone: str
+    address: str
     serial: str | None
+    status: str | None = Field(description="the unit's status now (null for goods without serials)")
+    back_in_house: bool = Field(description="the unit has come back (returned, in test, refurbished, scrapped...)")
     product_sku: str
     batch: str
     quantity: int
@@ -261,13 +264,27 @@ class RecallRowRead(BaseModel):
     carrier: str
 
 
+class RecallCustomerRead(BaseModel):
+    """One customer of a recall (?group=customer): contacts, units shipped to it, how many are back, serials."""
+
+    customer: str
+    tax_id: str | None
+    contact_name: str
+    email: str
+    phone: str
+    address: str
+    units: int
+    back_in_house: int
+    serials: list[str]
+
+
 class RecallRead(BaseModel):
-    """GET /batches/{number}/recall: customers, contacts, serials, ship dates."""
+    """GET /batches/{number}/recall: customers, contacts, serials, ship dates; one row per customer on request."""
 
     batch: str
     units: int
     customers: list[str]
-    rows: list[RecallRowRead]
+    rows: list[RecallRowRead] | list[RecallCustomerRead]
 
 
 class ShipmentCreatedRead(BaseModel):
@@ -301,6 +318,7 @@ class CustomerRead(BaseModel):
     contact_name: str
     email: str
     phone: str
+    address: str
 
 
 class UnitShipmentRead(BaseModel):
@@ -333,6 +351,8 @@ class EventRead(BaseModel):
     at: str
     author: str
     payload: dict[str, Any]
+    from_status: str | None = Field(description="the unit's status before this event when it changed it")
+    to_status: str | None = Field(description="the unit's status after this event when it changed it")
 
 
 class BatchWithInputsRead(BatchFields):

@@ -546,6 +546,12 @@ def set_unit_status(session: Session, *, units: Units, to: UnitStatus | str, kin
     kind = _event_kind(kind)
     if details is not None and (isinstance(units, ColumnElement) or set(details) != set(units)):
         raise ValueError("details must name exactly the listed units")
+    # Each event names the status it moved the unit to, so a unit's history reads as a chain of changes (the
+    # dossier takes "from" from the change before: every unit starts in stock and moves only through here).
+    payload = {**(payload or {}), "to_status": target.value}
+    if details is not None:
+        details = {i: EventDetail(at=d.at, payload={**d.payload, "to_status": target.value})
+                   for i, d in details.items()}
     # Pending changes of loaded units first, so the statements below see them.
     session.flush()
     unit = Unit.__table__

@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from ..accounts.models import User
 from ..trace.models import Unit
 from .models import Claim, Replacement, TestRecord
 
 _RETURNED, _HANDED = aliased(Unit), aliased(Unit)
+_TEST_CLAIM, _REPLACEMENT_CLAIM = aliased(Claim), aliased(Claim)
 
 _CLAIMS = (
     select(Claim.id, Claim.number, Claim.state, Claim.symptom, Claim.description, Claim.priority, Claim.opened_at,
@@ -20,15 +22,20 @@ _CLAIMS = (
 
 _TESTS = (
     select(TestRecord.id, TestRecord.claim_id, TestRecord.verdict, TestRecord.failure_mode, TestRecord.root_cause,
-           TestRecord.notes, TestRecord.tested_at)
+           TestRecord.notes, TestRecord.tested_at, _TEST_CLAIM.number.label("claim_number"),
+           User.username, User.display_name)
+    .outerjoin(_TEST_CLAIM, _TEST_CLAIM.id == TestRecord.claim_id)
+    .outerjoin(User, User.id == TestRecord.engineer_id)
     .where(TestRecord.unit_id == bindparam("unit_id")).order_by(TestRecord.tested_at.desc())
 )
 
 _REPLACEMENTS = (
     select(Replacement.claim_id, Replacement.returned_unit_id, Replacement.created_at,
-           _RETURNED.serial.label("returned_serial"), _HANDED.serial.label("replacement_serial"))
+           _RETURNED.serial.label("returned_serial"), _HANDED.serial.label("replacement_serial"),
+           _REPLACEMENT_CLAIM.number.label("claim_number"))
     .join(_RETURNED, _RETURNED.id == Replacement.returned_unit_id)
     .join(_HANDED, _HANDED.id == Replacement.replacement_unit_id)
+    .outerjoin(_REPLACEMENT_CLAIM, _REPLACEMENT_CLAIM.id == Replacement.claim_id)
     .where(or_(Replacement.returned_unit_id == bindparam("unit_id"),
                Replacement.replacement_unit_id == bindparam("unit_id")))
 )
@@ -45,14 +52,16 @@ def unit_claims(session: Session, unit_id: int) -> list[dict[str, Any]]:
 def unit_tests(session: Session, unit_id: int) -> list[dict[str, Any]]:
     """Test records of a unit, newest first."""
     rows = session.connection().execute(_TESTS, {"unit_id": unit_id})
-    return [{"id": t.id, "claim_id": t.claim_id, "verdict": t.verdict, "failure_mode": t.failure_mode,
-             "root_cause": t.root_cause, "notes": t.notes, "tested_at": t.tested_at.isoformat()} for t in rows]
+    return [{"id": t.id, "claim_id": t.claim_id, "claim_number": t.claim_number, "verdict": t.verdict,
+             "failure_mode": t.failure_mode, "root_cause": t.root_cause, "notes": t.notes,
+             "tested_at": t.tested_at.isoformat(), "engineer": t.display_name or t.username} for t in rows]
 
 
 def unit_replacements(session: Session, unit_id: int) -> list[dict[str, Any]]:
     """Replacement links in which the unit was returned or handed out."""
     rows = session.connection().execute(_REPLACEMENTS, {"unit_id": unit_id})
-    return [{"claim_id": r.claim_id, "returned_serial": r.returned_serial, "replacement_serial": r.replacement_serial,
+    return [{"claim_id": r.claim_id, "claim_number": r.claim_number, "returned_serial": r.returned_serial,
+             "replacement_serial": r.replacement_serial,
              "role": "returned" if r.returned_unit_id == unit_id else "replacement",
              "created_at": r.created_at.isoformat()} for r in rows]
 

@@ -23,17 +23,20 @@ class UnitTestRead(BaseModel):
 
     id: int
     claim_id: int | None
+    claim_number: str | None
     verdict: str
     failure_mode: str
     root_cause: str
     notes: str
     tested_at: str
+    engineer: str | None
 
 
 class ReplacementRead(BaseModel):
     """A replacement in which the unit was returned or handed out."""
 
     claim_id: int | None
+    claim_number: str | None
     returned_serial: str
     replacement_serial: str
     role: str

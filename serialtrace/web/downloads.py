@@ -16,7 +16,11 @@ def attachment(body: bytes | Iterable[bytes] | Iterable[str], mimetype: str, fil
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def recall_csv_response(session: Session, batch: Batch) -> Response:
-    """The batch's recall list as CSV, streamed so a large recall never sits in memory."""
-    rows = genealogy.recall_rows(session, batch_ids=[batch.id])
-    return attachment(stream_with_context(genealogy.recall_csv(rows)), "text/csv", f"recall-{batch.number}.csv")
+def recall_csv_response(session: Session, batch: Batch,
+                        options: genealogy.RecallOptions | None = None) -> Response:
+    """The batch's recall list as CSV (UTF-8 with the byte order mark Excel needs), streamed so a large recall
+    never sits in memory."""
+    options = options or genealogy.RecallOptions()
+    chunks = genealogy.recall_file(session, batch_ids=[batch.id], options=options)
+    suffix = "-customers" if options.group == "customer" else ""
+    return attachment(stream_with_context(chunks), "text/csv; charset=utf-8", f"recall-{batch.number}{suffix}.csv")

@@ -33,7 +33,7 @@ def test_range_shipment_ships_only_in_stock_units_of_the_range(session, make_bat
     events = session.execute(select(UnitEvent.unit_id, UnitEvent.payload).where(UnitEvent.kind == "shipped")).all()
     assert {e.unit_id for e in events} == shipped
     assert events[0].payload == {"shipment_id": shipment_id, "reference": "D-1", "shipped_on": "2025-02-03",
-                                 "customer_id": customer.id}
+                                 "customer_id": customer.id, "to_status": "shipped"}
 
 
 def test_range_shipment_of_a_batch_on_hold_is_a_conflict(session, make_batch):

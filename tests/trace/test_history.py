@@ -42,8 +42,9 @@ def test_set_unit_status_moves_listed_units_each_with_an_event(session, make_bat
     assert [queries.get_unit(session, s).status for s in serials] == ["swap_pool", "swap_pool", "in_stock"]
     events = session.execute(select(UnitEvent.unit_id, UnitEvent.at, UnitEvent.author, UnitEvent.payload)
                              .where(UnitEvent.kind == "moved").order_by(UnitEvent.unit_id)).all()
+    # The payload as given, plus the status the unit moved to.
     assert [(e.unit_id, e.at, e.author, e.payload) for e in events] == [
-        (i, at, "anna", {"pool": "desk 1", "on": "2025-02-01"}) for i in ids[:2]]
+        (i, at, "anna", {"pool": "desk 1", "on": "2025-02-01", "to_status": "swap_pool"}) for i in ids[:2]]
 
 
 def test_a_refused_move_names_the_unit_and_changes_nothing(session, make_batch):
@@ -97,9 +98,13 @@ def test_details_give_each_unit_its_own_time_and_payload(session, make_batch):
     assert service.set_unit_status(session, units=ids, to="returned", kind="returned", details=details) == 2
     rows = session.execute(select(UnitEvent.unit_id, UnitEvent.at, UnitEvent.payload)
                            .where(UnitEvent.kind == "returned").order_by(UnitEvent.unit_id)).all()
-    assert [tuple(r) for r in rows] == [(ids[0], first, {"claim": "CL-1"}), (ids[1], second, {"claim": "CL-2"})]
+    assert [tuple(r) for r in rows] == [(ids[0], first, {"claim": "CL-1", "to_status": "returned"}),
+                                        (ids[1], second, {"claim": "CL-2", "to_status": "returned"})]
     assert service.record_unit_events(session, kind="tested", units=ids[:1],
                                       details={ids[0]: service.EventDetail(at=second, payload={"verdict": "ok"})}) == 1
+    # An event that moves nothing names no status.
+    tested = session.scalars(select(UnitEvent.payload).where(UnitEvent.kind == "tested")).one()
+    assert tested == {"verdict": "ok"}
 
 
 def test_many_units_move_in_one_update_and_one_insert(session, make_batch, engine):

@@ -100,7 +100,7 @@ def test_shipment_by_batch_and_recall_list(api, make_batch, session):
     assert recall["units"] == 4 and recall["customers"] == ["МУП «Горсети»"]
     assert {r["email"] for r in recall["rows"]} == {"ops@gorseti.example"}
     csv_text = api("quality").get("/api/v1/batches/2503D03/recall?format=csv").get_data(as_text=True)
-    assert csv_text.splitlines()[0].startswith("customer,tax_id,contact_name")
+    assert csv_text.splitlines()[0].startswith("\ufeffcustomer,tax_id,contact_name")
     assert len(csv_text.splitlines()) == 5
     assert api("warehouse").get("/api/v1/batches/2503D03/recall").status_code == 403
 

@@ -226,7 +226,9 @@ HOSTILE = '=HYPERLINK("http://x")'
 
 
 def _recall_rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
+    # Recall files start with the byte order mark Excel needs to read UTF-8.
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 def _ship_hostile(session, make_batch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import jsonify, url_for
 from flask_openapi3 import Tag
 from pydantic import BaseModel, Field
@@ -37,9 +39,16 @@ class BatchQuery(BaseModel):
 
 
 class RecallQuery(BatchQuery):
-    """The recall list's product and format."""
+    """The recall list's product, cut and format."""
 
     format: str = Field(None, description="csv answers the rows as a CSV file; anything else JSON")
+    exclude_returned: bool = Field(False, description="leave out units already back (returned, in test, scrapped...)")
+    group: Literal["customer"] = Field(None, description="customer: one row per customer with its serials")
+    delimiter: Literal["comma", "semicolon"] = Field(
+        None, description="CSV field delimiter (comma by default; semicolon for Excel in Russian and other regions "
+                          "whose decimal mark is a comma)")
+    excel: bool = Field(False, description='CSV: codes made of digits (serials, tax ids) written as ="..." so Excel '
+                                           'keeps their leading zeros')
 
 
 class RecallAnswer(RecallRead):
@@ -65,13 +74,15 @@ def get_batch(path: BatchPath, query: BatchQuery):
 @requires(Role.QUALITY, Role.SUPERVISOR, Role.COORDINATOR)
 def get_recall(path: BatchPath, query: RecallQuery):
     """Recall list of a batch: customers, contacts, serials, ship dates (JSON, or CSV with ?format=csv)."""
+    options = genealogy.recall_options(exclude_returned=query.exclude_returned, group=query.group,
+                                       delimiter=query.delimiter, excel=query.excel)
     batch = trace_queries.get_batch(db(), path.number, sku=query.product)
     if query.format == "csv":
-        return recall_csv_response(db(), batch)
-    items = list(genealogy.recall_rows(db(), batch_ids=[batch.id]))
+        return recall_csv_response(db(), batch, options)
+    items = list(genealogy.recall_list(db(), batch_ids=[batch.id], options=options))
     customers = sorted({r["customer"] for r in items})
-    return jsonify({"batch": batch.number, "units": sum(r["quantity"] for r in items), "customers": customers,
-                    "rows": items})
+    units = sum(r["units"] if options.group else r["quantity"] for r in items)
+    return jsonify({"batch": batch.number, "units": units, "customers": customers, "rows": items})
 
 
 @bp.post("/batches", tags=[TAG], responses={201: BatchCreatedRead, **errors(400, 401, 403, 404, 409, 413, 422)})

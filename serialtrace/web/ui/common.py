@@ -9,8 +9,10 @@ from ...errors import ValidationError
 from ...runtime import Runtime
 from ...trace.models import Unit
 from ...warranty.dossier import unit_dossier
+from ..auth import current_user
 from ..database import db
 from ..i18n import _
+from .dossier_view import for_page
 
 # One blueprint for the station and trace pages, so their endpoints (pages.station, pages.unit ...) stay as the
 # templates name them.
@@ -30,10 +32,11 @@ def settings() -> Settings:
 
 
 def dossier(unit: Unit) -> dict:
-    """The unit's dossier as the pages show it."""
+    """The unit's dossier as the pages show it (dossier_view: contacts by role, links, events in words)."""
     # Warranty is judged on the business's calendar day (SERIALTRACE_TIMEZONE), not the server's.
     s = settings()
-    return unit_dossier(db(), unit, today=business_today(s), grace_days=s.warranty_grace_days)
+    found = unit_dossier(db(), unit, today=business_today(s), grace_days=s.warranty_grace_days)
+    return for_page(found, current_user())
 
 
 def user_text(value: str, field: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel.numbers import get_decimal_symbol
 from flask import flash, render_template, request
 
 from ...accounts.enums import Role
@@ -13,10 +14,14 @@ from ...trace.models import Product
 from ..auth import current_user, requires, requires_page
 from ..database import commit, db
 from ..downloads import recall_csv_response
-from ..i18n import _
+from ..i18n import _, language
 from .common import bp, dossier, runtime, settings, user_text
 
 R = Role
+# Who may read a recall list: customers' contacts for every unit of a batch.
+RECALL_ROLES = (R.QUALITY, R.SUPERVISOR, R.COORDINATOR)
+RECALL_ROWS_SHOWN = 200
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 # Who may import which kind of ERP export (admins always may).
 IMPORT_ROLES: dict[str, tuple[str, ...]] = {
     "products": (R.PRODUCTION,),
@@ -64,23 +69,42 @@ def batch(number: str):
     b = queries.get_batch(db(), number, sku=request.args.get("product") or None)
     product = db().get(Product, b.product_id)
     recall_rows = []
-    can_recall = current_user().has_role(R.QUALITY, R.SUPERVISOR, R.COORDINATOR)
+    can_recall = current_user().has_role(*RECALL_ROLES)
+    options = _recall_options() if can_recall else genealogy.RecallOptions()
     if can_recall:
-        for i, row in enumerate(genealogy.recall_rows(db(), batch_ids=[b.id])):
-            if i >= 200:
+        for i, row in enumerate(genealogy.recall_list(db(), batch_ids=[b.id], options=options)):
+            if i >= RECALL_ROWS_SHOWN:
                 break
             recall_rows.append(row)
     return render_template("batch.html", batch=b, product=product, back=genealogy.backward(db(), b),
-                           fwd=genealogy.forward(db(), b), recall_rows=recall_rows, can_recall=can_recall)
+                           fwd=genealogy.forward(db(), b), recall_rows=recall_rows, can_recall=can_recall,
+                           recall=options, rows_shown=RECALL_ROWS_SHOWN, excel_delimiter=_excel_delimiter())
 
 
 @bp.get("/batches/<path:number>/recall.csv")
 @requires(R.QUALITY, R.SUPERVISOR, R.COORDINATOR)
 def batch_recall_csv(number: str):
-    """The full recall list as CSV."""
+    """The full recall list as CSV (?exclude_returned=1, ?group=customer, ?delimiter=semicolon, ?excel=1)."""
     if "\x00" in number:
         raise NotFound(_("no batch %(number)r", number=number))
-    return recall_csv_response(db(), queries.get_batch(db(), number, sku=request.args.get("product") or None))
+    options = _recall_options()
+    return recall_csv_response(db(), queries.get_batch(db(), number, sku=request.args.get("product") or None),
+                               options)
+
+
+def _recall_options() -> genealogy.RecallOptions:
+    """The recall list's cut and CSV form from the query string; an unknown group or delimiter is a 422."""
+    args = request.args
+    return genealogy.recall_options(
+        exclude_returned=args.get("exclude_returned", "").lower() in TRUE_WORDS,
+        group=user_text(args.get("group", ""), "group") or None,
+        delimiter=user_text(args.get("delimiter", ""), "delimiter") or None,
+        excel=args.get("excel", "").lower() in TRUE_WORDS)
+
+
+def _excel_delimiter() -> str:
+    """The delimiter Excel expects from this reader: Windows lists with ";" where the decimal mark is a comma."""
+    return "semicolon" if get_decimal_symbol(language()) == "," else "comma"
 
 
 @bp.route("/import", methods=["GET", "POST"])
