@@ -27,6 +27,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.station": ANYONE,
     "pages.units": ANYONE,
     "pages.batches": ANYONE,
+    "pages.scans": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR, R.QUALITY),
     "pages.import_page": (R.PRODUCTION, R.WAREHOUSE),
     "labels.page": (R.PRODUCTION, R.WAREHOUSE),
     "admin.index": (R.ADMIN,),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 
 from .auth import PAGE_ROLES, may_open
 from .i18n import lazy_gettext
@@ -27,6 +27,7 @@ MENU: tuple[Link, ...] = (
     Link("pages.station", lazy_gettext("Station"), "s"),
     Link("pages.units", lazy_gettext("Units"), "u"),
     Link("pages.batches", lazy_gettext("Batches"), "b"),
+    Link("pages.scans", lazy_gettext("Scan log")),
     Link("pages.import_page", lazy_gettext("Import"), "i"),
     Link("labels.page", lazy_gettext("Labels"), "l"),
     Link("admin.index", lazy_gettext("Admin"), "a", covers="admin."),
@@ -48,7 +49,7 @@ def links(entries: tuple[Link, ...]) -> list[dict[str, Any]]:
     return [{"endpoint": entry.endpoint, "url": url_for(entry.endpoint), "label": entry.label,
              "accesskey": entry.accesskey,
              "current": here == entry.endpoint or bool(entry.covers and here.startswith(entry.covers))}
-            for entry in entries if may_open(user, entry.endpoint)]
+            for entry in entries if entry.endpoint in current_app.view_functions and may_open(user, entry.endpoint)]
 
 
 def install(app: Flask) -> None:

@@ -132,10 +132,10 @@ def _role_label(role: str) -> str:
 
 
 def _about(field: str, check, *args: Any, **kwargs: Any) -> Any:
-    """`check(*args, **kwargs)`; a ValidationError naming no field is made to name `field`, for the form."""
+    """`check(*args, **kwargs)`; a refusal naming no field is made to name `field`, for the form."""
     try:
         return check(*args, **kwargs)
-    except ValidationError as exc:
+    except DomainError as exc:
         if exc.details is None:
             exc.details = {"field": field}
         raise
