@@ -44,7 +44,8 @@ def live_server(tmp_path_factory):
             labelling_service.create_print_job(s, settings=replace(rt.settings, printers="127.0.0.1:9100"),
                                                batch=trace_queries.get_batch(s, "2501A00"), template="roll-50x25",
                                                printer="127.0.0.1:9100")
-        yield base, serials, {"serial": serials[0], "number": "2501A00", "user_id": 1, "product_id": product_id}
+        yield base, serials, {"serial": serials[0], "number": "2501A00", "user_id": 1, "product_id": product_id,
+                              "sku": "PR-100", "pages.lot": {"number": "L71033"}}
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +72,10 @@ def _pages(base: str, samples: dict) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in ("static", "pages.index") or rule.rule.startswith("/api/"):
             continue
-        if rule.rule.endswith((".png", ".csv", ".pdf", ".zpl")) or not set(rule.arguments) <= set(samples):
+        values = {**samples, **samples.get(rule.endpoint, {})}
+        if rule.rule.endswith((".png", ".csv", ".pdf", ".zpl")) or not set(rule.arguments) <= set(values):
             continue
-        urls.append(re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(samples[m.group(1)]), rule.rule))
+        urls.append(re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m, v=values: str(v[m.group(1)]), rule.rule))
     extra = [f"/units?q={samples['serial'][:3]}", "/batches?q=25", "/labels?batch=2501A00&product=PR-100",
              "/no-such-page"]
     return sorted(set(urls)) + extra
@@ -109,7 +111,8 @@ _SMALL_TARGETS = """() => {
 def test_every_page_fits_a_phone_without_sideways_scrolling(live_server, browser):
     base, _, samples = live_server
     pages = _pages(base, samples)
-    assert "/admin/users/1" in pages and f"/units/{samples['serial']}" in pages and "/labels" in pages
+    assert {"/admin/users/1", f"/units/{samples['serial']}", "/labels", "/lots/L71033", "/products/PR-100",
+            "/scans"} <= set(pages)
     for width in PHONES:
         context, page = _phone(browser, base, width)
         page.keyboard.type(samples["serial"], delay=2)
