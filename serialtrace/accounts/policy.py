@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
-from ..i18n import _l
+from ..i18n import LANGUAGES, _l, is_language
 from .enums import ROLES
 
 if TYPE_CHECKING:
@@ -100,3 +100,16 @@ def lock_end(times: list[datetime], *, limit: int, window: timedelta, duration: 
 def as_utc(moment: datetime) -> datetime:
     """`moment` with its time zone: SQLite hands back naive datetimes, and they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def ensure_language(code: str | None) -> str | None:
+    """A user's language setting: a code of i18n.LANGUAGES, or None (empty) to follow the browser; anything else is
+    a ValidationError naming the code and the choices."""
+    code = (code or "").strip().lower()
+    if not code:
+        return None
+    if not is_language(code):
+        raise ValidationError(_l("unknown language %(code)r; choose one of %(choices)s, or none to follow the "
+                                 "browser", code=code[:20], choices=", ".join(LANGUAGES)),
+                              details={"field": "language"})
+    return code

@@ -38,7 +38,7 @@ def get_user(session: Session, username: str) -> User:
     """The user with this name, or NotFound."""
     user = find_user(session, username)
     if user is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound(_l("no user %(username)r", username=username))
     return user
 
 

@@ -16,7 +16,7 @@ from ..errors import Conflict, DomainError, NotFound, Unauthorized, ValidationEr
 from ..i18n import _l
 from .enums import Role
 from .models import AdminEvent, ApiToken, LoginAttempt, User
-from .policy import LOCKOUT, Lockout, as_utc, ensure_password, ensure_role, hash_token, lock_end
+from .policy import LOCKOUT, Lockout, as_utc, ensure_language, ensure_password, ensure_role, hash_token, lock_end
 from .queries import authenticate, find_user, get_user
 
 # Werkzeug's scrypt default; tests lower the cost through this name to stay fast.
@@ -40,27 +40,39 @@ class SignInLocked(DomainError):
     code = "too_many_attempts"
 
     def __init__(self, *, until: datetime, scope: str) -> None:
-        what = "for this user name" if scope == "user" else "from this address"
-        super().__init__(f"too many failed sign-ins {what}; try again after {until:%Y-%m-%d %H:%M} UTC",
-                         details={"retry_at": until.isoformat(), "scope": scope})
+        when = f"{until:%Y-%m-%d %H:%M}"
+        message = (_l("too many failed sign-ins for this user name; try again after %(when)s UTC", when=when)
+                   if scope == "user" else
+                   _l("too many failed sign-ins from this address; try again after %(when)s UTC", when=when))
+        super().__init__(message, details={"retry_at": until.isoformat(), "scope": scope})
         self.until = until
         self.scope = scope
 
 
 def create_user(session: Session, *, username: str, role: str, password: str | None = None,
-                display_name: str = "", email: str = "") -> User:
-    """Add a user. Flushes; the caller commits."""
+                display_name: str = "", email: str = "", language: str | None = None) -> User:
+    """Add a user (`language`: the pages' language, None to follow the browser). Flushes; the caller commits."""
     ensure_role(role)
+    language = ensure_language(language)
     username = username.strip()
     if not username or len(username) > 64:
-        raise ValidationError("user name must be 1 to 64 characters")
+        raise ValidationError(_l("user name must be 1 to 64 characters"))
     if find_user(session, username) is not None:
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(_l("user %(username)r already exists", username=username))
     if password is not None:
         ensure_password(password, username=username)
     user = User(username=username, role=role, display_name=display_name or username, email=email,
+                language=language,
                 password_hash=generate_password_hash(password, method=PASSWORD_METHOD) if password else "")
     session.add(user)
+    session.flush()
+    return user
+
+
+def set_language(session: Session, user: User, *, language: str | None) -> User:
+    """Show `user` the pages in `language` (a code of i18n.LANGUAGES; empty or None follows the browser); an
+    unknown code is a ValidationError and changes nothing. Flushes; the caller commits."""
+    user.language = ensure_language(language)
     session.flush()
     return user
 
@@ -79,7 +91,8 @@ def revoke_tokens(session: Session, name_or_prefix: str) -> list[ApiToken]:
     found = list(session.scalars(select(ApiToken).where(or_(ApiToken.name == key, ApiToken.prefix == key),
                                                       ApiToken.revoked.is_(False)).order_by(ApiToken.id)))
     if not key or not found:
-        raise NotFound(f"no live API token named {name_or_prefix!r} or starting with it")
+        raise NotFound(_l("no live API token named %(name_or_prefix)r or starting with it",
+                          name_or_prefix=name_or_prefix))
     for token in found:
         token.revoked = True
     session.flush()
@@ -89,10 +102,10 @@ def revoke_tokens(session: Session, name_or_prefix: str) -> list[ApiToken]:
 def deactivate_user(session: Session, username: str) -> User:
     """Stop a user from logging in or using their tokens, ending their sessions; history keeps the name. Flushes."""
     user = get_user(session, username)
+    _ensure_admin_remains(session, user)
     user.active = False
     end_sessions(session, user)
     return user
-    _ensure_admin_remains(session, user)
 
 
 def set_password(session: Session, user: User, *, password: str) -> None:
@@ -138,7 +151,7 @@ def sign_in(session: Session, *, username: str, password: str, address: str, com
         raise
     user = authenticate(session, username=username, password=password)
     if user is None:
-        raise SignInRefused("wrong user name or password")
+        raise SignInRefused(_l("wrong user name or password"))
     _delete_attempt(session, attempt_id)
     clear_failures(session, key)
     commit()

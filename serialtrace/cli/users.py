@@ -19,13 +19,15 @@ def users() -> None:
 @click.option("--role", required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--email", default="")
-def users_add(name: str, role: str, password_stdin: bool, email: str) -> None:
+@click.option("--language", default="", help="Language of the user's pages: en or ru (default: the browser's).")
+def users_add(name: str, role: str, password_stdin: bool, email: str, language: str) -> None:
     """Add a user with a role; the password (at least 10 characters, not common) comes from stdin or a prompt."""
     from ..accounts import service as accounts_service
 
     password = _read_password(password_stdin)
     with runtime().transaction() as s:
-        accounts_service.create_user(s, username=name, role=role, password=password, email=email)
+        accounts_service.create_user(s, username=name, role=role, password=password, email=email,
+                                     language=language or None)
     click.echo(f"user {name} added with role {role}")
 
 
@@ -48,6 +50,20 @@ def users_passwd(name: str, password_stdin: bool) -> None:
     with runtime().transaction() as s:
         accounts_service.set_password(s, accounts_queries.get_user(s, name), password=password)
     click.echo(f"password of {name} changed; their open sessions have ended")
+
+
+@users.command("language")
+@click.argument("name")
+@click.argument("language", default="")
+def users_language(name: str, language: str) -> None:
+    """Set the language of a user's pages (en or ru); without one, their pages follow the browser's language."""
+    from ..accounts import queries as accounts_queries
+    from ..accounts import service as accounts_service
+
+    with runtime().transaction() as s:
+        user = accounts_service.set_language(s, accounts_queries.get_user(s, name), language=language)
+    click.echo(f"pages of {name} are shown in {user.language}" if user.language
+               else f"pages of {name} follow the browser's language")
 
 
 @users.command("unlock")

@@ -118,7 +118,7 @@ def parse_scan(raw: str, *, profile: ScannerProfile | None = None) -> ParsedScan
     if len(raw) > MAX_SCAN_LENGTH:
         raise ScanError(
             _l("scan is %(length)s characters long; at most %(limit)s are read (no barcode holds more)",
-               length=f"{len(raw):,}", limit=f"{MAX_SCAN_LENGTH:,}"),
+               length=format(len(raw), ","), limit=format(MAX_SCAN_LENGTH, ",")),
             details={"length": len(raw), "limit": MAX_SCAN_LENGTH},
         )
     deadline = time.monotonic() + SCAN_TIME_BUDGET
@@ -194,7 +194,7 @@ def _non_ascii_digit(text: str, what: str) -> None:
             raise ScanError(
                 _l("%(what)s has the non-ASCII digit %(char)r (U+%(code)s) at position %(position)s; GS1 data and "
                    "EAN/UPC numbers hold only the digits 0-9 (check the scanner's keyboard mode)",
-                   what=what, char=char, code=f"{ord(char):04X}", position=position),
+                   what=what, char=char, code=format(ord(char), "04X"), position=position),
                 part=char,
             )
 

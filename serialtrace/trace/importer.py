@@ -170,7 +170,7 @@ def _decode(data: bytes) -> str:
         raise ValidationError(_l("import data must be bytes"))
     if len(data) > MAX_BYTES:
         raise ImportFailed(_l("the file is %(value)s MB; the import limit is %(value2)s MB",
-                              value=f"{len(data) / 1024 / 1024:.1f}", value2=MAX_BYTES // 1024 // 1024),
+                              value=format(len(data) / 1024 / 1024, ".1f"), value2=MAX_BYTES // 1024 // 1024),
                            details={"errors": []})
     if not data.strip():
         raise ImportFailed(_l("the file is empty"), details={"errors": []})
@@ -341,7 +341,8 @@ def _parse_int(value: str, what: str, *, low: int, high: int) -> int:
         raise _RowError(_l("%(what)s %(value)r must be positive", what=what, value=value) if low == 1
                         else _l("%(what)s %(value)r must be at least %(low)s", what=what, value=value, low=low))
     if number > high:
-        raise _RowError(_l("%(what)s %(value)r must be at most %(high)s", what=what, value=value, high=f"{high:,}"))
+        raise _RowError(_l("%(what)s %(value)r must be at most %(high)s", what=what, value=value,
+                           high=format(high, ",")))
     return number
 
 

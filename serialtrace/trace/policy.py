@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from ..errors import ValidationError
 from ..gs1 import check_digit
+from ..i18n import Message, _l
 
 # GS1 character set 82 minus the characters a batch/serial should never need on a label.
 _CODE_RE = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
@@ -25,7 +26,8 @@ def ensure_code(value: str, *, what: str) -> str:
     value = (value or "").strip()
     if not _CODE_RE.fullmatch(value):
         raise ValidationError(
-            f"{what} {value!r} must be 1 to 20 characters of GS1 set 82 (letters, digits, -./ and similar)",
+            _l("%(what)s %(value)r must be 1 to 20 characters of GS1 set 82 (letters, digits, -./ and similar)",
+               what=what, value=value),
             details={"field": what},
         )
     return value
@@ -35,7 +37,7 @@ def ensure_sku(value: str) -> str:
     """A product article/SKU: 1-64 visible characters."""
     value = (value or "").strip()
     if not _SKU_RE.fullmatch(value):
-        raise ValidationError(f"SKU {value!r} must be 1 to 64 characters", details={"field": "sku"})
+        raise ValidationError(_l("SKU %(value)r must be 1 to 64 characters", value=value), details={"field": "sku"})
     return value
 
 
@@ -46,12 +48,14 @@ def normalise_gtin(value: str | None) -> str | None:
     digits = value.strip()
     # isascii: str.isdigit() also accepts other scripts' digits, which no barcode carries.
     if not (digits.isascii() and digits.isdigit()) or len(digits) not in (8, 12, 13, 14):
-        raise ValidationError(f"GTIN {value!r} must be 8, 12, 13 or 14 digits", details={"field": "gtin"})
+        raise ValidationError(_l("GTIN %(value)r must be 8, 12, 13 or 14 digits", value=value),
+                              details={"field": "gtin"})
     digits = digits.zfill(14)
     expected = check_digit(digits[:-1])
     if digits[-1] != expected:
         raise ValidationError(
-            f"GTIN {value!r} has check digit {digits[-1]}, expected {expected}", details={"field": "gtin"}
+            _l("GTIN %(value)r has check digit %(digits)s, expected %(expected)s", value=value, digits=digits[-1],
+               expected=expected), details={"field": "gtin"}
         )
     return digits
 
@@ -73,7 +77,8 @@ def ensure_shelf_life_months(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SHELF_LIFE_MONTHS:
-        raise ValidationError(f"shelf life must be 1 to {MAX_SHELF_LIFE_MONTHS} months, or none; got {value!r}",
+        raise ValidationError(_l("shelf life must be 1 to %(max_shelf_life_months)s months, or none; got %(value)r",
+                                 max_shelf_life_months=MAX_SHELF_LIFE_MONTHS, value=value),
                               details={"field": "shelf_life_months"})
     return value
 
@@ -115,17 +120,19 @@ def parse_date(value: str, *, field: str, what: str | None = None) -> date:
     else:
         match = _DATE_ISO.fullmatch(text)
         if not match:
-            raise ValidationError(f"{what} {value!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)",
+            raise ValidationError(_l("%(what)s %(value)r is not a date (YYYY-MM-DD or DD.MM.YYYY)", what=what,
+                                     value=value),
                                   details={"field": field})
         year, month, day = (int(g) for g in match.groups())
     if year == 0:
         # 00.00.0000 is how some systems export an empty date; say so instead of "not a calendar date".
-        raise ValidationError(f"{what} {value!r} is an ERP placeholder for 'no date', not a real date: "
-                              f"send the real {what}", details={"field": field})
+        raise ValidationError(_l("%(what)s %(value)r is an ERP placeholder for 'no date', not a real date: send the "
+                                 "real %(what)s", what=what, value=value), details={"field": field})
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValidationError(f"{what} {value!r} is not a real calendar date", details={"field": field}) from None
+        raise ValidationError(_l("%(what)s %(value)r is not a real calendar date", what=what, value=value),
+                              details={"field": field}) from None
 
 
 def latest_business_date(today: date) -> date:
@@ -151,16 +158,20 @@ def ensure_business_date(field: str, value: date, *, today: date, empty: str | N
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):
-        raise ValidationError(f"{label} ({field}) must be a date, not {value!r}", details={"field": field})
+        raise ValidationError(_l("%(label)s (%(field)s) must be a date, not %(value)r", label=label, field=field,
+                                 value=value), details={"field": field})
     latest = latest_business_date(today)
     details = {"field": field, "earliest": EARLIEST_BUSINESS_DATE.isoformat(), "latest": latest.isoformat()}
     if is_placeholder_date(value):
         instead = f"send the real {label}" + (f", or leave it empty ({empty})" if empty else "")
-        raise ValidationError(f"{label} {value.isoformat()} ({field}) is an ERP placeholder for 'no date', "
-                              f"not a real date: {instead}", details=details)
+        raise ValidationError(_l("%(label)s %(value)s (%(field)s) is an ERP placeholder for 'no date', not a real "
+                                 "date: %(instead)s", label=label, value=value.isoformat(), field=field,
+                                 instead=instead), details=details)
     if not EARLIEST_BUSINESS_DATE <= value <= latest:
-        raise ValidationError(f"{label} {value.isoformat()} ({field}) is outside the accepted range "
-                              f"{EARLIEST_BUSINESS_DATE.isoformat()} to {latest.isoformat()} (one year after today)",
+        raise ValidationError(_l("%(label)s %(value)s (%(field)s) is outside the accepted range "
+                                 "%(earliest_business_date)s to %(latest)s (one year after today)", label=label,
+                                 value=value.isoformat(), field=field,
+                                 earliest_business_date=EARLIEST_BUSINESS_DATE.isoformat(), latest=latest.isoformat()),
                               details=details)
     return value
 
@@ -195,25 +206,65 @@ def warranty_status(*, months: int, start_rule: str, shipped_on: date | None, so
     elif sold_on is not None:
         start, basis = sold_on, "sold"
     else:
-        return WarrantyStatus("not_started", None, None, "warranty not started: the unit has not been shipped or sold")
-    what = "sale date" if basis == "sold" else "shipment date"
-    cannot = f"warranty cannot be computed: the {what} {start.isoformat()}"
+        return WarrantyStatus("not_started", None, None,
+                              _l("warranty not started: the unit has not been shipped or sold"))
+    sold = basis == "sold"
     # Rows written before dates were checked (or straight into the database) may hold placeholders; the dossier
     # must still open, so such a start is reported instead of being computed or raising.
     if is_placeholder_date(start):
-        return WarrantyStatus("unknown", None, start, f"{cannot} is an ERP placeholder, not a real date; "
-                                                      f"correct the {what}")
+        return WarrantyStatus("unknown", None, start, _l(
+            "warranty cannot be computed: the sale date %(start)s is an ERP placeholder, not a real date; correct the "
+            "sale date", start=start) if sold else _l(
+            "warranty cannot be computed: the shipment date %(start)s is an ERP placeholder, not a real date; correct "
+            "the shipment date", start=start))
     if start > latest_business_date(today):
-        return WarrantyStatus("unknown", None, start, f"{cannot} lies more than a year ahead; correct the {what}")
-    grace = f" + {grace_days} days grace" if grace_days else ""
-    detail = f"({basis} {start.isoformat()}, {months} months{grace})"
+        return WarrantyStatus("unknown", None, start, _l(
+            "warranty cannot be computed: the sale date %(start)s lies more than a year ahead; correct the sale date",
+            start=start) if sold else _l(
+            "warranty cannot be computed: the shipment date %(start)s lies more than a year ahead; correct the "
+            "shipment date", start=start))
     try:
         until = add_months(start, months)
         last_day = until + timedelta(days=grace_days)
     except (ValueError, OverflowError):
-        return WarrantyStatus("unknown", None, start, f"{cannot} plus {months} months{grace} falls past the last "
-                                                      f"date the calendar holds (9999-12-31); check the {what} "
-                                                      f"and the warranty months")
-    if today <= last_day:
-        return WarrantyStatus("in_warranty", until, start, f"in warranty until {until.isoformat()} {detail}")
-    return WarrantyStatus("expired", until, start, f"warranty expired on {until.isoformat()} {detail}")
+        return WarrantyStatus("unknown", None, start, _past_calendar(start, months, grace_days, sold))
+    return WarrantyStatus(*_computed(today <= last_day, until, start, months, grace_days, sold))
+
+
+def _past_calendar(start: date, months: int, grace_days: int, sold: bool) -> Message:
+    """Why a warranty whose end lies past 9999-12-31 cannot be computed, as one sentence."""
+    p = {"start": start, "months": months, "grace": grace_days}
+    if sold:
+        return (_l("warranty cannot be computed: the sale date %(start)s plus %(months)s months + %(grace)s days grace "
+                   "falls past the last date the calendar holds (9999-12-31); check the sale date and the warranty "
+                   "months", **p) if grace_days else
+                _l("warranty cannot be computed: the sale date %(start)s plus %(months)s months falls past the last "
+                   "date the calendar holds (9999-12-31); check the sale date and the warranty months", **p))
+    return (_l("warranty cannot be computed: the shipment date %(start)s plus %(months)s months + %(grace)s days "
+               "grace falls past the last date the calendar holds (9999-12-31); check the shipment date and the "
+               "warranty months", **p) if grace_days else
+            _l("warranty cannot be computed: the shipment date %(start)s plus %(months)s months falls past the last "
+               "date the calendar holds (9999-12-31); check the shipment date and the warranty months", **p))
+
+
+def _computed(inside: bool, until: date, start: date, months: int, grace_days: int,
+              sold: bool) -> tuple[str, date, date, Message]:
+    """Status, end, start and the reason of a warranty that could be computed, the reason as one sentence."""
+    p = {"until": until, "start": start, "months": months, "grace": grace_days}
+    if inside:
+        if sold:
+            reason = (_l("in warranty until %(until)s (sold %(start)s, %(months)s months + %(grace)s days grace)", **p)
+                      if grace_days else _l("in warranty until %(until)s (sold %(start)s, %(months)s months)", **p))
+        else:
+            reason = (_l("in warranty until %(until)s (shipped %(start)s, %(months)s months + %(grace)s days grace)",
+                         **p) if grace_days else
+                      _l("in warranty until %(until)s (shipped %(start)s, %(months)s months)", **p))
+        return "in_warranty", until, start, reason
+    if sold:
+        reason = (_l("warranty expired on %(until)s (sold %(start)s, %(months)s months + %(grace)s days grace)", **p)
+                  if grace_days else _l("warranty expired on %(until)s (sold %(start)s, %(months)s months)", **p))
+    else:
+        reason = (_l("warranty expired on %(until)s (shipped %(start)s, %(months)s months + %(grace)s days grace)",
+                     **p) if grace_days else
+                  _l("warranty expired on %(until)s (shipped %(start)s, %(months)s months)", **p))
+    return "expired", until, start, reason

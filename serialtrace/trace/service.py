@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..columns import JsonType, utcnow
 from ..db import integrity_to_conflict
 from ..errors import Conflict, Contention, NotFound, ValidationError
+from ..i18n import _l
 from ..serials import SerialScheme
 from . import queries, workflow
 from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
@@ -78,15 +79,16 @@ def ensure_text(value: Any, *, field: str, column: Any, required: bool = False, 
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{what} must be text", details={"field": field})
+        raise ValidationError(_l("%(what)s must be text", what=what), details={"field": field})
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"{what} must not be empty", details={"field": field})
+        raise ValidationError(_l("%(what)s must not be empty", what=what), details={"field": field})
     limit = getattr(column.type, "length", None)
     if limit is not None and len(value) > limit:
-        raise ValidationError(f"{what} has at most {limit} characters, not {len(value)}", details={"field": field})
+        raise ValidationError(_l("%(what)s has at most %(limit)s characters, not %(count)s", what=what, limit=limit,
+                                 count=len(value)), details={"field": field})
     if "\x00" in value:
-        raise ValidationError(f"{what} must not contain NUL characters", details={"field": field})
+        raise ValidationError(_l("%(what)s must not contain NUL characters", what=what), details={"field": field})
     return value
 
 
@@ -99,15 +101,16 @@ def add_product(session: Session, *, sku: str, name: str, gtin: str | None = Non
     name = ensure_text(name, field="name", column=Product.__table__.c.name, required=True, what="product name")
     family = ensure_text(family, field="family", column=Product.__table__.c.family)
     if not 0 <= int(warranty_months) <= 240:
-        raise ValidationError("warranty months must be between 0 and 240", details={"field": "warranty_months"})
+        raise ValidationError(_l("warranty months must be between 0 and 240"), details={"field": "warranty_months"})
     if warranty_start not in {w.value for w in WarrantyStart}:
-        raise ValidationError(f"warranty start must be 'shipment' or 'sale', not {warranty_start!r}")
+        raise ValidationError(_l("warranty start must be 'shipment' or 'sale', not %(warranty_start)r",
+                                 warranty_start=warranty_start))
     shelf_life_months = ensure_shelf_life_months(shelf_life_months)
     gtin = normalise_gtin(gtin)
     if queries.find_product(session, sku) is not None:
-        raise Conflict(f"product {sku!r} already exists", details={"field": "sku"})
+        raise Conflict(_l("product %(sku)r already exists", sku=sku), details={"field": "sku"})
     if gtin and queries.find_product(session, gtin) is not None:
-        raise Conflict(f"GTIN {gtin} already belongs to another product", details={"field": "gtin"})
+        raise Conflict(_l("GTIN %(gtin)s already belongs to another product", gtin=gtin), details={"field": "gtin"})
     product = Product(sku=sku, name=name, gtin=gtin, warranty_months=int(warranty_months), family=family,
                       warranty_start=warranty_start, test_procedure=test_procedure,
                       shelf_life_months=shelf_life_months)
@@ -153,7 +156,7 @@ def set_product_shelf_life(session: Session, product: Product, *, months: int | 
 def allocate_counter(session: Session, *, key: str, count: int) -> int:
     """Reserve `count` consecutive counter values under `key` atomically; returns the first one."""
     if count <= 0:
-        raise ValidationError("count must be positive")
+        raise ValidationError(_l("count must be positive"))
     table = SerialCounter.__table__
     dialect = session.get_bind().dialect.name
     stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
@@ -183,13 +186,15 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
     """
     prod = product if isinstance(product, Product) else queries.get_product(session, product)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= MAX_BATCH_QUANTITY:
-        raise ValidationError(f"quantity must be a whole number from 0 to {MAX_BATCH_QUANTITY:,}",
+        raise ValidationError(_l("quantity must be a whole number from 0 to %(max_batch_quantity)s",
+                                 max_batch_quantity=format(MAX_BATCH_QUANTITY, ",")),
                               details={"field": "quantity"})
     if quantity > SQLITE_MAX_UNITS and session.get_bind().dialect.name == "sqlite":
         raise ValidationError(
-            f"quantity {quantity:,} is more than one registration may create on SQLite ({SQLITE_MAX_UNITS:,}): "
-            f"every other write waits while it runs; register batches of at most {SQLITE_MAX_UNITS:,} units, "
-            "or use PostgreSQL", details={"field": "quantity"})
+            _l("quantity %(quantity)s is more than one registration may create on SQLite (%(sqlite_max_units)s): "
+               "every other write waits while it runs; register batches of at most %(sqlite_max_units)s units, or "
+               "use PostgreSQL", quantity=format(quantity, ","), sqlite_max_units=format(SQLITE_MAX_UNITS, ",")),
+            details={"field": "quantity"})
     today = today or date.today()
     produced_on = ensure_business_date("produced_on", produced_on or today, today=today,
                                        empty="today's date is used")
@@ -199,7 +204,8 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
     line = ensure_text(line, field="line", column=Batch.__table__.c.line)
     shift = ensure_text(shift, field="shift", column=Batch.__table__.c.shift)
     if queries.find_batch(session, number, product_id=prod.id) is not None:
-        raise Conflict(f"batch {number!r} of {prod.sku} already exists", details={"field": "number"})
+        raise Conflict(_l("batch %(number)r of %(sku)s already exists", number=number, sku=prod.sku),
+                       details={"field": "number"})
 
     batch = Batch(product_id=prod.id, number=number, produced_on=produced_on, line=line, shift=shift,
                   quantity=quantity, notes=notes, serial_scheme=scheme.name)
@@ -270,7 +276,7 @@ def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> Comp
     """Record that a component lot went into a batch (creating the lot record on first sight)."""
     supplier, part, lot_number = lot.supplier.strip(), lot.part.strip(), lot.lot_number.strip()
     if not (supplier and part and lot_number):
-        raise ValidationError("a component lot needs supplier, part and lot number")
+        raise ValidationError(_l("a component lot needs supplier, part and lot number"))
     find = select(ComponentLot).where(
         ComponentLot.supplier == supplier, ComponentLot.part == part, ComponentLot.lot_number == lot_number)
     row = _get_or_insert(session, find, lambda: ComponentLot(supplier=supplier, part=part, lot_number=lot_number))
@@ -284,11 +290,13 @@ def get_or_create_customer(session: Session, *, name: str, tax_id: str | None = 
     name = ensure_text(name, field="customer", column=Customer.__table__.c.name, required=True, what="customer name")
     contact = {k: ensure_text(v, field=k, column=Customer.__table__.c[k]) for k, v in contact.items()}
     if tax_id is not None and not isinstance(tax_id, str):
-        raise ValidationError(f"tax id must be a string of digits, not {tax_id!r}", details={"field": "tax_id"})
+        raise ValidationError(_l("tax id must be a string of digits, not %(tax_id)r", tax_id=tax_id),
+                              details={"field": "tax_id"})
     name = name.strip()
     tax_id = (tax_id or "").strip() or None
     if tax_id is not None and not (tax_id.isdigit() and len(tax_id) in (10, 12)):
-        raise ValidationError(f"tax id {tax_id!r} must be 10 or 12 digits", details={"field": "tax_id"})
+        raise ValidationError(_l("tax id %(tax_id)r must be 10 or 12 digits", tax_id=tax_id),
+                              details={"field": "tax_id"})
     cond = Customer.tax_id == tax_id if tax_id else (Customer.name == name) & Customer.tax_id.is_(None)
     return _get_or_insert(session, select(Customer).where(cond),
                           lambda: Customer(name=name, tax_id=tax_id, **{k: v for k, v in contact.items() if v}))
@@ -339,9 +347,9 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
     serials = [s.strip() for s in serials if s and s.strip()]
     batch_lines = list(batch_lines)
     if not serials and not batch_lines:
-        raise ValidationError("a shipment needs at least one serial or batch line")
+        raise ValidationError(_l("a shipment needs at least one serial or batch line"))
     if len(set(serials)) != len(serials):
-        raise ValidationError("the same serial appears twice in the shipment")
+        raise ValidationError(_l("the same serial appears twice in the shipment"))
     shipment = Shipment(customer_id=customer.id, shipped_on=shipped_on,
                         reference=ensure_text(reference, field="reference", column=Shipment.__table__.c.reference),
                         carrier=ensure_text(carrier, field="carrier", column=Shipment.__table__.c.carrier),
@@ -357,7 +365,8 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
     unserialised: list[tuple[Batch, int]] = []
     for line in batch_lines:
         if line.quantity <= 0:
-            raise ValidationError(f"quantity for batch {line.batch} must be positive, not {line.quantity}")
+            raise ValidationError(_l("quantity for batch %(batch)s must be positive, not %(quantity)s",
+                                     batch=line.batch, quantity=line.quantity))
         batch = queries.get_batch(session, line.batch, sku=line.sku)
         serialised = session.scalar(select(Unit.id).where(Unit.batch_id == batch.id).limit(1)) is not None
         if not serialised:
@@ -375,7 +384,8 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
                                *([Unit.id.not_in(chosen)] if chosen else []))
             .order_by(Unit.id).limit(line.quantity).with_for_update(skip_locked=True, key_share=True)).all()
         if len(picked) < line.quantity:
-            raise Conflict(f"batch {batch.number} has {len(picked)} units in stock, {line.quantity} asked")
+            raise Conflict(_l("batch %(number)s has %(count)s units in stock, %(quantity)s asked", number=batch.number,
+                              count=len(picked), quantity=line.quantity))
         units.extend(picked)
     for batch, quantity in sorted(unserialised, key=lambda item: item[0].id):
         _ship_unserialised(session, shipment=shipment, batch=batch, quantity=quantity)
@@ -408,7 +418,8 @@ def _ship_unserialised(session: Session, *, shipment: Shipment, batch: Batch, qu
     already = session.scalar(select(func.coalesce(func.sum(ShipmentItem.quantity), 0))
                              .where(ShipmentItem.batch_id == batch.id, ShipmentItem.unit_id.is_(None)))
     if batch.quantity and already + quantity > batch.quantity:
-        raise Conflict(f"batch {batch.number} holds {batch.quantity}; {already} shipped, {quantity} more asked")
+        raise Conflict(_l("batch %(number)s holds %(quantity)s; %(already)s shipped, %(quantity2)s more asked",
+                          number=batch.number, quantity=batch.quantity, already=already, quantity2=quantity))
     session.add(ShipmentItem(shipment_id=shipment.id, batch_id=batch.id, quantity=quantity))
     session.flush()
 
@@ -477,7 +488,7 @@ def _event_kind(kind: EventKind | str) -> EventKind:
     try:
         return EventKind(kind)
     except ValueError:
-        raise ValidationError(f"unknown event kind {kind!r}", details={"field": "kind"}) from None
+        raise ValidationError(_l("unknown event kind %(kind)r", kind=kind), details={"field": "kind"}) from None
 
 
 def json_payload(value: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -570,7 +581,7 @@ def set_unit_status(session: Session, *, units: Units, to: UnitStatus | str, kin
         if changed != written or (ids is not None and changed != len(ids)):
             # Events and UPDATE saw different units (or fewer than were checked): another writer changed some in
             # between. The caller's transaction is rolled back, so nothing of this change stays.
-            raise Contention("units changed while their status was being set; nothing was changed, try again",
+            raise Contention(_l("units changed while their status was being set; nothing was changed, try again"),
                              details={"to": target.value})
         moved += changed
     # Units loaded in this session read their new status from the database when next used.
@@ -587,7 +598,7 @@ def _ensure_listed_units_may_move(session: Session, *, ids: list[int], condition
     found = session.scalar(select(func.count()).select_from(unit).where(condition))
     if found != len(ids):
         missing = sorted(set(ids) - set(session.scalars(select(unit.c.id).where(condition))))
-        raise NotFound(f"no unit with id {missing[0]}", details={"unit_id": missing[0]})
+        raise NotFound(_l("no unit with id %(missing)s", missing=missing[0]), details={"unit_id": missing[0]})
     refused = session.execute(select(unit.c.serial, unit.c.status).where(condition, unit.c.status.not_in(sources))
                               .order_by(unit.c.id).limit(1)).first()
     if refused is not None:
@@ -604,7 +615,7 @@ def set_batch_status(session: Session, *, batch: Batch, status: BatchStatus | st
     # status and is checked against it.
     current = session.scalar(select(Batch.status).where(Batch.id == batch.id).with_for_update(key_share=True))
     if current is None:
-        raise NotFound(f"no batch {batch.number!r}")
+        raise NotFound(_l("no batch %(number)r", number=batch.number))
     workflow.ensure_batch_transition(current, target, number=batch.number)
     session.execute(update(Batch.__table__).where(Batch.__table__.c.id == batch.id).values(status=target.value))
     session.expire(batch, ["status"])

@@ -12,14 +12,14 @@ from typing import Any
 
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_datetime, get_locale, get_translations, gettext, lazy_gettext
+from flask_babel import Babel, format_datetime, get_locale, get_translations, gettext, lazy_gettext, refresh
 
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES, Message, is_language
 from ..i18n import translate as _translate
 
 _ = gettext
 # For strings built at import time (module-level tables): translated each time they are shown.
-__all__ = ["_", "lazy_gettext", "tr", "tr_all", "label", "install", "select_language"]
+__all__ = ["_", "lazy_gettext", "refresh", "tr", "tr_all", "label", "install", "select_language"]
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 # Dates people at a desk read at a glance: ISO 8601 in English (as the ERP files and labels write them), the

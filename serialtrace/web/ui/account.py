@@ -25,7 +25,7 @@ from ...columns import utcnow
 from ...errors import ValidationError
 from ..auth import SESSION_VERSION, current_user, requires
 from ..database import commit, db
-from ..i18n import _
+from ..i18n import _, refresh, tr
 from .common import settings
 
 # Named "auth" as before, so the endpoints (auth.login, auth.logout, auth.password) stay as the templates name them.
@@ -119,7 +119,7 @@ def password():
             flash(_("the current password is wrong; the password was not changed"), "error")
             return _password_form(403)
         except ValidationError as exc:
-            flash(exc.message, "error")
+            flash(tr(exc.message), "error")
             return _password_form(422)
         commit()
         # This browser stays logged in with the new version; every other session of the user has ended.
@@ -127,6 +127,23 @@ def password():
         flash(_("password changed; your sessions on other devices have ended"), "ok")
         return redirect(url_for("pages.station"))
     return _password_form(200)
+
+
+@bp.route("/account/language", methods=["POST"])
+@requires()
+def language():
+    """Choose the language of one's own pages (empty: follow the browser); an unknown one changes nothing (422)."""
+    user = current_user()
+    try:
+        accounts_service.set_language(db(), user, language=request.form.get("language", ""))
+    except ValidationError as exc:
+        flash(tr(exc.message), "error")
+        return _password_form(422)
+    commit()
+    # This very answer is already in the new language: the flash below, and the page it leads to.
+    refresh()
+    flash(_("Language saved."), "ok")
+    return redirect(url_for("auth.password"))
 
 
 def _password_form(status: int):
