@@ -367,3 +367,5 @@ def test_a_database_url_is_shown_without_its_password():
     shown = _shown("database_url", "postgresql://serial:hunter2@db.local:5432/trace")
     assert "hunter2" not in shown and "db.local:5432/trace" in shown and "serial:***@" in shown
     assert _shown("secret_key", "") == "not set"
+    # A secret setting added later is masked by its name.
+    assert _shown("smtp_password", "mail-pass-123") == "set (hidden)"

@@ -35,8 +35,9 @@ from ..i18n import _, label, lazy_gettext
 from .common import settings, user_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-# Settings whose value is a secret: the page says whether it is set, never what it is.
-SECRET_SETTINGS = frozenset({"secret_key", "serial_key"})
+# Settings whose value is a secret (by the words in their names, so a new one is masked too): the page says
+# whether it is set, never what it is.
+SECRET_WORDS = ("key", "secret", "password", "token")
 # Settings holding a URL whose password part is hidden.
 URL_SETTINGS = frozenset({"database_url"})
 # Latest admin actions on the admin start page.
@@ -417,7 +418,7 @@ def product_edit(product_id: int):
 
 def _shown(name: str, value: Any) -> str:
     """A setting's value as the page shows it: secrets only as set or not, URLs without their password."""
-    if name in SECRET_SETTINGS:
+    if any(word in name for word in SECRET_WORDS):
         return _("set (hidden)") if value else _("not set")
     if name in URL_SETTINGS and value:
         try:
