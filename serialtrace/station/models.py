@@ -16,7 +16,9 @@ class ScanLog(SQLModel, table=True):
     """One scan as it arrived: who, where, the raw text, how it was read and what it matched."""
 
     __tablename__ = "scan_log"
-    __table_args__ = (Index("ix_scan_log_station_raw_at", "station", "raw", "scanned_at"),)
+    # By station and text for the repeat check; by station and time for the station's recent scans and the log page.
+    __table_args__ = (Index("ix_scan_log_station_raw_at", "station", "raw", "scanned_at"),
+                      Index("ix_scan_log_station_at", "station", "scanned_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     scanned_at: datetime = Field(default_factory=utcnow, index=True)
