@@ -82,8 +82,9 @@ def scan_answer(scan: dict[str, Any]) -> dict[str, Any]:
 def flash_signal(scan: dict[str, Any], signal: Signal) -> None:
     """Carry the signal to the page a scan opens: shown there in its colour, with its tone."""
     words = "; ".join(str(tr(r)) for r in signal.reasons)
+    text = _("%(found)s: %(reasons)s", found=tr(scan.get("message") or ""), reasons=words)
     previous = previous_text(scan)
-    flash(f"{tr(scan.get('message') or '')}: {words}" + (f". {previous}" if previous else ""),
+    flash(_("%(found)s. %(previous)s", found=text, previous=previous) if previous else text,
           f"signal {signal.colour}")
 
 
