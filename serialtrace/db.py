@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import SQLModel
 
 from .errors import AppendOnly, Conflict, Contention
+from .i18n import _l
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,7 @@ def contention_error(exc: BaseException) -> Contention | None:
         return None
     log.info("contention: %s", _integrity_reason(exc))  # type: ignore[arg-type]
     state = getattr(exc.orig, "sqlstate", None)  # type: ignore[attr-defined]
-    what = {"40P01": "a deadlock", "40001": "a serialisation failure"}.get(state, "the wait for a lock ran out")
-    return Contention("another action was changing the same data at the same time "
-                      f"({what}); nothing was changed, try again", details={"retry": True})
+    what = ({"40P01": _l("a deadlock"), "40001": _l("a serialisation failure")}.get(state)
+            or _l("the wait for a lock ran out"))
+    return Contention(_l("another action was changing the same data at the same time (%(what)s); nothing was "
+                         "changed, try again", what=what), details={"retry": True})

@@ -65,20 +65,21 @@ class Plural(Message):
     """A message with a count: English picks the singular or plural template, a catalog its own plural form."""
 
     plural: str
-    count: int
+    number: int
+    english: str
 
     def __new__(cls, singular: str, plural: str, count: int, /, **params: Any) -> Plural:
         """`singular` or `plural` (English templates) by `count`, filled with `params` and `count`."""
         params = {"count": count, **params}
         english = singular if count == 1 else plural
         obj = str.__new__(cls, _fill(english, params, None))
-        obj.msgid, obj.plural, obj.count, obj.params = singular, plural, count, params
+        obj.msgid, obj.plural, obj.number, obj.params = singular, plural, count, params
         obj.english = english
         return obj
 
     def template(self, catalog: Catalog) -> str:
         """The template for this count in the catalog's language."""
-        return catalog.ngettext(self.msgid, self.plural, self.count)
+        return catalog.ngettext(self.msgid, self.plural, self.number)
 
 
 class Coded(Message):

@@ -41,7 +41,7 @@ ALLOWED = {
     # The translation marker and Message type: standard library only, so every part may use it.
     "i18n": set(),
     "config": {"errors"},
-    "db": {"errors"},
+    "db": {"errors", "i18n"},
     "migrate": {"errors"},
     # Composition roots: the settings and sessions, the packaged migrations (db.load_models() finds the tables by name).
     "runtime": BASE | {"serials"},

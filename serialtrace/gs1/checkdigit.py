@@ -19,7 +19,8 @@ def check_digit(digits_without_check: str) -> str:
     """Return the mod-10 check digit for a string of digits."""
     if not isinstance(digits_without_check, str) or not digits_without_check.isascii() \
             or not digits_without_check.isdigit():
-        raise GS1Error(f"check digit needs digits only, got {digits_without_check!r}")
+        raise GS1Error(_l("check digit needs digits only, got %(digits_without_check)r",
+                          digits_without_check=digits_without_check))
     return str(_check_of(digits_without_check.encode()))
 
 

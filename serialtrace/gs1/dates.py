@@ -52,9 +52,9 @@ def parse_date(ai: str, yymmdd: str, *, today: datetime.date | None = None) -> d
 
     spec = AI_TABLE.get(ai) if isinstance(ai, str) else None
     if spec is None or spec.date_kind is None:
-        raise GS1Error(f"({ai}) is not a date AI")
+        raise GS1Error(_l("(%(ai)s) is not a date AI", ai=ai))
     if not isinstance(yymmdd, str) or len(yymmdd) != 6 or not yymmdd.isascii() or not yymmdd.isdigit():
-        raise GS1Error(f"({ai}) {yymmdd!r} is not a date in the form YYMMDD")
+        raise GS1Error(_l("(%(ai)s) %(yymmdd)r is not a date in the form YYMMDD", ai=ai, yymmdd=yymmdd))
     (ensure_yymmd0 if spec.date_kind == "yymmd0" else ensure_yymmdd)(ai, yymmdd)
     year = century_year(int(yymmdd[:2]), today or datetime.date.today())
     month = int(yymmdd[2:4])

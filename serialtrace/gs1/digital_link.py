@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 from urllib.parse import quote, unquote
 
+from ..i18n import _l
 from .errors import GS1Error
 from .rules import _as_pairs, check_associations, check_value
 from .table import AI_TABLE
@@ -42,13 +43,13 @@ def _decode(text: str, *, query: bool) -> str:
     if "%" not in text and (not query or "+" not in text):
         return text  # nothing encoded: the usual serial or GTIN segment
     if _BAD_PERCENT.search(text):
-        raise GS1Error(f"bad percent-encoding in {text!r}")
+        raise GS1Error(_l("bad percent-encoding in %(text)r", text=text))
     if query:
         text = text.replace("+", " ")
     try:
         return unquote(text, errors="strict")
     except UnicodeDecodeError:
-        raise GS1Error(f"percent-encoding in {text!r} is not UTF-8") from None
+        raise GS1Error(_l("percent-encoding in %(text)r is not UTF-8", text=text)) from None
 
 
 def _pad_gtin(ai: str, value: str) -> str:
@@ -106,7 +107,7 @@ def _path_error(key: str, qualifiers: list[str]) -> str | None:
 def parse_digital_link(uri: str) -> list[tuple[str, str]]:
     """Read the AI data of a GS1 Digital Link URI: path key and qualifiers, then query attributes."""
     if not isinstance(uri, str) or not _SCHEME.match(uri):
-        raise GS1Error("a GS1 Digital Link URI starts with http:// or https://")
+        raise GS1Error(_l("a GS1 Digital Link URI starts with http:// or https://"))
     common = _COMMON_SHAPE.fullmatch(uri)
     if common is not None:
         gtin, lot, serial = common.groups()
@@ -118,15 +119,15 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
         return _checked(pairs)
     if not _URI_CHARS.fullmatch(uri):
         bad = next(c for c in uri if not _URI_CHARS.fullmatch(c))
-        raise GS1Error(f"character {bad!r} is not allowed in a URI")
+        raise GS1Error(_l("character %(bad)r is not allowed in a URI", bad=bad))
     rest = uri[uri.index("://") + 3:].split("#", 1)[0]
     slash = rest.find("/")
     question = rest.find("?")
     if slash < 0 or (0 <= question < slash):
-        raise GS1Error("a GS1 Digital Link URI needs a path after the domain")
+        raise GS1Error(_l("a GS1 Digital Link URI needs a path after the domain"))
     host = rest[:slash]
     if not _HOST.fullmatch(host):
-        raise GS1Error(f"{host!r} is not a valid domain")
+        raise GS1Error(_l("%(host)r is not a valid domain", host=host))
     path, _, query = rest[slash:].partition("?")
     segments = path.split("/")[1:]
 
@@ -161,13 +162,14 @@ def parse_digital_link(uri: str) -> list[tuple[str, str]]:
             continue
         spec = AI_TABLE.get(name)
         if spec is None:
-            raise GS1Error(f"unknown AI ({name}) in the URI query")
+            raise GS1Error(_l("unknown AI (%(name)s) in the URI query", name=name))
         if name in qualifiers:
-            raise GS1Error(f"({name}) is a key qualifier of ({key}) and belongs in the URI path")
+            raise GS1Error(_l("(%(name)s) is a key qualifier of (%(key)s) and belongs in the URI path", name=name,
+                              key=key))
         if not spec.dl_attribute:
-            raise GS1Error(f"({name}) cannot be a Digital Link query attribute")
+            raise GS1Error(_l("(%(name)s) cannot be a Digital Link query attribute", name=name))
         if not raw:
-            raise GS1Error(f"({name}) is empty")
+            raise GS1Error(_l("(%(name)s) is empty", name=name))
         pairs.append((name, _pad_gtin(name, _decode(raw, query=True))))
     return _checked(pairs)
 
@@ -176,7 +178,7 @@ def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     seen = set()
     for ai, value in pairs:
         if ai in seen:
-            raise GS1Error(f"({ai}) appears more than once in the URI")
+            raise GS1Error(_l("(%(ai)s) appears more than once in the URI", ai=ai))
         seen.add(ai)
         check_value(AI_TABLE[ai], value)
     check_associations(pairs)
@@ -186,16 +188,16 @@ def _checked(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def build_digital_link(pairs: Iterable[tuple[str, str]], *, domain: str = "https://id.gs1.org") -> str:
     """Build a GS1 Digital Link URI: primary key, qualifiers in order, other AIs as query."""
     if not isinstance(domain, str) or not _SCHEME.match(domain):
-        raise GS1Error(f"domain must start with http:// or https://, got {domain!r}")
+        raise GS1Error(_l("domain must start with http:// or https://, got %(domain)r", domain=domain))
     unique = list(dict.fromkeys(_as_pairs(pairs)))
     for ai, value in unique:
         if ai not in AI_TABLE:
-            raise GS1Error(f"unknown AI ({ai})")
+            raise GS1Error(_l("unknown AI (%(ai)s)", ai=ai))
         check_value(AI_TABLE[ai], value)
     check_associations(unique)
     key = next((ai for ai, _ in unique if AI_TABLE[ai].is_dl_primary_key), None)
     if key is None:
-        raise GS1Error("no AI that can be a Digital Link primary key, such as (01) or (00)")
+        raise GS1Error(_l("no AI that can be a Digital Link primary key, such as (01) or (00)"))
     values = dict(unique)
     paths = AI_TABLE[key].dl_qualifiers or ()
     all_qualifiers = {q for p in paths for q in p}
@@ -207,13 +209,13 @@ def build_digital_link(pairs: Iterable[tuple[str, str]], *, domain: str = "https
             break
     if path_ais is None:
         shown = ", ".join(f"({q})" for q in present)
-        raise GS1Error(f"{shown} cannot all qualify ({key}) in one Digital Link path")
+        raise GS1Error(_l("%(shown)s cannot all qualify (%(key)s) in one Digital Link path", shown=shown, key=key))
     rest = [(ai, v) for ai, v in unique if ai not in path_ais]
     # Same order as the element string: predefined-length AIs first.
     rest.sort(key=lambda p: AI_TABLE[p[0]].separator_required)
     for ai, _ in rest:
         if not AI_TABLE[ai].dl_attribute:
-            raise GS1Error(f"({ai}) cannot be a Digital Link query attribute")
+            raise GS1Error(_l("(%(ai)s) cannot be a Digital Link query attribute", ai=ai))
     uri = domain.rstrip("/") + "".join(f"/{ai}/{quote(values[ai], safe='')}" for ai in path_ais)
     if rest:
         uri += "?" + "&".join(f"{ai}={quote(v, safe='')}" for ai, v in rest)

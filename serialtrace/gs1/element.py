@@ -45,7 +45,7 @@ def parse_element_string(data: str, *, separators: str = GS,
                          associations: bool = True) -> list[tuple[str, str]]:
     """Parse and validate an unbracketed element string into (AI, value) pairs in scan order."""
     if not isinstance(data, str) or not isinstance(separators, str):
-        raise GS1Error("GS1 data must be text")
+        raise GS1Error(_l("GS1 data must be text"))
     if separators != GS:
         data = _to_gs(data, separators)
     n = len(data)
@@ -106,7 +106,7 @@ def parse_element_string(data: str, *, separators: str = GS,
 def parse_bracketed(text: str, *, associations: bool = True) -> list[tuple[str, str]]:
     """Parse and validate bracketed text such as "(01)09506000134352(10)ABC"; "\\(" is a literal "("."""
     if not isinstance(text, str):
-        raise GS1Error("GS1 data must be text")
+        raise GS1Error(_l("GS1 data must be text"))
     if not text.startswith("("):
         raise GS1Error(_l("bracketed GS1 data must start with '(', got %(start)r", start=text[:10]))
     if "\\(" not in text:
@@ -231,6 +231,9 @@ def fit_gs1_128(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
             dropped.append(f"({ai})")
             size = len(_join(_prepared(current, True), GS))
     if size > GS1_128_MAX_DATA:
-        note = f" after dropping {', '.join(dropped)}" if dropped else ""
-        raise GS1Error(f"data is {size} characters, GS1-128 holds at most {GS1_128_MAX_DATA}{note}")
+        if dropped:
+            raise GS1Error(_l("data is %(size)s characters, GS1-128 holds at most %(limit)s after dropping %(dropped)s",
+                              size=size, limit=GS1_128_MAX_DATA, dropped=", ".join(dropped)))
+        raise GS1Error(_l("data is %(size)s characters, GS1-128 holds at most %(limit)s", size=size,
+                          limit=GS1_128_MAX_DATA))
     return current

@@ -82,23 +82,24 @@ class AISpec:
 
 def _check_zero(ai: str, part: str) -> None:
     if part != "0":
-        raise GS1Error(f"({ai}) must start with the digit 0, not {part}")
+        raise GS1Error(_l("(%(ai)s) must start with the digit 0, not %(part)s", ai=ai, part=part))
 
 
 def _check_piece_of_total(ai: str, part: str) -> None:
     piece, total = int(part[:2]), int(part[2:])
     if piece == 0 or total == 0 or piece > total:
-        raise GS1Error(f"({ai}) piece {part[:2]} of total {part[2:]} is not a valid piece number")
+        raise GS1Error(_l("(%(ai)s) piece %(part)s of total %(part2)s is not a valid piece number", ai=ai,
+                          part=part[:2], part2=part[2:]))
 
 
 def _check_no_zero_prefix(ai: str, part: str) -> None:
     if len(part) > 1 and part[0] == "0":
-        raise GS1Error(f"({ai}) {part} must not start with 0")
+        raise GS1Error(_l("(%(ai)s) %(part)s must not start with 0", ai=ai, part=part))
 
 
 def _check_base64_padding(ai: str, part: str) -> None:
     if "=" in part.rstrip("="):
-        raise GS1Error(f"({ai}) '=' is only allowed as padding at the end")
+        raise GS1Error(_l("(%(ai)s) '=' is only allowed as padding at the end", ai=ai))
 
 
 _LINTERS: dict[str, Callable[[str, str], None]] = {

@@ -62,7 +62,7 @@ def read_header(data: bytes) -> ImageHeader:
             width, height = img.size
             kind = img.format or "unknown"
     except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"image too large: {exc}") from None
+        raise ImageTooLarge(_l("image too large: %(exc)s", exc=exc)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error):
         raise ImageError(_l("not an image: format not recognised")) from None
     if width <= 0 or height <= 0:
@@ -90,8 +90,8 @@ def ensure_decodable(header: ImageHeader, *, max_pixels: int) -> None:
         )
     if header.scans > MAX_JPEG_SCANS:
         raise ImageError(
-            f"JPEG with more than {MAX_JPEG_SCANS} scans refused: a photo has about 10, "
-            "and decoding this many would take minutes"
+            _l("JPEG with more than %(max_jpeg_scans)s scans refused: a photo has about 10, and decoding this many "
+               "would take minutes", max_jpeg_scans=MAX_JPEG_SCANS)
         )
 
 
@@ -130,7 +130,8 @@ def count_jpeg_scans(data: bytes, *, stop_after: int = MAX_JPEG_SCANS) -> int:
             break
         (length,) = struct.unpack_from(">H", data, pos)
         if length < 2:
-            raise ImageError(f"corrupt JPEG image: segment 0x{code:02X} at byte {pos - 2} has length {length}")
+            raise ImageError(_l("corrupt JPEG image: segment 0x%(code)s at byte %(value)s has length %(length)s",
+                                code=format(code, "02X"), value=pos - 2, length=length))
         if code == _SOS:
             scans += 1
         pos += length
