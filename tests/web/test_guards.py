@@ -55,7 +55,7 @@ def test_a_value_the_database_refuses_is_422_not_500(app, login, caplog, accept,
         assert resp.get_json() == {"error": "invalid_value", "message": message, "details": None}
     else:
         html = resp.get_data(as_text=True)
-        assert message in html and "warehouse (warehouse)" in html
+        assert message in html and "warehouse (Warehouse)" in html  # the header names the role by its label
     assert "database refused a value on /test-store" in caplog.text
     # The session was rolled back: the next request on the same client works.
     assert client.get("/units?q=1").status_code == 200
