@@ -82,11 +82,11 @@ I18N_DIR := serialtrace/translations
 POT ?= $(I18N_DIR)/messages.pot
 PYBABEL ?= $(BIN)/pybabel
 i18n-extract:
-	$(PYBABEL) -q extract -F babel.cfg -k _l -k _n:1,2 -k lazy_gettext --no-location --sort-output \
+	$(PYBABEL) -q extract -w 120 -F babel.cfg -k _l -k _n:1,2 -k lazy_gettext --no-location --sort-output \
 	  --project serialtrace -o $(POT) serialtrace
 
 i18n-update: i18n-extract
-	$(PYBABEL) -q update -i $(POT) -d $(I18N_DIR) --no-fuzzy-matching --ignore-obsolete
+	$(PYBABEL) -q update -w 120 -i $(POT) -d $(I18N_DIR) --no-fuzzy-matching --ignore-obsolete
 
 i18n-compile:
 	$(PYBABEL) compile -d $(I18N_DIR) --statistics
