@@ -124,3 +124,12 @@ def test_flashed_service_messages_are_translated(login, language, word):
     expected = {"ru": "пароль слишком короткий: нужно не меньше 10 символов (в этом 5)",
                 "en": "password too short: it needs at least 10 characters (this one has 5)"}[language]
     assert expected in html and word in html
+
+
+def test_the_scan_api_answers_its_messages_in_the_callers_language(api, users):
+    caller = api("warehouse")
+    english = caller.post("/api/v1/scans", json={"code": "NOPE-3"})
+    assert english.get_json()["message"] == "nothing found for NOPE-3"
+    russian = caller.client.post("/api/v1/scans", json={"code": "NOPE-4"}, headers={**caller.headers, **RU})
+    body = russian.get_json()
+    assert body["message"] == "ничего не найдено по коду NOPE-4" and body["result"] == "not_found"

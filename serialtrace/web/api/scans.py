@@ -22,7 +22,7 @@ from ...station.schemas import (
 )
 from ..auth import current_user, requires
 from ..database import commit, db, reads_first
-from ..i18n import _
+from ..i18n import _, tr_all
 from ..scanning import frame_trackers, scan_log_writer
 from . import bp, errors, runtime
 
@@ -40,7 +40,8 @@ def post_scan(body: ScanCreate):
                                           source=body.source or "api", log=scan_log_writer(),
                                           scheme=runtime().serial_scheme())
     commit()
-    return jsonify(result)
+    # The messages in the answer read in the caller's language (Accept-Language), as error messages do.
+    return jsonify(tr_all(result))
 
 
 @bp.post("/scans/image", tags=[TAG], responses={200: ImageScanRead, **errors(400, 401, 409, 413, 422, 503)})
@@ -62,7 +63,7 @@ def post_scan_image(form: ImageUpload):
         out.append(body)
     commit()
     message = None if codes else _("no barcode found in the image; take the photo closer and sharper")
-    return jsonify({"codes": out, "message": message})
+    return jsonify(tr_all({"codes": out, "message": message}))
 
 
 @bp.post("/scans/frame", tags=[TAG], responses={200: FrameScanRead, **errors(400, 401, 409, 413, 422, 503)})
