@@ -153,9 +153,12 @@ def fit_gs1_128(pairs: Pairs) -> Pairs:
     if length > GS1_128_MAX_DATA:
         values = dict(pairs)
         longest = max(("10", "21"), key=lambda ai: len(values.get(ai, "")))
-        kept = " with the expiry date (17), which is never left out" if "17" in values else ""
-        raise LabelError(_FIELD_OF_AI[longest],
-                         f"GS1-128 holds at most {GS1_128_MAX_DATA} data characters, this label needs {length}{kept}")
+        if "17" in values:
+            rule = (f"GS1-128 holds at most {GS1_128_MAX_DATA} data characters, this label needs {length} with the "
+                    "expiry date (17), which is never left out")
+        else:
+            rule = f"GS1-128 holds at most {GS1_128_MAX_DATA} data characters, this label needs {length}"
+        raise LabelError(_FIELD_OF_AI[longest], rule)
     return pairs
 
 
