@@ -119,4 +119,4 @@ def test_the_console_script_runs_on_an_injected_runtime(runtime, session, produc
     session.commit()
     result = CliRunner().invoke(main, ["products", "list"], obj=runtime)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("PR-100\t04601234560016\t24 months\tFlow meter UR-100")
+    assert result.output.startswith("PR-100\t04601234560016\t24 months\t-\tFlow meter UR-100")

@@ -222,6 +222,6 @@ def test_import_page_refuses_a_placeholder_date_naming_its_line(login, session, 
     assert resp.status_code == 422
     text = html.unescape(resp.get_data(as_text=True))
     assert "1 bad row in shipments file; nothing was imported" in text
-    assert ("<td>3</td><td>shipment date 9999-12-31 (shipped_on) is an ERP placeholder for 'no date', not a real "
-            "date: send the real shipment date</td>") in text
+    assert ('<td data-label="Line">3</td><td data-label="Reason">shipment date 9999-12-31 (shipped_on) is an ERP '
+            "placeholder for 'no date', not a real date: send the real shipment date</td>") in text
     assert _counts(session) == before
