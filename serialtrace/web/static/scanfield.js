@@ -58,9 +58,17 @@
     return el.tagName === "INPUT" && TEXT_TYPES.indexOf((el.getAttribute("type") || "").toLowerCase()) !== -1;
   }
 
+  function activates(el) {
+    if (!el || el === document.body) { return false; }
+    return ["BUTTON", "A", "SUMMARY", "LABEL", "INPUT"].indexOf(el.tagName) !== -1;
+  }
+
   document.addEventListener("keydown", function (e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) { return; }
     if (e.key.length !== 1 || typesText(document.activeElement)) { return; }
+    // Space presses a focused button, checkbox, link or menu toggle: a keyboard user needs it, a scan never
+    // starts with it.
+    if (e.key === " " && activates(document.activeElement)) { return; }
     // The first character of a scan typed into the page: a new scan starts in the field (its old text goes).
     e.preventDefault();
     field.value = e.key;
