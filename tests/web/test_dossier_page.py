@@ -185,3 +185,15 @@ def test_api_dossier_carries_the_new_fields(api, history):
     changes = [(e["kind"], e["from_status"], e["to_status"]) for e in body["events"] if e["to_status"]]
     assert changes == [("shipped", "in_stock", "shipped"), ("returned", "shipped", "returned"),
                        ("status", "returned", "in_test")]
+
+
+@pytest.mark.parametrize(("role", "sees"), [("warehouse", True), ("quality", True), ("engineer", False),
+                                            ("production", False)])
+def test_the_api_dossier_follows_the_same_contact_rule(api, history, role, sees):
+    body = api(role).get(f"/api/v1/units/{history.serial}").get_json()
+    customers = [body["customer"]] + [s["customer"] for s in body["shipments"]]
+    assert customers[0]["name"] == CUSTOMER["name"]
+    for customer in customers:
+        for field in ("contact_name", "phone", "email", "address"):
+            assert (customer.get(field) == CUSTOMER[field]) is sees, (role, field)
+    assert body.get("contacts_hidden", False) is not sees

@@ -8,9 +8,10 @@ from pydantic import BaseModel, Field
 
 from ...config import business_today
 from ...trace import queries as trace_queries
+from ...trace.dossier import may_see_contacts, without_contacts
 from ...warranty.dossier import unit_dossier
 from ...warranty.schemas import UnitDossierRead
-from ..auth import requires
+from ..auth import current_user, requires
 from ..database import db
 from . import bp, errors, runtime
 
@@ -35,4 +36,6 @@ def get_unit(path: UnitPath, query: UnitQuery):
     """The unit dossier: unit, product, batch with its inputs, shipments, warranty, events, claims, tests."""
     unit = trace_queries.get_unit(db(), path.serial, gtin=query.gtin, scheme=runtime().serial_scheme())
     settings = runtime().settings
-    return jsonify(unit_dossier(db(), unit, today=business_today(settings), grace_days=settings.warranty_grace_days))
+    dossier = unit_dossier(db(), unit, today=business_today(settings), grace_days=settings.warranty_grace_days)
+    # The same rule as the dossier page: contact details only for the roles that call customers.
+    return jsonify(dossier if may_see_contacts(current_user()) else without_contacts(dossier))
