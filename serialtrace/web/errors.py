@@ -28,6 +28,7 @@ def _respond(status: int, error: str, message: str, details=None):
         return jsonify({"error": error, "message": message, "details": details}), status
     return render_template("error.html", status=status, message=message, back=_way_back()), status
 
+
 def _way_back() -> str | None:
     """The page the reader came from, when it is one of ours and not this one; None sends them home instead."""
     # Only a same-site referrer: a link back to another site from our error page would be an open redirect.
