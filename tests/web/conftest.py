@@ -92,3 +92,13 @@ def playwright():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     with sync_api.sync_playwright() as pw:
         yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """Headless Chromium for one test module (each module starts its own live server)."""
+    from .live import BASE_ARGS, CHROMIUM
+
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
+    yield b
+    b.close()

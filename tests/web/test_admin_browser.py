@@ -7,7 +7,7 @@ import pytest
 
 from serialtrace.accounts import service as accounts_service
 
-from .live import BASE_ARGS, CHROMIUM, live_app, login
+from .live import live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +19,6 @@ def live_server(tmp_path_factory):
         with rt.transaction() as s:
             accounts_service.create_user(s, username="bob", role="warehouse", password="desk-pass-2x")
         yield base, rt
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield b
-    b.close()
 
 
 def _type_form(page, values: list[str]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from serialtrace.config import business_today
 from serialtrace.trace import service
 
-from .live import BASE_ARGS, CHROMIUM, live_app, login
+from .live import live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -27,13 +27,6 @@ def _expected_warranty(rt) -> str:
     if business_today(rt.settings) <= date(2027, 3, 14):
         return "in warranty until 2027-03-14 (shipped 2025-03-14, 24 months)"
     return "warranty expired on 2027-03-14 (shipped 2025-03-14, 24 months)"
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield b
-    b.close()
 
 
 def test_wedge_scan_shows_the_dossier(live_server, browser):

@@ -7,7 +7,7 @@ import pytest
 from serialtrace.trace import service
 
 from .dossier_data import CLAIM_NUMBER, CUSTOMER, DESCRIPTION, TEST_NOTES, make_history
-from .live import BASE_ARGS, CHROMIUM, live_app, login
+from .live import live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -22,13 +22,6 @@ def live_server(tmp_path_factory):
             with rt.transaction() as s:
                 made = make_history(s, serials)
             yield base, made
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield b
-    b.close()
 
 
 def test_the_desk_reads_the_whole_story_of_a_unit_and_follows_its_links(live_server, browser, tmp_path):

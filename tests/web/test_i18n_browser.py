@@ -9,7 +9,7 @@ import pytest
 from serialtrace.config import business_today
 from serialtrace.trace import service
 
-from .live import BASE_ARGS, CHROMIUM, live_app, login
+from .live import live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -21,13 +21,6 @@ def live_server(tmp_path_factory):
     with live_app(tmp_path_factory.mktemp("i18n-browser") / "app.sqlite", lots=lots,
                   ship_first=True) as (base, serials, rt):
         yield base, serials, rt
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield b
-    b.close()
 
 
 def test_a_russian_browser_gets_the_station_and_the_dossier_in_russian(live_server, browser, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from .live import BASE_ARGS, CHROMIUM, GTIN, live_app, login
+from .live import GTIN, live_app, login
 from tests.fakeprinter import FakePrinter
 
 pytestmark = pytest.mark.browser
@@ -23,13 +23,6 @@ def live(tmp_path_factory):
     """The app with a production user and batch 2501A00 of three units; yields (base URL, serials, runtime)."""
     with live_app(tmp_path_factory.mktemp("labels-browser") / "app.sqlite", role="production") as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield b
-    b.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from serialtrace.trace import queries as trace_queries
 from serialtrace.trace import service
 from serialtrace.trace.models import Product
 
-from .live import BASE_ARGS, CHROMIUM, live_app, login
+from .live import live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -46,13 +46,6 @@ def live_server(tmp_path_factory):
                                                printer="127.0.0.1:9100")
         yield base, serials, {"serial": serials[0], "number": "2501A00", "user_id": 1, "product_id": product_id,
                               "sku": "PR-100", "pages.lot": {"number": "L71033"}}
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield b
-    b.close()
 
 
 def _phone(browser, base, width: int, *, scripts: bool = True):

@@ -7,7 +7,7 @@ import pytest
 
 from serialtrace.trace import service
 
-from .live import BASE_ARGS, CHROMIUM, PASSWORD, USER, live_app, login
+from .live import PASSWORD, USER, live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,6 @@ def live(tmp_path_factory):
     lots = [service.LotInput("Микрон", "MCU board", "L-77")]
     with live_app(tmp_path_factory.mktemp("scanfield") / "app.sqlite", lots=lots, ship_first=True) as served:
         yield served
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    b = playwright.chromium.launch(executable_path=CHROMIUM, args=BASE_ARGS)
-    yield b
-    b.close()
 
 
 def _wedge(page, code):
