@@ -302,6 +302,8 @@ def test_add_a_product(admin, session):
     ({"warranty_months": "241"}, 422, "warranty months must be between 0 and 240", "warranty_months"),
     ({"name": ""}, 422, "product name must not be empty", "name"),
     ({"sku": ""}, 422, "must be 1 to 64 characters", "sku"),
+    ({"shelf_life_months": "a year"}, 422, "shelf life must be a whole number of months", "shelf_life_months"),
+    ({"shelf_life_months": "121"}, 422, "shelf life must be 1 to 120 months", "shelf_life_months"),
 ])
 def test_a_refused_product_says_why_and_adds_nothing(admin, session, product, form, status, message, field):
     session.commit()
@@ -336,6 +338,8 @@ def test_edit_a_product(admin, session, product):
     ({"gtin": "4601234560023"}, 409, "GTIN 04601234560023 already belongs to another product", "gtin"),
     ({"gtin": "123"}, 422, "must be 8, 12, 13 or 14 digits", "gtin"),
     ({"name": " "}, 422, "product name must not be empty", "name"),
+    ({"shelf_life_months": "0"}, 422, "shelf life must be 1 to 120 months", "shelf_life_months"),
+    ({"shelf_life_months": "-3"}, 422, "shelf life must be a whole number of months", "shelf_life_months"),
 ])
 def test_a_refused_edit_changes_nothing(admin, session, product, form, status, message, field):
     from serialtrace.trace import service as trace_service
@@ -369,3 +373,26 @@ def test_a_database_url_is_shown_without_its_password():
     assert _shown("secret_key", "") == "not set"
     # A secret setting added later is masked by its name.
     assert _shown("smtp_password", "mail-pass-123") == "set (hidden)"
+
+
+def test_shelf_life_is_set_on_add_and_changed_or_cleared_on_edit(admin, session, product):
+    session.commit()
+    resp = admin.post_form("/admin/products", {"sku": "GA-9", "name": "Gas analyser", "gtin": "", "family": "",
+                                               "warranty_months": "12", "warranty_start": "shipment",
+                                               "shelf_life_months": "18"}, page="/admin/products")
+    assert resp.status_code == 302
+    session.expire_all()
+    added = trace_queries.get_product(session, "GA-9")
+    assert added.shelf_life_months == 18
+    assert _events(session, "product.add")[0].details["shelf_life_months"] == 18
+    page = f"/admin/products/{product.id}"
+    assert 'name="shelf_life_months" value=""' in admin.get(page).get_data(as_text=True)
+    base = {"name": product.name, "gtin": "04601234560016", "warranty_months": "24", "family": ""}
+    assert admin.post_form(page, {**base, "shelf_life_months": "6"}, page=page).status_code == 302
+    session.expire_all()
+    assert session.get(Product, product.id).shelf_life_months == 6
+    assert admin.post_form(page, {**base, "shelf_life_months": ""}, page=page).status_code == 302
+    session.expire_all()
+    assert session.get(Product, product.id).shelf_life_months is None
+    assert [e.details for e in _events(session, "product.edit")] == [{"shelf_life_months": [None, 6]},
+                                                                      {"shelf_life_months": [6, None]}]

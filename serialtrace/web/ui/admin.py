@@ -342,6 +342,16 @@ def _months(value: str) -> int:
     return int(value)
 
 
+def _shelf_life(value: str) -> int | None:
+    """Shelf life months from the form: empty for none, else a whole number (the range is the trace service's rule)."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ValidationError(_("shelf life must be a whole number of months, or empty for none"),
+                              details={"field": "shelf_life_months"})
+    return int(value)
+
+
 def _products_page(status: int = 200, **context: Any):
     page = {"error": None, "error_field": None, "new": {"warranty_months": "24", "warranty_start": "shipment"}}
     page.update(context)
@@ -360,13 +370,16 @@ def products():
 @requires_page("admin.products")
 def product_add():
     """Register a product."""
-    new = {key: _form(key) for key in ("sku", "name", "gtin", "warranty_months", "family", "warranty_start")}
+    new = {key: _form(key) for key in ("sku", "name", "gtin", "warranty_months", "family", "warranty_start",
+                                       "shelf_life_months")}
     try:
         product = trace_service.add_product(db(), sku=new["sku"], name=new["name"], gtin=new["gtin"] or None,
                                             warranty_months=_months(new["warranty_months"]), family=new["family"],
                                             warranty_start=new["warranty_start"] or "shipment")
+        trace_service.set_product_shelf_life(db(), product, months=_shelf_life(new["shelf_life_months"]))
         _record("product.add", product.sku, name=product.name, gtin=product.gtin,
-                warranty_months=product.warranty_months, family=product.family)
+                warranty_months=product.warranty_months, family=product.family,
+                shelf_life_months=product.shelf_life_months)
         commit()
     except DomainError as exc:
         db().rollback()
@@ -388,20 +401,24 @@ def _product(product_id: int) -> Product:
 def product(product_id: int):
     """The edit form of one product."""
     p = _product(product_id)
-    values = {"name": p.name, "gtin": p.gtin or "", "warranty_months": str(p.warranty_months), "family": p.family}
+    values = {"name": p.name, "gtin": p.gtin or "", "warranty_months": str(p.warranty_months), "family": p.family,
+              "shelf_life_months": "" if p.shelf_life_months is None else str(p.shelf_life_months)}
     return render_template("admin_product.html", product=p, values=values, error=None, error_field=None)
 
 
 @bp.post("/products/<int:product_id>")
 @requires_page("admin.products")
 def product_edit(product_id: int):
-    """Change a product's name, warranty months, family and GTIN."""
+    """Change a product's name, warranty months, family, GTIN and shelf life."""
     p = _product(product_id)
-    values = {key: _form(key) for key in ("name", "gtin", "warranty_months", "family")}
+    values = {key: _form(key) for key in ("name", "gtin", "warranty_months", "family", "shelf_life_months")}
     try:
         changed = trace_service.update_product(db(), p, name=values["name"], gtin=values["gtin"] or None,
                                                warranty_months=_months(values["warranty_months"]),
                                                family=values["family"])
+        before, after = trace_service.set_product_shelf_life(db(), p, months=_shelf_life(values["shelf_life_months"]))
+        if before != after:
+            changed["shelf_life_months"] = (before, after)
         if changed:
             _record("product.edit", p.sku, **{k: [before, after] for k, (before, after) in changed.items()})
         commit()
