@@ -231,6 +231,20 @@ def test_pure_packages_import_no_database_code():
             assert "sqlalchemy" not in text and "sqlmodel" not in text, path
 
 
+# Pure modules inside a domain package: numbers in, frozen dataclasses out, so the dashboard, API and CLI share them.
+PURE_MODULES = ("trace/analytics.py",)
+
+
+def test_pure_modules_import_no_database_or_web_code():
+    for name in PURE_MODULES:
+        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        roots = {module.split(".")[0] for module in imported}
+        assert not roots & {"sqlalchemy", "sqlmodel", "flask", "flask_openapi3", "flask_babel"}, name
+        assert {module for module in imported if module.startswith("serialtrace")} <= {"serialtrace.i18n"}, name
+
+
 def test_migrations_have_one_head():
     assert len(heads()) == 1
 

@@ -1,0 +1,280 @@
+"""Quality analytics on plain numbers: batch claim rates, Pareto, ABC/XYZ, risk ratios, Nevada, Weibull and SLA."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Real
+
+import numpy as np
+from scipy import stats
+
+from serialtrace.i18n import _l
+
+# Two-sided 95 %: the confidence level every interval in this module reports.
+Z95 = float(stats.norm.ppf(0.975))
+# The Pareto "vital few": codes whose cumulative share before them is below this percentage.
+VITAL_PCT = 80
+
+
+def _count(value: object, what: str, key: object) -> int:
+    """`value` as a non-negative whole count, or a ValueError naming `what` of `key`."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise ValueError(_l("%(what)s of %(key)s must be a whole number 0 or more, not %(value)r",
+                            what=what, key=key, value=value))
+    return int(value)
+
+
+# ---------------------------------------------------------------------------------------------- batch claim rates
+
+
+@dataclass(frozen=True)
+class BatchRate:
+    """One batch: its claim rate with a Wilson 95 % interval, p-chart limits and its test against the rest."""
+
+    batch: object
+    units: int
+    claims: int
+    rate: float
+    ci_low: float
+    ci_high: float
+    lcl: float
+    ucl: float
+    p_value: float
+    p_adjusted: float
+    eligible: bool
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """All batches, flagged first then by p-value, with the pooled rate and the chi-square homogeneity test."""
+
+    rows: tuple[BatchRate, ...]
+    pooled_rate: float
+    chi_square: float
+    df: int
+    chi_square_p: float
+
+
+def rate_interval(claims: int, units: int, *, method: str = "wilson") -> tuple[float, float]:
+    """95 % interval for claims/units: "wilson" (score, no continuity correction) or "exact" (Clopper-Pearson)."""
+    if method not in ("wilson", "exact"):
+        raise ValueError(_l("interval method must be \"wilson\" or \"exact\", not %(method)r", method=method))
+    _check_rate(claims, units, "rate")
+    ci = stats.binomtest(claims, units).proportion_ci(confidence_level=0.95, method=method)
+    return float(ci.low), float(ci.high)
+
+
+def p_chart_limits(p_bar: float, units: int, *, sigmas: float = 3.0) -> tuple[float, float]:
+    """Lower and upper p-chart control limits around `p_bar` for a sample of `units`, clipped to 0..1."""
+    if not 0 <= p_bar <= 1 or units <= 0:
+        raise ValueError(_l("p-chart limits need a rate between 0 and 1 and a positive sample size"))
+    half = sigmas * math.sqrt(p_bar * (1 - p_bar) / units)
+    return max(0.0, p_bar - half), min(1.0, p_bar + half)
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> tuple[float, ...]:
+    """Benjamini-Hochberg adjusted p-values (monotone step-up), in the order given."""
+    if len(p_values) == 0:
+        return ()
+    if any(not 0 <= p <= 1 for p in p_values):
+        raise ValueError(_l("p-values must lie between 0 and 1"))
+    return tuple(float(p) for p in stats.false_discovery_control(np.asarray(p_values, dtype=float), method="bh"))
+
+
+def _check_rate(claims: int, units: int, key: object) -> None:
+    """ValueError unless 0 <= claims <= units and units > 0."""
+    _count(units, "units shipped", key)
+    _count(claims, "claims", key)
+    if units == 0:
+        raise ValueError(_l("units shipped of %(key)s must be more than 0", key=key))
+    if claims > units:
+        raise ValueError(_l("%(key)s has %(claims)s claims but only %(units)s units shipped",
+                            key=key, claims=claims, units=units))
+
+
+def batch_rates(rows: Iterable[tuple[object, int, int]], *, q: float = 0.05, min_units: int = 30,
+                min_claims: int = 3) -> BatchReport:
+    """Claim rate per batch against units shipped; flags batches failing more than chance allows at FDR `q`."""
+    rows = list(rows)
+    if not 0 < q < 1:
+        raise ValueError(_l("q must lie between 0 and 1, not %(q)r", q=q))
+    if len(rows) < 2:
+        raise ValueError(_l("comparing batches needs at least two batches, got %(count)s", count=len(rows)))
+    seen = set()
+    for batch, units, claims in rows:
+        if batch in seen:
+            raise ValueError(_l("batch %(key)s appears more than once", key=batch))
+        seen.add(batch)
+        _check_rate(claims, units, batch)
+    total_units = sum(units for _, units, _ in rows)
+    total_claims = sum(claims for _, _, claims in rows)
+    pooled = total_claims / total_units
+    p_values = []
+    for _, units, claims in rows:
+        # One-sided: only a batch failing more than the others is a quality problem to chase.
+        table = [[claims, units - claims], [total_claims - claims, total_units - units - (total_claims - claims)]]
+        p_values.append(float(stats.fisher_exact(table, alternative="greater").pvalue))
+    # Every batch tested is in the family, small ones too: leaving them out after seeing the data would flatter
+    # the adjustment; being small only stops a batch from being flagged.
+    adjusted = benjamini_hochberg(p_values)
+    out = []
+    for (batch, units, claims), p, p_adj in zip(rows, p_values, adjusted, strict=True):
+        low, high = rate_interval(claims, units)
+        lcl, ucl = p_chart_limits(pooled, units)
+        eligible = units >= min_units and claims >= min_claims
+        out.append(BatchRate(batch=batch, units=units, claims=claims, rate=claims / units, ci_low=low, ci_high=high,
+                             lcl=lcl, ucl=ucl, p_value=p, p_adjusted=p_adj, eligible=eligible,
+                             flagged=eligible and p_adj <= q))
+    out.sort(key=lambda r: (not r.flagged, r.p_value, str(r.batch)))
+    if total_claims == 0:
+        # No claims at all: every batch is alike and the chi-square statistic is undefined rather than large.
+        chi, df, chi_p = 0.0, len(rows) - 1, 1.0
+    else:
+        res = stats.chi2_contingency([[claims, units - claims] for _, units, claims in rows], correction=False)
+        chi, df, chi_p = float(res.statistic), int(res.dof), float(res.pvalue)
+    return BatchReport(rows=tuple(out), pooled_rate=pooled, chi_square=chi, df=df, chi_square_p=chi_p)
+
+
+# ---------------------------------------------------------------------------------------------- risk ratio
+
+
+@dataclass(frozen=True)
+class RiskRatio:
+    """Risk of group A over group B with a 95 % interval (log method) and a two-sided Fisher exact p-value."""
+
+    ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+def risk_ratio(a_events: int, a_total: int, b_events: int, b_total: int) -> RiskRatio:
+    """Risk ratio of A against B (e.g. shipped in rain against dry) with its interval and p-value."""
+    _check_rate(a_events, a_total, "group A")
+    _check_rate(b_events, b_total, "group B")
+    if a_events == 0 and b_events == 0:
+        raise ValueError(_l("neither group has any events: there is no risk to compare"))
+    ratio = math.inf if b_events == 0 else (a_events / a_total) / (b_events / b_total)
+    a, at, b, bt = a_events, a_total, b_events, b_total
+    if a == 0 or b == 0:
+        # Haldane-Anscombe: add a half to every cell so a zero still gives a finite, honest interval.
+        a, at, b, bt = a + 0.5, at + 1, b + 0.5, bt + 1
+    centre = math.log((a / at) / (b / bt))
+    se = math.sqrt(1 / a - 1 / at + 1 / b - 1 / bt)
+    table = [[a_events, a_total - a_events], [b_events, b_total - b_events]]
+    p = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
+    return RiskRatio(ratio=ratio, ci_low=math.exp(centre - Z95 * se), ci_high=math.exp(centre + Z95 * se),
+                     p_value=p)
+
+
+# ---------------------------------------------------------------------------------------------- Pareto, ABC, XYZ
+
+
+@dataclass(frozen=True)
+class ParetoRow:
+    """One failure code in Pareto order: its count, the running total and whether it is one of the vital few."""
+
+    code: str
+    count: int
+    cumulative: int
+    pct: float
+    cumulative_pct: float
+    vital: bool
+
+
+def pareto(counts: Mapping[str, int], *, last: Sequence[str] = ()) -> tuple[ParetoRow, ...]:
+    """Codes by count descending, ties by code, catch-all codes in `last` at the end in the order given."""
+    for code, count in counts.items():
+        _count(count, "count", code)
+    total = sum(counts.values())
+    if total == 0:
+        raise ValueError(_l("a Pareto chart needs at least one counted failure"))
+    tail = [code for code in last if code in counts]
+    ordered = sorted((c for c in counts if c not in tail), key=lambda c: (-counts[c], c)) + tail
+    rows, running = [], 0
+    for code in ordered:
+        before = running
+        running += counts[code]
+        # Integers, not floats: a bar landing exactly on 80 % must not flip on rounding.
+        rows.append(ParetoRow(code=code, count=counts[code], cumulative=running, pct=100 * counts[code] / total,
+                              cumulative_pct=100 * running / total, vital=before * 100 < VITAL_PCT * total))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class AbcRow:
+    """One item in ABC order with its share, cumulative share (percent) and class."""
+
+    key: object
+    value: float
+    pct: float
+    cumulative_pct: float
+    category: str
+
+
+def abc(values: Mapping[object, float], *, a: float = 0.8, b: float = 0.95, rule: str = "before") -> tuple[AbcRow, ...]:
+    """ABC classes by value descending (ties by key); `rule` "before": cumulative before the item < boundary;
+    "including": cumulative including the item <= boundary."""
+    if rule not in ("before", "including"):
+        raise ValueError(_l("ABC rule must be \"before\" or \"including\", not %(rule)r", rule=rule))
+    if not 0 < a < b <= 1:
+        raise ValueError(_l("ABC boundaries must satisfy 0 < a < b <= 1, got a=%(a)s b=%(b)s", a=a, b=b))
+    for key, value in values.items():
+        if not isinstance(value, Real) or isinstance(value, bool) or value < 0 or math.isnan(value):
+            raise ValueError(_l("value of %(key)s must be a number 0 or more, not %(value)r", key=key, value=value))
+    # Exact fractions: a customer landing on a boundary is classed by the rule, not by float rounding.
+    exact = {key: Fraction(value) for key, value in values.items()}
+    total = sum(exact.values(), Fraction(0))
+    if total == 0:
+        raise ValueError(_l("ABC classes need at least one item with a value above 0"))
+    fa, fb = Fraction(str(a)), Fraction(str(b))
+    rows, running = [], Fraction(0)
+    for key in sorted(exact, key=lambda k: (-exact[k], str(k))):
+        before = running
+        running += exact[key]
+        share = before / total if rule == "before" else running / total
+        if rule == "before":
+            category = "A" if share < fa else "B" if share < fb else "C"
+        else:
+            category = "A" if share <= fa else "B" if share <= fb else "C"
+        rows.append(AbcRow(key=key, value=values[key], pct=float(100 * exact[key] / total),
+                           cumulative_pct=float(100 * running / total), category=category))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class XyzRow:
+    """One item's demand variability: mean, sample standard deviation, coefficient of variation and class."""
+
+    key: object
+    mean: float
+    stdev: float
+    cv: float
+    category: str
+
+
+def xyz(series: Mapping[object, Sequence[float]], *, x: float = 0.10, y: float = 0.25) -> tuple[XyzRow, ...]:
+    """XYZ classes by coefficient of variation (sample standard deviation): X if cv <= x, Y if cv <= y, else Z."""
+    if not 0 < x < y:
+        raise ValueError(_l("XYZ thresholds must satisfy 0 < x < y, got x=%(x)s y=%(y)s", x=x, y=y))
+    rows = []
+    for key in sorted(series, key=str):
+        values = np.asarray(series[key], dtype=float)
+        if values.size < 2:
+            raise ValueError(_l("%(key)s needs at least two periods for a variation, got %(count)s",
+                                key=key, count=int(values.size)))
+        if np.any(values < 0) or np.any(np.isnan(values)):
+            raise ValueError(_l("%(key)s has a negative or missing value", key=key))
+        mean = float(values.mean())
+        if mean == 0:
+            raise ValueError(_l("%(key)s is 0 in every period: a coefficient of variation needs a mean above 0",
+                                key=key))
+        stdev = float(values.std(ddof=1))
+        cv = stdev / mean
+        category = "X" if cv <= x else "Y" if cv <= y else "Z"
+        rows.append(XyzRow(key=key, mean=mean, stdev=stdev, cv=cv, category=category))
+    return tuple(rows)

@@ -1,0 +1,170 @@
+"""The quality analytics agree with the worked numbers of the reference (0.1 % relative unless stated)."""
+
+from __future__ import annotations
+
+import pytest
+
+from serialtrace.trace import analytics
+
+REL = 1e-3
+
+FIVE_BATCHES = [("B1", 1200, 14), ("B2", 800, 9), ("B3", 1500, 41), ("B4", 600, 5), ("B5", 900, 12)]
+
+
+# ---------------------------------------------------------------------------------------------- batch claim rates
+
+
+def test_exact_interval_matches_scipy_documentation():
+    assert analytics.rate_interval(7, 50, method="exact") == pytest.approx((0.0581917, 0.2673960), rel=REL)
+
+
+def test_p_chart_limits_match_the_nist_wafer_example():
+    lcl, ucl = analytics.p_chart_limits(0.2313, 50)
+    assert lcl == pytest.approx(0.0524, rel=REL)
+    assert ucl == pytest.approx(0.4102, rel=REL)
+
+
+def test_benjamini_hochberg_rejects_four_of_fifteen_and_bonferroni_three():
+    p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719, 0.6528,
+         0.7590, 1.0]
+    adjusted = analytics.benjamini_hochberg(p)
+    assert sum(value <= 0.05 for value in adjusted) == 4
+    assert sum(value <= 0.05 / len(p) for value in p) == 3
+    # Step-up keeps the adjusted values in the order of the raw ones.
+    assert list(adjusted) == sorted(adjusted)
+
+
+def test_five_batches_flag_only_b3_with_the_reference_numbers():
+    report = analytics.batch_rates(FIVE_BATCHES)
+    assert report.pooled_rate == pytest.approx(0.0162, rel=REL)
+    b3 = report.rows[0]
+    assert b3.batch == "B3" and b3.flagged
+    assert b3.rate == pytest.approx(0.02733, rel=REL)
+    assert (b3.ci_low, b3.ci_high) == pytest.approx((0.02021, 0.03687), rel=REL)
+    assert b3.ucl == pytest.approx(0.02598, rel=REL)
+    assert b3.p_value == pytest.approx(7.14e-5, rel=REL)
+    assert b3.p_adjusted == pytest.approx(3.57e-4, rel=REL)
+    assert [row.batch for row in report.rows if row.flagged] == ["B3"]
+    assert report.chi_square == pytest.approx(17.237, rel=REL)
+    assert report.df == 4
+    assert report.chi_square_p == pytest.approx(0.00174, rel=REL)
+
+
+def test_a_batch_below_the_minimum_size_is_never_flagged():
+    # 10 claims in 20 units is far above the rest, but 20 units are too few to act on.
+    report = analytics.batch_rates([("small", 20, 10), ("big", 5000, 50), ("other", 5000, 45)])
+    small = next(row for row in report.rows if row.batch == "small")
+    assert small.p_adjusted < 0.05
+    assert not small.eligible and not small.flagged
+
+
+def test_a_batch_below_the_minimum_claims_is_never_flagged():
+    report = analytics.batch_rates([("few", 40, 2), ("big", 50000, 10)], min_claims=3)
+    few = next(row for row in report.rows if row.batch == "few")
+    assert few.p_adjusted < 0.05 and not few.flagged
+
+
+def test_zero_claims_everywhere_flags_nothing_without_nan():
+    report = analytics.batch_rates([("B1", 100, 0), ("B2", 200, 0)])
+    assert [row.flagged for row in report.rows] == [False, False]
+    assert report.chi_square == 0.0 and report.chi_square_p == 1.0
+    assert all(row.p_value == 1.0 for row in report.rows)
+
+
+def test_all_units_failed_is_a_rate_of_one():
+    report = analytics.batch_rates([("B1", 50, 50), ("B2", 50, 1)])
+    assert report.rows[0].batch == "B1" and report.rows[0].rate == 1.0 and report.rows[0].flagged
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([], "at least two batches, got 0"),
+    ([("B1", 100, 3)], "at least two batches, got 1"),
+    ([("B1", 100, 3), ("B2", 10, 11)], "B2 has 11 claims but only 10 units shipped"),
+    ([("B1", 100, -1), ("B2", 10, 1)], "claims of B1 must be a whole number 0 or more, not -1"),
+    ([("B1", -5, 0), ("B2", 10, 1)], "units shipped of B1 must be a whole number 0 or more, not -5"),
+    ([("B1", 0, 0), ("B2", 10, 1)], "units shipped of B1 must be more than 0"),
+    ([("B1", 10, 1), ("B1", 10, 1)], "batch B1 appears more than once"),
+])
+def test_bad_batch_rows_are_refused_by_name(rows, message):
+    with pytest.raises(ValueError, match=message):
+        analytics.batch_rates(rows)
+
+
+# ---------------------------------------------------------------------------------------------- risk ratio
+
+
+def test_risk_ratio_matches_the_scipy_relative_risk_example():
+    result = analytics.risk_ratio(27, 122, 44, 487)
+    assert result.ratio == pytest.approx(2.4495, rel=REL)
+    assert (result.ci_low, result.ci_high) == pytest.approx((1.5837, 3.7887), rel=REL)
+    assert result.p_value < 0.001
+
+
+def test_risk_ratio_with_no_events_in_one_group_stays_finite_in_its_interval():
+    result = analytics.risk_ratio(0, 100, 10, 100)
+    assert result.ratio == 0.0
+    assert 0 < result.ci_low < result.ci_high < 1
+
+
+def test_risk_ratio_refuses_no_events_at_all_and_claims_over_units():
+    with pytest.raises(ValueError, match="neither group has any events"):
+        analytics.risk_ratio(0, 100, 0, 100)
+    with pytest.raises(ValueError, match="group A has 5 claims but only 4 units shipped"):
+        analytics.risk_ratio(5, 4, 1, 10)
+
+
+# ---------------------------------------------------------------------------------------------- Pareto, ABC, XYZ
+
+
+def test_pareto_order_cumulative_shares_and_vital_few():
+    counts = {"price code": 80, "schedule date": 27, "supplier code": 66, "contact num.": 94, "part num.": 33}
+    rows = analytics.pareto(counts)
+    assert [row.code for row in rows] == ["contact num.", "price code", "supplier code", "part num.",
+                                          "schedule date"]
+    assert [row.cumulative for row in rows] == [94, 174, 240, 273, 300]
+    assert [row.cumulative_pct for row in rows] == pytest.approx([31.33, 58.00, 80.00, 91.00, 100], rel=REL)
+    assert [row.vital for row in rows] == [True, True, True, False, False]
+
+
+def test_pareto_catch_all_goes_last_and_ties_go_by_code():
+    rows = analytics.pareto({"other": 50, "b": 5, "a": 5}, last=("other",))
+    assert [row.code for row in rows] == ["a", "b", "other"]
+
+
+def test_pareto_refuses_nothing_counted_and_negative_counts():
+    with pytest.raises(ValueError, match="at least one counted failure"):
+        analytics.pareto({"a": 0})
+    with pytest.raises(ValueError, match="count of a must be a whole number 0 or more, not -2"):
+        analytics.pareto({"a": -2})
+
+
+COSTS = {"C1": 52000, "C2": 21000, "C3": 9500, "C4": 6000, "C5": 4500, "C6": 3000, "C7": 2000, "C8": 1200,
+         "C9": 500, "C10": 300}
+
+
+def test_abc_cumulative_shares_and_both_rules():
+    including = analytics.abc(COSTS, rule="including")
+    assert [row.cumulative_pct for row in including] == pytest.approx(
+        [52, 73, 82.5, 88.5, 93, 96, 98, 99.2, 99.7, 100], rel=REL)
+    assert "".join(row.category for row in including) == "AABBBCCCCC"
+    assert "".join(row.category for row in analytics.abc(COSTS, rule="before")) == "AAABBBCCCC"
+
+
+def test_abc_refuses_an_unknown_rule_and_negative_values():
+    with pytest.raises(ValueError, match="ABC rule must be"):
+        analytics.abc(COSTS, rule="after")
+    with pytest.raises(ValueError, match="value of C1 must be a number 0 or more"):
+        analytics.abc({"C1": -1})
+
+
+def test_xyz_with_the_sample_standard_deviation():
+    rows = analytics.xyz({"C1": [10, 11, 10, 9, 10, 10], "C2": [8, 10, 7, 9, 11, 9], "C3": [0, 3, 0, 6, 1, 0]})
+    assert [row.cv for row in rows] == pytest.approx([0.063, 0.157, 1.45], rel=5e-3)
+    assert [row.category for row in rows] == ["X", "Y", "Z"]
+
+
+def test_xyz_refuses_a_single_period_and_an_all_zero_series():
+    with pytest.raises(ValueError, match="C1 needs at least two periods"):
+        analytics.xyz({"C1": [3]})
+    with pytest.raises(ValueError, match="C2 is 0 in every period"):
+        analytics.xyz({"C2": [0, 0, 0]})
