@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 from numbers import Real
 
@@ -278,3 +279,79 @@ def xyz(series: Mapping[object, Sequence[float]], *, x: float = 0.10, y: float =
         category = "X" if cv <= x else "Y" if cv <= y else "Z"
         rows.append(XyzRow(key=key, mean=mean, stdev=stdev, cv=cv, category=category))
     return tuple(rows)
+
+
+# ---------------------------------------------------------------------------------------------- Nevada chart
+
+
+@dataclass(frozen=True)
+class NevadaMonth:
+    """Months in service: returns, units still in the field at that age, units at risk, rate and Kaplan-Meier F."""
+
+    month: int
+    failures: int
+    suspensions: int
+    at_risk: int
+    rate: float
+    cumulative_f: float
+
+
+@dataclass(frozen=True)
+class Nevada:
+    """The Nevada triangle as (ship period, months in service, returns) cells and its life table by month."""
+
+    cells: tuple[tuple[object, int, int], ...]
+    months: tuple[NevadaMonth, ...]
+
+
+def _month_index(period: object) -> int:
+    """A period (date, datetime or whole month number) as a count of months, so periods subtract."""
+    if isinstance(period, date):
+        return period.year * 12 + period.month - 1
+    if isinstance(period, int) and not isinstance(period, bool):
+        return period
+    raise ValueError(_l("period %(period)r must be a date or a whole month number", period=period))
+
+
+def nevada(shipped: Mapping[object, int], returned: Mapping[tuple[object, object], int], *, end: object) -> Nevada:
+    """Returns by ship period and months in service, with the return rate by month and Kaplan-Meier cumulative F."""
+    if not shipped:
+        raise ValueError(_l("a Nevada chart needs at least one shipment period"))
+    last = _month_index(end)
+    ages = {}
+    for period, units in shipped.items():
+        _count(units, "units shipped", period)
+        ages[period] = last - _month_index(period)
+        if ages[period] < 0:
+            raise ValueError(_l("shipment period %(period)s is after the end of observation", period=period))
+    by_age: dict[tuple[object, int], int] = {}
+    returned_of = dict.fromkeys(shipped, 0)
+    for (ship, back), count in returned.items():
+        _count(count, "returns", (ship, back))
+        if ship not in shipped:
+            raise ValueError(_l("returns from %(period)s, which has no shipment", period=ship))
+        months = _month_index(back) - _month_index(ship)
+        if months < 0 or _month_index(back) > last:
+            raise ValueError(_l("return period %(back)s lies outside %(ship)s to the end of observation",
+                                back=back, ship=ship))
+        by_age[ship, months] = by_age.get((ship, months), 0) + count
+        returned_of[ship] += count
+    for period, count in returned_of.items():
+        if count > shipped[period]:
+            raise ValueError(_l("%(period)s has %(count)s returns but only %(units)s units shipped",
+                                period=period, count=count, units=shipped[period]))
+    # Same-month returns (dead on arrival) get a month 0 row; otherwise the table starts at one month in service.
+    first = 0 if any(months == 0 and n for (_, months), n in by_age.items()) else 1
+    rows, survival = [], 1.0
+    for month in range(first, max(ages.values()) + 1):
+        cohorts = [p for p in shipped if ages[p] >= month]
+        failures = sum(by_age.get((p, month), 0) for p in cohorts)
+        # At risk: units of the cohorts observed this long, less those returned at a younger age.
+        at_risk = sum(shipped[p] - sum(by_age.get((p, m), 0) for m in range(month)) for p in cohorts)
+        suspensions = sum(shipped[p] - returned_of[p] for p in shipped if ages[p] == month)
+        rate = failures / at_risk if at_risk else 0.0
+        survival *= 1 - rate
+        rows.append(NevadaMonth(month=month, failures=failures, suspensions=suspensions, at_risk=at_risk, rate=rate,
+                                cumulative_f=1 - survival))
+    cells = tuple(sorted(((p, m, n) for (p, m), n in by_age.items()), key=lambda c: (_month_index(c[0]), c[1])))
+    return Nevada(cells=cells, months=tuple(rows))

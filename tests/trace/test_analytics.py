@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from serialtrace.trace import analytics
@@ -168,3 +170,33 @@ def test_xyz_refuses_a_single_period_and_an_all_zero_series():
         analytics.xyz({"C1": [3]})
     with pytest.raises(ValueError, match="C2 is 0 in every period"):
         analytics.xyz({"C2": [0, 0, 0]})
+
+
+# ---------------------------------------------------------------------------------------------- Nevada chart
+
+SHIPPED = {date(2010, 6, 1): 100, date(2010, 7, 1): 140, date(2010, 8, 1): 150}
+RETURNED = {(date(2010, 6, 1), date(2010, 7, 1)): 3, (date(2010, 6, 1), date(2010, 8, 1)): 3,
+            (date(2010, 6, 1), date(2010, 9, 1)): 5, (date(2010, 7, 1), date(2010, 8, 1)): 2,
+            (date(2010, 7, 1), date(2010, 9, 1)): 4, (date(2010, 8, 1), date(2010, 9, 1)): 4}
+
+
+def test_nevada_failures_suspensions_rates_and_kaplan_meier():
+    chart = analytics.nevada(SHIPPED, RETURNED, end=date(2010, 9, 30))
+    assert [row.month for row in chart.months] == [1, 2, 3]
+    assert [row.failures for row in chart.months] == [9, 7, 5]
+    assert [row.suspensions for row in chart.months] == [146, 134, 89]
+    assert [row.at_risk for row in chart.months] == [390, 235, 94]
+    assert [row.rate for row in chart.months] == pytest.approx([0.02308, 0.02979, 0.05319], rel=REL)
+    assert chart.months[-1].cumulative_f == pytest.approx(0.1026, rel=REL)
+    assert (date(2010, 6, 1), 3, 5) in chart.cells
+
+
+@pytest.mark.parametrize(("returned", "message"), [
+    ({(date(2010, 6, 1), date(2010, 10, 1)): 1}, "outside 2010-06-01 to the end of observation"),
+    ({(date(2010, 7, 1), date(2010, 6, 1)): 1}, "outside 2010-07-01 to the end of observation"),
+    ({(date(2010, 5, 1), date(2010, 6, 1)): 1}, "returns from 2010-05-01, which has no shipment"),
+    ({(date(2010, 6, 1), date(2010, 7, 1)): 101}, "2010-06-01 has 101 returns but only 100 units shipped"),
+])
+def test_nevada_refuses_returns_that_cannot_be(returned, message):
+    with pytest.raises(ValueError, match=message):
+        analytics.nevada(SHIPPED, returned, end=date(2010, 9, 1))
