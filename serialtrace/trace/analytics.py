@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from numbers import Real
 
@@ -355,3 +355,74 @@ def nevada(shipped: Mapping[object, int], returned: Mapping[tuple[object, object
                                 cumulative_f=1 - survival))
     cells = tuple(sorted(((p, m, n) for (p, m), n in by_age.items()), key=lambda c: (_month_index(c[0]), c[1])))
     return Nevada(cells=cells, months=tuple(rows))
+
+
+# ---------------------------------------------------------------------------------------------- SLA
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Working hours: open and close times on the working weekdays (Monday 0), holidays excluded."""
+
+    opens: time = time(10, 0)
+    closes: time = time(18, 0)
+    weekdays: frozenset[int] = frozenset(range(5))
+    holidays: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        """Refuse a day that closes before it opens or a weekday outside Monday to Sunday."""
+        if self.closes <= self.opens:
+            raise ValueError(_l("a working day must close after it opens"))
+        if not self.weekdays <= set(range(7)):
+            raise ValueError(_l("working weekdays are numbered 0 (Monday) to 6 (Sunday)"))
+
+
+def business_seconds(start: datetime, end: datetime, calendar: BusinessCalendar | None = None) -> int:
+    """Seconds of working time between `start` and `end` under `calendar` (Monday-Friday 10:00-18:00 by default)."""
+    calendar = calendar or BusinessCalendar()
+    if end < start:
+        raise ValueError(_l("the end %(end)s is before the start %(start)s", end=end, start=start))
+    total, day = 0, start.date()
+    while day <= end.date():
+        if day.weekday() in calendar.weekdays and day not in calendar.holidays:
+            opens = datetime.combine(day, calendar.opens, tzinfo=start.tzinfo)
+            closes = datetime.combine(day, calendar.closes, tzinfo=start.tzinfo)
+            overlap = min(end, closes) - max(start, opens)
+            total += max(0, int(overlap.total_seconds()))
+        day += timedelta(days=1)
+    return total
+
+
+# Percentile methods a report may name: numpy's "linear" interpolation, or the nearest rank (numpy's inverted CDF).
+PERCENTILE_METHODS = {"linear": "linear", "nearest-rank": "inverted_cdf"}
+
+
+@dataclass(frozen=True)
+class SlaMetrics:
+    """One measure (first response or resolution): how many, how many over target, median and p90 by `method`."""
+
+    count: int
+    breached: int
+    share_breached: float
+    median: float
+    p90: float
+    method: str
+
+
+def sla_metrics(elapsed: Sequence[float], targets: Sequence[float], *, method: str = "linear") -> SlaMetrics:
+    """Breaches (over target; equal to target is met), median and p90 of one measure, by the named percentile method."""
+    if method not in PERCENTILE_METHODS:
+        raise ValueError(_l("percentile method must be \"linear\" or \"nearest-rank\", not %(method)r", method=method))
+    if len(elapsed) != len(targets):
+        raise ValueError(_l("%(elapsed)s times but %(targets)s targets: each time needs its target",
+                            elapsed=len(elapsed), targets=len(targets)))
+    if not elapsed:
+        raise ValueError(_l("SLA metrics need at least one time"))
+    values = np.asarray(elapsed, dtype=float)
+    if np.any(values < 0) or np.any(np.isnan(values)) or any(t < 0 for t in targets):
+        raise ValueError(_l("times and targets must be 0 or more"))
+    breached = sum(value > target for value, target in zip(elapsed, targets, strict=True))
+    how = PERCENTILE_METHODS[method]
+    return SlaMetrics(count=len(elapsed), breached=breached, share_breached=breached / len(elapsed),
+                      median=float(np.percentile(values, 50, method=how)),
+                      p90=float(np.percentile(values, 90, method=how)), method=method)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -200,3 +200,51 @@ def test_nevada_failures_suspensions_rates_and_kaplan_meier():
 def test_nevada_refuses_returns_that_cannot_be(returned, message):
     with pytest.raises(ValueError, match=message):
         analytics.nevada(SHIPPED, returned, end=date(2010, 9, 1))
+
+
+# ---------------------------------------------------------------------------------------------- SLA
+
+
+@pytest.mark.parametrize(("start", "end", "seconds"), [
+    ("2021-06-28 11:00", "2021-06-28 12:00", 3600),
+    ("2021-06-28 12:00", "2021-06-28 20:00", 21600),
+    ("2021-06-28 06:00", "2021-06-28 12:00", 7200),
+    ("2021-06-28 19:00", "2021-06-28 20:00", 0),
+    ("2021-06-27 10:00", "2021-06-27 11:00", 0),
+    ("2021-06-28 06:00", "2021-06-29 06:00", 28800),
+    ("2021-06-25 06:00", "2021-06-26 11:00", 28800),
+    ("2021-06-28 12:00", "2021-07-01 20:00", 108000),
+    ("2021-06-25 12:00", "2021-06-27 11:00", 21600),
+    ("2021-06-28 20:00", "2021-07-01 11:00", 61200),
+])
+def test_business_seconds_on_a_monday_to_friday_ten_to_six_calendar(start, end, seconds):
+    assert analytics.business_seconds(datetime.fromisoformat(start), datetime.fromisoformat(end)) == seconds
+
+
+def test_business_seconds_skip_holidays_and_refuse_an_end_before_the_start():
+    calendar = analytics.BusinessCalendar(holidays=frozenset({date(2021, 6, 28)}))
+    assert analytics.business_seconds(datetime(2021, 6, 28, 9), datetime(2021, 6, 29, 11), calendar) == 3600
+    with pytest.raises(ValueError, match="is before the start"):
+        analytics.business_seconds(datetime(2021, 6, 28, 12), datetime(2021, 6, 28, 11))
+
+
+HOURS = [0.667, 1.25, 3.5, 5.0, 7.0, 8.0]
+TARGETS = [1, 1, 4, 4, 8, 8]
+
+
+def test_sla_share_breached_and_p90_by_the_named_method():
+    linear = analytics.sla_metrics(HOURS, TARGETS)
+    assert (linear.breached, linear.count) == (2, 6)
+    assert linear.share_breached == pytest.approx(1 / 3, rel=REL)
+    assert linear.p90 == pytest.approx(7.5, rel=REL) and linear.method == "linear"
+    assert analytics.sla_metrics(HOURS, TARGETS, method="nearest-rank").p90 == pytest.approx(8.0, rel=REL)
+
+
+@pytest.mark.parametrize(("elapsed", "targets", "message"), [
+    ([], [], "at least one time"),
+    ([1.0], [1, 2], "1 times but 2 targets"),
+    ([-1.0], [1], "must be 0 or more"),
+])
+def test_sla_metrics_refuse_bad_input(elapsed, targets, message):
+    with pytest.raises(ValueError, match=message):
+        analytics.sla_metrics(elapsed, targets)
