@@ -27,10 +27,14 @@ from serialtrace.trace.enums import (
 )
 from serialtrace.warranty.enums import (
     CLAIM_STATE_LABELS,
+    DISPOSITION_LABELS,
     PRIORITY_LABELS,
+    UNIT_CASE_STATE_LABELS,
     VERDICT_LABELS,
     ClaimState,
+    Disposition,
     Priority,
+    UnitCaseState,
     Verdict,
 )
 
@@ -103,7 +107,7 @@ def test_the_pure_scanner_raises_marked_messages():
     (Role, ROLE_LABELS), (PrintJobState, PRINT_JOB_STATE_LABELS), (ScanResult, SCAN_RESULT_LABELS),
     (BatchStatus, BATCH_STATUS_LABELS), (UnitStatus, UNIT_STATUS_LABELS), (EventKind, EVENT_KIND_LABELS),
     (WarrantyStart, WARRANTY_START_LABELS), (ClaimState, CLAIM_STATE_LABELS), (Verdict, VERDICT_LABELS),
-    (Priority, PRIORITY_LABELS),
+    (Priority, PRIORITY_LABELS), (UnitCaseState, UNIT_CASE_STATE_LABELS), (Disposition, DISPOSITION_LABELS),
 ])
 def test_every_enum_value_has_a_marked_label(enum: type[StrEnum], table):
     assert set(table) == {member.value for member in enum}

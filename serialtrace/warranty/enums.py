@@ -30,6 +30,27 @@ class Verdict(StrEnum):
     TRANSPORT_DAMAGE = "transport_damage"
 
 
+class UnitCaseState(StrEnum):
+    EXPECTED = "expected"
+    RECEIVED = "received"
+    IN_TEST = "in_test"
+    TESTED = "tested"
+    DISPOSITION_PENDING = "disposition_pending"
+    DISPOSED = "disposed"
+    NOT_RETURNED = "not_returned"
+    WRONG_UNIT = "wrong_unit"
+
+
+class Disposition(StrEnum):
+    RESTOCK_REFURBISHED = "restock_refurbished"
+    REPAIR_RETURN = "repair_return"
+    REPAIR_SWAP_POOL = "repair_swap_pool"
+    RETURN_TO_SUPPLIER = "return_to_supplier"
+    SCRAP = "scrap"
+    RETURN_AS_IS = "return_as_is"
+    HOLD_FOR_ANALYSIS = "hold_for_analysis"
+
+
 class Priority(StrEnum):
     P1 = "P1"
     P2 = "P2"
@@ -61,6 +82,27 @@ VERDICT_LABELS: dict[str, str] = {
     Verdict.NO_FAULT_FOUND: _l("No fault found"),
     Verdict.NOT_COVERED: _l("Not covered by warranty"),
     Verdict.TRANSPORT_DAMAGE: _l("Transport damage"),
+}
+
+UNIT_CASE_STATE_LABELS: dict[str, str] = {
+    UnitCaseState.EXPECTED: _l("Expected"),
+    UnitCaseState.RECEIVED: _l("Received"),
+    UnitCaseState.IN_TEST: _l("In test"),
+    UnitCaseState.TESTED: _l("Tested"),
+    UnitCaseState.DISPOSITION_PENDING: _l("Disposition pending"),
+    UnitCaseState.DISPOSED: _l("Disposed"),
+    UnitCaseState.NOT_RETURNED: _l("Not returned"),
+    UnitCaseState.WRONG_UNIT: _l("Wrong unit"),
+}
+
+DISPOSITION_LABELS: dict[str, str] = {
+    Disposition.RESTOCK_REFURBISHED: _l("Restock as refurbished"),
+    Disposition.REPAIR_RETURN: _l("Repair and return to the customer"),
+    Disposition.REPAIR_SWAP_POOL: _l("Repair into the swap pool"),
+    Disposition.RETURN_TO_SUPPLIER: _l("Return to the supplier"),
+    Disposition.SCRAP: _l("Scrap"),
+    Disposition.RETURN_AS_IS: _l("Return as is"),
+    Disposition.HOLD_FOR_ANALYSIS: _l("Hold for analysis"),
 }
 
 PRIORITY_LABELS: dict[str, str] = {
