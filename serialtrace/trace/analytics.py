@@ -10,7 +10,7 @@ from fractions import Fraction
 from numbers import Real
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from serialtrace.i18n import _l
 
@@ -218,8 +218,7 @@ class AbcRow:
 
 
 def abc(values: Mapping[object, float], *, a: float = 0.8, b: float = 0.95, rule: str = "before") -> tuple[AbcRow, ...]:
-    """ABC classes by value descending (ties by key); `rule` "before": cumulative before the item < boundary;
-    "including": cumulative including the item <= boundary."""
+    """ABC classes by value (ties by key): rule "before" is cumulative before < boundary, "including" is <= it."""
     if rule not in ("before", "including"):
         raise ValueError(_l("ABC rule must be \"before\" or \"including\", not %(rule)r", rule=rule))
     if not 0 < a < b <= 1:
@@ -426,3 +425,121 @@ def sla_metrics(elapsed: Sequence[float], targets: Sequence[float], *, method: s
     return SlaMetrics(count=len(elapsed), breached=breached, share_breached=breached / len(elapsed),
                       median=float(np.percentile(values, 50, method=how)),
                       p90=float(np.percentile(values, 90, method=how)), method=method)
+
+
+# ---------------------------------------------------------------------------------------------- Weibull
+
+
+@dataclass(frozen=True)
+class WeibullFit:
+    """Two-parameter Weibull by maximum likelihood, with 95 % Fisher-matrix bounds (log scale) and B10 life."""
+
+    beta: float
+    eta: float
+    loglik: float
+    b10: float
+    beta_low: float
+    beta_high: float
+    eta_low: float
+    eta_high: float
+    b10_low: float
+    b10_high: float
+
+
+# Shapes beyond this mean the failures sit on one instant: no spread to estimate, so no fit to report.
+MAX_BETA = 100.0
+# B10: the age by which 10 % have failed, eta * (-ln 0.9) ** (1 / beta).
+_B10_LOG = math.log(-math.log(0.9))
+
+
+def _times(values: Iterable[float], what: str, *, positive: bool) -> np.ndarray:
+    """`values` as a float array, refusing negative (or, for failures, zero) and non-finite times."""
+    array = np.asarray(list(values), dtype=float).reshape(-1)
+    bad = ~np.isfinite(array) | (array <= 0 if positive else array < 0)
+    if np.any(bad):
+        raise ValueError(_l("%(what)s must be finite times %(bound)s, not %(value)r",
+                            what=what, bound="above 0" if positive else "of 0 or more", value=float(array[bad][0])))
+    return array
+
+
+def _weibull_nll(params: np.ndarray, exact: np.ndarray, right: np.ndarray, lows: np.ndarray,
+                 highs: np.ndarray) -> float:
+    """Negative log-likelihood at (log beta, log eta) for exact failures, right and interval censoring."""
+    log_beta, log_eta = params
+    if abs(log_beta) > 10 or abs(log_eta) > 50:
+        # Far outside any real life: a wall keeps the optimiser from overflowing on data with no spread.
+        return math.inf
+    beta = math.exp(log_beta)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        log_exact = np.log(exact) - log_eta
+        ll = (exact.size * log_beta - exact.size * log_eta + (beta - 1) * log_exact.sum()
+              - np.exp(beta * log_exact).sum())
+        ll -= np.power(right / math.exp(log_eta), beta).sum()
+        if lows.size:
+            h_low = np.power(lows / math.exp(log_eta), beta)
+            h_high = np.power(highs / math.exp(log_eta), beta)
+            # log(S(low) - S(high)) written so a narrow interval far in the tail does not cancel to log(0).
+            ll += (-h_low + np.log(-np.expm1(-(h_high - h_low)))).sum()
+    return float(-ll) if np.isfinite(ll) else math.inf
+
+
+def weibull_fit(failures: Iterable[float], suspensions: Iterable[float] = (), *,
+                intervals: Iterable[tuple[float, float]] = ()) -> WeibullFit:
+    """Weibull shape and scale by maximum likelihood from exact failures, suspensions and (low, high] intervals."""
+    exact = _times(failures, "failure times", positive=True)
+    right = _times(suspensions, "suspension times", positive=False)
+    pairs = list(intervals)
+    lows = _times((low for low, _ in pairs), "interval starts", positive=False)
+    highs = _times((high for _, high in pairs), "interval ends", positive=True)
+    if np.any(highs <= lows):
+        raise ValueError(_l("every failure interval must end after it starts"))
+    if exact.size + lows.size < 2:
+        raise ValueError(_l("not enough failures to fit: a Weibull needs at least 2, got %(count)s",
+                            count=int(exact.size + lows.size)))
+    # Work in units of the longest time so both parameters start near 1 and the optimiser sees a round problem.
+    scale = float(np.concatenate([exact, right, highs]).max())
+    data = (exact / scale, right / scale, lows / scale, highs / scale)
+    observed = float(np.concatenate([exact, highs]).sum() + right.sum()) / scale
+    start = np.array([0.0, math.log(observed / (exact.size + lows.size))])
+    # Simplex first (robust on flat likelihoods), then a quasi-Newton polish to converge fully.
+    rough = optimize.minimize(_weibull_nll, start, args=data, method="Nelder-Mead",
+                              options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+    if not np.isfinite(rough.fun) or math.exp(rough.x[0]) > MAX_BETA:
+        raise ValueError(_l("the failures do not spread enough in time to fit a Weibull"))
+    with np.errstate(all="ignore"):
+        best = optimize.minimize(_weibull_nll, rough.x, args=data, method="BFGS", options={"gtol": 1e-10})
+    if not np.isfinite(best.fun) or best.fun > rough.fun or math.exp(best.x[0]) > MAX_BETA:
+        best = rough
+    log_beta, log_eta = (float(v) for v in best.x)
+    beta = math.exp(log_beta)
+    eta = math.exp(log_eta) * scale
+    # Exact failures carry a density: back in the caller's units each one costs log(scale).
+    loglik = -best.fun - exact.size * math.log(scale)
+    cov = _covariance(best.x, data)
+    se_beta, se_eta = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
+    b10 = eta * math.exp(_B10_LOG / beta)
+    # Delta method on log B10 = log eta + ln(-ln 0.9) / beta, with respect to (log beta, log eta).
+    gradient = np.array([-_B10_LOG / beta, 1.0])
+    se_b10 = math.sqrt(float(gradient @ cov @ gradient))
+    return WeibullFit(beta=beta, eta=eta, loglik=loglik, b10=b10,
+                      beta_low=beta * math.exp(-Z95 * se_beta), beta_high=beta * math.exp(Z95 * se_beta),
+                      eta_low=eta * math.exp(-Z95 * se_eta), eta_high=eta * math.exp(Z95 * se_eta),
+                      b10_low=b10 * math.exp(-Z95 * se_b10), b10_high=b10 * math.exp(Z95 * se_b10))
+
+
+def _covariance(at: np.ndarray, data: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Inverse of the observed information (numerical Hessian of the negative log-likelihood) at the optimum."""
+    step = 1e-4
+    hessian = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            ei, ej = np.eye(2)[i] * step, np.eye(2)[j] * step
+            hessian[i, j] = (_weibull_nll(at + ei + ej, *data) - _weibull_nll(at + ei - ej, *data)
+                             - _weibull_nll(at - ei + ej, *data) + _weibull_nll(at - ei - ej, *data)) / (4 * step**2)
+    try:
+        cov = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        cov = None
+    if cov is None or not np.all(np.isfinite(cov)) or cov[0, 0] <= 0 or cov[1, 1] <= 0:
+        raise ValueError(_l("the failures carry too little information to bound the Weibull fit"))
+    return cov

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from serialtrace.trace import analytics
 
@@ -202,6 +205,13 @@ def test_nevada_refuses_returns_that_cannot_be(returned, message):
         analytics.nevada(SHIPPED, returned, end=date(2010, 9, 1))
 
 
+def test_nevada_refuses_no_shipments_and_a_shipment_after_the_end():
+    with pytest.raises(ValueError, match="at least one shipment period"):
+        analytics.nevada({}, {}, end=date(2010, 9, 1))
+    with pytest.raises(ValueError, match="shipment period 2010-08-01 is after the end of observation"):
+        analytics.nevada(SHIPPED, {}, end=date(2010, 7, 1))
+
+
 # ---------------------------------------------------------------------------------------------- SLA
 
 
@@ -248,3 +258,62 @@ def test_sla_share_breached_and_p90_by_the_named_method():
 def test_sla_metrics_refuse_bad_input(elapsed, targets, message):
     with pytest.raises(ValueError, match=message):
         analytics.sla_metrics(elapsed, targets)
+
+
+# ---------------------------------------------------------------------------------------------- Weibull
+
+SHOCK_ABSORBERS = (
+    "6700F 6950C 7820C 8790C 9120F 9660C 9820C 11310C 11690C 11850C 11880C 12140C 12200F 12870C 13150F 13330C "
+    "13470C 14040C 14300F 17520F 17540C 17890C 18450C 18960C 18980C 19410C 20100F 20100C 20150C 20320C 20900F "
+    "22700F 23490C 26510F 27410C 27490F 27890C 28100C").split()
+
+
+def test_weibull_with_right_censoring_matches_the_shock_absorbers():
+    failures = [int(item[:-1]) for item in SHOCK_ABSORBERS if item.endswith("F")]
+    suspensions = [int(item[:-1]) for item in SHOCK_ABSORBERS if item.endswith("C")]
+    fit = analytics.weibull_fit(failures, suspensions)
+    assert fit.beta == pytest.approx(3.1605, rel=REL)
+    assert fit.eta == pytest.approx(27718.7, rel=REL)
+    # The log-likelihood too: an optimiser stopping early on a flat likelihood can still land near the parameters.
+    assert fit.loglik == pytest.approx(-123.9954, abs=1e-4)
+    assert fit.b10 == pytest.approx(fit.eta * 0.1053605 ** (1 / fit.beta), rel=1e-6)
+    assert fit.beta_low < fit.beta < fit.beta_high and fit.eta_low < fit.eta < fit.eta_high
+    assert fit.b10_low < fit.b10 < fit.b10_high
+
+
+def test_weibull_on_the_nevada_returns_exact_at_the_end_of_their_month():
+    fit = analytics.weibull_fit([1] * 9 + [2] * 7 + [3] * 5, [1] * 146 + [2] * 134 + [3] * 89)
+    assert fit.beta == pytest.approx(2.4928, rel=REL)
+    assert fit.eta == pytest.approx(6.6950, rel=REL)
+
+
+def test_weibull_with_interval_censoring_agrees_with_scipy_censored_data():
+    intervals = [(0, 1)] * 9 + [(1, 2)] * 7 + [(2, 3)] * 5
+    suspensions = [1] * 146 + [2] * 134 + [3] * 89
+    fit = analytics.weibull_fit([], suspensions, intervals=intervals)
+    data = stats.CensoredData(interval=np.array(intervals, dtype=float), right=np.array(suspensions, dtype=float))
+    beta, _, eta = stats.weibull_min.fit(data, floc=0)
+    assert (fit.beta, fit.eta) == pytest.approx((beta, eta), rel=REL)
+
+
+def test_weibull_bounds_have_the_textbook_width_on_a_large_complete_sample():
+    # Complete Weibull data: Var(beta) ~ 0.608 beta^2 / n and Var(eta) ~ 1.109 eta^2 / (n beta^2).
+    n = 2000
+    times = 3.0 * (-np.log(1 - (np.arange(1, n + 1) - 0.5) / n)) ** (1 / 2.0)
+    fit = analytics.weibull_fit(times)
+    assert (fit.beta, fit.eta) == pytest.approx((2.0, 3.0), rel=REL)
+    assert (math.log(fit.beta_high / fit.beta) / analytics.Z95) ** 2 * n == pytest.approx(0.608, rel=0.01)
+    assert (math.log(fit.eta_high / fit.eta) / analytics.Z95) ** 2 * n * fit.beta**2 == pytest.approx(1.109, rel=0.01)
+
+
+@pytest.mark.parametrize(("failures", "suspensions", "intervals", "message"), [
+    ([], [5, 6], (), "not enough failures to fit: a Weibull needs at least 2, got 0"),
+    ([4], [5, 6], (), "not enough failures to fit: a Weibull needs at least 2, got 1"),
+    ([0, 4], [], (), "failure times must be finite times above 0, not 0.0"),
+    ([3, 4], [-1], (), "suspension times must be finite times of 0 or more, not -1.0"),
+    ([3, 4], [], [(2, 2)], "every failure interval must end after it starts"),
+    ([4, 4, 4], [1], (), "do not spread enough in time"),
+])
+def test_weibull_refuses_what_cannot_be_fitted(failures, suspensions, intervals, message):
+    with pytest.raises(ValueError, match=message):
+        analytics.weibull_fit(failures, suspensions, intervals=intervals)
