@@ -163,3 +163,22 @@ def test_the_gas_analyser_has_a_shelf_life_and_the_rest_do_not(loaded):
     with runtime.transaction() as s:
         shelf = dict(s.execute(select(Product.sku, Product.shelf_life_months)).all())
     assert shelf.pop("GA-450") == 24 and set(shelf.values()) == {None}
+
+
+def test_a_claim_registered_after_the_demo_numbers_past_the_demos_claims(loaded):
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from serialtrace.warranty import service as warranty_service
+
+    runtime, _, _, _ = loaded
+    # Rolled back, so the module's other tests see the demo as it was loaded.
+    with runtime.engine.connect() as conn, conn.begin() as trans:
+        s = Session(bind=conn)
+        highest = s.scalar(select(func.max(Claim.number)))
+        serial = s.scalar(select(Unit.serial).where(Unit.status == "shipped").order_by(Unit.id).limit(1))
+        done = warranty_service.register_claim(s, serial=serial, symptom="no_power", author=None,
+                                               today=date(2026, 11, 30))
+        assert done.claim.number == f"CL-{int(highest[3:]) + 1:06d}"
+        trans.rollback()

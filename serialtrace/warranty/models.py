@@ -1,4 +1,4 @@
-"""Tables of the warranty domain (first cut): claims, test records, replacement links."""
+"""Tables of the warranty domain: claims with their unit cases and timeline, test records, replacement links."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from ..columns import utcnow
-from .enums import ClaimState, Priority
+from .enums import ClaimState, Priority, UnitCaseState
 
 
 class Claim(SQLModel, table=True):
@@ -29,6 +29,38 @@ class Claim(SQLModel, table=True):
     closed_at: datetime | None = None
     author_id: int | None = Field(default=None, foreign_key="user_account.id")
     assignee_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # How the complaint came in: desk, phone, email, web.
+    channel: str = Field(default="desk", sa_type=String(16))
+
+
+class UnitCase(SQLModel, table=True):
+    """One returned serial of a claim, moving through the unit-case state machine."""
+
+    __tablename__ = "unit_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    state: str = Field(default=UnitCaseState.EXPECTED, sa_type=String(24), index=True)
+    # The serial the desk expects back; a different one arriving makes the case wrong_unit.
+    expected_serial: str = Field(sa_type=String(64))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ClaimEvent(SQLModel, table=True):
+    """Append-only timeline row of a claim: a state change, a comment or an assignment, with author and time."""
+
+    __tablename__ = "claim_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", index=True)
+    kind: str = Field(sa_type=String(16))
+    from_state: str | None = Field(default=None, sa_type=String(24))
+    to_state: str | None = Field(default=None, sa_type=String(24))
+    reason: str = ""
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
+    author: str = Field(default="", sa_type=String(100))
+    at: datetime = Field(default_factory=utcnow)
 
 
 class TestRecord(SQLModel, table=True):

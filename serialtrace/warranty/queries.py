@@ -1,4 +1,5 @@
-"""Reads of the warranty domain for a unit: claims, tests, replacement links (prebuilt, as in trace.dossier)."""
+"""Reads of the warranty domain: a unit's claims, tests and replacement links (prebuilt, as in trace.dossier), and
+one claim with its cases and timeline."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..accounts.models import User
-from ..trace.models import Unit
-from .models import Claim, Replacement, TestRecord
+from ..trace.models import Customer, Unit
+from . import workflow
+from .models import Claim, ClaimEvent, Replacement, TestRecord, UnitCase
 
 _RETURNED, _HANDED = aliased(Unit), aliased(Unit)
 _TEST_CLAIM, _REPLACEMENT_CLAIM = aliased(Claim), aliased(Claim)
@@ -76,3 +78,37 @@ def list_claim_serials(session: Session, claim: Claim) -> set[str]:
     replaced_by = select(Replacement.replacement_unit_id).where(
         or_(Replacement.claim_id == claim.id, Replacement.returned_unit_id == claim.unit_id))
     return set(session.scalars(select(Unit.serial).where(or_(Unit.id == claim.unit_id, Unit.id.in_(replaced_by)))))
+
+
+def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str, Any]:
+    """One claim in the shape of GET /api/v1/claims/<id>: cases, replacements, timeline and the transitions `role`
+    may take now."""
+    customer = session.get(Customer, claim.customer_id) if claim.customer_id is not None else None
+    assignee = session.get(User, claim.assignee_id) if claim.assignee_id is not None else None
+    cases = session.execute(select(UnitCase.id, Unit.serial, UnitCase.state, UnitCase.expected_serial)
+                            .join(Unit, Unit.id == UnitCase.unit_id)
+                            .where(UnitCase.claim_id == claim.id).order_by(UnitCase.id)).all()
+    replacements = session.execute(
+        select(_RETURNED.serial.label("returned_serial"), _HANDED.serial.label("replacement_serial"),
+               Replacement.created_at)
+        .join(_RETURNED, _RETURNED.id == Replacement.returned_unit_id)
+        .join(_HANDED, _HANDED.id == Replacement.replacement_unit_id)
+        .where(Replacement.claim_id == claim.id).order_by(Replacement.id)).all()
+    events = session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim.id)
+                             .order_by(ClaimEvent.at, ClaimEvent.id)).all()
+    return {
+        "id": claim.id, "number": claim.number, "state": claim.state, "priority": claim.priority,
+        "symptom": claim.symptom, "description": claim.description, "channel": claim.channel,
+        "serial": next((c.serial for c in cases), None),
+        "customer": {"id": customer.id, "name": customer.name} if customer else None,
+        "assignee": (assignee.display_name or assignee.username) if assignee else None,
+        "opened_at": claim.opened_at.isoformat(),
+        "closed_at": claim.closed_at.isoformat() if claim.closed_at else None,
+        "cases": [{"id": c.id, "serial": c.serial, "state": c.state, "expected_serial": c.expected_serial}
+                  for c in cases],
+        "replacements": [{"returned_serial": r.returned_serial, "replacement_serial": r.replacement_serial,
+                          "created_at": r.created_at.isoformat()} for r in replacements],
+        "timeline": [{"kind": e.kind, "from": e.from_state, "to": e.to_state, "reason": e.reason,
+                      "author": e.author, "at": e.at.isoformat()} for e in events],
+        "allowed_transitions": [str(s) for s in workflow.allowed_transitions(claim.state, role)] if role else [],
+    }

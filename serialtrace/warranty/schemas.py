@@ -1,6 +1,6 @@
-"""Output shapes of the warranty domain: the full unit dossier with claims, tests and replacements."""
+"""Shapes of the warranty domain: the full unit dossier with claims, tests and replacements; claims in and out."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..trace import schemas as trace_schemas
 
@@ -49,3 +49,91 @@ class UnitDossierRead(trace_schemas.TraceDossierRead):
     claims: list[UnitClaimRead]
     tests: list[UnitTestRead]
     replacements: list[ReplacementRead]
+
+CustomerId = trace_schemas.WholeNumber(1, description="the customer; by default the one of the unit's last shipment")
+
+
+class ClaimCreate(BaseModel):
+    """POST /claims: a complaint about one unit, registered at the desk."""
+
+    serial: str = Field(max_length=64, description="the returned unit's serial or external code")
+    symptom: str = Field(max_length=64, description="a symptom code (what the customer saw)")
+    description: str = Field("", max_length=4000)
+    channel: str = Field("desk", max_length=16, description="desk, phone, email or web")
+    customer_id: CustomerId | None = None
+
+
+class ClaimTransition(BaseModel):
+    """POST /claims/{id}/transitions: move the claim to another state."""
+
+    to: str = Field(max_length=24, description="the target claim state")
+    reason: str = Field("", max_length=4000)
+
+
+class ClaimCaseRead(BaseModel):
+    """A returned serial of the claim."""
+
+    id: int
+    serial: str
+    state: str
+    expected_serial: str
+
+
+class ClaimReplacementRead(BaseModel):
+    """A unit handed out for the claim."""
+
+    returned_serial: str
+    replacement_serial: str
+    created_at: str
+
+
+class ClaimEventRead(BaseModel):
+    """A timeline row: a state change, comment or assignment."""
+
+    kind: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    reason: str
+    author: str
+    at: str
+
+
+class ClaimCustomerRead(BaseModel):
+    """The claim's customer."""
+
+    id: int
+    name: str
+
+
+class ClaimRead(BaseModel):
+    """GET /claims/{id}: the claim with its cases, replacements, timeline and the caller's allowed transitions."""
+
+    id: int
+    number: str
+    state: str
+    priority: str
+    symptom: str
+    description: str
+    channel: str
+    serial: str | None
+    customer: ClaimCustomerRead | None
+    assignee: str | None
+    opened_at: str
+    closed_at: str | None
+    cases: list[ClaimCaseRead]
+    replacements: list[ClaimReplacementRead]
+    timeline: list[ClaimEventRead]
+    allowed_transitions: list[str]
+
+
+class ClaimWarningRead(BaseModel):
+    """Something the desk must know about the claimed unit."""
+
+    code: str = Field(description="open_claim, out_of_warranty, batch_on_hold, batch_recalled, never_shipped")
+    message: str
+
+
+class ClaimCreatedRead(ClaimRead):
+    """POST /claims: the new claim and its warnings."""
+
+    warnings: list[ClaimWarningRead]

@@ -1,0 +1,58 @@
+"""Claims: POST /claims at the desk, GET /claims/<id>, POST /claims/<id>/transitions."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_openapi3 import Tag
+from pydantic import BaseModel, Field
+
+from ...accounts.enums import Role
+from ...config import business_today
+from ...warranty import queries, service
+from ...warranty.schemas import ClaimCreate, ClaimCreatedRead, ClaimRead, ClaimTransition
+from ..auth import current_user, requires
+from ..database import commit, db
+from ..i18n import tr
+from . import bp, errors, runtime
+
+TAG = Tag(name="claims", description="warranty claims and their state machine")
+
+
+class ClaimPath(BaseModel):
+    """A claim in the URL."""
+
+    id: int = Field(description="the claim's id")
+
+
+def _read(claim_id: int) -> dict:
+    user = current_user()
+    return queries.claim_read(db(), service.get_claim(db(), claim_id), role=user.role if user else None)
+
+
+@bp.post("/claims", tags=[TAG], responses={201: ClaimCreatedRead, **errors(400, 401, 403, 404, 409, 413, 422)})
+@requires(Role.WAREHOUSE, Role.COORDINATOR, Role.SUPERVISOR)
+def post_claim(body: ClaimCreate):
+    """Register a complaint about a unit: the claim in registered, its unit case expected, and the warnings."""
+    done = service.register_claim(
+        db(), serial=body.serial, symptom=body.symptom, description=body.description, channel=body.channel,
+        customer_id=body.customer_id, author=current_user(), today=business_today(runtime().settings))
+    commit()
+    warnings = [{"code": w["code"], "message": tr(w["message"])} for w in done.warnings]
+    return jsonify({**_read(done.claim.id), "warnings": warnings}), 201
+
+
+@bp.get("/claims/<int:id>", tags=[TAG], responses={200: ClaimRead, **errors(401, 404, 409, 422)})
+@requires()
+def get_claim(path: ClaimPath):
+    """The claim with its cases, replacements, timeline and the transitions the caller's role may take."""
+    return jsonify(_read(path.id))
+
+
+@bp.post("/claims/<int:id>/transitions", tags=[TAG],
+         responses={200: ClaimRead, **errors(400, 401, 403, 404, 409, 413, 422)})
+@requires()
+def post_claim_transition(path: ClaimPath, body: ClaimTransition):
+    """Move the claim to another state: 409 when its state does not allow it, 403 when the role does not."""
+    service.transition_claim(db(), claim_id=path.id, to=body.to, reason=body.reason, author=current_user())
+    commit()
+    return jsonify(_read(path.id))
