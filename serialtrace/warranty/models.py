@@ -86,8 +86,10 @@ class Replacement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int | None = Field(default=None, foreign_key="claim.id", index=True)
-    returned_unit_id: int = Field(foreign_key="unit.id", unique=True)
-    replacement_unit_id: int = Field(foreign_key="unit.id", unique=True)
+    # Not unique: a unit may be replaced, or handed out as a replacement, more than once over its life; never
+    # twice at once, which the unit's status and warranty.service.replace_unit keep.
+    returned_unit_id: int = Field(foreign_key="unit.id", index=True)
+    replacement_unit_id: int = Field(foreign_key="unit.id", index=True)
     shipment_id: int | None = Field(default=None, foreign_key="shipment.id")
     created_at: datetime = Field(default_factory=utcnow)
     author_id: int | None = Field(default=None, foreign_key="user_account.id")

@@ -70,6 +70,13 @@ class ClaimTransition(BaseModel):
     reason: str = Field("", max_length=4000)
 
 
+class ClaimReplace(BaseModel):
+    """POST /claims/{id}/replace: hand out a replacement from stock on the spot."""
+
+    replacement_serial: str = Field(max_length=64, description="the serial of the unit handed out")
+    on_desk: bool = Field(False, description="the returned unit is at the desk: its case becomes received")
+
+
 class ClaimCaseRead(BaseModel):
     """A returned serial of the claim."""
 

@@ -11,17 +11,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..columns import utcnow
-from ..errors import NotFound, ValidationError
+from ..errors import Conflict, NotFound, ValidationError
 from ..i18n import Message, _l, coded
 from ..trace import queries as trace_queries
+from ..trace import service as trace_service
+from ..trace import workflow as trace_workflow
 from ..trace.dossier import trace_dossier
-from ..trace.enums import BatchStatus
-from ..trace.models import Customer, SerialCounter
+from ..trace.enums import BatchStatus, EventKind, UnitStatus
+from ..trace.models import Batch, Customer, Product, SerialCounter, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
 from . import workflow
 from .enums import SYMPTOM_LABELS, ClaimState, UnitCaseState
-from .models import Claim, ClaimEvent, UnitCase
+from .models import Claim, ClaimEvent, Replacement, UnitCase
 
 CHANNELS = ("desk", "phone", "email", "web")
 CLAIM_COUNTER = "claim"
@@ -145,6 +147,111 @@ def transition_claim(session: Session, *, claim_id: int, to: str, reason: str = 
         claim.closed_at = None  # reopened
     _event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(target),
            reason=reason)
+    session.flush()
+    session.refresh(claim)
+    return claim
+
+
+def _move_claim(session: Session, claim: Claim, to: ClaimState, *, author: Author | None, reason: str) -> None:
+    """Write a claim's state change and its timeline row; the caller has checked the step."""
+    before = claim.state
+    claim.state = str(to)
+    _event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(to), reason=reason)
+
+
+def _open_replacement(session: Session, *, column: Any, unit_id: int, claim_id: int) -> Any:
+    """A replacement link on another claim still open in which the unit plays the part `column` names, or None."""
+    return session.execute(
+        select(Claim.number, Replacement.returned_unit_id, Replacement.replacement_unit_id)
+        .join(Claim, Claim.id == Replacement.claim_id)
+        .where(column == unit_id, Replacement.claim_id != claim_id,
+               Claim.state.not_in([str(s) for s in CLOSED_STATES])).limit(1)).first()
+
+
+def _serial(session: Session, unit_id: int) -> str:
+    return session.scalar(select(Unit.serial).where(Unit.id == unit_id))
+
+
+def _ensure_replacement_may_go(session: Session, claim: Claim, returned: Unit, replacement: Unit) -> None:
+    """The checks of an instant replacement, read under the row locks: 422 or 409 naming what forbids it."""
+    if replacement.id == returned.id:
+        raise ValidationError(_l("unit %(serial)s is the returned unit; scan a replacement from stock",
+                                 serial=replacement.serial), details={"field": "replacement_serial"})
+    if replacement.product_id != returned.product_id:
+        skus = dict(session.execute(select(Product.id, Product.sku)
+                                    .where(Product.id.in_([replacement.product_id, returned.product_id]))).all())
+        raise ValidationError(_l("unit %(serial)s is a %(sku)s, the returned unit %(returned)s a %(returned_sku)s; "
+                                 "a replacement must be the same product", serial=replacement.serial,
+                                 sku=skus[replacement.product_id], returned=returned.serial,
+                                 returned_sku=skus[returned.product_id]),
+                              details={"field": "replacement_serial"})
+    taken = _open_replacement(session, column=Replacement.returned_unit_id, unit_id=returned.id, claim_id=claim.id)
+    if taken is not None:
+        raise Conflict(_l("unit %(serial)s was already replaced by %(replacement)s on claim %(claim)s",
+                          serial=returned.serial, replacement=_serial(session, taken.replacement_unit_id),
+                          claim=taken.number), details={"serial": returned.serial, "claim": taken.number})
+    taken = _open_replacement(session, column=Replacement.replacement_unit_id, unit_id=replacement.id,
+                              claim_id=claim.id)
+    if taken is not None:
+        raise Conflict(_l("unit %(serial)s is already the replacement for %(returned)s on claim %(claim)s",
+                          serial=replacement.serial, returned=_serial(session, taken.returned_unit_id),
+                          claim=taken.number), details={"serial": replacement.serial, "claim": taken.number})
+    # Read again under the lock, not from the loaded object: another desk may have shipped it since.
+    row = session.execute(select(Unit.status, Batch.status.label("batch_status"))
+                          .join(Batch, Batch.id == Unit.batch_id).where(Unit.id == replacement.id)).one()
+    trace_workflow.ensure_shippable(replacement.serial, row.status, row.batch_status)
+
+
+def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, author: Author | None,
+                 on_desk: bool = False, today: date) -> Claim:
+    """Hand out a replacement on the spot, in the caller's one transaction: the replacement (shippable stock of the
+    returned unit's product) ships to the claim's customer, both units are linked, the returned unit's case becomes
+    received when it is on the desk (else stays expected), and the claim moves triage -> replacement_shipped.
+
+    A claim still in registered is taken to triage first as a system step (the desk may not triage, but handing
+    out a replacement is triage's outcome); any other state than triage is a 409 naming it. Two desks at once:
+    the claim row and both unit rows are locked, so the second sees the first's work and gets a 409. Flushes; the
+    caller commits."""
+    serial = (replacement_serial or "").strip()
+    if not serial:
+        raise ValidationError(_l("scan the replacement's serial"), details={"field": "replacement_serial"})
+    claim = get_claim(session, claim_id, lock=True)
+    role = getattr(author, "role", None) if author is not None else None
+    path = [ClaimState.TRIAGE] if claim.state == ClaimState.REGISTERED else []
+    workflow.ensure_transition(ClaimState.TRIAGE if path else claim.state, ClaimState.REPLACEMENT_SHIPPED,
+                               role=role, kind="claim")
+    if claim.customer_id is None:
+        raise Conflict(_l("claim %(claim)s has no customer to ship a replacement to", claim=claim.number),
+                       details={"claim": claim.number})
+    replacement = trace_queries.get_unit(session, serial)
+    returned = session.get(Unit, claim.unit_id)
+    # Both units in the one id order every writer of several units uses, after the claim row.
+    trace_service.lock_units(session, [returned.id, replacement.id])
+    _ensure_replacement_may_go(session, claim, returned, replacement)
+    case = session.scalars(select(UnitCase).where(UnitCase.claim_id == claim.id, UnitCase.unit_id == returned.id)
+                           .order_by(UnitCase.id.desc()).limit(1)).first()
+    if on_desk and case is not None:
+        workflow.ensure_transition(case.state, UnitCaseState.RECEIVED, kind="case")
+    shipment = trace_service.create_shipment(
+        session, customer=session.get(Customer, claim.customer_id), shipped_on=today, serials=[replacement.serial],
+        reference=claim.number, attributes={"claim": claim.number, "replacement_for": returned.serial},
+        author=author, today=today)
+    session.add(Replacement(claim_id=claim.id, returned_unit_id=returned.id, replacement_unit_id=replacement.id,
+                            shipment_id=shipment.id, author_id=getattr(author, "id", None)))
+    payload = {"claim": claim.number, "claim_id": claim.id, "shipment_id": shipment.id}
+    trace_service.record_unit_events(session, kind=EventKind.REPLACED, units=[returned.id], author=author,
+                                     payload={**payload, "replacement_serial": replacement.serial})
+    if on_desk:
+        if case is not None:
+            case.state = str(UnitCaseState.RECEIVED)
+        # The customer hands the unit over at the desk: it is back with us, as the receiving scan would record.
+        if session.scalar(select(Unit.status).where(Unit.id == returned.id)) == UnitStatus.SHIPPED:
+            trace_service.set_unit_status(session, units=[returned.id], to=UnitStatus.RETURNED,
+                                          kind=EventKind.RETURNED, author=author, payload=payload)
+    for step in path:
+        _move_claim(session, claim, step, author=author, reason="advance replacement")
+    _move_claim(session, claim, ClaimState.REPLACEMENT_SHIPPED, author=author,
+                reason=f"{returned.serial} replaced by {replacement.serial}")
     session.flush()
     session.refresh(claim)
     return claim

@@ -1,4 +1,4 @@
-"""Claims: POST /claims at the desk, GET /claims/<id>, POST /claims/<id>/transitions."""
+"""Claims: POST /claims at the desk, GET /claims/<id>, POST /claims/<id>/transitions and /replace."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from ...accounts.enums import Role
 from ...config import business_today
 from ...warranty import queries, service
-from ...warranty.schemas import ClaimCreate, ClaimCreatedRead, ClaimRead, ClaimTransition
+from ...warranty.schemas import ClaimCreate, ClaimCreatedRead, ClaimRead, ClaimReplace, ClaimTransition
 from ..auth import current_user, requires
 from ..database import commit, db
 from ..i18n import tr
@@ -56,3 +56,15 @@ def post_claim_transition(path: ClaimPath, body: ClaimTransition):
     service.transition_claim(db(), claim_id=path.id, to=body.to, reason=body.reason, author=current_user())
     commit()
     return jsonify(_read(path.id))
+
+
+@bp.post("/claims/<int:id>/replace", tags=[TAG],
+         responses={201: ClaimRead, **errors(400, 401, 403, 404, 409, 413, 422)})
+@requires(Role.WAREHOUSE, Role.COORDINATOR, Role.SUPERVISOR)
+def post_claim_replace(path: ClaimPath, body: ClaimReplace):
+    """Hand out a replacement on the spot: it ships to the claim's customer, both units are linked, the claim goes
+    to replacement_shipped; 409 when the replacement or the returned unit was taken by a concurrent action."""
+    service.replace_unit(db(), claim_id=path.id, replacement_serial=body.replacement_serial, on_desk=body.on_desk,
+                         author=current_user(), today=business_today(runtime().settings))
+    commit()
+    return jsonify(_read(path.id)), 201
