@@ -45,6 +45,8 @@ class UnitCase(SQLModel, table=True):
     # The serial the desk expects back; a different one arriving makes the case wrong_unit.
     expected_serial: str = Field(sa_type=String(64))
     created_at: datetime = Field(default_factory=utcnow)
+    # When the expected unit came back: the test queue's age runs from here.
+    received_at: datetime | None = None
 
 
 class ClaimEvent(SQLModel, table=True):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, case, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..accounts.models import User
-from ..trace.models import Customer, Unit
+from ..trace.models import Customer, Product, Unit
 from . import workflow
+from .enums import UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, TestRecord, UnitCase
 
 _RETURNED, _HANDED = aliased(Unit), aliased(Unit)
@@ -112,3 +113,44 @@ def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str,
                       "author": e.author, "at": e.at.isoformat()} for e in events],
         "allowed_transitions": [str(s) for s in workflow.allowed_transitions(claim.state, role)] if role else [],
     }
+
+
+def case_read(session: Session, case_id: int) -> dict[str, Any]:
+    """One unit case in the shape of GET /api/v1/cases/<id>; the caller has checked it exists."""
+    row = session.execute(
+        select(UnitCase, Unit.serial, Product.sku, Claim.number, Claim.state.label("claim_state"), Claim.priority)
+        .join(Unit, Unit.id == UnitCase.unit_id).join(Product, Product.id == Unit.product_id)
+        .join(Claim, Claim.id == UnitCase.claim_id).where(UnitCase.id == case_id)).one()
+    unit_case = row.UnitCase
+    return {"id": unit_case.id, "claim": {"id": unit_case.claim_id, "number": row.number, "state": row.claim_state,
+                                          "priority": row.priority},
+            "serial": row.serial, "expected_serial": unit_case.expected_serial, "product": row.sku,
+            "state": unit_case.state, "created_at": unit_case.created_at.isoformat(),
+            "received_at": unit_case.received_at.isoformat() if unit_case.received_at else None,
+            # Test procedures per product come with the test bench.
+            "procedure": None}
+
+
+QUEUE_STATES = (UnitCaseState.RECEIVED, UnitCaseState.IN_TEST)
+
+
+def test_queue(session: Session, *, limit: int = 500) -> list[dict[str, Any]]:
+    """The engineers' queue of received and in-test cases, in one query: advance-replaced cases first (the customer
+    already has a working unit and the claim waits on the verdict), then claim priority (P1 first), then the oldest
+    received."""
+    replaced = exists().where(Replacement.claim_id == UnitCase.claim_id,
+                              Replacement.returned_unit_id == UnitCase.unit_id)
+    # Cases received before the receiving time was kept come after the others, by creation.
+    received_at = UnitCase.received_at
+    rows = session.execute(
+        select(UnitCase.id, UnitCase.state, UnitCase.received_at, UnitCase.created_at, Unit.serial,
+               Product.sku, Claim.id.label("claim_id"), Claim.number, Claim.priority, replaced.label("replaced"))
+        .join(Unit, Unit.id == UnitCase.unit_id).join(Product, Product.id == Unit.product_id)
+        .join(Claim, Claim.id == UnitCase.claim_id)
+        .where(UnitCase.state.in_([str(s) for s in QUEUE_STATES]))
+        .order_by(case((replaced, 0), else_=1), Claim.priority, received_at.is_(None), received_at,
+                  UnitCase.created_at, UnitCase.id)
+        .limit(limit)).all()
+    return [{"id": r.id, "state": r.state, "serial": r.serial, "product": r.sku, "claim_id": r.claim_id,
+             "claim": r.number, "priority": r.priority,
+             "received_at": (r.received_at or r.created_at).isoformat(), "replaced": bool(r.replaced)} for r in rows]

@@ -144,3 +144,58 @@ class ClaimCreatedRead(ClaimRead):
     """POST /claims: the new claim and its warnings."""
 
     warnings: list[ClaimWarningRead]
+
+
+class CaseReceive(BaseModel):
+    """POST /cases/{id}/receive: the receiving scan of the returned unit."""
+
+    serial: str = Field(max_length=64, description="the serial scanned on the unit that arrived")
+
+
+class CaseClaimRead(BaseModel):
+    """The claim a unit case belongs to."""
+
+    id: int
+    number: str
+    state: str
+    priority: str
+
+
+class CaseRead(BaseModel):
+    """GET /cases/{id}: one returned serial of a claim, with its test procedure (null until procedures exist)."""
+
+    id: int
+    claim: CaseClaimRead
+    serial: str
+    expected_serial: str
+    product: str
+    state: str
+    created_at: str
+    received_at: str | None
+    procedure: dict | None
+
+
+class CaseReceivedRead(CaseRead):
+    """POST /cases/{id}/receive: the case, received or wrong_unit; message says why for a wrong unit."""
+
+    message: str | None
+
+
+class TestQueueItem(BaseModel):
+    """A case waiting at the test bench."""
+
+    id: int
+    state: str
+    serial: str
+    product: str
+    claim_id: int
+    claim: str
+    priority: str
+    received_at: str
+    replaced: bool = Field(description="the customer already has a replacement (advance replacement)")
+
+
+class TestQueueRead(BaseModel):
+    """GET /test-queue: received and in-test cases, advance-replaced first, then priority, then age."""
+
+    items: list[TestQueueItem]

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..columns import utcnow
-from ..errors import Conflict, NotFound, ValidationError
+from ..errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..i18n import Message, _l, coded
 from ..trace import queries as trace_queries
 from ..trace import service as trace_service
@@ -22,7 +22,7 @@ from ..trace.models import Batch, Customer, Product, SerialCounter, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
 from . import workflow
-from .enums import SYMPTOM_LABELS, ClaimState, UnitCaseState
+from .enums import SYMPTOM_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, UnitCase
 
 CHANNELS = ("desk", "phone", "email", "web")
@@ -244,6 +244,7 @@ def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, au
     if on_desk:
         if case is not None:
             case.state = str(UnitCaseState.RECEIVED)
+            case.received_at = utcnow()
         # The customer hands the unit over at the desk: it is back with us, as the receiving scan would record.
         if session.scalar(select(Unit.status).where(Unit.id == returned.id)) == UnitStatus.SHIPPED:
             trace_service.set_unit_status(session, units=[returned.id], to=UnitStatus.RETURNED,
@@ -255,3 +256,67 @@ def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, au
     session.flush()
     session.refresh(claim)
     return claim
+
+
+@dataclass
+class Received:
+    """A receiving scan's outcome: the case, and for a wrong unit the sentence saying so."""
+
+    case: UnitCase
+    message: Message | None = None
+
+
+def get_case(session: Session, case_id: int, *, lock: bool = False) -> UnitCase:
+    """The unit case `case_id` (locked for update when asked); NotFound otherwise."""
+    stmt = select(UnitCase).where(UnitCase.id == case_id)
+    in_range = 0 < case_id <= MAX_INT
+    case = session.scalars(stmt.with_for_update() if lock else stmt).one_or_none() if in_range else None
+    if case is None:
+        raise NotFound(_l("no unit case with id %(id)s", id=case_id))
+    return case
+
+
+def receive_case(session: Session, *, case_id: int, serial: str, author: Author | None) -> Received:
+    """The receiving scan of a returned unit: the expected serial makes the case received and the unit returned
+    (with its event); another serial makes the case wrong_unit and says so, nothing else changed. A case whose state
+    does not allow it is a 409 naming the state, a role that may not receive a 403. Flushes; the caller commits."""
+    scanned = (serial or "").strip()
+    if not scanned:
+        raise ValidationError(_l("scan the returned unit's serial"), details={"field": "serial"})
+    # The claim row first, then the case, then the unit: the order replace_unit takes them in.
+    claim = get_claim(session, get_case(session, case_id).claim_id, lock=True)
+    case = get_case(session, case_id, lock=True)
+    role = getattr(author, "role", None) if author is not None else None
+    if case.state not in (UnitCaseState.EXPECTED, UnitCaseState.WRONG_UNIT):
+        raise InvalidTransition(
+            _l("case %(id)s of claim %(claim)s is %(state)s; only an expected case can be received", id=case.id,
+               claim=claim.number, state=coded(case.state, UNIT_CASE_STATE_LABELS)),
+            details={"kind": "case", "state": case.state, "to": str(UnitCaseState.RECEIVED)})
+    right = scanned == case.expected_serial
+    # A second wrong unit leaves the case wrong_unit: the same role check, no new state.
+    again = not right and case.state == UnitCaseState.WRONG_UNIT
+    target = UnitCaseState.RECEIVED if right or again else UnitCaseState.WRONG_UNIT
+    workflow.ensure_transition(case.state, target, role=role, kind="case")
+    before = case.state
+    message = None
+    if not again:
+        case.state = str(target)
+    if right:
+        case.received_at = utcnow()
+        trace_service.lock_units(session, [case.unit_id])
+        # A unit still out with the customer is back with us; one the desk already took in keeps its status.
+        if session.scalar(select(Unit.status).where(Unit.id == case.unit_id)) == UnitStatus.SHIPPED:
+            trace_service.set_unit_status(session, units=[case.unit_id], to=UnitStatus.RETURNED,
+                                          kind=EventKind.RETURNED, author=author,
+                                          payload={"claim": claim.number, "claim_id": claim.id, "case_id": case.id})
+        reason = f"{scanned} received"
+    else:
+        message = _l("unit %(scanned)s is not the expected unit %(expected)s of claim %(claim)s; the case is marked "
+                     "wrong unit", scanned=scanned, expected=case.expected_serial, claim=claim.number)
+        reason = f"{scanned} scanned, {case.expected_serial} expected"
+    if not again:
+        _event(session, claim, kind="case_state", author=author, from_state=before, to_state=case.state,
+               reason=reason)
+    session.flush()
+    session.refresh(case)
+    return Received(case, message)

@@ -165,4 +165,4 @@ def openapi():
 
 
 # The routes, by domain; imported last because they register on `bp`.
-from . import batches, claims, labels, scans, shipments, units  # noqa: E402,F401
+from . import batches, cases, claims, labels, scans, shipments, units  # noqa: E402,F401
