@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
 from ..errors import Conflict, InvalidTransition, ValidationError
 from ..i18n import _l, coded
 from .enums import BATCH_STATUS_LABELS, UNIT_STATUS_LABELS, BatchStatus, UnitStatus
@@ -62,13 +66,18 @@ def unit_sources(target: UnitStatus) -> frozenset[UnitStatus]:
     return frozenset(s for s, targets in UNIT_TRANSITIONS.items() if target in targets)
 
 
+def _refusal(current: StrEnum, target: StrEnum, table: Mapping, labels: Mapping) -> dict[str, Any]:
+    """The message parameters of a refused move: both states and what the table allows from `current`."""
+    targets = sorted(table[current])
+    return {"current": coded(current, labels), "target": coded(target, labels),
+            "allowed": coded(targets, labels) if targets else _l("none: it is final")}
+
+
 def ensure_unit_transition(current: str, target: str, *, serial: str = "") -> None:
     """Raise InvalidTransition unless the unit table allows `current` -> `target`."""
-    if unit_status(target) not in UNIT_TRANSITIONS[unit_status(current)]:
-        targets = sorted(UNIT_TRANSITIONS[UnitStatus(current)])
-        params = {"serial": serial, "current": coded(current, UNIT_STATUS_LABELS),
-                  "target": coded(target, UNIT_STATUS_LABELS),
-                  "allowed": coded(targets, UNIT_STATUS_LABELS) if targets else _l("none: it is final")}
+    state, wanted = unit_status(current), unit_status(target)
+    if wanted not in UNIT_TRANSITIONS[state]:
+        params = {"serial": serial, **_refusal(state, wanted, UNIT_TRANSITIONS, UNIT_STATUS_LABELS)}
         message = (_l("cannot move unit %(serial)s from %(current)s to %(target)s (allowed from %(current)s: "
                       "%(allowed)s)", **params) if serial else
                    _l("cannot move a unit from %(current)s to %(target)s (allowed from %(current)s: %(allowed)s)",
@@ -79,11 +88,9 @@ def ensure_unit_transition(current: str, target: str, *, serial: str = "") -> No
 
 def ensure_batch_transition(current: str, target: str, *, number: str = "") -> None:
     """Raise InvalidTransition unless the batch table allows `current` -> `target`."""
-    if batch_status(target) not in BATCH_TRANSITIONS[batch_status(current)]:
-        targets = sorted(BATCH_TRANSITIONS[BatchStatus(current)])
-        params = {"number": number, "current": coded(current, BATCH_STATUS_LABELS),
-                  "target": coded(target, BATCH_STATUS_LABELS),
-                  "allowed": coded(targets, BATCH_STATUS_LABELS) if targets else _l("none: it is final")}
+    state, wanted = batch_status(current), batch_status(target)
+    if wanted not in BATCH_TRANSITIONS[state]:
+        params = {"number": number, **_refusal(state, wanted, BATCH_TRANSITIONS, BATCH_STATUS_LABELS)}
         message = (_l("cannot move batch %(number)s from %(current)s to %(target)s (allowed from %(current)s: "
                       "%(allowed)s)", **params) if number else
                    _l("cannot move a batch from %(current)s to %(target)s (allowed from %(current)s: %(allowed)s)",
