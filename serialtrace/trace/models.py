@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event, text
+from sqlalchemy import CheckConstraint, Column, Index, Numeric, String, UniqueConstraint, event, text
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
@@ -43,7 +44,20 @@ class Product(SQLModel, table=True):
     # Months from production to the expiry date (17) its labels carry; None: the product does not expire.
     shelf_life_months: int | None = Field(default=None)
     test_procedure: str = Field(default="")
+    # What a unit costs the customer: the amount a billed claim charges (not covered, no fault found, never returned).
+    price: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
+    # A replacement's warranty: "continue" the returned unit's, or "restart" from the replacement's shipment.
+    replacement_warranty: str = Field(default="continue", sa_type=String(16))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProductSubstitute(SQLModel, table=True):
+    """A product the desk may hand out in place of another (a successor model, a compatible variant)."""
+
+    __tablename__ = "product_substitute"
+
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+    substitute_id: int = Field(foreign_key="product.id", primary_key=True)
 
 
 class Batch(SQLModel, table=True):

@@ -51,6 +51,23 @@ class Disposition(StrEnum):
     HOLD_FOR_ANALYSIS = "hold_for_analysis"
 
 
+class DispositionState(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXECUTED = "executed"
+
+
+class FailureList(StrEnum):
+    """The failure-code lists: what the customer saw, what the engineer found, why, where, and what was done."""
+
+    SYMPTOM = "symptom"
+    MODE = "mode"
+    CAUSE = "cause"
+    LOCATION = "location"
+    ACTION = "action"
+
+
 class Priority(StrEnum):
     P1 = "P1"
     P2 = "P2"
@@ -103,6 +120,21 @@ DISPOSITION_LABELS: dict[str, str] = {
     Disposition.SCRAP: _l("Scrap"),
     Disposition.RETURN_AS_IS: _l("Return as is"),
     Disposition.HOLD_FOR_ANALYSIS: _l("Hold for analysis"),
+}
+
+DISPOSITION_STATE_LABELS: dict[str, str] = {
+    DispositionState.PROPOSED: _l("Proposed"),
+    DispositionState.APPROVED: _l("Approved"),
+    DispositionState.REJECTED: _l("Rejected"),
+    DispositionState.EXECUTED: _l("Executed"),
+}
+
+FAILURE_LIST_LABELS: dict[str, str] = {
+    FailureList.SYMPTOM: _l("Symptom"),
+    FailureList.MODE: _l("Failure mode"),
+    FailureList.CAUSE: _l("Root-cause category"),
+    FailureList.LOCATION: _l("Defect location"),
+    FailureList.ACTION: _l("Repair action"),
 }
 
 PRIORITY_LABELS: dict[str, str] = {
