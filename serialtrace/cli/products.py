@@ -1,4 +1,4 @@
-"""Product commands: add, list."""
+"""Product commands: add, list, substitutes and the replacement warranty rule."""
 
 from __future__ import annotations
 
@@ -42,3 +42,62 @@ def products_list() -> None:
         for p in queries.list_products(s):
             shelf = f"{p.shelf_life_months} months shelf life" if p.shelf_life_months else "-"
             click.echo(f"{p.sku}\t{p.gtin or '-'}\t{p.warranty_months} months\t{shelf}\t{p.name}")
+
+
+@products.group("substitute")
+def substitute() -> None:
+    """Products the desk may hand out as a replacement in place of another."""
+
+
+@substitute.command("add")
+@click.argument("sku")
+@click.argument("substitute_sku")
+def substitute_add(sku, substitute_sku) -> None:
+    """Let units of SUBSTITUTE_SKU replace returned units of SKU."""
+    from ..trace import queries, service
+
+    with runtime().transaction() as s:
+        product, other = queries.get_product(s, sku), queries.get_product(s, substitute_sku)
+        added = service.add_substitute(s, product=product, substitute=other)
+    click.echo(f"{other.sku} {'may now replace' if added else 'already may replace'} {product.sku}")
+
+
+@substitute.command("remove")
+@click.argument("sku")
+@click.argument("substitute_sku")
+def substitute_remove(sku, substitute_sku) -> None:
+    """Stop units of SUBSTITUTE_SKU replacing returned units of SKU."""
+    from ..trace import queries, service
+
+    with runtime().transaction() as s:
+        product, other = queries.get_product(s, sku), queries.get_product(s, substitute_sku)
+        service.remove_substitute(s, product=product, substitute=other)
+    click.echo(f"{other.sku} no longer replaces {product.sku}")
+
+
+@substitute.command("list")
+@click.argument("sku")
+@click.option("--json", "as_json", is_flag=True)
+def substitute_list(sku, as_json) -> None:
+    """The products whose units may replace returned units of SKU."""
+    from ..trace import queries
+
+    with runtime().read() as s:
+        rows = [{"sku": p.sku, "name": p.name} for p in queries.list_substitutes(s, queries.get_product(s, sku))]
+    if as_json:
+        echo_json(rows)
+    for row in [] if as_json else rows:
+        click.echo(f"{row['sku']}\t{row['name']}")
+
+
+@products.command("replacement-warranty")
+@click.argument("sku")
+@click.argument("rule", type=click.Choice(["continue", "restart"]))
+def products_replacement_warranty(sku, rule) -> None:
+    """Whether a replacement for a unit of SKU continues the returned unit's warranty or restarts it."""
+    from ..trace import queries, service
+
+    with runtime().transaction() as s:
+        product = queries.get_product(s, sku)
+        before, after = service.set_replacement_warranty(s, product, rule=rule)
+    click.echo(f"{sku}: replacement warranty {before} -> {after}")

@@ -19,6 +19,8 @@ class UnitStatus(StrEnum):
     REFURBISHED = "refurbished"
     SCRAPPED = "scrapped"
     SWAP_POOL = "swap_pool"
+    # Sent back to the supplier (a warranty claim of ours against them): it left, it is not ours to ship.
+    SENT_TO_SUPPLIER = "sent_to_supplier"
 
 
 class EventKind(StrEnum):
@@ -42,6 +44,13 @@ class WarrantyStart(StrEnum):
     SALE = "sale"
 
 
+class ReplacementWarranty(StrEnum):
+    """A replacement's warranty: the returned unit's goes on, or a new one starts at the replacement's shipment."""
+
+    CONTINUE = "continue"
+    RESTART = "restart"
+
+
 # Labels shown on pages instead of the stored codes (value -> label, translated where shown).
 BATCH_STATUS_LABELS: dict[str, str] = {
     BatchStatus.RELEASED: _l("Released"),
@@ -57,6 +66,7 @@ UNIT_STATUS_LABELS: dict[str, str] = {
     UnitStatus.REFURBISHED: _l("Refurbished"),
     UnitStatus.SCRAPPED: _l("Scrapped"),
     UnitStatus.SWAP_POOL: _l("In the swap pool"),
+    UnitStatus.SENT_TO_SUPPLIER: _l("Sent to the supplier"),
 }
 
 EVENT_KIND_LABELS: dict[str, str] = {

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from ..errors import Conflict, NotFound
 from ..i18n import _l
 from ..serials import SerialScheme, is_mistyped
-from .models import Batch, BatchEvent, ComponentLot, Product, Unit, search_key
+from .models import Batch, BatchEvent, ComponentLot, Product, ProductSubstitute, Unit, search_key
 
 
 def find_product(session: Session, key: str) -> Product | None:
@@ -31,6 +31,17 @@ def get_product(session: Session, key: str) -> Product:
 def list_products(session: Session) -> list[Product]:
     """All products by SKU."""
     return list(session.scalars(select(Product).order_by(Product.sku)))
+
+
+def is_substitute(session: Session, *, product_id: int, substitute_id: int) -> bool:
+    """True when units of product `substitute_id` may be handed out in place of product `product_id`'s."""
+    return session.get(ProductSubstitute, (product_id, substitute_id)) is not None
+
+
+def list_substitutes(session: Session, product: Product) -> list[Product]:
+    """The products the desk may hand out in place of `product`, by SKU."""
+    return list(session.scalars(select(Product).join(ProductSubstitute, ProductSubstitute.substitute_id == Product.id)
+                                .where(ProductSubstitute.product_id == product.id).order_by(Product.sku)))
 
 
 def _like_prefix(text: str) -> str:

@@ -19,7 +19,7 @@ from ..errors import Conflict, Contention, NotFound, ValidationError
 from ..i18n import _l
 from ..serials import SerialScheme
 from . import queries, workflow
-from .enums import BatchStatus, EventKind, UnitStatus, WarrantyStart
+from .enums import BatchStatus, EventKind, ReplacementWarranty, UnitStatus, WarrantyStart
 from .models import (
     Batch,
     BatchEvent,
@@ -27,6 +27,7 @@ from .models import (
     ComponentLot,
     Customer,
     Product,
+    ProductSubstitute,
     SerialCounter,
     Shipment,
     ShipmentItem,
@@ -151,6 +152,41 @@ def set_product_shelf_life(session: Session, product: Product, *, months: int | 
     product.shelf_life_months = months
     session.flush()
     return before, months
+
+
+def set_replacement_warranty(session: Session, product: Product, *, rule: str) -> tuple[str, str]:
+    """Say whether a replacement handed out for a unit of `product` continues the returned unit's warranty or
+    restarts it at the replacement's shipment. Returns (before, after). Flushes; the caller commits."""
+    if rule not in {r.value for r in ReplacementWarranty}:
+        raise ValidationError(_l("the replacement warranty must be 'continue' or 'restart', not %(rule)r", rule=rule),
+                              details={"field": "replacement_warranty"})
+    before = product.replacement_warranty
+    product.replacement_warranty = rule
+    session.flush()
+    return before, rule
+
+
+def add_substitute(session: Session, *, product: Product, substitute: Product) -> bool:
+    """Let the desk hand out `substitute` in place of `product` (a successor model, a compatible variant); False
+    when it already may. Flushes; the caller commits."""
+    if substitute.id == product.id:
+        raise ValidationError(_l("product %(sku)s cannot be its own substitute; any unit of it may replace another",
+                                 sku=product.sku), details={"field": "substitute"})
+    if queries.is_substitute(session, product_id=product.id, substitute_id=substitute.id):
+        return False
+    session.add(ProductSubstitute(product_id=product.id, substitute_id=substitute.id))
+    _flush(session, f"{substitute.sku} is already a substitute for {product.sku}")
+    return True
+
+
+def remove_substitute(session: Session, *, product: Product, substitute: Product) -> None:
+    """Stop `substitute` standing in for `product`; NotFound when it did not. Flushes; the caller commits."""
+    row = session.get(ProductSubstitute, (product.id, substitute.id))
+    if row is None:
+        raise NotFound(_l("%(substitute)s is not a substitute for %(sku)s", substitute=substitute.sku,
+                          sku=product.sku), details={"field": "substitute"})
+    session.delete(row)
+    session.flush()
 
 
 def allocate_counter(session: Session, *, key: str, count: int) -> int:
@@ -337,8 +373,11 @@ class BatchLine:
 def create_shipment(session: Session, *, customer: Customer, shipped_on: date, serials: Iterable[str] = (),
                     batch_lines: Iterable[BatchLine] = (), reference: str = "", carrier: str = "",
                     destination: str = "", attributes: dict[str, Any] | None = None,
-                    author: Author | None = None, today: date | None = None) -> Shipment:
+                    author: Author | None = None, today: date | None = None, returning: bool = False) -> Shipment:
     """Ship units by serial and/or by batch and quantity to a customer. Flushes; the caller commits.
+
+    `returning`: the serials are the customer's own units going back from the test bench (workflow.RETURNABLE),
+    not stock.
 
     `today` is the business day (config.business_today) that bounds the shipment date; the server's by default.
     """
@@ -390,7 +429,7 @@ def create_shipment(session: Session, *, customer: Customer, shipped_on: date, s
     for batch, quantity in sorted(unserialised, key=lambda item: item[0].id):
         _ship_unserialised(session, shipment=shipment, batch=batch, quantity=quantity)
     if units:
-        _ship_units(session, units=units, shipment=shipment, author=author)
+        _ship_units(session, units=units, shipment=shipment, author=author, returning=returning)
     return shipment
 
 
@@ -429,7 +468,8 @@ def ship_unit(session: Session, *, unit: Unit, shipment: Shipment, author: Autho
     _ship_units(session, units=[unit], shipment=shipment, author=author)
 
 
-def _ship_units(session: Session, *, units: Sequence[Unit], shipment: Shipment, author: Author | None) -> None:
+def _ship_units(session: Session, *, units: Sequence[Unit], shipment: Shipment, author: Author | None,
+                returning: bool = False) -> None:
     """Ship these units: each checked against the shipping rule in the order given, then their shipment items,
     `shipped` events and status written set-based."""
     ids = [u.id for u in units]
@@ -442,9 +482,10 @@ def _ship_units(session: Session, *, units: Sequence[Unit], shipment: Shipment, 
             .join(Batch, Batch.id == Unit.batch_id).where(Unit.id.in_(ids[start:start + _ID_CHUNK]))))
     if len(current) != len(ids):
         raise ValueError("each unit is shipped once: create_shipment never picks a unit it already names")
+    ensure = workflow.ensure_returnable if returning else workflow.ensure_shippable
     for unit in units:
         row = current[unit.id]
-        workflow.ensure_shippable(row.serial, row.status, row.batch_status)
+        ensure(row.serial, row.status, row.batch_status)
     session.connection().execute(insert(ShipmentItem.__table__), [
         {"shipment_id": shipment.id, "unit_id": u.id, "batch_id": u.batch_id, "quantity": 1} for u in units])
     set_unit_status(session, units=ids, to=UnitStatus.SHIPPED, kind=EventKind.SHIPPED, author=author,

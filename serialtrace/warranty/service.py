@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,12 +21,15 @@ from ..trace.enums import BatchStatus, EventKind, UnitStatus
 from ..trace.models import Batch, Customer, Product, SerialCounter, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
-from . import workflow
-from .enums import SYMPTOM_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, UnitCaseState
+from . import codes, workflow
+from .dossier import unit_warranty
+from .enums import UNIT_CASE_STATE_LABELS, ClaimState, FailureList, UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, UnitCase
 
 CHANNELS = ("desk", "phone", "email", "web")
 CLAIM_COUNTER = "claim"
+# Days the customer has to send the unit in, unless the settings say otherwise (warranty_return_days).
+RETURN_DAYS = 14
 # Claims in these states are over; any other claim on the unit is still open.
 CLOSED_STATES = frozenset({ClaimState.RESOLVED, ClaimState.CLOSED, ClaimState.CANCELLED})
 
@@ -86,24 +89,43 @@ def _warnings(session: Session, dossier: dict[str, Any], unit_id: int) -> list[d
     return out
 
 
-def _event(session: Session, claim: Claim, *, kind: str, author: Author | None, reason: str = "",
-           from_state: str | None = None, to_state: str | None = None) -> None:
+def _desk_dossier(session: Session, unit: Unit, *, today: date) -> dict[str, Any]:
+    """The trace dossier the desk's warnings read, its warranty the one the unit dossier shows (a replacement's may
+    continue the warranty of the unit it replaced)."""
+    dossier = trace_dossier(session, unit, today=today)
+    dossier["warranty"] = unit_warranty(session, unit, dossier["warranty"], today=today)
+    return dossier
+
+
+def claim_warnings(session: Session, *, serial: str, today: date) -> list[dict[str, Any]]:
+    """The warnings registering a complaint about `serial` would give now, for the desk to see before it registers."""
+    unit = trace_queries.get_unit(session, serial)
+    return _warnings(session, _desk_dossier(session, unit, today=today), unit.id)
+
+
+def record_claim_event(session: Session, claim: Claim, *, kind: str, author: Author | None, reason: str = "",
+                       from_state: str | None = None, to_state: str | None = None) -> None:
+    """Append a row to the claim's timeline: a state change, a case's step, a test, with its author (None: system)."""
     session.add(ClaimEvent(claim_id=claim.id, kind=kind, from_state=from_state, to_state=to_state, reason=reason,
                            **author_fields(author)))
 
 
 def register_claim(session: Session, *, serial: str, symptom: str, author: Author | None, description: str = "",
-                   channel: str = "desk", customer_id: int | None = None, today: date) -> Registered:
-    """Register a complaint about `serial`: a claim in registered with one expected unit case and its first timeline
-    row, plus the warnings (never silent). Flushes; the caller commits."""
-    if symptom not in SYMPTOM_LABELS:
+                   channel: str = "desk", customer_id: int | None = None, today: date,
+                   return_days: int = RETURN_DAYS) -> Registered:
+    """Register a complaint about `serial`: a claim in registered with one expected unit case (due back within
+    `return_days` of `today`) and its first timeline row, plus the warnings (never silent). The symptom is a code of
+    the active symptom list. Flushes; the caller commits."""
+    known = codes.find_code(session, FailureList.SYMPTOM, symptom)
+    if known is None or not known.active:
         raise ValidationError(_l("unknown symptom %(symptom)r; use one of %(allowed)s", symptom=symptom,
-                                 allowed=coded(list(SYMPTOM_LABELS), SYMPTOM_LABELS)), details={"field": "symptom"})
+                                 allowed=codes.allowed_codes(session, FailureList.SYMPTOM)),
+                              details={"field": "symptom"})
     if channel not in CHANNELS:
         raise ValidationError(_l("unknown channel %(channel)r; use one of %(allowed)s", channel=channel,
                                  allowed=", ".join(CHANNELS)), details={"field": "channel"})
     unit = trace_queries.get_unit(session, serial)
-    dossier = trace_dossier(session, unit, today=today)
+    dossier = _desk_dossier(session, unit, today=today)
     if customer_id is not None:
         if session.get(Customer, customer_id) is None:
             raise NotFound(_l("no customer with id %(id)s", id=customer_id), details={"field": "customer_id"})
@@ -115,8 +137,9 @@ def register_claim(session: Session, *, serial: str, symptom: str, author: Autho
                   author_id=getattr(author, "id", None))
     session.add(claim)
     session.flush()
-    session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial))
-    _event(session, claim, kind="state_change", author=author, to_state=ClaimState.REGISTERED, reason=description)
+    session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial,
+                         return_due=today + timedelta(days=return_days)))
+    record_claim_event(session, claim, kind="state_change", author=author, to_state=ClaimState.REGISTERED, reason=description)
     session.flush()
     return Registered(claim, warnings)
 
@@ -126,7 +149,10 @@ def get_claim(session: Session, claim_id: int, *, lock: bool = False) -> Claim:
     stmt = select(Claim).where(Claim.id == claim_id)
     # Ids past the 32-bit column cannot exist; PostgreSQL would refuse the comparison's parameter otherwise.
     in_range = 0 < claim_id <= MAX_INT
-    claim = session.scalars(stmt.with_for_update() if lock else stmt).one_or_none() if in_range else None
+    # A locked read refreshes an object the session already holds: what another writer committed before the lock
+    # was granted must be seen, not the copy read earlier.
+    stmt = stmt.with_for_update().execution_options(populate_existing=True) if lock else stmt
+    claim = session.scalars(stmt).one_or_none() if in_range else None
     if claim is None:
         raise NotFound(_l("no claim with id %(id)s", id=claim_id))
     return claim
@@ -145,7 +171,7 @@ def transition_claim(session: Session, *, claim_id: int, to: str, reason: str = 
         claim.closed_at = utcnow()
     elif before in (ClaimState.RESOLVED, ClaimState.CLOSED):
         claim.closed_at = None  # reopened
-    _event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(target),
+    record_claim_event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(target),
            reason=reason)
     session.flush()
     session.refresh(claim)
@@ -156,7 +182,15 @@ def _move_claim(session: Session, claim: Claim, to: ClaimState, *, author: Autho
     """Write a claim's state change and its timeline row; the caller has checked the step."""
     before = claim.state
     claim.state = str(to)
-    _event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(to), reason=reason)
+    record_claim_event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(to), reason=reason)
+
+
+def advance_claim(session: Session, claim: Claim, path: list[ClaimState], *, reason: str) -> None:
+    """Move a locked claim along `path` as the system (deadlines, verdicts): each step checked against the table,
+    each with its timeline row."""
+    for step in path:
+        workflow.ensure_transition(claim.state, step, role=None, kind="claim")
+        _move_claim(session, claim, step, author=None, reason=reason)
 
 
 def _open_replacement(session: Session, *, column: Any, unit_id: int, claim_id: int) -> Any:
@@ -177,11 +211,13 @@ def _ensure_replacement_may_go(session: Session, claim: Claim, returned: Unit, r
     if replacement.id == returned.id:
         raise ValidationError(_l("unit %(serial)s is the returned unit; scan a replacement from stock",
                                  serial=replacement.serial), details={"field": "replacement_serial"})
-    if replacement.product_id != returned.product_id:
+    if replacement.product_id != returned.product_id and not trace_queries.is_substitute(
+            session, product_id=returned.product_id, substitute_id=replacement.product_id):
         skus = dict(session.execute(select(Product.id, Product.sku)
                                     .where(Product.id.in_([replacement.product_id, returned.product_id]))).all())
         raise ValidationError(_l("unit %(serial)s is a %(sku)s, the returned unit %(returned)s a %(returned_sku)s; "
-                                 "a replacement must be the same product", serial=replacement.serial,
+                                 "a replacement must be the same product or a substitute it allows",
+                                 serial=replacement.serial,
                                  sku=skus[replacement.product_id], returned=returned.serial,
                                  returned_sku=skus[returned.product_id]),
                               details={"field": "replacement_serial"})
@@ -205,8 +241,9 @@ def _ensure_replacement_may_go(session: Session, claim: Claim, returned: Unit, r
 def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, author: Author | None,
                  on_desk: bool = False, today: date) -> Claim:
     """Hand out a replacement on the spot, in the caller's one transaction: the replacement (shippable stock of the
-    returned unit's product) ships to the claim's customer, both units are linked, the returned unit's case becomes
-    received when it is on the desk (else stays expected), and the claim moves triage -> replacement_shipped.
+    returned unit's product or a substitute it allows) ships to the claim's customer, both units are linked, the
+    returned unit's case becomes received when it is on the desk (else stays expected), and the claim moves
+    triage -> replacement_shipped.
 
     A claim still in registered is taken to triage first as a system step (the desk may not triage, but handing
     out a replacement is triage's outcome); any other state than triage is a 409 naming it. Two desks at once:
@@ -270,7 +307,8 @@ def get_case(session: Session, case_id: int, *, lock: bool = False) -> UnitCase:
     """The unit case `case_id` (locked for update when asked); NotFound otherwise."""
     stmt = select(UnitCase).where(UnitCase.id == case_id)
     in_range = 0 < case_id <= MAX_INT
-    case = session.scalars(stmt.with_for_update() if lock else stmt).one_or_none() if in_range else None
+    stmt = stmt.with_for_update().execution_options(populate_existing=True) if lock else stmt
+    case = session.scalars(stmt).one_or_none() if in_range else None
     if case is None:
         raise NotFound(_l("no unit case with id %(id)s", id=case_id))
     return case
@@ -315,8 +353,11 @@ def receive_case(session: Session, *, case_id: int, serial: str, author: Author 
                      "wrong unit", scanned=scanned, expected=case.expected_serial, claim=claim.number)
         reason = f"{scanned} scanned, {case.expected_serial} expected"
     if not again:
-        _event(session, claim, kind="case_state", author=author, from_state=before, to_state=case.state,
+        record_claim_event(session, claim, kind="case_state", author=author, from_state=before, to_state=case.state,
                reason=reason)
+    if right and claim.state == ClaimState.AWAITING_RETURN:
+        # The unit the claim waited for is here: inspection starts, a step of the system, not of the receiver.
+        advance_claim(session, claim, [ClaimState.IN_INSPECTION], reason=reason)
     session.flush()
     session.refresh(case)
     return Received(case, message)
