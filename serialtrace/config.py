@@ -35,6 +35,11 @@ class Settings:
     instance_dir: str = field(default_factory=lambda: str(INSTANCE_DIR))
     # Days added to the warranty end before a unit counts as out of warranty.
     warranty_grace_days: int = 0
+    # Days a customer has to send a claimed unit in; after that the case becomes not_returned and an advance-replaced
+    # claim is billed.
+    warranty_return_days: int = 14
+    # Bill the customer when the returned unit shows no fault (else the claim is settled at no charge).
+    warranty_bill_no_fault: bool = True
     serial_scheme: str = "opaque"
     serial_pattern: str = "{prefix}{yy}{ww}{seq:06d}"
     serial_prefix: str = ""
@@ -46,6 +51,11 @@ class Settings:
     printers: str = ""
     # Flask's MAX_CONTENT_LENGTH, sized for ERP imports; the scan endpoints also apply the image limit.
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Largest file kept with a claim (photos, documents), in bytes.
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    # A disposition of a unit worth more than this (in the products' price currency, whole units) needs quality's
+    # approval; scrap always does.
+    warranty_approval_value: int = 500
     timezone: str = "UTC"
     # Where people reach the app; labels of products without a GTIN carry a QR of <public_url>/units/<serial>.
     public_url: str = "http://127.0.0.1:5000"

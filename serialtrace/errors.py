@@ -85,6 +85,20 @@ class AppendOnly(Conflict):
     TEMPLATE = "{table} is append-only: its rows are never updated or deleted; record a correcting entry instead"
 
 
+class TooLarge(DomainError):
+    """An upload over a size limit; the message names the limit."""
+
+    status_code = 413
+    code = "too_large"
+
+
+class UnsupportedType(DomainError):
+    """An upload whose content is not of an allowed type; the message names the types allowed."""
+
+    status_code = 415
+    code = "unsupported_type"
+
+
 class InvalidScan(ValidationError):
     """Scanned text that cannot be read as what it claims to be; details name the offending part."""
 

@@ -17,12 +17,15 @@ UNIT_TRANSITIONS: dict[UnitStatus, frozenset[UnitStatus]] = {
     U.IN_STOCK: frozenset({U.SHIPPED, U.SWAP_POOL, U.IN_TEST, U.SCRAPPED}),
     U.SHIPPED: frozenset({U.RETURNED}),
     U.RETURNED: frozenset({U.IN_TEST, U.SCRAPPED}),
-    # The dispositions: restock as refurbished, repair into the swap pool, scrap, or back to the returns
-    # shelf (not covered, waiting to go back as it is).
-    U.IN_TEST: frozenset({U.REFURBISHED, U.SWAP_POOL, U.SCRAPPED, U.RETURNED}),
+    # The dispositions: restock as refurbished, repair into the swap pool, scrap, back to the returns shelf (not
+    # covered, waiting to go back as it is), back to its customer from the bench (repaired, or as it is), or to
+    # the supplier.
+    U.IN_TEST: frozenset({U.REFURBISHED, U.SWAP_POOL, U.SCRAPPED, U.RETURNED, U.SHIPPED, U.SENT_TO_SUPPLIER}),
     U.REFURBISHED: frozenset({U.SHIPPED, U.SWAP_POOL, U.IN_TEST, U.SCRAPPED}),
     U.SWAP_POOL: frozenset({U.SHIPPED, U.IN_TEST, U.SCRAPPED}),
     U.SCRAPPED: frozenset(),
+    # A unit the supplier sends back goes onto the test bench again.
+    U.SENT_TO_SUPPLIER: frozenset({U.IN_TEST}),
 }
 
 BATCH_TRANSITIONS: dict[BatchStatus, frozenset[BatchStatus]] = {
@@ -39,6 +42,9 @@ SHIPPABLE: frozenset[UnitStatus] = frozenset({U.IN_STOCK, U.REFURBISHED, U.SWAP_
 # refurbished and swap-pool units leave only when named by serial, so an order for new goods never takes them and
 # an ERP document never empties the swap pool the warranty desk hands replacements out of.
 BATCH_STOCK: frozenset[UnitStatus] = frozenset({U.IN_STOCK})
+# A customer's own unit goes back to them from the test bench (a disposition: repaired, or as it is); only to that
+# customer, so it is not stock: no other shipment may take it (create_shipment(returning=True) checks this rule).
+RETURNABLE: frozenset[UnitStatus] = frozenset({U.IN_TEST})
 
 
 def unit_status(value: str) -> UnitStatus:
@@ -110,6 +116,16 @@ def ensure_batch_shippable(number: str, status: str | None) -> None:
         raise Conflict(_l("batch %(number)s is %(status)s; it cannot be shipped", number=number,
                           status=coded(status, BATCH_STATUS_LABELS) if status else _l("missing")),
                        details={"batch": number, "status": status})
+
+
+def ensure_returnable(serial: str, unit_status: str, batch_status: str | None) -> None:
+    """Raise Conflict unless a customer's own unit may go back to them: on the test bench, of a released batch."""
+    if batch_status != BatchStatus.RELEASED:
+        ensure_shippable(serial, unit_status, batch_status)
+    if unit_status not in RETURNABLE:
+        raise Conflict(_l("unit %(serial)s is %(unit_status)s, not on the test bench; it cannot go back to its "
+                          "customer", serial=serial, unit_status=coded(unit_status, UNIT_STATUS_LABELS)),
+                       details={"serial": serial, "status": unit_status})
 
 
 def ensure_shippable(serial: str, unit_status: str, batch_status: str | None) -> None:

@@ -8,10 +8,12 @@ from serialtrace.trace.enums import BatchStatus, UnitStatus
 from serialtrace.trace.workflow import (
     BATCH_STOCK,
     BATCH_TRANSITIONS,
+    RETURNABLE,
     SHIPPABLE,
     UNIT_TRANSITIONS,
     ensure_batch_shippable,
     ensure_batch_transition,
+    ensure_returnable,
     ensure_shippable,
     ensure_unit_transition,
     is_shippable,
@@ -71,8 +73,21 @@ def test_batch_hold_release_and_recall():
 
 
 def test_shippable_is_what_the_table_lets_move_to_shipped_and_a_batch_draws_on_new_stock():
-    assert SHIPPABLE == unit_sources(U.SHIPPED) == {U.IN_STOCK, U.REFURBISHED, U.SWAP_POOL}
+    assert SHIPPABLE == {U.IN_STOCK, U.REFURBISHED, U.SWAP_POOL}
+    # The table also lets a customer's own unit go back to them from the test bench; that is not stock.
+    assert unit_sources(U.SHIPPED) == SHIPPABLE | RETURNABLE and RETURNABLE == {U.IN_TEST}
     assert BATCH_STOCK == {U.IN_STOCK} and BATCH_STOCK <= SHIPPABLE
+
+
+def test_a_customers_own_unit_goes_back_only_from_the_bench_of_a_released_batch():
+    ensure_returnable("SN1", U.IN_TEST, B.RELEASED)
+    with pytest.raises(Conflict, match=r"^unit SN1 is returned, not on the test bench; it cannot go back to its "
+                                       r"customer$"):
+        ensure_returnable("SN1", U.RETURNED, B.RELEASED)
+    with pytest.raises(Conflict, match=r"^unit SN1 is in batch on status recalled"):
+        ensure_returnable("SN1", U.IN_TEST, B.RECALLED)
+    # Stock is not returnable and the bench is not stock.
+    assert not is_shippable(U.IN_TEST, B.RELEASED)
 
 
 @pytest.mark.parametrize("unit", list(UnitStatus))
