@@ -144,6 +144,14 @@ PRIORITY_LABELS: dict[str, str] = {
     Priority.P4: _l("P4 · low"),
 }
 
+# How a complaint came in (the codes warranty.service.CHANNELS accepts).
+CHANNEL_LABELS: dict[str, str] = {
+    "desk": _l("At the desk"),
+    "phone": _l("By phone"),
+    "email": _l("By email"),
+    "web": _l("On the web"),
+}
+
 # Symptom codes (what the customer saw) known so far; a code without a label is shown as it is.
 SYMPTOM_LABELS: dict[str, str] = {
     "no_power": _l("Does not switch on"),

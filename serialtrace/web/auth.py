@@ -30,6 +30,11 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.scans": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR, R.QUALITY),
     "pages.import_page": (R.PRODUCTION, R.WAREHOUSE),
     "labels.page": (R.PRODUCTION, R.WAREHOUSE),
+    "pages.claims": (R.WAREHOUSE, R.COORDINATOR, R.ENGINEER, R.QUALITY, R.SUPERVISOR),
+    "pages.claim": (R.WAREHOUSE, R.COORDINATOR, R.ENGINEER, R.QUALITY, R.SUPERVISOR),
+    # The desk's complaint and replacement flow: the roles that register claims and hand out replacements.
+    "pages.station_complaint": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR),
+    "pages.station_claim": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR),
     "admin.index": (R.ADMIN,),
     "admin.users": (R.ADMIN,),
     "admin.tokens": (R.ADMIN,),

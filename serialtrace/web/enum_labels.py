@@ -15,10 +15,12 @@ from ..trace.enums import (
     WARRANTY_STATUS_LABELS,
 )
 from ..warranty.enums import (
+    CHANNEL_LABELS,
     CLAIM_STATE_LABELS,
     FAILURE_MODE_LABELS,
     PRIORITY_LABELS,
     SYMPTOM_LABELS,
+    UNIT_CASE_STATE_LABELS,
     VERDICT_LABELS,
 )
 
@@ -32,6 +34,8 @@ TABLES: dict[str, Mapping[str, str]] = {
     "warranty_start": WARRANTY_START_LABELS,
     "warranty_status": WARRANTY_STATUS_LABELS,
     "claim_state": CLAIM_STATE_LABELS,
+    "case_state": UNIT_CASE_STATE_LABELS,
+    "channel": CHANNEL_LABELS,
     "verdict": VERDICT_LABELS,
     "priority": PRIORITY_LABELS,
     "symptom": SYMPTOM_LABELS,

@@ -27,6 +27,7 @@ MENU: tuple[Link, ...] = (
     Link("pages.station", lazy_gettext("Station"), "s"),
     Link("pages.units", lazy_gettext("Units"), "u"),
     Link("pages.batches", lazy_gettext("Batches"), "b"),
+    Link("pages.claims", lazy_gettext("Claims"), "k", covers="pages.claim"),
     Link("pages.scans", lazy_gettext("Scan log")),
     Link("pages.import_page", lazy_gettext("Import"), "i"),
     Link("labels.page", lazy_gettext("Labels"), "l"),

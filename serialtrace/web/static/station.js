@@ -18,6 +18,14 @@
     if (!e.target.closest("a, button, input, select, textarea")) { setTimeout(refocus, 0); }
   });
   window.addEventListener("focus", refocus);
+  // F2 registers a complaint about the unit shown (Alt+R is the link's access key as well).
+  var complaint = document.getElementById("complaint-link");
+  document.addEventListener("keydown", function (e) {
+    if (complaint && e.key === "F2") {
+      e.preventDefault();
+      window.location.assign(complaint.href);
+    }
+  });
   var box = document.getElementById("scan-result");
   if (box && window.serialtraceTone) { window.serialtraceTone(box.getAttribute("data-signal")); }
 })();

@@ -8,7 +8,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Register the page blueprints on `app`."""
     from .. import navigation
-    from . import account, admin, common, labels, lots, scanlog, station, trace  # noqa: F401  (views on pages)
+    from . import account, admin, claims, common, labels, lots, scanlog, station, trace  # noqa: F401  (views on pages)
 
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)

@@ -41,7 +41,8 @@ def _day(field: str) -> date | None:
                               details={"field": field}) from None
 
 
-def _page_number() -> int:
+def page_number() -> int:
+    """The page number of the query string (from 1); anything else is a 422 naming the field."""
     value = request.args.get("page", "1").strip() or "1"
     if not value.isdigit() or int(value) < 1:
         raise ValidationError(_("page must be a whole number from 1, not %(value)r", value=value),
@@ -92,7 +93,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
 def scans():
     """The scan log, newest first, PAGE_SIZE rows a page."""
     where, form = scan_filter()
-    page = _page_number()
+    page = page_number()
     rows = station_queries.list_scans(db(), where, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
     query = {k: v for k, v in form.items() if v and k != "own"}
     return render_template("scanlog.html", rows=[_shown(r) for r in rows[:PAGE_SIZE]], form=form, page=page,

@@ -11,7 +11,7 @@ from ...station import service as station_service
 from ...station.policy import profile_dict, search_term
 from ...trace.models import Unit
 from .. import csrf
-from ..auth import current_user, requires, requires_page
+from ..auth import current_user, may_open, requires, requires_page
 from ..database import commit, db, reads_first
 from ..i18n import _
 from ..scanning import scan_log_writer
@@ -81,7 +81,8 @@ def _station_page(name: str, **page):
     recent = station_queries.list_recent_scans(db(), station=name, user=current_user())
     page = {"code": "", "scan": None, "dossier": None, "signal": None, "search": "", "previous": None,
             "renew": False, "renew_failed": False, **page}
-    return render_template("station.html", station_name=name, recent=recent, match_url=match_url, **page)
+    return render_template("station.html", station_name=name, recent=recent, match_url=match_url,
+                           may_complain=may_open(current_user(), "pages.station_complaint"), **page)
 
 
 @bp.post("/scan")

@@ -1,0 +1,196 @@
+"""Files kept with a claim (photos, documents): checked by size and by what the bytes are, stored under random names
+in the instance folder, never under the uploader's name; a file whose row is rolled back is removed with it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from ..errors import NotFound, TooLarge, UnsupportedType, ValidationError
+from ..i18n import _l
+from ..trace.policy import MAX_INT
+from ..trace.service import Author, author_fields
+from .comments import ensure_claim_staff
+from .models import Attachment, TestRecord, UnitCase
+from .service import get_claim
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Images a page may show inline; every other type is only ever downloaded.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+ALLOWED = "JPEG, PNG, WebP, PDF, plain text or CSV"
+FILENAME_MAX = 255
+# Text that starts like markup, or holds an active element anywhere: a browser might run it as a page.
+_MARKUP = re.compile(rb"<\s*(script|html|body|head|iframe|svg|object|embed|meta|!doctype|\?xml)\b", re.IGNORECASE)
+# Control characters other than tab, line feed, form feed and carriage return do not occur in text files.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_PENDING = "serialtrace.attachment_files"
+
+
+def sniff(data: bytes, filename: str = "") -> str | None:
+    """The content type of `data` read from its bytes (the allow-list: JPEG, PNG, WebP, PDF, UTF-8 text or CSV), or
+    None when it is none of them; the file name only tells CSV from plain text."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if _BINARY.search(text) or text.lstrip().startswith("<") or _MARKUP.search(data):
+        return None
+    kind = "text/csv" if filename.lower().endswith(".csv") else "text/plain"
+    return f"{kind}; charset=utf-8"
+
+
+def display_name(filename: str | None) -> str:
+    """The uploader's file name made safe to show and to offer in a download: the last path part, no control or
+    separator characters, no leading dots, at most FILENAME_MAX characters with the extension kept; "attachment"
+    when nothing is left."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(" " if unicodedata.category(c).startswith(("C", "Z")) else c for c in name)
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    if len(name) > FILENAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:16] if dot and stem else ""
+        name = name[:FILENAME_MAX - len(ext) - 1].rstrip() + "." + ext if ext else name[:FILENAME_MAX]
+    return name or "attachment"
+
+
+def is_inline_image(content_type: str) -> bool:
+    """True when a page may show the file inline (JPEG, PNG, WebP); everything else is downloaded."""
+    return content_type in INLINE_TYPES
+
+
+def _ensure_allowed(data: bytes, filename: str, max_bytes: int) -> str:
+    """The stored content type of an upload within the limits; 413 over the size, 415 for a type not allowed."""
+    if len(data) > max_bytes:
+        raise TooLarge(_l("the file is %(size)s bytes; the limit is %(limit)s bytes", size=len(data), limit=max_bytes),
+                       details={"field": "file", "limit": max_bytes})
+    if not data:
+        raise ValidationError(_l("the file is empty"), details={"field": "file"})
+    content_type = sniff(data, filename)
+    if content_type is None:
+        raise UnsupportedType(_l("the file's content is not an allowed type; allowed: %(allowed)s", allowed=ALLOWED),
+                              details={"field": "file", "allowed": ALLOWED})
+    return content_type
+
+
+def _ensure_belongs(session: Session, claim_id: int, case_id: int | None, test_record_id: int | None) -> None:
+    """422 naming the field when the case or test record is not one of the claim's."""
+    if case_id is not None:
+        found = session.scalar(select(UnitCase.claim_id).where(UnitCase.id == case_id)) \
+            if 0 < case_id <= MAX_INT else None
+        if found != claim_id:
+            raise ValidationError(_l("case %(id)s is not a case of this claim", id=case_id),
+                                  details={"field": "case_id"})
+    if test_record_id is not None:
+        row = session.execute(select(TestRecord.claim_id, TestRecord.case_id).where(TestRecord.id == test_record_id)
+                              ).first() if 0 < test_record_id <= MAX_INT else None
+        if row is None or row.claim_id != claim_id or (case_id is not None and row.case_id != case_id):
+            raise ValidationError(_l("test record %(id)s is not a test of this claim", id=test_record_id),
+                                  details={"field": "test_record_id"})
+
+
+def _write(folder: Path, data: bytes) -> tuple[str, Path]:
+    """Write `data` under a new random name in `folder`: to a temporary name first, then renamed, so the stored name
+    only ever holds a whole file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16)
+    final, temporary = folder / name, folder / f".{name}.part"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return name, final
+
+
+def add_attachment(session: Session, *, claim_id: int, filename: str | None, data: bytes, author: Author | None,
+                   folder: Path, max_bytes: int = DEFAULT_MAX_BYTES, case_id: int | None = None,
+                   test_record_id: int | None = None) -> Attachment:
+    """Keep an uploaded file with a claim (and optionally one of its cases or test records): within `max_bytes`
+    (413) and of an allowed type read from its bytes (415), stored under a random name in `folder` with its sha256.
+    The file is removed again if the transaction does not commit. Flushes; the caller commits."""
+    content_type = _ensure_allowed(data, filename or "", max_bytes)
+    ensure_claim_staff(author)
+    claim = get_claim(session, claim_id)
+    _ensure_belongs(session, claim.id, case_id, test_record_id)
+    name, path = _write(folder, data)
+    session.info.setdefault(_PENDING, []).append(path)
+    attachment = Attachment(claim_id=claim.id, case_id=case_id, test_record_id=test_record_id, stored_name=name,
+                            filename=display_name(filename), content_type=content_type, size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), **author_fields(author))
+    session.add(attachment)
+    try:
+        session.flush()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return attachment
+
+
+@event.listens_for(Session, "after_commit")
+def _kept(session: Session) -> None:
+    # Committed: the files belong to rows that now exist.
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _discard(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without a commit (after_commit would have taken the list): no row keeps these
+    # files, so they go too.
+    if transaction.parent is None:
+        for path in session.info.pop(_PENDING, []):
+            Path(path).unlink(missing_ok=True)
+
+
+def get_attachment(session: Session, attachment_id: int) -> Attachment:
+    """The attachment `attachment_id`; NotFound otherwise."""
+    found = session.get(Attachment, attachment_id) if 0 < attachment_id <= MAX_INT else None
+    if found is None:
+        raise NotFound(_l("no attachment with id %(id)s", id=attachment_id))
+    return found
+
+
+def attachment_path(session: Session, attachment_id: int, *, folder: Path) -> tuple[Attachment, Path]:
+    """The attachment and its file in `folder`; NotFound when either is missing."""
+    attachment = get_attachment(session, attachment_id)
+    path = folder / attachment.stored_name
+    if not re.fullmatch(r"[0-9a-f]{32,64}", attachment.stored_name) or not path.is_file():
+        raise NotFound(_l("the file of attachment %(id)s is missing", id=attachment_id))
+    return attachment, path
+
+
+def attachment_read(attachment: Attachment) -> dict[str, Any]:
+    """An attachment in the shape of the API's AttachmentRead."""
+    return {"id": attachment.id, "claim_id": attachment.claim_id, "case_id": attachment.case_id,
+            "test_record_id": attachment.test_record_id, "filename": attachment.filename,
+            "content_type": attachment.content_type, "size": attachment.size, "sha256": attachment.sha256,
+            "inline": is_inline_image(attachment.content_type), "author": attachment.author,
+            "at": attachment.at.isoformat()}
+
+
+def list_attachments(session: Session, claim_id: int) -> list[dict[str, Any]]:
+    """The claim's attachments, oldest first; NotFound for an unknown claim."""
+    claim = get_claim(session, claim_id)
+    return [attachment_read(a) for a in session.scalars(select(Attachment).where(Attachment.claim_id == claim.id)
+                                                        .order_by(Attachment.id))]

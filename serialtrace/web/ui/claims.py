@@ -1,0 +1,315 @@
+"""Claim pages: the claims list, one claim with its route map and only the actions the reader's role may take now,
+and the station's complaint and replacement flow (keyboard and scanner only).
+
+Every action is one transaction; a refused one shows its page again with the reason in place and changes nothing
+(the roles are checked on the server by the route and again by the warranty service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from ...accounts.enums import Role
+from ...accounts.models import User
+from ...config import business_today
+from ...errors import DomainError, NotFound, ValidationError
+from ...trace import queries as trace_queries
+from ...warranty import claim_list, queries, service, workflow
+from ...warranty.enums import CLAIM_STATE_LABELS, SYMPTOM_LABELS, ClaimState, UnitCaseState
+from ...warranty.models import Claim
+from ...warranty.routemap import route_map_svg
+from ..auth import current_user, requires, requires_page
+from ..database import commit, db
+from ..i18n import _, label, lazy_gettext, tr
+from .common import bp, dossier, settings, user_text
+from .dossier_view import link_for
+from .scanlog import page_number
+
+R = Role
+# Who reads claims (the list, a claim's page); admins always may.
+CLAIM_READERS = (R.WAREHOUSE, R.COORDINATOR, R.ENGINEER, R.QUALITY, R.SUPERVISOR)
+# Who registers complaints and hands out replacements at the desk: the roles of POST /api/v1/claims and /replace.
+DESK = (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR)
+# Who takes returned units in: the roles of the case table's receiving steps.
+RECEIVERS = (R.WAREHOUSE, R.SUPERVISOR)
+PAGE_SIZE = 50
+# The limits of the API's claim schemas, so a form and a JSON body are refused alike.
+SERIAL_MAX, TEXT_MAX, SEARCH_MAX = 64, 4000, 64
+RECEIVABLE = frozenset({UnitCaseState.EXPECTED, UnitCaseState.WRONG_UNIT})
+# Cases whose unit is in the house, waiting for or in test: the ones a quarantine label is printed for.
+IN_HOUSE = frozenset({UnitCaseState.RECEIVED, UnitCaseState.IN_TEST, UnitCaseState.TESTED,
+                      UnitCaseState.DISPOSITION_PENDING})
+
+# What each kind of timeline row is called; state changes show their states instead.
+TIMELINE_KINDS = {
+    "state_change": lazy_gettext("State change"),
+    "case_state": lazy_gettext("Returned unit"),
+    "comment": lazy_gettext("Comment"),
+    "attachment": lazy_gettext("Attachment"),
+    "test": lazy_gettext("Test"),
+    "replacement": lazy_gettext("Replacement"),
+    "assignment": lazy_gettext("Assignment"),
+}
+
+
+def _form(name: str, limit: int) -> str:
+    """A form field, trimmed; NUL or longer than `limit` characters is a 422 naming the field."""
+    value = user_text(request.form.get(name, ""), name).strip()
+    if len(value) > limit:
+        raise ValidationError(_("%(field)s is longer than %(limit)s characters", field=name, limit=limit),
+                              details={"field": name})
+    return value
+
+
+def _optional_id(value: str, field: str) -> int | None:
+    """A record id typed or chosen in a form or query string; empty is None, anything but digits a 422."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ValidationError(_("%(field)s must be a whole number, not %(value)r", field=field, value=value),
+                              details={"field": field})
+    return int(value)
+
+
+def get_claim(ref: str) -> Claim:
+    """The claim a URL names by number (CL-000123) or by id; NotFound otherwise."""
+    if ref.isascii() and ref.isdigit():
+        return service.get_claim(db(), int(ref))
+    claim = queries.find_claim(db(), ref.strip().upper())
+    if claim is None:
+        raise NotFound(_("no claim %(number)s", number=ref))
+    return claim
+
+
+# The list --------------------------------------------------------------------------------------------------------
+
+def _claim_filter() -> tuple[claim_list.ClaimFilter, dict[str, Any]]:
+    """The filter the query string asks for and the form values to show again; an unknown value is a 422."""
+    args = request.args
+    form = {name: user_text(args.get(name, "").strip(), name)
+            for name in ("state", "customer", "product", "q", "sort", "mine")}
+    if form["state"] and form["state"] not in CLAIM_STATE_LABELS:
+        raise ValidationError(_("state %(value)r is not known; choose one from the list", value=form["state"]),
+                              details={"field": "state"})
+    if len(form["q"]) > SEARCH_MAX:
+        raise ValidationError(_("%(field)s is longer than %(limit)s characters", field="q", limit=SEARCH_MAX),
+                              details={"field": "q"})
+    if form["sort"] not in ("", "opened", "-opened"):
+        raise ValidationError(_("sort must be opened or -opened, not %(value)r", value=form["sort"]),
+                              details={"field": "sort"})
+    product_id = None
+    if form["product"]:
+        product = trace_queries.find_product(db(), form["product"])
+        if product is None:
+            raise NotFound(_("no product %(sku)s", sku=form["product"]), details={"field": "product"})
+        product_id = product.id
+    mine = form["mine"] == "1"
+    where = claim_list.ClaimFilter(state=form["state"] or None, customer_id=_optional_id(form["customer"], "customer"),
+                                   product_id=product_id, user_id=current_user().id if mine else None, text=form["q"],
+                                   newest_first=form["sort"] != "opened")
+    return where, form
+
+
+@bp.get("/claims")
+@requires_page("pages.claims")
+def claims():
+    """Claims by opening time (newest first unless sorted the other way), PAGE_SIZE a page, with the filters."""
+    where, form = _claim_filter()
+    page = page_number()
+    rows = claim_list.list_claims(db(), where, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1)
+    query = {k: v for k, v in form.items() if v}
+    flipped = {**query, "sort": "-opened" if form["sort"] == "opened" else "opened"}
+    return render_template("claims.html", rows=rows[:PAGE_SIZE], form=form, page=page, more=len(rows) > PAGE_SIZE,
+                           query=query, flipped=flipped, states=CLAIM_STATE_LABELS,
+                           customers=claim_list.list_customers(db()), products=claim_list.list_products(db()))
+
+
+# One claim -------------------------------------------------------------------------------------------------------
+
+def may_replace(state: str, role: str) -> bool:
+    """True when `role` may hand out a replacement on a claim in `state` (registered goes through triage first)."""
+    return state in (ClaimState.REGISTERED, ClaimState.TRIAGE) and workflow.may(
+        ClaimState.TRIAGE, ClaimState.REPLACEMENT_SHIPPED, role)
+
+
+def claim_actions(read: dict[str, Any], user: User) -> dict[str, Any]:
+    """What `user` may do to the claim now, each offered only when the state and the role allow it."""
+    role = user.role
+    return {
+        # Handing out a replacement is its own form (it scans the unit), not a bare state change.
+        "transitions": [s for s in read["allowed_transitions"] if s != ClaimState.REPLACEMENT_SHIPPED],
+        "replace": read["customer"] is not None and user.has_role(*DESK) and may_replace(read["state"], role),
+        "no_customer": read["customer"] is None and may_replace(read["state"], role),
+        "receive": [c for c in read["cases"] if c["state"] in RECEIVABLE and user.has_role(*RECEIVERS)
+                    and workflow.may(c["state"], UnitCaseState.RECEIVED, role, "case")],
+        "quarantine": [c for c in read["cases"] if c["state"] in IN_HOUSE] if user.has_role(R.WAREHOUSE) else [],
+    }
+
+
+def _path_taken(read: dict[str, Any]) -> list[str]:
+    return [e["to"] for e in read["timeline"] if e["kind"] == "state_change" and e["to"]]
+
+
+def _claim_context(claim: Claim) -> dict[str, Any]:
+    """What the claim page and the station's claim page show: the claim read for the user's role, its actions,
+    who registered it, its route map."""
+    user = current_user()
+    read = queries.claim_read(db(), claim, role=user.role)
+    read["cases"] = [{**c, "href": link_for("pages.case", case_id=c["id"])} for c in read["cases"]]
+    first = next((e for e in read["timeline"] if e["kind"] == "state_change"), None)
+    svg = route_map_svg(read["state"], _path_taken(read), label=lambda s: str(label(s, "claim_state")))
+    return {"claim": read, "actions": claim_actions(read, user), "registrar": first["author"] if first else "",
+            # The map is drawn by routemap.py, which escapes every label it writes.
+            "route_map": Markup(svg), "error": None, "error_field": None, "replacement_serial": "",
+            "reason": "", "received_serial": "", "timeline_kinds": TIMELINE_KINDS}
+
+
+def _claim_page(claim: Claim, *, station: bool = False, status: int = 200, **extra: Any):
+    """The claim's page (or the station's claim page) with `extra` (a refusal's reason, the typed values)."""
+    template = "station_claim.html" if station else "claim.html"
+    return render_template(template, **{**_claim_context(claim), **extra}), status
+
+
+def _refused(claim_id: int, exc: DomainError, *, station: bool = False, **typed: Any):
+    """The page again with the refusal's reason in place; the transaction is rolled back first: nothing changed."""
+    db().rollback()
+    field = exc.details.get("field") if isinstance(exc.details, dict) else None
+    return _claim_page(service.get_claim(db(), claim_id), station=station, status=exc.status_code, error=exc.message,
+                       error_field=field, **typed)
+
+
+@bp.get("/claims/<ref>")
+@requires_page("pages.claim")
+def claim(ref: str):
+    """One claim: header, route map, cases, replacements, timeline and the actions the reader's role may take."""
+    return _claim_page(get_claim(ref))
+
+
+@bp.post("/claims/<ref>/transition")
+@requires(*CLAIM_READERS)
+def claim_transition(ref: str):
+    """Move the claim to the state of the button pressed; a step the state or role does not allow is refused."""
+    claim = get_claim(ref)
+    claim_id, number = claim.id, claim.number
+    reason = request.form.get("reason", "")
+    try:
+        to, reason = _form("to", 24), _form("reason", TEXT_MAX)
+        service.transition_claim(db(), claim_id=claim_id, to=to, reason=reason, author=current_user())
+        commit()
+    except DomainError as exc:
+        return _refused(claim_id, exc, reason=reason)
+    flash(_("claim %(number)s is now %(state)s", number=number, state=label(to, "claim_state")), "ok")
+    return redirect(url_for("pages.claim", ref=number))
+
+
+def _replaced_message(claim: Claim) -> str:
+    """"X replaced by Y, shipped to customer Z" for the claim's latest replacement."""
+    read = queries.claim_read(db(), claim, role=None)
+    last = read["replacements"][-1]
+    return _("%(returned)s replaced by %(replacement)s, shipped to customer %(customer)s",
+             returned=last["returned_serial"], replacement=last["replacement_serial"],
+             customer=read["customer"]["name"] if read["customer"] else "—")
+
+
+@bp.post("/claims/<ref>/replace")
+@requires(*DESK)
+def claim_replace(ref: str):
+    """Hand out a replacement on the spot (the scanned serial ships to the claim's customer); refusals in place."""
+    claim = get_claim(ref)
+    claim_id, number = claim.id, claim.number
+    station = request.form.get("from") == "station"
+    serial = request.form.get("replacement_serial", "")
+    try:
+        serial = _form("replacement_serial", SERIAL_MAX)
+        service.replace_unit(db(), claim_id=claim_id, replacement_serial=serial,
+                             on_desk=request.form.get("on_desk") == "1", author=current_user(),
+                             today=business_today(settings()))
+        commit()
+    except DomainError as exc:
+        return _refused(claim_id, exc, station=station, replacement_serial=serial)
+    flash(_replaced_message(service.get_claim(db(), claim_id)), "ok")
+    return redirect(url_for("pages.station_claim" if station else "pages.claim", ref=number))
+
+
+@bp.post("/claims/<ref>/receive")
+@requires(*RECEIVERS)
+def claim_receive(ref: str):
+    """The receiving scan of one of the claim's cases: the expected unit is received; another one is said loudly."""
+    claim = get_claim(ref)
+    claim_id, number = claim.id, claim.number
+    station = request.form.get("from") == "station"
+    serial = request.form.get("serial", "")
+    try:
+        serial = _form("serial", SERIAL_MAX)
+        case_id = _optional_id(request.form.get("case", ""), "case")
+        if case_id is None or service.get_case(db(), case_id).claim_id != claim_id:
+            raise NotFound(_("claim %(number)s has no case %(id)s", number=number, id=case_id or "—"),
+                           details={"field": "case"})
+        done = service.receive_case(db(), case_id=case_id, serial=serial, author=current_user())
+        commit()
+    except DomainError as exc:
+        return _refused(claim_id, exc, station=station, received_serial=serial)
+    if done.message is not None:
+        # A wrong unit is kept as such (the case says so); the desk must not miss it: red, with the low tone.
+        flash(tr(done.message), "error signal red")
+    else:
+        flash(_("%(serial)s received", serial=serial), "ok")
+    return redirect(url_for("pages.station_claim" if station else "pages.claim", ref=number))
+
+
+# The station's complaint flow ------------------------------------------------------------------------------------
+
+def symptom_choices() -> list[tuple[str, str]]:
+    """(code, label) of the symptoms a complaint may name."""
+    return [(code, str(text)) for code, text in SYMPTOM_LABELS.items()]
+
+
+def _complaint_page(serial: str, *, status: int = 200, **extra: Any):
+    """The complaint form for the unit `serial`: its dossier, the warnings it would get, the fields."""
+    unit = trace_queries.get_unit(db(), serial)
+    found = dossier(unit)
+    warnings = [tr(w["message"]) for w in service.claim_warnings(db(), serial=unit.serial,
+                                                                  today=business_today(settings()))]
+    page = {"dossier": found, "warnings": warnings, "symptoms": symptom_choices(),
+            "channels": service.CHANNELS, "customers": [] if found["customer"] else claim_list.list_customers(db()),
+            "typed": {"symptom": "", "channel": "desk", "description": "", "customer_id": ""},
+            # Photos are offered once claims take attachments.
+            "photos": False, "error": None, "error_field": None, **extra}
+    return render_template("station_complaint.html", **page), status
+
+
+@bp.route("/station/complaint", methods=["GET", "POST"])
+@requires_page("pages.station_complaint")
+def station_complaint():
+    """Register a complaint about the unit the station just showed; the warnings before and after, never silent."""
+    serial = user_text((request.values.get("serial") or "").strip(), "serial")
+    if not serial:
+        raise ValidationError(_("scan a unit at the station first"), details={"field": "serial"})
+    if request.method == "GET":
+        return _complaint_page(serial)
+    typed = {name: request.form.get(name, "") for name in ("symptom", "channel", "description", "customer_id")}
+    try:
+        done = service.register_claim(
+            db(), serial=serial, symptom=_form("symptom", 64), channel=_form("channel", 16) or "desk",
+            description=_form("description", TEXT_MAX), customer_id=_optional_id(typed["customer_id"], "customer_id"),
+            author=current_user(), today=business_today(settings()))
+        commit()
+    except DomainError as exc:
+        db().rollback()
+        field = exc.details.get("field") if isinstance(exc.details, dict) else None
+        return _complaint_page(serial, status=exc.status_code, error=exc.message, error_field=field, typed=typed)
+    flash(_("claim %(number)s registered", number=done.claim.number), "ok")
+    for warning in done.warnings:
+        flash(tr(warning["message"]), "signal amber")
+    return redirect(url_for("pages.station_claim", ref=done.claim.number))
+
+
+@bp.get("/station/claims/<ref>")
+@requires_page("pages.station_claim")
+def station_claim(ref: str):
+    """The desk's view of a claim just registered: replace on the spot, receive the unit, print its label."""
+    return _claim_page(get_claim(ref), station=True)
+
