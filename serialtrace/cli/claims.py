@@ -1,0 +1,237 @@
+"""Warranty claims for scripts: list, show, register, transition, replace, receive and the return deadline pass.
+
+Every action a person takes names that person with `--as USERNAME` (an active user): the command acts as that user,
+with that user's role checked as the API checks it, and the claim's timeline keeps the name. There is no default
+author for these: a script that leaves it out is refused, changing nothing. The deadline pass is a system step
+(cron) and runs as the system unless `--as` names someone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from ..config import business_today
+from ..errors import NotFound, PermissionDenied, ValidationError
+from ..trace.policy import MAX_INT, parse_date
+from .common import echo_json, runtime
+
+# The most rows one `claims list` prints; more is a report, not a list.
+MAX_LIST = 10_000
+
+
+def _acting_user(session: Session, username: str | None, *, required: bool = True) -> Any:
+    """The active user `--as` names (None for the system when not required); refused when missing or inactive."""
+    from ..accounts import queries as accounts_queries
+
+    if not username:
+        if required:
+            raise ValidationError("name the user this action is taken as with --as USERNAME: every claim action "
+                                  "keeps its author", details={"field": "as"})
+        return None
+    user = accounts_queries.find_user(session, username)
+    if user is None or not user.active:
+        raise NotFound(f"no active user {username!r} (--as)", details={"field": "as"})
+    return user
+
+
+def _ensure_may_register(user: Any) -> None:
+    """The desk's roles may register a complaint, as POST /api/v1/claims allows (draft -> registered)."""
+    from ..warranty import workflow
+    from ..warranty.enums import ClaimState
+
+    if not workflow.may(ClaimState.DRAFT, ClaimState.REGISTERED, user.role):
+        raise PermissionDenied(f"the {user.role} role may not register a claim", details={"role": user.role})
+
+
+def _claim(session: Session, ref: str) -> Any:
+    """The claim a number (CL-000042) or an id names; NotFound otherwise."""
+    from ..warranty import queries, service
+
+    found = queries.find_claim(session, ref.strip().upper())
+    if found is not None:
+        return found
+    if ref.strip().isdigit() and int(ref) <= MAX_INT:
+        return service.get_claim(session, int(ref))
+    raise NotFound(f"no claim {ref!r} (give a claim number such as CL-000042, or an id)", details={"field": "claim"})
+
+
+def _customer_id(session: Session, name: str | None) -> int | None:
+    """The id of the customer named by exact name or tax id; NotFound otherwise."""
+    from sqlalchemy import or_, select
+
+    from ..trace.models import Customer
+
+    if not name:
+        return None
+    ids = session.scalars(select(Customer.id).where(or_(Customer.name == name, Customer.tax_id == name))
+                          .order_by(Customer.id).limit(2)).all()
+    if not ids:
+        raise NotFound(f"no customer named {name!r} or with that tax id (--customer)", details={"field": "customer"})
+    return ids[0]
+
+
+def _read(session: Session, claim: Any, user: Any) -> dict[str, Any]:
+    """The claim in the shape of GET /api/v1/claims/<id>, its transitions those of `user`'s role."""
+    from ..warranty import queries
+
+    return queries.claim_read(session, claim, role=user.role if user is not None else None)
+
+
+def _print_claim(data: dict[str, Any]) -> None:
+    """The claim as readable lines: header, cases, replacements and timeline."""
+    customer = data["customer"]["name"] if data["customer"] else "-"
+    click.echo(f"{data['number']}\t{data['state']}\t{data['priority']}\t{data['serial'] or '-'}\t{customer}")
+    for case in data["cases"]:
+        click.echo(f"  case {case['id']}\t{case['serial']}\t{case['state']}")
+    for link in data["replacements"]:
+        click.echo(f"  replaced {link['returned_serial']} -> {link['replacement_serial']}\t{link['created_at']}")
+    for row in data["timeline"]:
+        step = f"{row['from'] or ''} -> {row['to']}" if row["to"] else row["kind"]
+        click.echo(f"  {row['at']}\t{row['author']}\t{step}\t{row['reason']}")
+    if data["allowed_transitions"]:
+        click.echo(f"  next: {', '.join(data['allowed_transitions'])}")
+
+
+@click.group()
+def claims() -> None:
+    """Warranty claims: list, show, register, move, replace, receive."""
+
+
+@claims.command("list")
+@click.option("--state", help="Only claims in this state.")
+@click.option("--customer", help="Only claims of this customer (exact name or tax id).")
+@click.option("--limit", type=click.IntRange(1, MAX_LIST), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def claims_list(state, customer, limit, as_json) -> None:
+    """Claims, newest first."""
+    from ..warranty import workflow
+    from ..warranty.claim_list import ClaimFilter, list_claims
+
+    with runtime().read() as s:
+        where = ClaimFilter(state=str(workflow.state_of(state)) if state else None,
+                            customer_id=_customer_id(s, customer))
+        rows = [{**r, "opened_at": r["opened_at"].isoformat(),
+                 "closed_at": r["closed_at"].isoformat() if r["closed_at"] else None}
+                for r in list_claims(s, where, limit=limit)]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['number']}\t{r['state']}\t{r['priority']}\t{r['serial']}\t{r['product']}\t"
+                   f"{r['customer'] or '-'}\t{r['opened_at']}")
+
+
+@claims.command("show")
+@click.argument("claim")
+@click.option("--as", "username", help="Show the transitions this user's role may take.")
+@click.option("--json", "as_json", is_flag=True)
+def claims_show(claim, username, as_json) -> None:
+    """One claim (by number or id) with its cases, replacements and timeline."""
+    with runtime().read() as s:
+        data = _read(s, _claim(s, claim), _acting_user(s, username, required=False))
+    echo_json(data) if as_json else _print_claim(data)
+
+
+@claims.command("register")
+@click.argument("serial")
+@click.option("--symptom", required=True, help="A code of the symptom list.")
+@click.option("--description", default="")
+@click.option("--channel", default="desk", show_default=True)
+@click.option("--as", "username", help="The active user registering it (required).")
+@click.option("--json", "as_json", is_flag=True)
+def claims_register(serial, symptom, description, channel, username, as_json) -> None:
+    """Register a complaint about SERIAL: the claim and its expected unit case, with the warnings."""
+    from ..warranty import service
+
+    rt = runtime()
+    with rt.transaction() as s:
+        user = _acting_user(s, username)
+        _ensure_may_register(user)
+        done = service.register_claim(s, serial=serial, symptom=symptom, description=description, channel=channel,
+                                      author=user, today=business_today(rt.settings),
+                                      return_days=rt.settings.warranty_return_days)
+        data = _read(s, done.claim, user)
+        warnings = [{"code": w["code"], "message": str(w["message"])} for w in done.warnings]
+    if as_json:
+        echo_json({**data, "warnings": warnings})
+        return
+    click.echo(f"claim {data['number']} registered for {serial} (id {data['id']})")
+    for w in warnings:
+        click.echo(f"warning: {w['message']}")
+
+
+@claims.command("transition")
+@click.argument("claim")
+@click.option("--to", "to", required=True, help="The state to move the claim to.")
+@click.option("--reason", default="")
+@click.option("--as", "username", help="The active user taking the step (required).")
+def claims_transition(claim, to, reason, username) -> None:
+    """Move CLAIM (number or id) to another state, as the state machine and the user's role allow."""
+    from ..warranty import service
+
+    with runtime().transaction() as s:
+        user = _acting_user(s, username)
+        found = _claim(s, claim)
+        before = found.state
+        moved = service.transition_claim(s, claim_id=found.id, to=to, reason=reason, author=user)
+        out = f"claim {moved.number}: {before} -> {moved.state}"
+    click.echo(out)
+
+
+@claims.command("replace")
+@click.argument("claim")
+@click.option("--replacement", required=True, help="Serial of the unit handed out from stock.")
+@click.option("--on-desk", is_flag=True, help="The customer hands the returned unit over at the desk.")
+@click.option("--as", "username", help="The active user at the desk (required).")
+def claims_replace(claim, replacement, on_desk, username) -> None:
+    """Hand out a replacement for CLAIM (number or id) on the spot: it ships to the claim's customer at once."""
+    from ..warranty import service
+
+    with runtime().transaction() as s:
+        user = _acting_user(s, username)
+        found = _claim(s, claim)
+        done = service.replace_unit(s, claim_id=found.id, replacement_serial=replacement, on_desk=on_desk,
+                                    author=user, today=business_today(runtime().settings))
+        link = _read(s, done, user)["replacements"][-1]
+        out = (f"claim {done.number}: {link['returned_serial']} replaced by {link['replacement_serial']}; "
+               f"claim {done.state}")
+    click.echo(out)
+
+
+@claims.command("receive")
+@click.argument("case_id", type=click.IntRange(1, MAX_INT))
+@click.option("--serial", required=True, help="The serial scanned on the unit that came back.")
+@click.option("--as", "username", help="The active user receiving it (required).")
+def claims_receive(case_id, serial, username) -> None:
+    """The receiving scan of a returned unit for unit case CASE_ID; another serial marks the case wrong_unit."""
+    from ..warranty import service
+
+    with runtime().transaction() as s:
+        user = _acting_user(s, username)
+        done = service.receive_case(s, case_id=case_id, serial=serial, author=user)
+        out = str(done.message) if done.message else f"case {done.case.id}: {done.case.state}"
+    click.echo(out)
+
+
+@claims.command("expire-returns")
+@click.option("--today", "today", help="The day to judge the deadlines by, YYYY-MM-DD (default today).")
+@click.option("--as", "username", help="The active user running the pass (default: the system).")
+def claims_expire_returns(today, username) -> None:
+    """Cases still expected after their return deadline become not_returned, and advance-replaced claims are billed."""
+    from ..warranty import bench
+
+    rt = runtime()
+    day = parse_date(today, field="today") if today else business_today(rt.settings)
+    with rt.transaction() as s:
+        user = _acting_user(s, username, required=False)
+        lines = []
+        for expired in bench.expire_returns(s, today=day, author=user):
+            lines.append(f"case {expired.case.id} of claim {expired.claim.number}: {expired.case.expected_serial} "
+                         f"not returned by {expired.case.return_due}; claim {expired.claim.state}")
+            lines += [f"warning: {w['message']}" for w in expired.warnings]
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{sum(1 for line in lines if line.startswith('case '))} case(s) past their return deadline")
