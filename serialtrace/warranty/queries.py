@@ -3,6 +3,7 @@ one claim with its cases and timeline."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, exists, or_, select
@@ -10,9 +11,9 @@ from sqlalchemy.orm import Session, aliased
 
 from ..accounts.models import User
 from ..trace.models import Customer, Product, Unit
-from . import workflow
+from . import procedures, timeline, workflow
 from .enums import UnitCaseState
-from .models import Claim, ClaimEvent, Replacement, TestRecord, UnitCase
+from .models import Claim, Replacement, TestProcedure, TestRecord, TestStepResult, UnitCase
 
 _RETURNED, _HANDED = aliased(Unit), aliased(Unit)
 _TEST_CLAIM, _REPLACEMENT_CLAIM = aliased(Claim), aliased(Claim)
@@ -95,8 +96,6 @@ def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str,
         .join(_RETURNED, _RETURNED.id == Replacement.returned_unit_id)
         .join(_HANDED, _HANDED.id == Replacement.replacement_unit_id)
         .where(Replacement.claim_id == claim.id).order_by(Replacement.id)).all()
-    events = session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim.id)
-                             .order_by(ClaimEvent.at, ClaimEvent.id)).all()
     return {
         "id": claim.id, "number": claim.number, "state": claim.state, "priority": claim.priority,
         "symptom": claim.symptom, "description": claim.description, "channel": claim.channel,
@@ -109,8 +108,7 @@ def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str,
                   for c in cases],
         "replacements": [{"returned_serial": r.returned_serial, "replacement_serial": r.replacement_serial,
                           "created_at": r.created_at.isoformat()} for r in replacements],
-        "timeline": [{"kind": e.kind, "from": e.from_state, "to": e.to_state, "reason": e.reason,
-                      "author": e.author, "at": e.at.isoformat()} for e in events],
+        "timeline": timeline.claim_timeline(session, claim.id),
         "allowed_transitions": [str(s) for s in workflow.allowed_transitions(claim.state, role)] if role else [],
     }
 
@@ -118,17 +116,22 @@ def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str,
 def case_read(session: Session, case_id: int) -> dict[str, Any]:
     """One unit case in the shape of GET /api/v1/cases/<id>; the caller has checked it exists."""
     row = session.execute(
-        select(UnitCase, Unit.serial, Product.sku, Claim.number, Claim.state.label("claim_state"), Claim.priority)
+        select(UnitCase, Unit.serial, Unit.product_id, Product.sku, Claim.number, Claim.state.label("claim_state"),
+               Claim.priority, User.username, User.display_name)
         .join(Unit, Unit.id == UnitCase.unit_id).join(Product, Product.id == Unit.product_id)
-        .join(Claim, Claim.id == UnitCase.claim_id).where(UnitCase.id == case_id)).one()
+        .join(Claim, Claim.id == UnitCase.claim_id).outerjoin(User, User.id == UnitCase.engineer_id)
+        .where(UnitCase.id == case_id)).one()
     unit_case = row.UnitCase
     return {"id": unit_case.id, "claim": {"id": unit_case.claim_id, "number": row.number, "state": row.claim_state,
                                           "priority": row.priority},
             "serial": row.serial, "expected_serial": unit_case.expected_serial, "product": row.sku,
             "state": unit_case.state, "created_at": unit_case.created_at.isoformat(),
             "received_at": unit_case.received_at.isoformat() if unit_case.received_at else None,
-            # Test procedures per product come with the test bench.
-            "procedure": None}
+            "return_due": unit_case.return_due.isoformat() if unit_case.return_due else None,
+            "engineer": (row.display_name or row.username) if row.username else None,
+            "taken_at": unit_case.taken_at.isoformat() if unit_case.taken_at else None,
+            "verdict": unit_case.verdict,
+            "procedure": procedures.procedure_read(procedures.current_procedure(session, row.product_id))}
 
 
 QUEUE_STATES = (UnitCaseState.RECEIVED, UnitCaseState.IN_TEST)
@@ -144,13 +147,79 @@ def test_queue(session: Session, *, limit: int = 500) -> list[dict[str, Any]]:
     received_at = UnitCase.received_at
     rows = session.execute(
         select(UnitCase.id, UnitCase.state, UnitCase.received_at, UnitCase.created_at, Unit.serial,
-               Product.sku, Claim.id.label("claim_id"), Claim.number, Claim.priority, replaced.label("replaced"))
+               Product.sku, Claim.id.label("claim_id"), Claim.number, Claim.priority, replaced.label("replaced"),
+               User.username, User.display_name)
         .join(Unit, Unit.id == UnitCase.unit_id).join(Product, Product.id == Unit.product_id)
-        .join(Claim, Claim.id == UnitCase.claim_id)
+        .join(Claim, Claim.id == UnitCase.claim_id).outerjoin(User, User.id == UnitCase.engineer_id)
         .where(UnitCase.state.in_([str(s) for s in QUEUE_STATES]))
         .order_by(case((replaced, 0), else_=1), Claim.priority, received_at.is_(None), received_at,
                   UnitCase.created_at, UnitCase.id)
         .limit(limit)).all()
     return [{"id": r.id, "state": r.state, "serial": r.serial, "product": r.sku, "claim_id": r.claim_id,
              "claim": r.number, "priority": r.priority,
-             "received_at": (r.received_at or r.created_at).isoformat(), "replaced": bool(r.replaced)} for r in rows]
+             "received_at": (r.received_at or r.created_at).isoformat(), "replaced": bool(r.replaced),
+             "engineer": (r.display_name or r.username) if r.username else None} for r in rows]
+
+
+def find_queue_case(session: Session, serial: str) -> int | None:
+    """The id of the queue case (received or in test) of the unit with this serial, or None."""
+    return session.scalar(
+        select(UnitCase.id).join(Unit, Unit.id == UnitCase.unit_id)
+        .where(Unit.serial == serial, UnitCase.state.in_([str(s) for s in QUEUE_STATES]))
+        .order_by(UnitCase.id.desc()).limit(1))
+
+
+def list_procedures(session: Session, product_id: int) -> list[TestProcedure]:
+    """Every procedure version of a product, newest first."""
+    return list(session.scalars(select(TestProcedure).where(TestProcedure.product_id == product_id)
+                                .order_by(TestProcedure.version.desc())))
+
+
+def case_records(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """The test records of a case, newest first, each with its steps, codes, procedure version, the record it
+    corrects and the one that superseded it (both stay visible)."""
+    later = aliased(TestRecord)
+    rows = session.execute(
+        select(TestRecord, TestProcedure.version, later.id.label("superseded_by"), User.username, User.display_name)
+        .outerjoin(TestProcedure, TestProcedure.id == TestRecord.procedure_id)
+        .outerjoin(later, later.supersedes_id == TestRecord.id)
+        .outerjoin(User, User.id == TestRecord.engineer_id)
+        .where(TestRecord.case_id == case_id).order_by(TestRecord.tested_at.desc(), TestRecord.id.desc())).all()
+    steps: dict[int, list[TestStepResult]] = {}
+    ids = [row.TestRecord.id for row in rows]
+    for step in session.scalars(select(TestStepResult).where(TestStepResult.record_id.in_(ids))
+                                .order_by(TestStepResult.record_id, TestStepResult.position)) if ids else ():
+        steps.setdefault(step.record_id, []).append(step)
+    return [{"id": r.TestRecord.id, "verdict": r.TestRecord.verdict, "notes": r.TestRecord.notes,
+             "tested_at": r.TestRecord.tested_at.isoformat(), "engineer": r.display_name or r.username,
+             "procedure_version": r.version, "supersedes": r.TestRecord.supersedes_id,
+             "superseded_by": r.superseded_by,
+             "codes": {"symptom": r.TestRecord.symptom, "mode": r.TestRecord.failure_mode,
+                       "cause": r.TestRecord.root_cause, "location": r.TestRecord.location,
+                       "action": r.TestRecord.action},
+             "steps": [{"name": s.name, "kind": s.kind, "value": s.value, "low": s.low, "high": s.high,
+                        "unit": s.unit, "passed": s.passed} for s in steps.get(r.TestRecord.id, [])]}
+            for r in rows]
+
+
+BILLED_COLUMNS = ("number", "customer", "customer_tax_id", "serial", "product", "amount", "billed_at", "verdict")
+
+
+def billed_claims(session: Session, *, since: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Claims billed to the customer (from `since` on), oldest bill first, for the ERP to invoice: customer, unit,
+    amount (text, as money is; None when the product had no price) and the verdict that billed it (None when the unit
+    never came back)."""
+    verdict = (select(UnitCase.verdict).where(UnitCase.claim_id == Claim.id).order_by(UnitCase.id.desc())
+               .limit(1).scalar_subquery())
+    stmt = (select(Claim.id, Claim.number, Claim.billed_amount, Claim.billed_at, Customer.name, Customer.tax_id,
+                   Unit.serial, Product.sku, verdict.label("verdict"))
+            .join(Unit, Unit.id == Claim.unit_id).join(Product, Product.id == Unit.product_id)
+            .outerjoin(Customer, Customer.id == Claim.customer_id)
+            .where(Claim.billed_at.is_not(None)).order_by(Claim.billed_at, Claim.id))
+    if since is not None:
+        stmt = stmt.where(Claim.billed_at >= since)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [{"id": r.id, "number": r.number, "customer": r.name, "customer_tax_id": r.tax_id, "serial": r.serial,
+             "product": r.sku, "amount": str(r.billed_amount) if r.billed_amount is not None else None,
+             "billed_at": r.billed_at.isoformat(), "verdict": r.verdict} for r in session.execute(stmt)]

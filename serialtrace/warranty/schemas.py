@@ -95,14 +95,39 @@ class ClaimReplacementRead(BaseModel):
 
 
 class ClaimEventRead(BaseModel):
-    """A timeline row: a state change, comment or assignment."""
+    """A timeline entry (warranty.timeline): a state change or case step (from, to), a comment, a test record, a
+    replacement, an attachment or a disposition step, with its author and time; the kind's own keys are present
+    only on that kind."""
 
-    kind: str
+    kind: str = Field(description="state_change, case_state, test, comment, test_record, replacement, attachment, "
+                                  "disposition")
     from_: str | None = Field(alias="from")
     to: str | None
     reason: str
     author: str
     at: str
+    visibility: str = Field("internal", description="internal, or customer: the customer may see it")
+    body: str | None = Field(None, description="comment: its text")
+    comment_id: int | None = None
+    record_id: int | None = Field(None, description="test_record: the record")
+    verdict: str | None = None
+    engineer: str | None = None
+    failure_mode: str | None = None
+    root_cause: str | None = None
+    supersedes_id: int | None = None
+    returned_serial: str | None = Field(None, description="replacement: the unit returned")
+    replacement_serial: str | None = Field(None, description="replacement: the unit handed out")
+    attachment_id: int | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    case_id: int | None = None
+    test_record_id: int | None = None
+    disposition_id: int | None = None
+    disposition: str | None = Field(None, description="disposition: its kind")
+    action: str | None = Field(None, description="disposition: proposed, approved, rejected or executed")
+    value: str | None = None
+    needs_approval: bool | None = None
 
 
 class ClaimCustomerRead(BaseModel):
@@ -172,7 +197,11 @@ class CaseRead(BaseModel):
     state: str
     created_at: str
     received_at: str | None
-    procedure: dict | None
+    return_due: str | None = None
+    engineer: str | None = Field(default=None, description="the engineer who took the case into test")
+    taken_at: str | None = None
+    verdict: str | None = Field(default=None, description="the verdict of the case's current test record")
+    procedure: "ProcedureRead | None"
 
 
 class CaseReceivedRead(CaseRead):
@@ -193,9 +222,251 @@ class TestQueueItem(BaseModel):
     priority: str
     received_at: str
     replaced: bool = Field(description="the customer already has a replacement (advance replacement)")
+    engineer: str | None = Field(default=None, description="the engineer who took the case into test, if any")
 
 
 class TestQueueRead(BaseModel):
     """GET /test-queue: received and in-test cases, advance-replaced first, then priority, then age."""
 
     items: list[TestQueueItem]
+
+
+class FailureCodeItem(BaseModel):
+    """One code of a failure-code list, its name in the reader's language."""
+
+    code: str
+    name: str
+    active: bool | None = Field(default=None, description="only with ?all=true: false for a retired code")
+
+
+class FailureCodesRead(BaseModel):
+    """GET /failure-codes: the five code lists."""
+
+    symptom: list[FailureCodeItem]
+    mode: list[FailureCodeItem]
+    cause: list[FailureCodeItem]
+    location: list[FailureCodeItem]
+    action: list[FailureCodeItem]
+
+
+class FailureCodesQuery(BaseModel):
+    """Which codes to list."""
+
+    all: bool = Field(False, description="true: retired codes too, each with its active flag")
+
+
+class FailureCodeCreate(BaseModel):
+    """POST /failure-codes: a new code at the end of a list."""
+
+    list: str = Field(max_length=16, description="symptom, mode, cause, location or action")
+    code: str = Field(max_length=64, description="lower-case letters, digits, _ . -")
+    name: str = Field(max_length=200)
+
+
+class FailureCodeUpdate(BaseModel):
+    """PATCH /failure-codes/{list}/{code}: rename, retire (active false) or reactivate."""
+
+    name: str | None = Field(None, max_length=200)
+    active: bool | None = None
+
+
+class FailureCodeRead(BaseModel):
+    """A failure code as stored."""
+
+    list: str
+    code: str
+    name: str
+    active: bool
+
+
+class FailureCodeImportRead(BaseModel):
+    """POST /failure-codes/import: what the file changed."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+class ProcedureStepIn(BaseModel):
+    """A step of a test procedure: pass/fail, or a measured value with a unit and limits."""
+
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16, description="pass_fail or measure")
+    low: float | None = Field(None, description="measure: lowest value that passes")
+    high: float | None = Field(None, description="measure: highest value that passes")
+    unit: str | None = Field(None, max_length=32, description="measure: the value's unit (V, mA, bar)")
+
+
+class ProcedureCreate(BaseModel):
+    """POST /products/{sku}/procedure: publish the next version of the product's test procedure."""
+
+    steps: list[ProcedureStepIn] = Field(max_length=100)
+
+
+class ProcedureStepRead(BaseModel):
+    """A procedure step as published."""
+
+    name: str
+    kind: str
+    low: float | None
+    high: float | None
+    unit: str | None
+
+
+class ProcedureRead(BaseModel):
+    """One version of a product's test procedure."""
+
+    version: int
+    steps: list[ProcedureStepRead]
+
+
+class ProductProcedureRead(BaseModel):
+    """GET /products/{sku}/procedure: the product's current procedure, or null when it has none."""
+
+    product: str
+    procedure: ProcedureRead | None
+
+
+class TestStepIn(BaseModel):
+    """An engineer's result of one procedure step: passed for a pass/fail step, the value for a measure step."""
+
+    name: str = Field(max_length=200)
+    passed: bool | None = None
+    value: float | None = None
+
+
+class TestFailureIn(BaseModel):
+    """Failure codes of the test, each from its list (GET /failure-codes); empty when not given."""
+
+    symptom: str = Field("", max_length=64)
+    mode: str = Field("", max_length=64)
+    cause: str = Field("", max_length=64)
+    location: str = Field("", max_length=64)
+    action: str = Field("", max_length=64)
+
+
+class TestCreate(BaseModel):
+    """POST /cases/{id}/tests: the test record of a received or in-test case (or a correction of one)."""
+
+    verdict: str = Field(max_length=24, description="confirmed_defect, no_fault_found, not_covered, transport_damage")
+    steps: list[TestStepIn] = Field(default_factory=list, max_length=100)
+    failure: TestFailureIn = Field(default_factory=TestFailureIn)
+    notes: str = Field("", max_length=4000)
+    supersedes: int | None = Field(None, description="id of the record of this case that this one corrects")
+
+
+class TestStepRead(BaseModel):
+    """A step's result as recorded, with the limits it was judged by."""
+
+    name: str
+    kind: str
+    value: float | None
+    low: float | None
+    high: float | None
+    unit: str
+    passed: bool
+
+
+class TestFailureRead(BaseModel):
+    """The failure codes of a record."""
+
+    symptom: str
+    mode: str
+    cause: str
+    location: str
+    action: str
+
+
+class TestRecordRead(BaseModel):
+    """A test record with its steps; superseded_by names the correction that replaced it (null: the current one)."""
+
+    id: int
+    verdict: str
+    notes: str
+    tested_at: str
+    engineer: str | None
+    procedure_version: int | None
+    supersedes: int | None
+    superseded_by: int | None
+    codes: TestFailureRead
+    steps: list[TestStepRead]
+
+
+class TestRecordsRead(BaseModel):
+    """GET /cases/{id}/tests: the case's records, newest first, superseded ones marked by superseded_by."""
+
+    items: list[TestRecordRead]
+
+
+class BenchClaimRead(BaseModel):
+    """The claim's state after a test or an expired return."""
+
+    id: int
+    number: str
+    state: str
+    billed_amount: str | None
+    billed_at: str | None
+
+
+class BenchWarningRead(BaseModel):
+    """Something the engineer or the office must know (no_price: billed without an amount)."""
+
+    code: str
+    message: str
+
+
+class TestCreatedRead(BaseModel):
+    """POST /cases/{id}/tests: the record, the case and the claim as they now are."""
+
+    record: TestRecordRead
+    case: "CaseRead"
+    claim: BenchClaimRead
+    warnings: list[BenchWarningRead]
+
+
+class ExpiredReturnRead(BaseModel):
+    """A case whose return deadline passed, and where its claim went."""
+
+    case_id: int
+    serial: str
+    return_due: str
+    claim: BenchClaimRead
+    warnings: list[BenchWarningRead]
+
+
+class ExpiredReturnsRead(BaseModel):
+    """POST /claims/expire-returns: the cases moved to not_returned by this run."""
+
+    moved: list[ExpiredReturnRead]
+
+
+class BilledClaimRead(BaseModel):
+    """A billed claim for the ERP: what to invoice whom."""
+
+    id: int
+    number: str
+    customer: str | None
+    customer_tax_id: str | None
+    serial: str
+    product: str
+    amount: str | None = Field(description="decimal as text; null when the product has no price")
+    billed_at: str
+    verdict: str | None = Field(description="the verdict that billed it; null when the unit never came back")
+
+
+class BilledClaimsRead(BaseModel):
+    """GET /claims/billed: billed claims, oldest bill first."""
+
+    items: list[BilledClaimRead]
+
+
+class BilledQuery(BaseModel):
+    """Which billed claims to list."""
+
+    since: str | None = Field(None, description="only bills from this moment (ISO date or date-time)")
+
+
+# Shapes named above before their definition.
+CaseRead.model_rebuild()
+CaseReceivedRead.model_rebuild()
+TestCreatedRead.model_rebuild()

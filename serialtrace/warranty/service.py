@@ -139,7 +139,8 @@ def register_claim(session: Session, *, serial: str, symptom: str, author: Autho
     session.flush()
     session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial,
                          return_due=today + timedelta(days=return_days)))
-    record_claim_event(session, claim, kind="state_change", author=author, to_state=ClaimState.REGISTERED, reason=description)
+    record_claim_event(session, claim, kind="state_change", author=author, to_state=ClaimState.REGISTERED,
+                       reason=description)
     session.flush()
     return Registered(claim, warnings)
 
@@ -172,7 +173,7 @@ def transition_claim(session: Session, *, claim_id: int, to: str, reason: str = 
     elif before in (ClaimState.RESOLVED, ClaimState.CLOSED):
         claim.closed_at = None  # reopened
     record_claim_event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(target),
-           reason=reason)
+                       reason=reason)
     session.flush()
     session.refresh(claim)
     return claim
@@ -182,7 +183,8 @@ def _move_claim(session: Session, claim: Claim, to: ClaimState, *, author: Autho
     """Write a claim's state change and its timeline row; the caller has checked the step."""
     before = claim.state
     claim.state = str(to)
-    record_claim_event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(to), reason=reason)
+    record_claim_event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(to),
+                       reason=reason)
 
 
 def advance_claim(session: Session, claim: Claim, path: list[ClaimState], *, reason: str) -> None:
@@ -354,7 +356,7 @@ def receive_case(session: Session, *, case_id: int, serial: str, author: Author 
         reason = f"{scanned} scanned, {case.expected_serial} expected"
     if not again:
         record_claim_event(session, claim, kind="case_state", author=author, from_state=before, to_state=case.state,
-               reason=reason)
+                           reason=reason)
     if right and claim.state == ClaimState.AWAITING_RETURN:
         # The unit the claim waited for is here: inspection starts, a step of the system, not of the receiver.
         advance_claim(session, claim, [ClaimState.IN_INSPECTION], reason=reason)

@@ -44,11 +44,11 @@ _ERROR_ANSWERS = {
 }
 
 
-def errors(*codes: int) -> dict[int, dict[str, Any]]:
+def errors(*statuses: int) -> dict[int, dict[str, Any]]:
     """The documented error answers of an operation, each the envelope."""
     schema = {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}
     return {code: {"description": _ERROR_ANSWERS[code], "content": {"application/json": {"schema": schema}}}
-            for code in codes}
+            for code in statuses}
 
 
 def _label(loc: tuple) -> str:
@@ -165,4 +165,4 @@ def openapi():
 
 
 # The routes, by domain; imported last because they register on `bp`.
-from . import batches, cases, claims, labels, scans, shipments, units  # noqa: E402,F401
+from . import batches, bench, cases, claims, codes, labels, scans, shipments, units  # noqa: E402,F401
