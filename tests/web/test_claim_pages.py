@@ -225,6 +225,8 @@ def test_the_complaint_form_warns_before_and_after_registering(login, session, d
     assert f"claim {number} registered" in page
     assert "flash signal amber" in page and "already has an open claim" in page
     assert 'id="replace-form"' in page and "data-keeps-focus" in page
+    # A refusal comes back to this page, not to the claim page.
+    assert 'name="from" value="station"' in page
 
 
 def test_a_never_shipped_unit_gets_a_customer_select_and_says_so(login, session, desk):

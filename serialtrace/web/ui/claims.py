@@ -170,7 +170,7 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
 def _claim_page(claim: Claim, *, station: bool = False, status: int = 200, **extra: Any):
     """The claim's page (or the station's claim page) with `extra` (a refusal's reason, the typed values)."""
     template = "station_claim.html" if station else "claim.html"
-    return render_template(template, **{**_claim_context(claim), **extra}), status
+    return render_template(template, **{**_claim_context(claim), "station": station, **extra}), status
 
 
 def _refused(claim_id: int, exc: DomainError, *, station: bool = False, **typed: Any):

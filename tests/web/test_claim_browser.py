@@ -1,0 +1,82 @@
+"""The desk's origin story in headless Chromium, keyboard only: scan a shipped unit, register a complaint, replace it
+on the spot by scanning the replacement, and see the claim shipped and the returned unit received."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from serialtrace.warranty.models import Claim, UnitCase
+
+from .live import live_app, login
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The app with three units, the first shipped to a customer; yields (base URL, serials, runtime)."""
+    with live_app(tmp_path_factory.mktemp("claim-browser") / "app.sqlite", ship_first=True) as served:
+        yield served
+
+
+def _tab_to(page, element_id: str, limit: int = 12) -> None:
+    """Press Tab until the element `element_id` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_scan_register_and_replace_on_the_spot_without_a_mouse(live, browser):
+    base, serials, rt = live
+    page = browser.new_page()
+    login(page, base)
+    # A wedge scanner types the serial into the focused station field and presses Enter.
+    page.keyboard.type(serials[0])
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#dossier[data-serial='{serials[0]}']")
+    page.keyboard.press("F2")
+    page.wait_for_url(f"{base}/station/complaint?serial={serials[0]}")
+    assert page.evaluate("document.activeElement.id") == "symptom"
+    page.keyboard.press("ArrowDown")  # the second symptom
+    _tab_to(page, "description")
+    page.keyboard.type("switches off after a minute")
+    _tab_to(page, "register-button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#desk-claim[data-state='registered']")
+    number = page.get_attribute("#desk-claim", "data-number")
+    # The replacement's scan field has the focus: the scanner types the serial and Enter ships it.
+    assert page.evaluate("document.activeElement.id") == "replacement-serial"
+    page.keyboard.type(serials[1])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#desk-claim[data-state='replacement_shipped']")
+    text = page.inner_text("#replaced")
+    assert f"{serials[0]} replaced by {serials[1]}, shipped to customer" in text
+    assert page.is_visible("button[id^='quarantine-']")
+    with rt.transaction() as s:
+        claim = s.scalars(select(Claim).where(Claim.number == number)).one()
+        assert (claim.state, claim.description) == ("replacement_shipped", "switches off after a minute")
+        assert s.scalars(select(UnitCase.state).where(UnitCase.claim_id == claim.id)).one() == "received"
+    page.close()
+
+
+def test_a_refused_replacement_keeps_the_scan_field_focused(live, browser):
+    base, serials, _ = live
+    page = browser.new_page()
+    login(page, base)
+    page.goto(f"{base}/station/complaint?serial={serials[0]}")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#desk-claim[data-state='registered']")
+    assert page.evaluate("document.activeElement.id") == "replacement-serial"
+    # The returned unit itself scanned by mistake: refused in place, the scan kept and selected for the next one.
+    page.keyboard.type(serials[0])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#form-error")
+    assert "is the returned unit" in page.inner_text("#form-error")
+    assert page.evaluate("document.activeElement.id") == "replacement-serial"
+    assert page.evaluate("document.activeElement.selectionEnd - document.activeElement.selectionStart") == len(
+        serials[0])
+    assert page.get_attribute("#desk-claim", "data-state") == "registered"
+    page.close()
