@@ -302,3 +302,12 @@ def test_receiving_the_wrong_unit_is_said_loudly(login, session, desk):
     html = client.get(url).get_data(as_text=True)
     assert f"{desk['serials'][0]} received" in html
     assert session.scalars(select(UnitCase.state).where(UnitCase.id == case_id)).one() == "received"
+
+
+def test_the_complaint_page_without_a_unit_asks_for_its_scan(login, desk):
+    client = login("supervisor")
+    html = client.get("/station/complaint").get_data(as_text=True)
+    assert 'id="complaint-serial"' in html and "data-keeps-focus" in html and 'id="complaint-form"' not in html
+    html = client.get(f"/station/complaint?serial={desk['serials'][1]}").get_data(as_text=True)
+    assert 'id="complaint-form"' in html
+    assert client.get("/station/complaint?serial=NO-SUCH-9").status_code == 404

@@ -4,12 +4,14 @@ friendly page and a way back; the menu and the server checks read one table (aut
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from flask import url_for
 
 from serialtrace.accounts.enums import Role
 from serialtrace.trace import service as trace_service
+from serialtrace.warranty import service as warranty_service
 from serialtrace.web.auth import PAGE_ROLES
 from serialtrace.web.navigation import ADMIN_SECTIONS, MENU
 
@@ -23,9 +25,11 @@ def samples(session, users, make_batch):
     """A value for every path parameter of the app's pages (by parameter, or by endpoint where names repeat)."""
     batch, serials = make_batch(quantity=2, number="2501A00",
                                 inputs=[trace_service.LotInput("Shenzhen PCB Co.", "board", "L71033")])
+    claim = warranty_service.register_claim(session, serial=serials[1], symptom="no_power", author=None,
+                                            today=date.today()).claim
     session.commit()
     return {"serial": serials[0], "number": batch.number, "user_id": users["warehouse"].id,
-            "product_id": batch.product_id, "sku": "PR-100", "pages.lot": {"number": "L71033"}}
+            "product_id": batch.product_id, "sku": "PR-100", "pages.lot": {"number": "L71033"}, "ref": claim.number}
 
 
 def page_urls(app, samples: dict) -> dict[str, str]:

@@ -286,10 +286,11 @@ def _complaint_page(serial: str, *, status: int = 200, **extra: Any):
 def station_complaint():
     """Register a complaint about the unit the station just showed; the warnings before and after, never silent."""
     serial = user_text((request.values.get("serial") or "").strip(), "serial")
-    if not serial:
-        raise ValidationError(_("scan a unit at the station first"), details={"field": "serial"})
     if request.method == "GET":
-        return _complaint_page(serial)
+        # Opened from the menu or a bookmark: the unit is scanned here first.
+        return _complaint_page(serial) if serial else render_template("station_complaint.html", dossier=None)
+    if not serial:
+        raise ValidationError(_("scan the unit the complaint is about"), details={"field": "serial"})
     typed = {name: request.form.get(name, "") for name in ("symptom", "channel", "description", "customer_id")}
     try:
         done = service.register_claim(
