@@ -35,6 +35,11 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     # The desk's complaint and replacement flow: the roles that register claims and hand out replacements.
     "pages.station_complaint": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR),
     "pages.station_claim": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR),
+    "pages.test_queue": (R.ENGINEER, R.QUALITY, R.SUPERVISOR),
+    "pages.case": (R.ENGINEER, R.QUALITY, R.SUPERVISOR, R.COORDINATOR),
+    # Quality keeps the failure-code lists; engineers and coordinators read them.
+    "pages.codes": (R.QUALITY, R.ENGINEER, R.COORDINATOR),
+    "pages.procedure": (R.QUALITY,),
     "admin.index": (R.ADMIN,),
     "admin.users": (R.ADMIN,),
     "admin.tokens": (R.ADMIN,),

@@ -31,6 +31,8 @@ MENU: tuple[Link, ...] = (
     Link("pages.scans", lazy_gettext("Scan log")),
     Link("pages.import_page", lazy_gettext("Import"), "i"),
     Link("labels.page", lazy_gettext("Labels"), "l"),
+    Link("pages.test_queue", lazy_gettext("Test queue"), "q", covers="pages.case"),
+    Link("pages.codes", lazy_gettext("Failure codes")),
     Link("admin.index", lazy_gettext("Admin"), "a", covers="admin."),
 )
 # The admin area's own sections, shown on every admin page.
@@ -54,8 +56,9 @@ def links(entries: tuple[Link, ...]) -> list[dict[str, Any]]:
 
 
 def install(app: Flask) -> None:
-    """Offer `menu()` and `admin_sections()` to the templates."""
+    """Offer `menu()`, `admin_sections()` and `may_open(endpoint)` to the templates."""
     missing = [entry.endpoint for entry in MENU + ADMIN_SECTIONS if entry.endpoint not in PAGE_ROLES]
     if missing:
         raise RuntimeError(f"navigation entries without a row in PAGE_ROLES: {missing}")
-    app.jinja_env.globals.update(menu=lambda: links(MENU), admin_sections=lambda: links(ADMIN_SECTIONS))
+    app.jinja_env.globals.update(menu=lambda: links(MENU), admin_sections=lambda: links(ADMIN_SECTIONS),
+                                 may_open=lambda endpoint: may_open(g.get("user"), endpoint))

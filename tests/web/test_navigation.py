@@ -8,10 +8,12 @@ from datetime import date
 
 import pytest
 from flask import url_for
+from sqlalchemy import select
 
 from serialtrace.accounts.enums import Role
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service as warranty_service
+from serialtrace.warranty.models import UnitCase
 from serialtrace.web.auth import PAGE_ROLES
 from serialtrace.web.navigation import ADMIN_SECTIONS, MENU
 
@@ -27,9 +29,11 @@ def samples(session, users, make_batch):
                                 inputs=[trace_service.LotInput("Shenzhen PCB Co.", "board", "L71033")])
     claim = warranty_service.register_claim(session, serial=serials[1], symptom="no_power", author=None,
                                             today=date.today()).claim
+    case_id = session.scalars(select(UnitCase.id).where(UnitCase.claim_id == claim.id)).one()
     session.commit()
     return {"serial": serials[0], "number": batch.number, "user_id": users["warehouse"].id,
-            "product_id": batch.product_id, "sku": "PR-100", "pages.lot": {"number": "L71033"}, "ref": claim.number}
+            "product_id": batch.product_id, "sku": "PR-100", "pages.lot": {"number": "L71033"}, "case_id": case_id,
+            "ref": claim.number}
 
 
 def page_urls(app, samples: dict) -> dict[str, str]:
@@ -91,8 +95,8 @@ def test_the_menu_differs_by_role(app, login, samples):
     assert "/admin" in menus["admin"] and all("/admin" not in menus[r] for r in ROLES if r != "admin")
     assert "/labels" in menus["production"] and "/labels" in menus["warehouse"]
     assert "/labels" not in menus["engineer"] and "/import" not in menus["quality"]
-    assert menus["quality"] == {"/station", "/units", "/batches", "/scans"}
-    assert menus["engineer"] == {"/station", "/units", "/batches"}
+    assert menus["quality"] == {"/station", "/units", "/batches", "/scans", "/claims", "/test-queue", "/codes"}
+    assert menus["engineer"] == {"/station", "/units", "/batches", "/claims", "/test-queue", "/codes"}
 
 
 def test_every_page_in_the_table_checks_the_roles_of_its_row(app):
