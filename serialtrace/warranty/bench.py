@@ -314,6 +314,8 @@ def expire_returns(session: Session, *, today: date, author: Author | None = Non
     when on the advance-replacement path, is billed at the product's price with timeline rows saying why. Each case
     is re-read under its claim's lock and skipped when another run (or a receiving scan) got there first, so running
     it twice, even at once, moves each case once. Flushes; the caller commits."""
+    # The role is checked before any case moves: a refused run changes nothing.
+    workflow.ensure_transition(UnitCaseState.EXPECTED, UnitCaseState.NOT_RETURNED, role=_role(author), kind="case")
     due = session.scalars(select(UnitCase.id).where(UnitCase.state.in_([str(s) for s in AWAITED]),
                                                     UnitCase.return_due < today)
                           .order_by(UnitCase.claim_id, UnitCase.id)).all()
