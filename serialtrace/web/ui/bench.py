@@ -27,6 +27,7 @@ from ...warranty.enums import (
     DISPOSITION_LABELS,
     DISPOSITION_STATE_LABELS,
     FAILURE_LIST_LABELS,
+    PRIORITY_LABELS,
     UNIT_CASE_STATE_LABELS,
     VERDICT_LABELS,
     DispositionState,
@@ -68,8 +69,11 @@ def _queue_page(status: int = 200, **page: Any):
     rows = warranty_queries.test_queue(db(), limit=QUEUE_LIMIT + 1)
     page = {"error": None, "error_field": None, "serial": "", **page}
     user = current_user()
+    # Labels translated once for the page, not once a row.
     return render_template("test_queue.html", rows=rows[:QUEUE_LIMIT], more=len(rows) > QUEUE_LIMIT, age=_age,
-                           states=UNIT_CASE_STATE_LABELS, received=str(UnitCaseState.RECEIVED),
+                           states={k: str(v) for k, v in UNIT_CASE_STATE_LABELS.items()},
+                           priorities={k: str(v) for k, v in PRIORITY_LABELS.items()},
+                           received=str(UnitCaseState.RECEIVED),
                            may_take=user.has_role(*BENCH_ROLES), **page), status
 
 
