@@ -6,22 +6,26 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from .accounts import queries as accounts_queries
 from .accounts import service as accounts_service
 from .accounts.enums import Role
 from .accounts.models import User
+from .columns import at_moment
 from .gs1 import check_digit
 from .runtime import Runtime
 from .trace import bulk, service
-from .trace.enums import EventKind, UnitStatus
-from .trace.models import Customer, Product, Unit
-from .warranty.enums import ClaimState, Priority, Verdict
-from .warranty.models import Claim, Replacement, TestRecord
+from .trace.enums import BatchStatus, UnitStatus
+from .trace.models import Batch, Customer, Product, Unit
+from .warranty import bench, dispositions, procedures
+from .warranty import service as warranty_service
+from .warranty.enums import ClaimState, Disposition, Priority, Verdict
+from .warranty.models import Claim, UnitCase
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Every date is relative to this day, not today, so a seed gives the same data whenever it runs.
@@ -68,21 +72,25 @@ _SYMPTOMS = {
     "intermittent": "Intermittent resets",
     "physical_damage": "Корпус повреждён",
 }
-# What engineers find: failure mode and root cause per verdict.
+# What engineers find per verdict, as codes of the failure-code lists: mode, root cause, location, repair action.
 _FINDINGS = {
-    Verdict.CONFIRMED_DEFECT: [("solder_joint_crack", "component_supplier"), ("sensor_drift", "component_supplier"),
-                               ("firmware_hang", "design"), ("seal_failure", "assembly")],
-    Verdict.NO_FAULT_FOUND: [("no_fault", "none")],
-    Verdict.NOT_COVERED: [("liquid_ingress", "misuse"), ("overvoltage", "misuse")],
-    Verdict.TRANSPORT_DAMAGE: [("cracked_housing", "transport")],
+    Verdict.CONFIRMED_DEFECT: [("solder_joint_crack", "component", "main_board", "resolder"),
+                               ("sensor_drift", "component", "sensor", "replace_sensor"),
+                               ("firmware_hang", "firmware", "firmware", "reflash"),
+                               ("seal_failure", "manufacturing", "seal", "replace_seal")],
+    Verdict.NO_FAULT_FOUND: [("no_fault", "unknown", "none", "none")],
+    Verdict.NOT_COVERED: [("liquid_ingress", "misuse", "main_board", "none"),
+                          ("overvoltage", "misuse", "power_supply", "none")],
+    Verdict.TRANSPORT_DAMAGE: [("cracked_housing", "transport", "housing", "replace_housing")],
 }
-
-_RETURNED = {ClaimState.IN_INSPECTION, ClaimState.DECIDED, ClaimState.FULFILLING, ClaimState.PENDING_VERIFICATION,
-             ClaimState.SETTLED, ClaimState.BILLED, ClaimState.RESOLVED, ClaimState.CLOSED}
-_TESTED = {ClaimState.DECIDED, ClaimState.FULFILLING, ClaimState.SETTLED, ClaimState.BILLED, ClaimState.RESOLVED,
-           ClaimState.CLOSED}
-_DISPOSED = {ClaimState.SETTLED, ClaimState.BILLED, ClaimState.RESOLVED, ClaimState.CLOSED}
-_FINISHED = {ClaimState.SETTLED, ClaimState.BILLED, ClaimState.RESOLVED, ClaimState.CLOSED, ClaimState.CANCELLED}
+# What a unit costs the customer when a claim is billed.
+_PRICES = {"UR-100": Decimal("420.00"), "ST-210": Decimal("310.00"), "DD-330": Decimal("95.00"),
+           "GA-450": Decimal("780.00"), "KU-500": Decimal("260.00")}
+# The bench's procedure for every demo product.
+_PROCEDURE = [{"name": "Visual inspection", "kind": "pass_fail"},
+              {"name": "Supply current", "kind": "measure", "low": 8, "high": 40, "unit": "mA"},
+              {"name": "Reading error", "kind": "measure", "low": -2, "high": 2, "unit": "%"},
+              {"name": "24 h run", "kind": "pass_fail"}]
 _REPLACED = {ClaimState.REPLACEMENT_SHIPPED, ClaimState.PENDING_VERIFICATION, ClaimState.SETTLED, ClaimState.BILLED}
 # Claim state weights by the claim's age in days: young claims are still open, old ones mostly closed.
 _STATE_WEIGHTS: list[tuple[int, dict[ClaimState, float]]] = [
@@ -94,6 +102,7 @@ _STATE_WEIGHTS: list[tuple[int, dict[ClaimState, float]]] = [
     (10**6, {ClaimState.RESOLVED: 3, ClaimState.CLOSED: 10, ClaimState.SETTLED: 2, ClaimState.BILLED: 1,
              ClaimState.CANCELLED: 1, ClaimState.FULFILLING: 0.3, ClaimState.PENDING_VERIFICATION: 0.3}),
 ]
+_CLAIMS_PER_TRANSACTION = 50
 _PRIORITIES = [Priority.P1, Priority.P2, Priority.P3, Priority.P4]
 
 
@@ -180,8 +189,7 @@ def load_demo(runtime: Runtime, *, units: int, seed: int,
             _bulk_friendly(s)
             _load_batch(s, plan, spec, scheme=scheme)
         report("batch")
-    with runtime.transaction() as s:
-        claims = _add_claims(s, plan)
+    claims = _add_claims(runtime, plan)
     report("claims", claims)
     bad_claims = sum(1 for c in plan.candidates if c.bad_lot)
     bad_rate = bad_claims / plan.bad_shipped if plan.bad_shipped else 0.0
@@ -386,7 +394,7 @@ def _weather(rng: random.Random, day: date) -> str:
     return rng.choice(["dry", "dry", "rain", "heat"])
 
 
-# --- claims --------------------------------------------------------------------------------------------
+# --- claims, through the desk's and the bench's services ------------------------------------------------
 
 def _at(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59), tzinfo=UTC))
@@ -403,13 +411,42 @@ def _verdict(rng: random.Random, state: ClaimState, bad_lot: bool) -> Verdict:
     if bad_lot and rng.random() < 0.85:
         return Verdict.CONFIRMED_DEFECT
     verdict = rng.choices(list(Verdict), weights=[50, 30, 12, 8])[0]
-    if state == ClaimState.SETTLED and verdict == Verdict.NOT_COVERED:
+    # A settled claim is one the verdict did not bill: not covered, and by policy no fault found, bill.
+    if state == ClaimState.SETTLED and verdict in (Verdict.NOT_COVERED, Verdict.NO_FAULT_FOUND):
         return Verdict.CONFIRMED_DEFECT
     return verdict
 
 
-def _add_claims(s: Session, plan: _Plan) -> int:
-    """Claims in every state for the chosen units, with returns, tests, dispositions and a few replacements."""
+class _Clock:
+    """The moment a claim's story has reached: each step a little later, never past the demo's last evening."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self.end = datetime.combine(ANCHOR, time(18, 0), tzinfo=UTC)
+
+    def later(self, **delta: float) -> datetime:
+        self.now = min(self.now + timedelta(**delta), max(self.end, self.now))
+        return self.now
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+
+@dataclass
+class _Desk:
+    """The people and the stock a claim's story needs."""
+
+    people: dict[str, User]
+    plan: _Plan
+
+    def __getitem__(self, role: Role) -> User:
+        return self.people[role.value]
+
+
+def _add_claims(runtime: Runtime, plan: _Plan) -> int:
+    """Claims in every state for the chosen units, each walked through the same services the desk, the bench and
+    quality use (so demo data obeys their rules), one transaction per claim, each step at its own past moment."""
     rng = plan.rng
     drafts = []
     for c in plan.candidates:
@@ -421,102 +458,194 @@ def _add_claims(s: Session, plan: _Plan) -> int:
     for d in drafts:
         d[2] = _pick_state(rng, (ANCHOR - d[1]).days)
     _cover_every_state(rng, drafts)
-
-    users = plan.users
-    months = {p[0]: p[2] for p in plan.products}
-    claim_rows: list[dict[str, Any]] = []
-    tests: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    replaced: list[tuple[str, _Candidate, datetime]] = []
-    for n, (c, opened, state) in enumerate(drafts, 1):
-        number = f"CL-{n:06d}"
-        symptom = rng.choice(list(_SYMPTOMS))
-        if c.bad_lot and rng.random() < 0.6:
-            symptom = rng.choice(["no_power", "intermittent"])
-        opened_at = _at(opened, rng)
-        closed_at = None
-        if state in _FINISHED:
-            closed_at = min(opened_at + timedelta(days=rng.randint(3, 40), hours=rng.randint(0, 8)),
-                            datetime.combine(ANCHOR, time(18, 0), tzinfo=UTC))
-        in_warranty = opened <= c.shipped_on + timedelta(days=30 * months[c.product_id])
-        row = {"number": number, "unit_id": c.unit_id, "customer_id": c.customer_id, "state": state.value,
-               "symptom": symptom, "description": _SYMPTOMS[symptom] + ("" if in_warranty else " (out of warranty)"),
-               "priority": rng.choices(_PRIORITIES, weights=[1, 3, 8, 3])[0].value, "cost": 0.0,
-               "opened_at": opened_at, "closed_at": closed_at,
-               "author_id": users[Role.WAREHOUSE.value] if rng.random() < 0.6 else users[Role.COORDINATOR.value],
-               "assignee_id": users[Role.ENGINEER.value] if state in _RETURNED else users[Role.COORDINATOR.value]}
-        claim_rows.append(row)
-        if state in _REPLACED:
-            replaced.append((number, c, opened_at))
-        if state in _RETURNED:
-            _return_unit(rng, plan, c, state, row, tests, events)
-
-    if claim_rows:
-        s.connection().execute(insert(Claim.__table__), claim_rows)
-        ids = dict(s.execute(select(Claim.number, Claim.id)).all())
-        for t in tests:
-            t["claim_id"] = ids[t.pop("claim_number")]
-        if tests:
-            s.connection().execute(insert(TestRecord.__table__), tests)
-        _replace_units(s, plan, [(ids[number], c, at, number) for number, c, at in replaced], events)
-    _write_history(s, events)
-    return len(claim_rows)
+    if not drafts:
+        return 0
+    with runtime.transaction() as s:
+        _add_bench_reference(s, plan)
+    # A few dozen claims per transaction: a commit per claim would spend most of the run waiting for the disk.
+    for first in range(0, len(drafts), _CLAIMS_PER_TRANSACTION):
+        with runtime.transaction() as s:
+            desk = _Desk({role: s.get(User, user_id) for role, user_id in plan.users.items()}, plan)
+            for c, opened, state in drafts[first:first + _CLAIMS_PER_TRANSACTION]:
+                _walk_claim(s, desk, c, _Clock(_at(opened, rng)), state)
+    return len(drafts)
 
 
-def _write_history(s: Session, events: list[dict[str, Any]]) -> None:
-    """The returned units' events through the trace services: the status moves in their order (returned, into
-    test, disposed), each a set_unit_status per step and target, then the events that move nothing, per kind."""
-    groups: dict[tuple, dict[int, service.EventDetail]] = {}
-    for e in sorted(events, key=lambda e: (e["at"], e["unit_id"])):
-        key = (e.get("step", 9), e.get("to"), e["kind"], e["author_id"])
-        groups.setdefault(key, {})[e["unit_id"]] = service.EventDetail(at=e["at"], payload=e["payload"])
-    for (_, to, kind, author_id), details in sorted(groups.items(), key=lambda item: item[0][:3]):
-        author = s.get(User, author_id)
-        if to is None:
-            service.record_unit_events(s, kind=kind, units=list(details), author=author, details=details)
-        else:
-            service.set_unit_status(s, units=list(details), to=to, kind=kind, author=author, details=details)
+def _add_bench_reference(s: Session, plan: _Plan) -> None:
+    """What the bench and billing need: a price per product and its test procedure."""
+    engineer = s.get(User, plan.users[Role.QUALITY.value])
+    for product_id, sku, _, _ in plan.products:
+        s.get(Product, product_id).price = _PRICES[sku]
+        procedures.publish_procedure(s, product_id=product_id, steps=_PROCEDURE, author=engineer)
 
 
-def _return_unit(rng: random.Random, plan: _Plan, c: _Candidate, state: ClaimState, claim: dict[str, Any],
-                 tests: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
-    """The returned unit's history: received, taken into test, tested with a verdict, disposed.
+def _step(s: Session, claim: Claim, to: ClaimState, author: User, clock: _Clock, reason: str = "",
+          **delta: float) -> None:
+    with at_moment(clock.later(**delta)):
+        warranty_service.transition_claim(s, claim_id=claim.id, to=to, reason=reason, author=author)
 
-    Events that move the unit's status carry the step of the move and the status it moves to.
-    """
-    users, number = plan.users, claim["number"]
-    warehouse = {"author_id": users[Role.WAREHOUSE.value], "author": Role.WAREHOUSE.value}
-    engineer = {"author_id": users[Role.ENGINEER.value], "author": Role.ENGINEER.value}
-    returned_at = claim["opened_at"] + timedelta(days=rng.randint(2, 10))
-    events.append({"unit_id": c.unit_id, "kind": EventKind.RETURNED, "at": returned_at, **warehouse,
-                   "payload": {"claim": number}, "step": 1, "to": UnitStatus.RETURNED})
-    # In inspection, or tested: the unit went from the returns shelf to the test bench, where it stays until
-    # a disposition moves it on.
-    if state in (ClaimState.IN_INSPECTION, ClaimState.PENDING_VERIFICATION) or state in _TESTED:
-        events.append({"unit_id": c.unit_id, "kind": EventKind.STATUS, "at": returned_at + timedelta(hours=1),
-                       **engineer, "payload": {"claim": number}, "step": 2, "to": UnitStatus.IN_TEST})
-    if state in _TESTED:
-        verdict = _verdict(rng, state, c.bad_lot)
-        mode, cause = rng.choice(_FINDINGS[verdict])
-        if c.bad_lot and verdict == Verdict.CONFIRMED_DEFECT:
-            mode, cause = "solder_joint_crack", "component_supplier"
-        tested_at = returned_at + timedelta(days=rng.randint(1, 7))
-        tests.append({"unit_id": c.unit_id, "claim_number": number, "verdict": verdict.value, "failure_mode": mode,
-                      "root_cause": cause, "tested_at": tested_at, "engineer_id": users[Role.ENGINEER.value],
-                      "notes": f"{mode.replace('_', ' ')}; root cause: {cause.replace('_', ' ')}"})
-        events.append({"unit_id": c.unit_id, "kind": EventKind.TESTED, "at": tested_at, **engineer,
-                       "payload": {"claim": number, "verdict": verdict.value, "failure_mode": mode}})
-        claim["cost"] = round(rng.uniform(40, 400), 2) if verdict == Verdict.CONFIRMED_DEFECT else 0.0
-        if state in _DISPOSED:
-            if verdict == Verdict.NOT_COVERED:
-                status = UnitStatus.RETURNED
-            elif verdict == Verdict.CONFIRMED_DEFECT and rng.random() < 0.4:
-                status = UnitStatus.SCRAPPED
-            else:
-                status = UnitStatus.REFURBISHED
-            events.append({"unit_id": c.unit_id, "kind": EventKind.DISPOSED,
-                           "at": tested_at + timedelta(days=rng.randint(1, 5)), **engineer,
-                           "payload": {"claim": number, "disposition": status.value}, "step": 3, "to": status})
+
+def _walk_claim(s: Session, desk: _Desk, c: _Candidate, clock: _Clock, target: ClaimState) -> None:
+    """Register the complaint and take it as far as `target` along the route a real claim would go."""
+    rng = desk.plan.rng
+    symptom = rng.choice(list(_SYMPTOMS))
+    if c.bad_lot and rng.random() < 0.6:
+        symptom = rng.choice(["no_power", "intermittent"])
+    registrar = desk[Role.WAREHOUSE] if rng.random() < 0.6 else desk[Role.COORDINATOR]
+    serial = s.scalar(select(Unit.serial).where(Unit.id == c.unit_id))
+    with at_moment(clock.now):
+        claim = warranty_service.register_claim(
+            s, serial=serial, symptom=symptom, author=registrar, description=_SYMPTOMS[symptom],
+            channel=rng.choices(warranty_service.CHANNELS, weights=[6, 3, 2, 1])[0], customer_id=c.customer_id,
+            today=clock.today, draft=target == ClaimState.DRAFT).claim
+    claim.priority = rng.choices(_PRIORITIES, weights=[1, 3, 8, 3])[0].value
+    claim.assignee_id = desk[Role.COORDINATOR].id
+    coordinator = desk[Role.COORDINATOR]
+    if target in (ClaimState.DRAFT, ClaimState.REGISTERED):
+        return
+    if target == ClaimState.CANCELLED:
+        _step(s, claim, ClaimState.CANCELLED, coordinator, clock, "the customer withdrew the complaint", hours=5)
+        return
+    _step(s, claim, ClaimState.TRIAGE, coordinator, clock, hours=rng.randint(1, 30))
+    if target == ClaimState.TRIAGE:
+        return
+    if target == ClaimState.WAITING_CUSTOMER:
+        _step(s, claim, ClaimState.WAITING_CUSTOMER, coordinator, clock, "asked for photos of the installation",
+              hours=2)
+        return
+    advance = target in _REPLACED or (target in (ClaimState.RESOLVED, ClaimState.CLOSED) and rng.random() < 0.3)
+    if advance:
+        _advance_path(s, desk, c, claim, clock, target)
+    else:
+        _inspection_path(s, desk, c, claim, clock, target)
+
+
+def _case_id(s: Session, claim: Claim) -> int:
+    return s.scalar(select(UnitCase.id).where(UnitCase.claim_id == claim.id).order_by(UnitCase.id).limit(1))
+
+
+def _receive(s: Session, desk: _Desk, claim: Claim, clock: _Clock) -> None:
+    serial = s.scalar(select(Unit.serial).where(Unit.id == claim.unit_id))
+    with at_moment(clock.later(days=desk.plan.rng.randint(2, 10))):
+        warranty_service.receive_case(s, case_id=_case_id(s, claim), serial=serial, author=desk[Role.WAREHOUSE])
+
+
+def _test(s: Session, desk: _Desk, c: _Candidate, claim: Claim, clock: _Clock, target: ClaimState) -> Verdict:
+    """Take the case into test and record the verdict with every procedure step and the failure codes."""
+    rng, engineer = desk.plan.rng, desk[Role.ENGINEER]
+    case_id = _case_id(s, claim)
+    with at_moment(clock.later(hours=rng.randint(1, 20))):
+        bench.take_case(s, case_id=case_id, author=engineer)
+    verdict = _verdict(rng, target, c.bad_lot)
+    mode, cause, location, action = rng.choice(_FINDINGS[verdict])
+    if c.bad_lot and verdict == Verdict.CONFIRMED_DEFECT:
+        mode, cause, location, action = _FINDINGS[Verdict.CONFIRMED_DEFECT][0]
+    with at_moment(clock.later(days=rng.randint(1, 7))):
+        bench.record_test(s, case_id=case_id, verdict=verdict, steps=_results(rng, mode), author=engineer,
+                          failure={"symptom": claim.symptom, "mode": mode, "cause": cause, "location": location,
+                                   "action": action},
+                          notes=f"{mode.replace('_', ' ')}; root cause: {cause.replace('_', ' ')}")
+    if verdict == Verdict.CONFIRMED_DEFECT:
+        claim.cost = Decimal(rng.randint(4000, 40000)) / 100
+    return verdict
+
+
+def _results(rng: random.Random, mode: str) -> list[dict[str, Any]]:
+    """Step results as the bench would read them: the step the failure mode shows in fails, the rest pass."""
+    current = round(rng.uniform(12, 30), 1)
+    error = round(rng.uniform(-1.2, 1.2), 2)
+    if mode == "sensor_drift":
+        error = round(rng.choice([-1, 1]) * rng.uniform(2.5, 6), 2)
+    if mode == "overvoltage":
+        current = round(rng.uniform(55, 90), 1)
+    return [{"name": "Visual inspection", "passed": mode not in ("seal_failure", "cracked_housing", "liquid_ingress")},
+            {"name": "Supply current", "value": current}, {"name": "Reading error", "value": error},
+            {"name": "24 h run", "passed": mode not in ("solder_joint_crack", "firmware_hang")}]
+
+
+def _dispose(s: Session, desk: _Desk, claim: Claim, clock: _Clock, kind: Disposition, *, execute: bool) -> None:
+    """Propose what happens to the tested unit; quality approves what needs it; then it is carried out."""
+    rng = desk.plan.rng
+    with at_moment(clock.later(hours=rng.randint(2, 30))):
+        proposal = dispositions.propose(s, case_id=_case_id(s, claim), kind=kind, author=desk[Role.ENGINEER])
+    if proposal.needs_approval:
+        with at_moment(clock.later(hours=rng.randint(1, 24))):
+            dispositions.decide(s, disposition_id=proposal.id, approve=True, author=desk[Role.QUALITY])
+    if execute:
+        with at_moment(clock.later(days=rng.randint(1, 5))):
+            if kind in (Disposition.REPAIR_RETURN, Disposition.RETURN_AS_IS):
+                desk.plan.shipments += 1
+            dispositions.execute(s, disposition_id=proposal.id, author=desk[Role.ENGINEER], today=clock.today)
+
+
+def _inspection_path(s: Session, desk: _Desk, c: _Candidate, claim: Claim, clock: _Clock,
+                     target: ClaimState) -> None:
+    """The unit is sent in, inspected and decided on; then repaired (or returned as it is) and the claim closed."""
+    coordinator = desk[Role.COORDINATOR]
+    _step(s, claim, ClaimState.AWAITING_RETURN, coordinator, clock, "send the unit in for inspection", hours=3)
+    if target == ClaimState.AWAITING_RETURN:
+        return
+    _receive(s, desk, claim, clock)
+    if target == ClaimState.IN_INSPECTION:
+        return
+    verdict = _test(s, desk, c, claim, clock, target)
+    if target == ClaimState.DECIDED:
+        return
+    _step(s, claim, ClaimState.FULFILLING, coordinator, clock, hours=desk.plan.rng.randint(2, 48))
+    kind = (Disposition.REPAIR_RETURN if verdict in (Verdict.CONFIRMED_DEFECT, Verdict.TRANSPORT_DAMAGE)
+            else Disposition.RETURN_AS_IS)
+    _dispose(s, desk, claim, clock, kind, execute=target != ClaimState.FULFILLING)
+    if target == ClaimState.FULFILLING:
+        return
+    _finish(s, desk, claim, clock, target)
+
+
+def _advance_path(s: Session, desk: _Desk, c: _Candidate, claim: Claim, clock: _Clock, target: ClaimState) -> None:
+    """The origin story: a replacement from stock on the spot, the returned unit tested later, the verdict settling
+    or billing the claim, and the unit refurbished into the swap pool or scrapped."""
+    rng = desk.plan.rng
+    # Most customers bring the unit to the desk; the others send it in later.
+    on_desk = rng.random() < 0.7
+    product_id = c.product_id
+    spare = s.scalar(select(Unit.serial).join(Batch, Batch.id == Unit.batch_id)
+                     .where(Unit.product_id == product_id, Unit.status == UnitStatus.IN_STOCK.value,
+                            Batch.status == BatchStatus.RELEASED.value)
+                     .order_by(Unit.id).limit(1))
+    if spare is None:
+        # No stock of this product left to hand out: the unit is sent in instead.
+        _inspection_path(s, desk, c, claim, clock,
+                         ClaimState.AWAITING_RETURN if target in _REPLACED else target)
+        return
+    with at_moment(clock.later(minutes=rng.randint(5, 40))):
+        warranty_service.replace_unit(s, claim_id=claim.id, replacement_serial=spare, author=desk[Role.WAREHOUSE],
+                                      on_desk=on_desk, today=clock.today)
+    desk.plan.shipments += 1
+    if target == ClaimState.REPLACEMENT_SHIPPED:
+        return
+    if not on_desk:
+        _receive(s, desk, claim, clock)
+    _step(s, claim, ClaimState.PENDING_VERIFICATION, desk[Role.WAREHOUSE], clock, "returned unit in the test queue",
+          minutes=30)
+    if target == ClaimState.PENDING_VERIFICATION:
+        return
+    verdict = _test(s, desk, c, claim, clock, target)
+    kind = {Verdict.CONFIRMED_DEFECT: Disposition.REPAIR_SWAP_POOL, Verdict.TRANSPORT_DAMAGE:
+            Disposition.REPAIR_SWAP_POOL, Verdict.NO_FAULT_FOUND: Disposition.RESTOCK_REFURBISHED,
+            Verdict.NOT_COVERED: Disposition.SCRAP}[verdict]
+    if verdict == Verdict.CONFIRMED_DEFECT and rng.random() < 0.4:
+        kind = Disposition.SCRAP
+    _dispose(s, desk, claim, clock, kind, execute=True)
+    if target in (ClaimState.SETTLED, ClaimState.BILLED):
+        return
+    _finish(s, desk, claim, clock, target)
+
+
+def _finish(s: Session, desk: _Desk, claim: Claim, clock: _Clock, target: ClaimState) -> None:
+    """Resolve the claim, and close it when that is where its story ends."""
+    resolver = desk[Role.WAREHOUSE] if claim.state == ClaimState.FULFILLING else desk[Role.COORDINATOR]
+    _step(s, claim, ClaimState.RESOLVED, resolver, clock, days=desk.plan.rng.randint(1, 10))
+    if target == ClaimState.CLOSED:
+        _step(s, claim, ClaimState.CLOSED, desk[Role.COORDINATOR], clock, days=desk.plan.rng.randint(1, 14))
 
 
 def _cover_every_state(rng: random.Random, drafts: list[list[Any]]) -> None:
@@ -532,36 +661,3 @@ def _cover_every_state(rng: random.Random, drafts: list[list[Any]]) -> None:
         if not spare:
             return
         rng.choice(spare)[2] = state
-
-
-def _replace_units(s: Session, plan: _Plan, replaced: list[tuple[int, _Candidate, datetime, str]],
-                   events: list[dict[str, Any]]) -> None:
-    """Advance replacements: ship an in-stock unit of the same product to the customer and link it."""
-    rng = plan.rng
-    by_product: dict[int, list[tuple[int, int]]] = {}
-    for product_id in sorted({c.product_id for _, c, _, _ in replaced}):
-        need = sum(1 for _, c, _, _ in replaced if c.product_id == product_id)
-        by_product[product_id] = list(s.execute(
-            select(Unit.id, Unit.batch_id)
-            .where(Unit.product_id == product_id, Unit.status == UnitStatus.IN_STOCK.value)
-            .order_by(Unit.id).limit(need)).all())
-    rows = []
-    for claim_id, c, opened_at, number in replaced:
-        stock = by_product.get(c.product_id)
-        if not stock:
-            continue
-        unit_id, batch_id = stock.pop(0)
-        shipped_on = min(opened_at.date() + timedelta(days=rng.randint(0, 2)), ANCHOR)
-        plan.shipments += 1
-        (shipment_id, _), = bulk.ship_unit_ranges(s, shipments=[bulk.RangeShipment(
-            customer_id=c.customer_id, shipped_on=shipped_on, batch_id=batch_id, first_unit_id=unit_id,
-            last_unit_id=unit_id, reference=f"ЗАМ-{plan.shipments:06d}", carrier=rng.choice(_CARRIERS[:4]),
-            attributes={"replacement_for_claim": number, "weather": _weather(rng, shipped_on)})])
-        rows.append({"claim_id": claim_id, "returned_unit_id": c.unit_id, "replacement_unit_id": unit_id,
-                     "shipment_id": shipment_id, "author_id": plan.users[Role.WAREHOUSE.value],
-                     "created_at": _at(shipped_on, rng)})
-        events.append({"unit_id": c.unit_id, "kind": EventKind.REPLACED, "at": rows[-1]["created_at"],
-                       "author_id": plan.users[Role.WAREHOUSE.value], "author": Role.WAREHOUSE.value,
-                       "payload": {"claim": number, "replacement_unit_id": unit_id}})
-    if rows:
-        s.connection().execute(insert(Replacement.__table__), rows)

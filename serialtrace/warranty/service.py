@@ -112,10 +112,11 @@ def record_claim_event(session: Session, claim: Claim, *, kind: str, author: Aut
 
 def register_claim(session: Session, *, serial: str, symptom: str, author: Author | None, description: str = "",
                    channel: str = "desk", customer_id: int | None = None, today: date,
-                   return_days: int = RETURN_DAYS) -> Registered:
-    """Register a complaint about `serial`: a claim in registered with one expected unit case (due back within
-    `return_days` of `today`) and its first timeline row, plus the warnings (never silent). The symptom is a code of
-    the active symptom list. Flushes; the caller commits."""
+                   return_days: int = RETURN_DAYS, draft: bool = False) -> Registered:
+    """Register a complaint about `serial`: a claim in registered (in draft when `draft`, a complaint still being
+    written down) with one expected unit case (due back within `return_days` of `today`) and its first timeline row,
+    plus the warnings (never silent). The symptom is a code of the active symptom list. Flushes; the caller
+    commits."""
     known = codes.find_code(session, FailureList.SYMPTOM, symptom)
     if known is None or not known.active:
         raise ValidationError(_l("unknown symptom %(symptom)r; use one of %(allowed)s", symptom=symptom,
@@ -132,15 +133,15 @@ def register_claim(session: Session, *, serial: str, symptom: str, author: Autho
     elif dossier["customer"] is not None:
         customer_id = dossier["customer"]["id"]
     warnings = _warnings(session, dossier, unit.id)
+    first = ClaimState.DRAFT if draft else ClaimState.REGISTERED
     claim = Claim(number=next_claim_number(session), unit_id=unit.id, customer_id=customer_id,
-                  state=ClaimState.REGISTERED, symptom=symptom, description=description, channel=channel,
+                  state=str(first), symptom=symptom, description=description, channel=channel,
                   author_id=getattr(author, "id", None))
     session.add(claim)
     session.flush()
     session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial,
                          return_due=today + timedelta(days=return_days)))
-    record_claim_event(session, claim, kind="state_change", author=author, to_state=ClaimState.REGISTERED,
-                       reason=description)
+    record_claim_event(session, claim, kind="state_change", author=author, to_state=str(first), reason=description)
     session.flush()
     return Registered(claim, warnings)
 

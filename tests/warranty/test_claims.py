@@ -53,6 +53,17 @@ def test_register_makes_a_claim_with_an_expected_case_and_a_timeline_row(session
                                                                               "desk")
 
 
+def test_a_draft_is_kept_in_draft_until_the_desk_registers_it(session, shipped, desk):
+    _, serials, _ = shipped
+    claim = service.register_claim(session, serial=serials[0], symptom="leak", author=desk, today=TODAY,
+                                   draft=True).claim
+    assert claim.state == "draft"
+    claim = service.transition_claim(session, claim_id=claim.id, to="registered", author=desk)
+    steps = session.execute(select(ClaimEvent.from_state, ClaimEvent.to_state).where(ClaimEvent.claim_id == claim.id)
+                            .order_by(ClaimEvent.id)).all()
+    assert [tuple(s) for s in steps] == [(None, "draft"), ("draft", "registered")]
+
+
 def _codes(done) -> list[str]:
     return [w["code"] for w in done.warnings]
 
