@@ -63,18 +63,26 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
     return row.User
 
 
+def _holds_sqlite_write_lock(session: Session, bind: Engine) -> bool:
+    """True when `session` is a SQLite writer inside its transaction, which began with BEGIN IMMEDIATE."""
+    return (bind.dialect.name == "sqlite" and session.in_transaction()
+            and not bind.get_execution_options().get(READ_ONLY, False))
+
+
 def _touch_token(session: Session, token_id: int, now: datetime) -> None:
     """Set last_used_at, in a short transaction of its own when the session sits on an engine.
 
     The request's own session may be read-only (GET) or roll back on error, and the use happened either way.
-    A session bound to a connection (a caller managing the transaction, as tests do) records it in place.
+    A session bound to a connection (a caller managing the transaction, as tests do) records it in place, and so
+    does a SQLite writer: it already holds the one write lock, which a second connection would only wait for (and
+    give up on, every call, so the use was never recorded and each write call lost the whole wait).
     """
     table = ApiToken.__table__
     stmt = (update(table).where(table.c.id == token_id,
                                  or_(table.c.last_used_at.is_(None), table.c.last_used_at <= now - LAST_USED_EVERY))
             .values(last_used_at=now))
     bind = session.get_bind()
-    if not isinstance(bind, Engine):
+    if not isinstance(bind, Engine) or _holds_sqlite_write_lock(session, bind):
         session.execute(stmt)
         return
     with bind.execution_options(**{READ_ONLY: False}).connect() as conn:

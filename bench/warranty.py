@@ -1,0 +1,302 @@
+"""Latency of the warranty desk and bench over HTTP with 20,000 open unit cases: the instant replacement
+(POST /api/v1/claims/<id>/replace) and the engineers' test queue (GET /api/v1/test-queue and the /test-queue page),
+on SQLite or, with --postgres URL, on a throwaway PostgreSQL schema."""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.parse
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import _common
+
+DEFAULT_DB = Path("/tmp/serialtrace-bench-warranty.sqlite")
+REPLACE_P95_TARGET, QUEUE_P95_TARGET = 50.0, 200.0  # ms, DESIGN.md "Performance targets"
+PASSWORD = "bench-warranty-pass-1"
+SHIP_LOT = 250
+
+
+# --------------------------------------------------------------------------- building the database
+
+def build(url: str, *, cases: int, replacements: int, seed: int = 7) -> dict[str, str]:
+    """Users and tokens, units through register_batch, then shipments, claims, unit cases, replacement links and
+    timelines by bulk inserts (the set-up only); returns the two API tokens."""
+    from sqlalchemy import insert, select, text, update
+
+    from serialtrace.accounts import service as accounts_service
+    from serialtrace.trace import service
+    from serialtrace.trace.models import Shipment, ShipmentItem, Unit, UnitEvent
+    from serialtrace.warranty.models import Claim, ClaimEvent, Replacement, UnitCase
+
+    rng = random.Random(seed)
+    rt = _common.runtime_for(url, serial_key="bench-warranty")
+    scheme = rt.serial_scheme()
+    t0 = time.perf_counter()
+    swapped = int(cases * 0.3)  # the advance-replaced share of the open cases, ranked first in the queue
+    with rt.transaction() as s:
+        desk = accounts_service.create_user(s, username="desk", role="warehouse", password=PASSWORD)
+        engineer = accounts_service.create_user(s, username="engineer", role="engineer", password=PASSWORD)
+        tokens = {"desk": accounts_service.create_token(s, name="desk", user=desk),
+                  "engineer": accounts_service.create_token(s, name="engineer", user=engineer)}
+        service.add_product(s, sku="PR-100", name="Flow meter", gtin="04601234560016", warranty_months=24)
+        _, claimed = service.register_batch(s, product="PR-100", quantity=cases + replacements, number="B-CLAIM",
+                                            produced_on=date(2025, 1, 13), scheme=scheme)
+        _, handed = service.register_batch(s, product="PR-100", quantity=max(swapped, 1), number="B-SWAP",
+                                           produced_on=date(2025, 1, 14), scheme=scheme)
+        service.register_batch(s, product="PR-100", quantity=replacements + 100, number="B-STOCK",
+                               produced_on=date(2025, 1, 15), scheme=scheme)
+        customers = [service.get_or_create_customer(s, name=f"Customer {c:03d} LLC", tax_id=f"{7700000000 + c}").id
+                     for c in range(1, 101)]
+    t_services = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    now = datetime.now(UTC)
+    with rt.transaction() as s:
+        ids = dict(s.execute(select(Unit.serial, Unit.id)).all())
+        claimed_ids, handed_ids = [ids[x] for x in claimed], [ids[x] for x in handed[:swapped]]
+        shipped = claimed_ids + handed_ids
+        owner: dict[int, int] = {}
+        items, events = [], []
+        for start in range(0, len(shipped), SHIP_LOT):
+            customer = rng.choice(customers)
+            day = date(2025, 2, 3) + timedelta(days=rng.randrange(300))
+            sid = s.execute(insert(Shipment).values(customer_id=customer, shipped_on=day, reference=f"INV-{start}",
+                                                    carrier="DHL", destination="", attributes={}, created_at=now)
+                            .returning(Shipment.id)).scalar_one()
+            for unit_id in shipped[start:start + SHIP_LOT]:
+                owner[unit_id] = customer
+                items.append({"shipment_id": sid, "unit_id": unit_id, "batch_id": None, "quantity": 1})
+                events.append({"unit_id": unit_id, "kind": "shipped", "at": now, "author_id": None,
+                               "author": "system", "payload": {"shipment_id": sid, "customer_id": customer}})
+        s.execute(insert(ShipmentItem), items)
+        s.execute(insert(UnitEvent), events)
+        s.execute(update(Unit).where(Unit.id.in_(select(ShipmentItem.unit_id))).values(status="shipped"))
+        # The open cases: 40% still expected, 40% received, 20% in test; then the claims the desk will replace.
+        claims, cases_rows = [], []
+        for i, unit_id in enumerate(claimed_ids):
+            replaced = i < swapped
+            if i >= cases:
+                state, case_state = "triage", "expected"
+            elif i % 5 < 2:
+                state, case_state = ("replacement_shipped" if replaced else "awaiting_return"), "expected"
+            else:
+                state = "pending_verification" if replaced else "in_inspection"
+                case_state = "in_test" if i % 5 == 4 else "received"
+            opened = now - timedelta(days=rng.randrange(1, 60), seconds=rng.randrange(86400))
+            claims.append({"number": f"CL-{i + 1:06d}", "unit_id": unit_id, "customer_id": owner[unit_id],
+                           "state": state, "symptom": "no_power", "description": "", "channel": "desk",
+                           "priority": f"P{rng.randrange(1, 5)}", "cost": 0, "opened_at": opened})
+            cases_rows.append({"unit_id": unit_id, "state": case_state, "opened": opened, "replaced": replaced})
+        s.execute(insert(Claim), claims)
+        claim_ids = dict(s.execute(select(Claim.unit_id, Claim.id)).all())
+        s.execute(insert(UnitCase), [
+            {"claim_id": claim_ids[c["unit_id"]], "unit_id": c["unit_id"], "state": c["state"],
+             "expected_serial": "", "created_at": c["opened"], "return_due": (c["opened"] + timedelta(days=14)).date(),
+             "received_at": None if c["state"] == "expected" else c["opened"] + timedelta(days=3)}
+            for c in cases_rows])
+        s.execute(text("UPDATE unit_case SET expected_serial = (SELECT serial FROM unit WHERE unit.id = "
+                       "unit_case.unit_id)"))
+        s.execute(insert(Replacement), [
+            {"claim_id": claim_ids[c["unit_id"]], "returned_unit_id": c["unit_id"], "replacement_unit_id": h,
+             "created_at": c["opened"]} for c, h in zip(cases_rows, handed_ids, strict=False)])
+        s.execute(insert(ClaimEvent), [
+            {"claim_id": claim_ids[c["unit_id"]], "kind": "state_change", "to_state": "registered", "reason": "",
+             "author_id": None, "author": "desk", "at": c["opened"]} for c in cases_rows])
+    analyse(rt)
+    rt.engine.dispose()
+    print(f"  built in {t_services:.1f} s (services) + {time.perf_counter() - t1:.1f} s (bulk inserts): "
+          f"{cases:,} open cases ({swapped:,} advance-replaced), {replacements:,} claims in triage")
+    return tokens
+
+
+def analyse(rt) -> None:
+    """Fresh planner statistics, as a database in service has."""
+    from sqlalchemy import text
+
+    with rt.engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+
+
+# --------------------------------------------------------------------------- serving and measuring
+
+def serve(url: str, port: int, threads: int) -> None:
+    """Serve the real app with waitress until killed (runs in the child process)."""
+    import waitress
+
+    from serialtrace.web import create_app
+
+    app = create_app(runtime=_common.runtime_for(url, serial_key="bench-warranty"))
+    waitress.serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
+
+
+def start_server(url: str, threads: int) -> tuple[subprocess.Popen, int]:
+    """Start the app in a child process and wait until it accepts connections."""
+    port = _common.free_port()
+    proc = subprocess.Popen([_common.python(), __file__, "--serve", url, "--port", str(port),
+                             "--threads", str(threads)], cwd=Path(__file__).parent)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
+            return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def timed(conn: http.client.HTTPConnection, method: str, path: str, *, headers: dict[str, str],
+          body: dict | None = None, expect: int = 200) -> float:
+    """Milliseconds for one request and its whole answer; an unexpected status stops the run."""
+    data = json.dumps(body).encode() if body is not None else None
+    if data is not None:
+        headers = {**headers, "Content-Type": "application/json"}
+    t0 = time.perf_counter()
+    conn.request(method, path, body=data, headers=headers)
+    resp = conn.getresponse()
+    answer = resp.read()
+    elapsed = (time.perf_counter() - t0) * 1000
+    if resp.status != expect:
+        raise RuntimeError(f"{method} {path}: {resp.status} {answer[:300]!r}")
+    return elapsed
+
+
+def login_cookie(port: int) -> str:
+    """The session cookie of the engineer after the login form (with its CSRF token)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/login")
+    resp = conn.getresponse()
+    page = resp.read().decode()
+    cookie = resp.getheader("Set-Cookie", "").split(";")[0]
+    marker = 'name="csrf_token" value="'
+    start = page.index(marker) + len(marker)
+    form = urllib.parse.urlencode({"csrf_token": page[start:page.index('"', start)], "username": "engineer",
+                                   "password": PASSWORD})
+    conn.request("POST", "/login", body=form, headers={"Cookie": cookie,
+                                                       "Content-Type": "application/x-www-form-urlencoded"})
+    resp = conn.getresponse()
+    resp.read()
+    if resp.status != 302:
+        raise RuntimeError(f"login: {resp.status}")
+    conn.close()
+    return resp.getheader("Set-Cookie", "").split(";")[0]
+
+
+def replacement_plan(url: str) -> list[tuple[int, str]]:
+    """(claim id, stock serial) for every claim in triage, each with its own unit from stock."""
+    from sqlalchemy import select
+
+    from serialtrace.trace.models import Batch, Unit
+    from serialtrace.warranty.models import Claim
+
+    rt = _common.runtime_for(url, serial_key="bench-warranty")
+    with rt.read() as s:
+        claims = s.scalars(select(Claim.id).where(Claim.state == "triage").order_by(Claim.id)).all()
+        stock = s.scalars(select(Unit.serial).join(Batch, Batch.id == Unit.batch_id)
+                          .where(Batch.number == "B-STOCK", Unit.status == "in_stock").order_by(Unit.id)).all()
+    rt.engine.dispose()
+    return list(zip(claims, stock, strict=False))
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) the process `pid` has used so far, in milliseconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, times: list[float], target: float, cpu: float) -> dict[str, float]:
+    """Print and return p50/p95/p99 of `times`, the server's CPU ms per request and whether the p95 meets
+    `target`; CPU time tells more than wall time on a machine shared with other work."""
+    s = sorted(times)
+    out = {p: _common.percentile(s, p) for p in (50, 95, 99)}
+    met = "met" if out[95] <= target else "NOT met"
+    print(f"  {name:34s} n={len(s):4d}  p50 {out[50]:6.2f}  p95 {out[95]:6.2f}  p99 {out[99]:6.2f}"
+          f"  max {s[-1]:6.1f} ms; server CPU {cpu / len(s):6.2f} ms/request  (p95 <= {target:g} ms: {met})")
+    return out
+
+
+def phase(pid: int, warmup: int, requests: list) -> tuple[list[float], float]:
+    """Run the `requests` (callables timing one request each): the times after `warmup`, and the server's CPU
+    milliseconds spent on those."""
+    times = [request() for request in requests[:warmup]]
+    before = cpu_ms(pid)
+    times = [request() for request in requests[warmup:]]
+    return times, cpu_ms(pid) - before
+
+
+def measure(url: str, tokens: dict[str, str], *, threads: int, queue_requests: int, warmup: int,
+            page: bool) -> None:
+    """The queue (API and page) then the replacements, each over one keep-alive connection to the served app."""
+    proc, port = start_server(url, threads)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        engineer = {"Authorization": f"Bearer {tokens['engineer']}"}
+        calls = [lambda: timed(conn, "GET", "/api/v1/test-queue", headers=engineer)] * (warmup + queue_requests)
+        report("GET /api/v1/test-queue", *phase(proc.pid, warmup, calls), QUEUE_P95_TARGET)
+        if page:
+            cookie = {"Cookie": login_cookie(port)}
+            calls = [lambda: timed(conn, "GET", "/test-queue", headers=cookie)] * (warmup + queue_requests)
+            report("GET /test-queue (page)", *phase(proc.pid, warmup, calls), QUEUE_P95_TARGET)
+        desk = {"Authorization": f"Bearer {tokens['desk']}"}
+        calls = [lambda c=claim_id, b={"replacement_serial": serial, "on_desk": i % 2 == 0}:
+                 timed(conn, "POST", f"/api/v1/claims/{c}/replace", headers=desk, expect=201, body=b)
+                 for i, (claim_id, serial) in enumerate(replacement_plan(url))]
+        report("POST /api/v1/claims/<id>/replace", *phase(proc.pid, warmup, calls), REPLACE_P95_TARGET)
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the database, serve the app, measure, print."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--postgres", metavar="URL", help="run on a throwaway schema of this PostgreSQL server")
+    ap.add_argument("--db", type=Path, default=DEFAULT_DB, help="the SQLite file to build (rebuilt every run)")
+    ap.add_argument("--cases", type=int, default=20_000, help="open unit cases")
+    ap.add_argument("--replacements", type=int, default=400, help="replacements timed (one claim in triage each)")
+    ap.add_argument("--queue-requests", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=4, help="waitress threads")
+    ap.add_argument("--no-page", action="store_true", help="time the API only, not the /test-queue page")
+    ap.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.serve:
+        serve(args.serve, args.port, args.threads)
+        return 0
+
+    print("machine:")
+    _common.print_machine()
+    drop = None
+    if args.postgres:
+        url, drop = _common.fresh_postgres_schema(args.postgres)
+        where = "PostgreSQL (throwaway schema)"
+    else:
+        url, where = _common.fresh_sqlite(args.db.resolve()), f"SQLite {args.db}"
+    try:
+        print(f"building on {where}")
+        tokens = build(url, cases=args.cases, replacements=args.replacements + args.warmup)
+        print(f"\n{args.cases:,} open unit cases; one keep-alive connection, waitress threads={args.threads}, "
+              f"{args.warmup} warm-up requests each, load average {os.getloadavg()[0]:.2f}")
+        measure(url, tokens, threads=args.threads, queue_requests=args.queue_requests, warmup=args.warmup,
+                page=not args.no_page)
+    finally:
+        if drop is not None:
+            drop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
