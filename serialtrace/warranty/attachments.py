@@ -78,7 +78,7 @@ def is_inline_image(content_type: str) -> bool:
 def _ensure_allowed(data: bytes, filename: str, max_bytes: int) -> str:
     """The stored content type of an upload within the limits; 413 over the size, 415 for a type not allowed."""
     if len(data) > max_bytes:
-        raise TooLarge(_l("the file is %(size)s bytes; the limit is %(limit)s bytes", size=len(data), limit=max_bytes),
+        raise TooLarge(_l("the file is larger than the limit of %(limit)s bytes", limit=max_bytes),
                        details={"field": "file", "limit": max_bytes})
     if not data:
         raise ValidationError(_l("the file is empty"), details={"field": "file"})

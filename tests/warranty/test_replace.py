@@ -69,9 +69,12 @@ def test_replace_ships_links_writes_events_and_moves_claim_and_case(session, set
     assert case.state == ("received" if on_desk else "expected")
     # A registered claim is taken to triage as a system step on the way, both steps on the timeline.
     read = queries.claim_read(session, done, role="warehouse")
-    assert [(e["from"], e["to"]) for e in read["timeline"]] == [
+    changes = [e for e in read["timeline"] if e["kind"] == "state_change"]
+    assert [(e["from"], e["to"]) for e in changes] == [
         (None, "registered"), ("registered", "triage"), ("triage", "replacement_shipped")]
-    assert read["timeline"][-1]["reason"] == f"{returned} replaced by {stock[0]}"
+    assert changes[-1]["reason"] == f"{returned} replaced by {stock[0]}"
+    assert [(e["returned_serial"], e["replacement_serial"], e["author"]) for e in read["timeline"]
+            if e["kind"] == "replacement"] == [(returned, stock[0], "desk")]
     assert read["replacements"] == [{"returned_serial": returned, "replacement_serial": stock[0],
                                      "created_at": read["replacements"][0]["created_at"]}]
     # The dossiers of both units show the link, each from its side.

@@ -39,6 +39,7 @@ _ERROR_ANSWERS = {
     404: "not_found",
     409: "conflict, or busy: another action won a race; try again",
     413: "the upload is over the size limit",
+    415: "unsupported_type: the upload's content is not a type allowed here",
     422: "invalid input; details.field names the field",
     503: "decoder_busy: every decoder is busy; try again",
 }
@@ -165,4 +166,4 @@ def openapi():
 
 
 # The routes, by domain; imported last because they register on `bp`.
-from . import batches, bench, cases, claims, codes, labels, scans, shipments, units  # noqa: E402,F401
+from . import batches, bench, cases, claims, codes, dispositions, labels, scans, shipments, units  # noqa: E402,F401
