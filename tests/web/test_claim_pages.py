@@ -3,6 +3,7 @@ actions a role may take, transitions and replacements by form, refusals that cha
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
@@ -12,9 +13,15 @@ from sqlalchemy import func, select
 from serialtrace.trace import service as trace_service
 from serialtrace.trace.models import Shipment, Unit, UnitEvent
 from serialtrace.warranty import service as warranty_service
-from serialtrace.warranty.models import Claim, ClaimEvent, Replacement, UnitCase
+from serialtrace.warranty.models import Attachment, Claim, ClaimEvent, Comment, Replacement, UnitCase
 
 from .conftest import csrf_from
+
+
+@pytest.fixture
+def settings_overrides(tmp_path):
+    """Attachments go to the test's own folder."""
+    return {"instance_dir": str(tmp_path)}
 
 
 @pytest.fixture
@@ -106,7 +113,7 @@ def test_the_claim_page_shows_header_route_map_cases_and_timeline(login, desk):
     html = login("quality").get(f"/claims/{desk['claim']}").get_data(as_text=True)
     assert 'data-state="registered"' in html and "Vodokanal" in html and "Does not switch on" in html
     assert "<svg" in html and 'class="state taken current" data-state="registered"' in html
-    assert f'id="case-' in html and desk["serials"][0] in html
+    assert 'id="case-' in html and desk["serials"][0] in html
     assert 'id="timeline"' in html and "warehouse" in html
     # Reachable by id as well as by number.
     assert login("quality").get(f"/claims/{desk['claim_id']}").status_code == 200
@@ -126,6 +133,7 @@ def test_the_claim_page_offers_only_what_the_role_may_do_now(login, desk, role, 
     assert ('id="replace-form"' in html) is replace
     assert ('class="scan desk-scan receive-form"' in html) is receive
     assert ('id="no-actions"' in html) is not (buttons or replace or receive)
+    assert 'id="comment-form"' in html
 
 
 def test_a_transition_by_form_moves_the_claim_with_its_reason(login, session, desk):
@@ -184,7 +192,8 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(login, ses
 def test_replace_and_receive_routes_refuse_other_roles(login, session, desk):
     url = f"/claims/{desk['claim']}"
     before = _counts(session)
-    assert _post(login("engineer"), url, f"{url}/replace", {"replacement_serial": desk["serials"][2]}).status_code == 403
+    replace = {"replacement_serial": desk["serials"][2]}
+    assert _post(login("engineer"), url, f"{url}/replace", replace).status_code == 403
     assert _post(login("coordinator"), url, f"{url}/receive", {"case": "1", "serial": "x"}).status_code == 403
     assert login("engineer").get(f"/station/claims/{desk['claim']}").status_code == 403
     assert _counts(session) == before
@@ -311,3 +320,48 @@ def test_the_complaint_page_without_a_unit_asks_for_its_scan(login, desk):
     html = client.get(f"/station/complaint?serial={desk['serials'][1]}").get_data(as_text=True)
     assert 'id="complaint-form"' in html
     assert client.get("/station/complaint?serial=NO-SUCH-9").status_code == 404
+
+
+def test_a_comment_with_a_photo_joins_the_timeline(login, session, desk, tmp_path):
+    client = login("engineer")
+    url = f"/claims/{desk['claim']}"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    answer = client.post(f"{url}/comments", data={"csrf_token": token, "body": "cracked <b>housing</b>",
+                                                  "visibility": "customer", "files": (io.BytesIO(png), "front.png")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    html = client.get(url).get_data(as_text=True)
+    assert "cracked &lt;b&gt;housing&lt;/b&gt;" in html and "for the customer" in html and "front.png" in html
+    assert session.scalar(select(func.count()).select_from(Comment)) == 1
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 1
+
+
+def test_an_empty_comment_or_a_forbidden_file_is_refused_and_keeps_nothing(login, session, desk, tmp_path):
+    client = login("coordinator")
+    url = f"/claims/{desk['claim']}"
+    answer = _post(client, url, f"{url}/comments", {"body": "   "})
+    assert answer.status_code == 422 and 'id="form-error"' in answer.get_data(as_text=True)
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    answer = client.post(f"{url}/comments", data={"csrf_token": token, "body": "see file",
+                                                  "files": (io.BytesIO(b"MZ\x90\x00binary"), "tool.exe")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 415 and "see file" in answer.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Comment)) == 0
+    assert session.scalar(select(func.count()).select_from(Attachment)) == 0
+    assert list((tmp_path / "attachments").glob("*")) == [] if (tmp_path / "attachments").exists() else True
+
+
+def test_the_complaint_form_keeps_its_photos_with_the_claim(login, session, desk, tmp_path):
+    client = login("warehouse")
+    serial = desk["serials"][1]
+    token = csrf_from(client.get(f"/station/complaint?serial={serial}").get_data(as_text=True))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    photos = [(io.BytesIO(png), "a.png"), (io.BytesIO(png), "b.png")]
+    answer = client.post("/station/complaint", data={"csrf_token": token, "serial": serial, "symptom": "leak",
+                                                     "photos": photos}, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    number = answer.headers["Location"].rsplit("/", 1)[1]
+    claim_id = session.scalar(select(Claim.id).where(Claim.number == number))
+    assert session.scalars(select(Attachment.filename).where(Attachment.claim_id == claim_id)
+                           .order_by(Attachment.id)).all() == ["a.png", "b.png"]

@@ -6,19 +6,21 @@ Every action is one transaction; a refused one shows its page again with the rea
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
+from sqlalchemy import select
 
 from ...accounts.enums import Role
 from ...accounts.models import User
 from ...config import business_today
 from ...errors import DomainError, NotFound, ValidationError
 from ...trace import queries as trace_queries
-from ...warranty import claim_list, queries, service, workflow
-from ...warranty.enums import CLAIM_STATE_LABELS, SYMPTOM_LABELS, ClaimState, UnitCaseState
-from ...warranty.models import Claim
+from ...warranty import attachments, claim_list, codes, comments, queries, service, workflow
+from ...warranty.enums import CLAIM_STATE_LABELS, DISPOSITION_LABELS, ClaimState, FailureList, UnitCaseState
+from ...warranty.models import Claim, UnitCase
 from ...warranty.routemap import route_map_svg
 from ..auth import current_user, requires, requires_page
 from ..database import commit, db
@@ -49,9 +51,12 @@ TIMELINE_KINDS = {
     "comment": lazy_gettext("Comment"),
     "attachment": lazy_gettext("Attachment"),
     "test": lazy_gettext("Test"),
+    "test_record": lazy_gettext("Test record"),
     "replacement": lazy_gettext("Replacement"),
+    "disposition": lazy_gettext("Disposition"),
     "assignment": lazy_gettext("Assignment"),
 }
+VISIBILITY_LABELS = {"internal": lazy_gettext("internal"), "customer": lazy_gettext("for the customer")}
 
 
 def _form(name: str, limit: int) -> str:
@@ -146,6 +151,7 @@ def claim_actions(read: dict[str, Any], user: User) -> dict[str, Any]:
         "receive": [c for c in read["cases"] if c["state"] in RECEIVABLE and user.has_role(*RECEIVERS)
                     and workflow.may(c["state"], UnitCaseState.RECEIVED, role, "case")],
         "quarantine": [c for c in read["cases"] if c["state"] in IN_HOUSE] if user.has_role(R.WAREHOUSE) else [],
+        "comment": role in comments.COMMENTERS,
     }
 
 
@@ -159,12 +165,16 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
     user = current_user()
     read = queries.claim_read(db(), claim, role=user.role)
     read["cases"] = [{**c, "href": link_for("pages.case", case_id=c["id"])} for c in read["cases"]]
+    read["timeline"] = [{**e, "href": link_for("api.get_attachment", id=e["attachment_id"])}
+                        if e["kind"] == "attachment" else e for e in read["timeline"]]
     first = next((e for e in read["timeline"] if e["kind"] == "state_change"), None)
     svg = route_map_svg(read["state"], _path_taken(read), label=lambda s: str(label(s, "claim_state")))
     return {"claim": read, "actions": claim_actions(read, user), "registrar": first["author"] if first else "",
             # The map is drawn by routemap.py, which escapes every label it writes.
             "route_map": Markup(svg), "error": None, "error_field": None, "replacement_serial": "",
-            "reason": "", "received_serial": "", "timeline_kinds": TIMELINE_KINDS}
+            "reason": "", "received_serial": "", "comment": {"body": "", "visibility": "internal"},
+            "timeline_kinds": TIMELINE_KINDS, "visibilities": VISIBILITY_LABELS, "dispositions": DISPOSITION_LABELS,
+            "symptom": symptom_name(read["symptom"])}
 
 
 def _claim_page(claim: Claim, *, station: bool = False, status: int = 200, **extra: Any):
@@ -260,11 +270,58 @@ def claim_receive(ref: str):
     return redirect(url_for("pages.station_claim" if station else "pages.claim", ref=number))
 
 
+@bp.post("/claims/<ref>/comments")
+@requires(*CLAIM_READERS)
+def claim_comment(ref: str):
+    """Add a comment (internal, or for the customer) and any attached files to the claim's timeline."""
+    claim = get_claim(ref)
+    claim_id, number = claim.id, claim.number
+    typed = {"body": request.form.get("body", ""), "visibility": request.form.get("visibility", "internal")}
+    try:
+        files = request.files.getlist("files")
+        body = _form("body", comments.BODY_MAX)
+        if body or not any(f.filename for f in files):
+            comments.add_comment(db(), claim_id=claim_id, body=body, visibility=_form("visibility", 16) or "internal",
+                                 author=current_user())
+        kept = _attach(claim_id, files)
+        commit()
+    except DomainError as exc:
+        return _refused(claim_id, exc, comment=typed)
+    flash(_("added to the timeline") if not kept else
+          _("added to the timeline with %(n)s file(s)", n=kept), "ok")
+    return redirect(url_for("pages.claim", ref=number, _anchor="timeline"))
+
+
 # The station's complaint flow ------------------------------------------------------------------------------------
 
 def symptom_choices() -> list[tuple[str, str]]:
-    """(code, label) of the symptoms a complaint may name."""
-    return [(code, str(text)) for code, text in SYMPTOM_LABELS.items()]
+    """(code, name) of the active symptom codes, in the list's order: the ones a complaint may name."""
+    return [(c.code, str(tr(codes.code_name(FailureList.SYMPTOM, c.code, c.name))))
+            for c in codes.list_codes(db(), FailureList.SYMPTOM)]
+
+
+def symptom_name(code: str) -> str:
+    """The name of a symptom code as the code list has it (retired codes too); an unknown code as it is."""
+    found = codes.find_code(db(), FailureList.SYMPTOM, code)
+    return str(tr(codes.code_name(FailureList.SYMPTOM, code, found.name))) if found else code
+
+
+def attachment_folder() -> Path:
+    """Where claim attachments are kept: the instance folder's attachments/."""
+    return Path(settings().instance_dir) / "attachments"
+
+
+def _attach(claim_id: int, files: list, *, case_id: int | None = None) -> int:
+    """Keep each chosen file with the claim (size and type checked by the attachments service); the count kept."""
+    kept = 0
+    for upload in files:
+        if not upload or not upload.filename:
+            continue  # a file input left empty sends one nameless part
+        attachments.add_attachment(db(), claim_id=claim_id, case_id=case_id, filename=upload.filename,
+                                   data=upload.read(), author=current_user(), folder=attachment_folder(),
+                                   max_bytes=settings().attachment_max_bytes)
+        kept += 1
+    return kept
 
 
 def _complaint_page(serial: str, *, status: int = 200, **extra: Any):
@@ -276,8 +333,7 @@ def _complaint_page(serial: str, *, status: int = 200, **extra: Any):
     page = {"dossier": found, "warnings": warnings, "symptoms": symptom_choices(),
             "channels": service.CHANNELS, "customers": [] if found["customer"] else claim_list.list_customers(db()),
             "typed": {"symptom": "", "channel": "desk", "description": "", "customer_id": ""},
-            # Photos are offered once claims take attachments.
-            "photos": False, "error": None, "error_field": None, **extra}
+            "error": None, "error_field": None, **extra}
     return render_template("station_complaint.html", **page), status
 
 
@@ -297,6 +353,8 @@ def station_complaint():
             db(), serial=serial, symptom=_form("symptom", 64), channel=_form("channel", 16) or "desk",
             description=_form("description", TEXT_MAX), customer_id=_optional_id(typed["customer_id"], "customer_id"),
             author=current_user(), today=business_today(settings()))
+        case_id = db().scalar(select(UnitCase.id).where(UnitCase.claim_id == done.claim.id))
+        _attach(done.claim.id, request.files.getlist("photos"), case_id=case_id)
         commit()
     except DomainError as exc:
         db().rollback()
