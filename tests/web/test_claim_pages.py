@@ -109,11 +109,12 @@ def _buttons(html: str) -> list[str]:
     return re.findall(r'name="to" value="([a-z_]+)"', html)
 
 
-def test_the_claim_page_shows_header_route_map_cases_and_timeline(login, desk):
+def test_the_claim_page_shows_header_route_map_cases_and_timeline(login, session, desk):
     html = login("quality").get(f"/claims/{desk['claim']}").get_data(as_text=True)
     assert 'data-state="registered"' in html and "Vodokanal" in html and "Does not switch on" in html
     assert "<svg" in html and 'class="state taken current" data-state="registered"' in html
-    assert 'id="case-' in html and desk["serials"][0] in html
+    case_id = session.scalar(select(UnitCase.id).where(UnitCase.claim_id == desk["claim_id"]))
+    assert f'id="case-{case_id}"' in html and f'href="/cases/{case_id}"' in html and desk["serials"][0] in html
     assert 'id="timeline"' in html and "warehouse" in html
     # Reachable by id as well as by number.
     assert login("quality").get(f"/claims/{desk['claim_id']}").status_code == 200
@@ -212,6 +213,11 @@ def test_the_station_offers_a_complaint_after_a_scan_to_the_desk_roles(login, de
     html = engineer.post("/station", data={"code": desk["serials"][1], "csrf_token": csrf_from(page)}).get_data(
         as_text=True)
     assert 'id="dossier"' in html and 'id="complaint-link"' not in html
+    # The dossier's claims open their claim page for the roles that read claims.
+    assert f'href="/claims/{desk["claim"]}"' in login("engineer").get(f"/units/{desk['serials'][0]}").get_data(
+        as_text=True)
+    assert f'href="/claims/{desk["claim"]}"' not in login("production").get(f"/units/{desk['serials'][0]}").get_data(
+        as_text=True)
     assert engineer.get(f"/station/complaint?serial={desk['serials'][1]}").status_code == 403
 
 
@@ -333,6 +339,9 @@ def test_a_comment_with_a_photo_joins_the_timeline(login, session, desk, tmp_pat
     assert answer.status_code == 302, answer.get_data(as_text=True)
     html = client.get(url).get_data(as_text=True)
     assert "cracked &lt;b&gt;housing&lt;/b&gt;" in html and "for the customer" in html and "front.png" in html
+    attachment_id = session.scalar(select(Attachment.id))
+    assert f'href="/api/v1/attachments/{attachment_id}"' in html
+    assert client.get(f"/api/v1/attachments/{attachment_id}").data == png
     assert session.scalar(select(func.count()).select_from(Comment)) == 1
     assert session.scalar(select(func.count()).select_from(Attachment)) == 1
 
