@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from serialtrace.accounts import service as accounts_service
 from serialtrace.trace import service as trace_service
-from serialtrace.warranty import procedures
+from serialtrace.warranty import models, procedures
 from serialtrace.warranty import service as warranty_service
 from serialtrace.warranty.models import Claim, DispositionRecord, FailureCode, UnitCase
 from serialtrace.warranty.models import TestRecord as Record
@@ -23,6 +23,12 @@ from .conftest import PASSWORD, csrf_from
 
 STEPS = [{"name": "Visual check", "kind": "pass_fail"},
          {"name": "Supply current", "kind": "measure", "low": 10, "high": 20, "unit": "mA"}]
+
+
+@pytest.fixture
+def settings_overrides(tmp_path):
+    """Attachments are kept in a folder of the test's own."""
+    return {"instance_dir": str(tmp_path)}
 
 
 @pytest.fixture
@@ -203,6 +209,35 @@ def test_a_form_without_its_csrf_token_is_refused(login, session, cases):
     assert client.post(f"/cases/{ids[0]}/tests", data=_test_form()).status_code == 400
     assert client.post(f"/cases/{ids[0]}/take").status_code == 400
     assert _records(session) == 0 and _state(session, ids[0]) == "received"
+
+
+# Attachments -----------------------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_a_photo_is_kept_with_the_case_and_listed(login, session, cases, tmp_path):
+    ids, _ = cases
+    client = login("engineer")
+    resp = _post(client, f"/cases/{ids[0]}/attachments", {"file": (io.BytesIO(PNG), "board.png")},
+                 page=f"/cases/{ids[0]}", content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    html = client.get(f"/cases/{ids[0]}").get_data(as_text=True)
+    found = re.search(r'<a href="/api/v1/attachments/(\d+)">board.png</a>', html)
+    assert found and "?inline=true" in html
+    assert client.get(f"/api/v1/attachments/{found.group(1)}").data == PNG
+    assert len(list((tmp_path / "attachments").iterdir())) == 1
+
+
+def test_a_forbidden_file_type_is_refused_at_the_file_field_and_nothing_is_kept(login, session, cases, tmp_path):
+    ids, _ = cases
+    resp = _post(login("engineer"), f"/cases/{ids[0]}/attachments", {"file": (io.BytesIO(b"MZ\x90\x00"), "a.exe")},
+                 page=f"/cases/{ids[0]}", content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 415
+    assert re.search(r'name="file"[^>]*aria-invalid="true"', html) and "not an allowed type" in html
+    assert session.scalar(select(func.count()).select_from(models.Attachment)) == 0
+    assert not (tmp_path / "attachments").exists() or not any((tmp_path / "attachments").iterdir())
 
 
 # Dispositions ----------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ...accounts.enums import Role
 from ...accounts.models import User
 from ...config import business_today
 from ...errors import DomainError, NotFound, ValidationError
+from ...warranty import attachments as attachments_service
 from ...warranty import bench as bench_service
 from ...warranty import codes as codes_service
 from ...warranty import dispositions as disposition_service
@@ -33,9 +34,10 @@ from ...warranty.enums import (
     DispositionState,
     UnitCaseState,
 )
-from ..auth import current_user, requires, requires_page
+from ..auth import PAGE_ROLES, current_user, requires, requires_page
 from ..database import commit, db
 from ..i18n import _, label, tr
+from .claims import attachment_folder
 from .common import bp, settings, user_text
 
 R, K = Role, UnitCaseState
@@ -163,6 +165,7 @@ def _case_page(case_id: int, status: int = 200, form: dict[str, Any] | None = No
         states=UNIT_CASE_STATE_LABELS, verdicts=VERDICT_LABELS,
         list_labels=FAILURE_LIST_LABELS, code_lists=codes_service.code_lists(db()),
         code_name=lambda kind, code: names.get(kind, {}).get(code, code),
+        files=_case_files(unit_case.claim_id, case_id, records), may_attach=user.has_role(*PAGE_ROLES["pages.case"]),
         dispositions=_dispositions(unit_case, user), disposition_kinds=DISPOSITION_LABELS,
         disposition_states=DISPOSITION_STATE_LABELS, **_may(unit_case, user), **page), status
 
@@ -229,11 +232,12 @@ def _step_result(index: int, step: dict[str, Any], typed: str) -> dict[str, Any]
     return {"name": step["name"], "value": value}
 
 
-def _record_id(text: str) -> int | None:
+def _record_id(text: str, field: str = "supersedes") -> int | None:
+    """A test record's number from a form field, None when empty; anything else a 422 naming the field."""
     if not text:
         return None
     if not text.isdigit():
-        raise ValidationError(_("supersedes must be a test record's number"), details={"field": "supersedes"})
+        raise ValidationError(_("%(field)s must be a test record's number", field=field), details={"field": field})
     return int(text)
 
 
@@ -322,3 +326,32 @@ def _ensure_of_case(case_id: int, disposition_id: int) -> None:
     """404 when the disposition belongs to another case than the page's."""
     if disposition_service.get_disposition(db(), disposition_id).case_id != case_id:
         raise NotFound(_("case %(case)s has no disposition %(id)s", case=case_id, id=disposition_id))
+
+
+def _case_files(claim_id: int, case_id: int, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The files kept with this case or one of its test records."""
+    mine = {r["id"] for r in records}
+    return [a for a in attachments_service.list_attachments(db(), claim_id)
+            if a["case_id"] == case_id or a["test_record_id"] in mine]
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@requires_page("pages.case")
+def case_attach(case_id: int):
+    """Keep photos or documents with the case, or with one of its test records (size and type checked)."""
+    unit_case = warranty_service.get_case(db(), case_id)
+    files = [f for f in request.files.getlist("file") if f and f.filename]
+    try:
+        if not files:
+            raise ValidationError(_("choose a file to attach"), details={"field": "file"})
+        record = _record_id(_form_text("test_record_id"), "test_record_id")
+        for upload in files:
+            attachments_service.add_attachment(
+                db(), claim_id=unit_case.claim_id, case_id=case_id, test_record_id=record, filename=upload.filename,
+                data=upload.read(settings().attachment_max_bytes + 1), author=current_user(),
+                folder=attachment_folder(), max_bytes=settings().attachment_max_bytes)
+        commit()
+    except DomainError as exc:
+        return _case_page(case_id, exc.status_code, error_form="attachment", **refusal(exc))
+    flash(_("%(count)s file(s) attached", count=len(files)), "ok")
+    return redirect(url_for("pages.case", case_id=case_id, _anchor="attachments"))
