@@ -126,6 +126,33 @@ def analyse(rt) -> None:
         conn.commit()
 
 
+def explain_queue(url: str) -> None:
+    """Print the database's plan of the test queue's query (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on
+    SQLite), the statement captured as the app runs it."""
+    from sqlalchemy import event
+
+    from serialtrace.warranty import queries
+
+    rt = _common.runtime_for(url, serial_key="bench-warranty")
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    with rt.read() as s:
+        conn = s.connection()
+        event.listen(conn, "before_cursor_execute", capture)
+        queries.test_queue(s)
+        event.remove(conn, "before_cursor_execute", capture)
+        statement, parameters = seen[-1]
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if conn.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
+    print("\nplan of the test queue's query:")
+    for row in rows:
+        print("  " + " ".join(str(v) for v in row))
+    rt.engine.dispose()
+
+
 # --------------------------------------------------------------------------- serving and measuring
 
 def serve(url: str, port: int, threads: int) -> None:
@@ -215,7 +242,7 @@ def cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def report(name: str, times: list[float], target: float, cpu: float) -> dict[str, float]:
+def report(name: str, times: list[float], cpu: float, target: float) -> dict[str, float]:
     """Print and return p50/p95/p99 of `times`, the server's CPU ms per request and whether the p95 meets
     `target`; CPU time tells more than wall time on a machine shared with other work."""
     s = sorted(times)
@@ -270,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--threads", type=int, default=4, help="waitress threads")
     ap.add_argument("--no-page", action="store_true", help="time the API only, not the /test-queue page")
+    ap.add_argument("--explain", action="store_true", help="print the plan of the test queue's query too")
     ap.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -290,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         tokens = build(url, cases=args.cases, replacements=args.replacements + args.warmup)
         print(f"\n{args.cases:,} open unit cases; one keep-alive connection, waitress threads={args.threads}, "
               f"{args.warmup} warm-up requests each, load average {os.getloadavg()[0]:.2f}")
+        if args.explain:
+            explain_queue(url)
         measure(url, tokens, threads=args.threads, queue_requests=args.queue_requests, warmup=args.warmup,
                 page=not args.no_page)
     finally:

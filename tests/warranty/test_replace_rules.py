@@ -12,7 +12,7 @@ from serialtrace.errors import Conflict, NotFound, ValidationError
 from serialtrace.trace import queries as trace_queries
 from serialtrace.trace import service as trace_service
 from serialtrace.trace.models import Batch, Product, Shipment, Unit
-from serialtrace.warranty import service
+from serialtrace.warranty import queries, service
 from serialtrace.warranty.dossier import unit_dossier
 from serialtrace.warranty.models import Replacement
 
@@ -179,3 +179,15 @@ def test_the_dossier_follows_a_chain_of_two_replacements_both_ways(session, setu
     assert links(returned) == [("returned", returned, first)]
     assert links(first) == [("replacement", returned, first), ("returned", first, second)]
     assert links(second) == [("replacement", first, second)]
+
+
+def test_the_queue_lists_a_case_once_whatever_its_links(session, setup, desk):
+    claim, returned, stock, _ = setup
+    service.replace_unit(session, claim_id=claim.id, replacement_serial=stock[0], author=desk, on_desk=True,
+                         today=TODAY)
+    # A claim reopened and replaced again: a second link for the same claim and returned unit.
+    session.add(Replacement(claim_id=claim.id, returned_unit_id=_unit(session, returned).id,
+                            replacement_unit_id=_unit(session, stock[1]).id))
+    session.flush()
+    rows = [r for r in queries.test_queue(session) if r["claim_id"] == claim.id]
+    assert [(r["serial"], r["replaced"]) for r in rows] == [(returned, True)]
