@@ -89,6 +89,7 @@ def test_the_list_filters_by_state_customer_product_mine_and_text(login, session
 
 
 @pytest.mark.parametrize(("query", "field"), [("state=nonsense", "nonsense"), ("customer=x1", "customer"),
+                                              ("customer=99999999999999999999", "customer"),
                                               ("product=NOPE", "NOPE"), ("page=0", "page"), ("sort=x", "sort")])
 def test_a_bad_filter_names_the_field(login, desk, query, field):
     answer = login("coordinator").get(f"/claims?{query}")

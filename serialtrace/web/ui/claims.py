@@ -18,8 +18,16 @@ from ...accounts.models import User
 from ...config import business_today
 from ...errors import DomainError, NotFound, ValidationError
 from ...trace import queries as trace_queries
+from ...trace.policy import MAX_INT
 from ...warranty import attachments, claim_list, codes, comments, queries, service, workflow
-from ...warranty.enums import CLAIM_STATE_LABELS, DISPOSITION_LABELS, ClaimState, FailureList, UnitCaseState
+from ...warranty.enums import (
+    CLAIM_STATE_LABELS,
+    DISPOSITION_LABELS,
+    DISPOSITION_STATE_LABELS,
+    ClaimState,
+    FailureList,
+    UnitCaseState,
+)
 from ...warranty.models import Claim, UnitCase
 from ...warranty.routemap import route_map_svg
 from ..auth import current_user, requires, requires_page
@@ -75,6 +83,10 @@ def _optional_id(value: str, field: str) -> int | None:
         return None
     if not value.isascii() or not value.isdigit():
         raise ValidationError(_("%(field)s must be a whole number, not %(value)r", field=field, value=value),
+                              details={"field": field})
+    if int(value) > MAX_INT:
+        # No row has such an id; PostgreSQL would refuse the comparison's parameter instead of finding nothing.
+        raise ValidationError(_("%(field)s must be at most %(limit)s", field=field, limit=MAX_INT),
                               details={"field": field})
     return int(value)
 
@@ -174,6 +186,7 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
             "route_map": Markup(svg), "error": None, "error_field": None, "replacement_serial": "",
             "reason": "", "received_serial": "", "comment": {"body": "", "visibility": "internal"},
             "timeline_kinds": TIMELINE_KINDS, "visibilities": VISIBILITY_LABELS, "dispositions": DISPOSITION_LABELS,
+            "disposition_states": DISPOSITION_STATE_LABELS,
             "symptom": symptom_name(read["symptom"])}
 
 
