@@ -147,6 +147,9 @@ def test_a_transition_by_form_moves_the_claim_with_its_reason(login, session, de
     assert session.scalars(select(ClaimEvent.reason).order_by(ClaimEvent.id.desc())).first() == "called the customer"
     html = client.get(url).get_data(as_text=True)
     assert "is now Triage" in html and _buttons(html) == ["waiting_customer", "awaiting_return", "cancelled"]
+    # The route map shows the path taken and where the claim is now.
+    assert 'class="edge taken" data-from="registered" data-to="triage"' in html
+    assert 'class="state taken current" data-state="triage"' in html
 
 
 @pytest.mark.parametrize(("role", "to", "status", "words"), [
