@@ -111,6 +111,41 @@ def test_scanning_a_queued_serial_opens_its_case_and_another_says_so(login, case
     assert 'aria-invalid="true"' in html and f'value="{serials[3]}"' in html
 
 
+def test_the_queue_page_reads_the_same_few_statements_however_many_cases(login, session, cases, make_batch):
+    from sqlalchemy import event
+
+    ids, serials = cases
+    client = login("engineer")
+    engine = session.get_bind().engine
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    def statements() -> list[str]:
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/test-queue").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return list(seen)
+
+    few = statements()
+    _, more = make_batch(quantity=5, number="2501B00")
+    customer = trace_service.get_or_create_customer(session, name="Vodokanal", tax_id="7701234567")
+    trace_service.create_shipment(session, customer=customer, shipped_on=date.today(), serials=more)
+    for serial in more:
+        claim = warranty_service.register_claim(session, serial=serial, symptom="no_power", author=None,
+                                                today=date.today()).claim
+        case_id = session.scalars(select(UnitCase.id).where(UnitCase.claim_id == claim.id)).one()
+        warranty_service.receive_case(session, case_id=case_id, serial=serial, author=None)
+    session.commit()
+    many = statements()
+    queue = [s for s in many if "unit_case" in s]
+    assert len(many) == len(few) and len(queue) == 1 and "LIMIT" in queue[0].upper()
+
+
 def test_an_empty_queue_says_so(login, users):
     html = login("quality").get("/test-queue").get_data(as_text=True)
     assert 'id="queue-empty"' in html

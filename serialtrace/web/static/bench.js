@@ -30,7 +30,8 @@
 
   form.addEventListener("keydown", function (event) {
     var el = event.target;
-    if (event.key !== "Enter" || el.tagName === "TEXTAREA" || el.tagName === "BUTTON") { return; }
+    // Only fields: Enter keeps its meaning on buttons, links and in the notes.
+    if (event.key !== "Enter" || (el.tagName !== "INPUT" && el.tagName !== "SELECT")) { return; }
     event.preventDefault();
     var fields = Array.prototype.filter.call(form.elements, function (f) {
       return !f.disabled && f.type !== "hidden" && f.tabIndex >= 0 &&
