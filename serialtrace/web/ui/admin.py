@@ -31,7 +31,7 @@ from ...trace.enums import WarrantyStart
 from ...trace.models import Product
 from ..auth import SESSION_VERSION, current_user, requires_page
 from ..database import commit, db
-from ..i18n import _, label, lazy_gettext
+from ..i18n import _, label, lazy_gettext, tr
 from .common import settings, user_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "station.delete": lazy_gettext("station profile deleted"),
     "product.add": lazy_gettext("product added"),
     "product.edit": lazy_gettext("product changed"),
+    "product.substitute_add": lazy_gettext("substitute added"),
+    "product.substitute_remove": lazy_gettext("substitute removed"),
 }
 
 
@@ -402,8 +404,16 @@ def product(product_id: int):
     """The edit form of one product."""
     p = _product(product_id)
     values = {"name": p.name, "gtin": p.gtin or "", "warranty_months": str(p.warranty_months), "family": p.family,
-              "shelf_life_months": "" if p.shelf_life_months is None else str(p.shelf_life_months)}
-    return render_template("admin_product.html", product=p, values=values, error=None, error_field=None)
+              "shelf_life_months": "" if p.shelf_life_months is None else str(p.shelf_life_months),
+              "replacement_warranty": p.replacement_warranty}
+    return _product_page(p, values)
+
+
+def _product_page(p: Product, values: dict[str, str], status: int = 200, **error: Any):
+    """The product's edit form with its substitutes; `error` and `error_field` when refused."""
+    return render_template("admin_product.html", product=p, values=values, error=error.get("error"),
+                           error_field=error.get("error_field"),
+                           substitutes=trace_queries.list_substitutes(db(), p)), status
 
 
 @bp.post("/products/<int:product_id>")
@@ -411,7 +421,8 @@ def product(product_id: int):
 def product_edit(product_id: int):
     """Change a product's name, warranty months, family, GTIN and shelf life."""
     p = _product(product_id)
-    values = {key: _form(key) for key in ("name", "gtin", "warranty_months", "family", "shelf_life_months")}
+    values = {key: _form(key) for key in ("name", "gtin", "warranty_months", "family", "shelf_life_months",
+                                          "replacement_warranty")}
     try:
         changed = trace_service.update_product(db(), p, name=values["name"], gtin=values["gtin"] or None,
                                                warranty_months=_months(values["warranty_months"]),
@@ -419,16 +430,55 @@ def product_edit(product_id: int):
         before, after = trace_service.set_product_shelf_life(db(), p, months=_shelf_life(values["shelf_life_months"]))
         if before != after:
             changed["shelf_life_months"] = (before, after)
+        # A form without the field (an older page) keeps the rule as it is.
+        rule = values["replacement_warranty"] or p.replacement_warranty
+        before, after = trace_service.set_replacement_warranty(db(), p, rule=rule)
+        if before != after:
+            changed["replacement_warranty"] = (before, after)
         if changed:
             _record("product.edit", p.sku, **{k: [before, after] for k, (before, after) in changed.items()})
         commit()
     except DomainError as exc:
         db().rollback()
         field = exc.details.get("field") if isinstance(exc.details, dict) else None
-        return render_template("admin_product.html", product=_product(product_id), values=values, error=exc.message,
-                               error_field=field), exc.status_code
+        return _product_page(_product(product_id), values, exc.status_code, error=exc.message, error_field=field)
     flash(_("product %(sku)s saved", sku=p.sku) if changed else _("nothing to change"), "ok")
     return redirect(url_for("admin.products"))
+
+
+@bp.post("/products/<int:product_id>/substitutes")
+@requires_page("admin.products")
+def product_substitute_add(product_id: int):
+    """Let units of another product (by SKU or GTIN) be handed out in place of this one's."""
+    p = _product(product_id)
+    try:
+        other = trace_queries.get_product(db(), _form("substitute"))
+        if trace_service.add_substitute(db(), product=p, substitute=other):
+            _record("product.substitute_add", p.sku, substitute=other.sku)
+        commit()
+    except DomainError as exc:
+        db().rollback()
+        flash(tr(exc.message), "error")
+        return redirect(url_for("admin.product", product_id=product_id))
+    flash(_("%(substitute)s may now replace %(sku)s", substitute=other.sku, sku=p.sku), "ok")
+    return redirect(url_for("admin.product", product_id=product_id))
+
+
+@bp.post("/products/<int:product_id>/substitutes/<int:substitute_id>/remove")
+@requires_page("admin.products")
+def product_substitute_remove(product_id: int, substitute_id: int):
+    """Stop another product's units replacing this one's."""
+    p, other = _product(product_id), _product(substitute_id)
+    try:
+        trace_service.remove_substitute(db(), product=p, substitute=other)
+        _record("product.substitute_remove", p.sku, substitute=other.sku)
+        commit()
+    except DomainError as exc:
+        db().rollback()
+        flash(tr(exc.message), "error")
+        return redirect(url_for("admin.product", product_id=product_id))
+    flash(_("%(substitute)s no longer replaces %(sku)s", substitute=other.sku, sku=p.sku), "ok")
+    return redirect(url_for("admin.product", product_id=product_id))
 
 
 # Settings ------------------------------------------------------------------------------------------------------------
