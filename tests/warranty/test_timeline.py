@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from serialtrace.columns import at_moment
-from serialtrace.warranty import attachments, comments, dispositions, service, timeline
-from serialtrace.warranty import models
+from serialtrace.warranty import attachments, comments, dispositions, models, service, timeline
 
 from .tested_case import TODAY, make_tested, people
 
@@ -36,8 +35,9 @@ def test_the_timeline_holds_every_kind_in_order_with_authors(session, make_batch
         comments.add_comment(session, claim_id=claim.id, body="Replacement handed over.", visibility="customer",
                              author=who["warehouse"])
     with _step(3):
-        session.add(models.TestRecord(unit_id=case.unit_id, claim_id=claim.id, case_id=case.id, verdict="confirmed_defect",
-                               failure_mode="seal_failure", notes="leaks at 6 bar", engineer_id=who["engineer"].id))
+        session.add(models.TestRecord(unit_id=case.unit_id, claim_id=claim.id, case_id=case.id,
+                                      verdict="confirmed_defect", failure_mode="seal_failure", notes="leaks at 6 bar",
+                                      engineer_id=who["engineer"].id))
         session.flush()
     with _step(4):
         attachments.add_attachment(session, claim_id=claim.id, filename="leak.png",

@@ -117,7 +117,6 @@ def test_a_case_not_tested_is_409_and_unknown_ids_404(api, session, tested):
 
 def test_two_executions_at_once_one_wins_the_other_gets_409(fresh_db_url):
     rt = Runtime.from_env({"database_url": fresh_db_url, "secret_key": "dispose", "serial_key": "k"})
-    today = date.today()
     with rt.transaction() as s:
         engineer = accounts_service.create_user(s, username="bench", role="engineer", password="bench-pass-1")
         token = accounts_service.create_token(s, name="bench-token", user=engineer)

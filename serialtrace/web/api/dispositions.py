@@ -94,7 +94,7 @@ def post_case_disposition(path: CasePath, body: DispositionCreate):
     return jsonify(_disposition(record.id)), 201
 
 
-@bp.get("/cases/<int:id>/dispositions", tags=[TAG], responses={200: DispositionList, **errors(401, 404, 422)})
+@bp.get("/cases/<int:id>/dispositions", tags=[TAG], responses={200: DispositionList, **errors(401, 404, 409, 422)})
 @requires()
 def get_case_dispositions(path: CasePath):
     """The dispositions of a case, oldest first (rejected ones stay)."""
@@ -128,7 +128,7 @@ def post_disposition_execute(path: DispositionPath):
 
 
 @bp.post("/claims/<int:id>/comments", tags=[FILES],
-         responses={201: CommentRead, **errors(400, 401, 403, 404, 413, 422)})
+         responses={201: CommentRead, **errors(400, 401, 403, 404, 409, 413, 422)})
 @requires(*WRITERS)
 def post_claim_comment(path: ClaimPath, body: CommentCreate):
     """Add a comment to the claim's timeline: internal (staff) or for the customer."""
@@ -150,7 +150,7 @@ def _form_id(field: str) -> int | None:
 
 
 @bp.post("/claims/<int:id>/attachments", tags=[FILES],
-         responses={201: AttachmentRead, **errors(400, 401, 403, 404, 413, 415, 422)})
+         responses={201: AttachmentRead, **errors(400, 401, 403, 404, 409, 413, 415, 422)})
 @requires(*WRITERS)
 def post_claim_attachment(path: ClaimPath, form: AttachmentUpload):
     """Keep a file with the claim (optionally with one of its cases or test records): at most the configured size
@@ -169,7 +169,7 @@ def post_claim_attachment(path: ClaimPath, form: AttachmentUpload):
     return jsonify(attachments.attachment_read(kept)), 201
 
 
-@bp.get("/claims/<int:id>/attachments", tags=[FILES], responses={200: AttachmentList, **errors(401, 404, 422)})
+@bp.get("/claims/<int:id>/attachments", tags=[FILES], responses={200: AttachmentList, **errors(401, 404, 409, 422)})
 @requires()
 def get_claim_attachments(path: ClaimPath):
     """The claim's attachments, oldest first."""
@@ -178,7 +178,7 @@ def get_claim_attachments(path: ClaimPath):
 
 @bp.get("/attachments/<int:id>", tags=[FILES], responses={
     200: {"description": "the file, as stored", "content": {"application/octet-stream": {"schema": {
-        "type": "string", "format": "binary"}}}}, **errors(401, 404, 422)})
+        "type": "string", "format": "binary"}}}}, **errors(401, 404, 409, 422)})
 @requires()
 def get_attachment(path: AttachmentPath, query: AttachmentQuery):
     """Download an attachment as a file (Content-Disposition: attachment); inline=true shows a JPEG, PNG or WebP
