@@ -470,3 +470,13 @@ class BilledQuery(BaseModel):
 CaseRead.model_rebuild()
 CaseReceivedRead.model_rebuild()
 TestCreatedRead.model_rebuild()
+
+
+class ExpireReturns(BaseModel):
+    """POST /claims/expire-returns: the day to judge deadlines by; send {} for today."""
+
+    # The body holds one option: anything else is a mistaken call, refused rather than run as a plain one.
+    model_config = {"extra": "forbid"}
+
+    today: trace_schemas.BusinessDate | None = Field(
+        None, description="the day whose earlier deadlines are past (a missed run's day); not after today")

@@ -302,13 +302,18 @@ def test_expire_returns_over_the_api(api, session, bench_claim, runtime):
                     .values(return_due=date.today() - timedelta(days=1)))
     session.commit()
     for role in ("warehouse", "engineer", "quality", "production"):
-        assert api(role).post("/api/v1/claims/expire-returns").status_code == 403
-    resp = api("coordinator").post("/api/v1/claims/expire-returns")
+        assert api(role).post("/api/v1/claims/expire-returns", json={}).status_code == 403
+    resp = api("coordinator").post("/api/v1/claims/expire-returns", json={"today": "2999-01-01"})
+    assert resp.status_code == 422 and resp.get_json()["details"]["field"] == "today"
+    resp = api("coordinator").post("/api/v1/claims/expire-returns",
+                                   json={"today": (date.today() - timedelta(days=1)).isoformat()})
+    assert resp.status_code == 200 and resp.get_json() == {"moved": []}
+    resp = api("coordinator").post("/api/v1/claims/expire-returns", json={})
     assert resp.status_code == 200
     moved = resp.get_json()["moved"]
     assert [(m["case_id"], m["claim"]["id"], m["claim"]["state"], m["claim"]["billed_amount"]) for m in moved] == [
         (waiting_case, waiting_claim, "billed", "250.00")]
-    assert api("supervisor").post("/api/v1/claims/expire-returns").get_json() == {"moved": []}
+    assert api("supervisor").post("/api/v1/claims/expire-returns", json={}).get_json() == {"moved": []}
 
 
 def test_billed_claims_for_the_erp_as_json_and_csv(api, session, bench_claim):

@@ -21,6 +21,7 @@ from ...warranty.schemas import (
     BilledQuery,
     CaseRead,
     ExpiredReturnsRead,
+    ExpireReturns,
     ProcedureCreate,
     ProductProcedureRead,
     TestCreate,
@@ -122,10 +123,15 @@ def get_case_tests(path: CasePath):
 @bp.post("/claims/expire-returns", tags=[BILLING],
          responses={200: ExpiredReturnsRead, **errors(400, 401, 403, 409, 413, 422)})
 @requires(Role.COORDINATOR, Role.SUPERVISOR)
-def post_expire_returns():
+def post_expire_returns(body: ExpireReturns):
     """Cases past their return deadline become not_returned; their advance-replaced claims are billed. Running it
     again moves nothing new."""
-    moved = bench.expire_returns(db(), today=business_today(runtime().settings), author=current_user())
+    today = business_today(runtime().settings)
+    if body.today is not None and body.today > today:
+        # A day ahead would bill customers whose time to send the unit in has not run out.
+        raise ValidationError(_("today %(day)s is after today (%(today)s)", day=body.today.isoformat(),
+                                today=today.isoformat()), details={"field": "today"})
+    moved = bench.expire_returns(db(), today=body.today or today, author=current_user())
     commit()
     return jsonify({"moved": [{"case_id": m.case.id, "serial": m.case.expected_serial,
                                "return_due": m.case.return_due.isoformat(), "claim": _claim(m.claim),
