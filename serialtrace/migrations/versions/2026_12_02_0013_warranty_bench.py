@@ -206,14 +206,14 @@ def downgrade() -> None:
     """Revert this revision."""
     for table in APPEND_ONLY:
         drop_append_only(table)
-    with op.batch_alter_table('unit_case', schema=None) as batch_op:
-        batch_op.drop_constraint('fk_unit_case_engineer_id', type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_unit_case_return_due'))
-        batch_op.drop_index(batch_op.f('ix_unit_case_engineer_id'))
-        batch_op.drop_column('verdict')
-        batch_op.drop_column('taken_at')
-        batch_op.drop_column('engineer_id')
-        batch_op.drop_column('return_due')
+    # The new tables first: nothing older refers to them, and once gone, nothing refers to the test_record and
+    # unit_case columns that SQLite's batch mode rebuilds below.
+    for table, indexes in (('test_step_result', ('record_id',)), ('attachment', ('test_record_id', 'claim_id',
+                                                                               'case_id')),
+                           ('disposition', ('state', 'case_id')), ('comment', ('claim_id',))):
+        for column in indexes:
+            op.drop_index(f'ix_{table}_{column}', table_name=table)
+        op.drop_table(table)
     with op.batch_alter_table('test_record', schema=None) as batch_op:
         batch_op.drop_constraint('fk_test_record_case_id', type_='foreignkey')
         batch_op.drop_constraint('fk_test_record_supersedes_id', type_='foreignkey')
@@ -226,41 +226,26 @@ def downgrade() -> None:
         batch_op.drop_column('symptom')
         batch_op.drop_column('procedure_id')
         batch_op.drop_column('case_id')
-    with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.drop_column('replacement_warranty')
-        batch_op.drop_column('price')
-    with op.batch_alter_table('claim', schema=None) as batch_op:
-        batch_op.alter_column('cost',
-               existing_type=sa.Numeric(precision=12, scale=2),
-               type_=sa.FLOAT(),
-               existing_nullable=False)
-        batch_op.drop_column('billed_at')
-        batch_op.drop_column('billed_amount')
-    with op.batch_alter_table('test_step_result', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_test_step_result_record_id'))
-
-    op.drop_table('test_step_result')
-    with op.batch_alter_table('attachment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_attachment_test_record_id'))
-        batch_op.drop_index(batch_op.f('ix_attachment_claim_id'))
-        batch_op.drop_index(batch_op.f('ix_attachment_case_id'))
-
-    op.drop_table('attachment')
-    with op.batch_alter_table('disposition', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_disposition_state'))
-        batch_op.drop_index(batch_op.f('ix_disposition_case_id'))
-
-    op.drop_table('disposition')
-    with op.batch_alter_table('comment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_comment_claim_id'))
-
-    op.drop_table('comment')
-    with op.batch_alter_table('test_procedure', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_test_procedure_product_id'))
-
+    with op.batch_alter_table('unit_case', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_unit_case_engineer_id', type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_unit_case_return_due'))
+        batch_op.drop_index(batch_op.f('ix_unit_case_engineer_id'))
+        batch_op.drop_column('verdict')
+        batch_op.drop_column('taken_at')
+        batch_op.drop_column('engineer_id')
+        batch_op.drop_column('return_due')
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): batch mode would copy and drop the product and claim tables,
+    # which the foreign keys of batches, units, cases and timelines forbid.
+    op.drop_column('product', 'replacement_warranty')
+    op.drop_column('product', 'price')
+    op.drop_column('claim', 'billed_at')
+    op.drop_column('claim', 'billed_amount')
+    if op.get_bind().dialect.name != 'sqlite':
+        # SQLite stores either type the same way; changing it there would mean copying the claim table.
+        op.alter_column('claim', 'cost', existing_type=sa.Numeric(precision=12, scale=2), type_=sa.FLOAT(),
+                        existing_nullable=False)
+    op.drop_index('ix_test_procedure_product_id', table_name='test_procedure')
     op.drop_table('test_procedure')
     op.drop_table('product_substitute')
-    with op.batch_alter_table('failure_code', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_failure_code_list'))
-
+    op.drop_index('ix_failure_code_list', table_name='failure_code')
     op.drop_table('failure_code')
