@@ -29,7 +29,10 @@ def _entry(kind: str, at: datetime, author: str | None, *, visibility: str = "in
 
 
 def _events(session: Session, claim_id: int) -> Iterable[dict[str, Any]]:
-    for e in session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id).order_by(ClaimEvent.id)):
+    # A test's own claim_event row says what the record already says (verdict, engineer, what it corrects): the
+    # timeline shows the record once, from its table.
+    for e in session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id, ClaimEvent.kind != "test")
+                             .order_by(ClaimEvent.id)):
         yield _entry(e.kind, e.at, e.author, reason=e.reason, from_state=e.from_state, to_state=e.to_state,
                      visibility="customer" if e.kind in CUSTOMER_KINDS else "internal")
 

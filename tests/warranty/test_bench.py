@@ -108,11 +108,11 @@ def test_the_verdict_settles_or_bills_an_advance_replaced_claim(session, desk, v
                             .order_by(models.TestStepResult.position)).all()
     assert [tuple(s) for s in steps] == [("Power on", None, True, ""), ("Supply current", 15.0, True, "mA")]
     assert _unit_events(session, case)[-2:] == ["status", "tested"]
-    timeline = [(e["kind"], e["from"], e["to"]) for e in queries.claim_read(session, done.claim, role=None)
-                ["timeline"] if e["kind"] != "test_record"][-4:]
-    assert timeline == [("case_state", "received", "in_test"), ("test", "in_test", "tested"),
-                        ("state_change", "replacement_shipped", "pending_verification"),
-                        ("state_change", "pending_verification", state)]
+    timeline = [(e["kind"], e["from"], e["to"], e.get("verdict")) for e in queries.claim_read(
+        session, done.claim, role=None)["timeline"]][-4:]
+    assert timeline == [("case_state", "received", "in_test", None), ("test_record", None, None, verdict),
+                        ("state_change", "replacement_shipped", "pending_verification", None),
+                        ("state_change", "pending_verification", state, None)]
 
 
 def test_a_measure_outside_its_limits_fails_the_step_not_the_record(session, desk):
@@ -232,9 +232,11 @@ def test_a_correction_supersedes_the_record_both_stay_and_the_claim_keeps_its_ou
     records = queries.case_records(session, case.id)
     assert [(r["id"], r["verdict"], r["superseded_by"]) for r in records] == [
         (second.record.id, "transport_damage", None), (first.record.id, "confirmed_defect", second.record.id)]
-    reasons = [e["reason"] for e in queries.claim_read(session, second.claim, role=None)["timeline"]
-               if e["kind"] == "test"]
-    assert reasons[-1] == f"record {first.record.id} corrected: confirmed_defect -> transport_damage"
+    tests = [(e["record_id"], e["verdict"], e["supersedes_id"], e["reason"])
+             for e in queries.claim_read(session, second.claim, role=None)["timeline"]
+             if e["kind"] in ("test", "test_record")]
+    assert tests == [(first.record.id, "confirmed_defect", None, ""),
+                     (second.record.id, "transport_damage", first.record.id, "box crushed")]
     before = _snapshot(session)
     with pytest.raises(Conflict, match="already corrected"):
         bench.record_test(session, case_id=case.id, verdict="not_covered", steps=good_steps(), author=engineer,
