@@ -81,12 +81,14 @@ def list_codes(session: Session, kind: str | None = None, *, active_only: bool =
 
 def code_lists(session: Session, *, active_only: bool = True) -> dict[str, list[dict[str, Any]]]:
     """Every list as {"symptom": [{"code", "name"}], "mode": ..., ...} in position order; names are Messages
-    (translated where shown); with `active_only` False each item also has "active"."""
+    (translated where shown); with `active_only` False (the page that manages them) each item also has "active" and
+    "stored_name", the name as kept, which a rename form must start from rather than a translation."""
     out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in LISTS}
     for row in list_codes(session, active_only=active_only):
         item: dict[str, Any] = {"code": row.code, "name": code_name(row.list, row.code, row.name)}
         if not active_only:
             item["active"] = row.active
+            item["stored_name"] = row.name
         out.setdefault(row.list, []).append(item)
     return out
 

@@ -47,7 +47,7 @@ def test_ensure_code_refuses_unknown_and_retired_codes_naming_the_field(session)
         codes.ensure_code(session, "mode", "sensor_drift", field="failure.mode")
     assert "retired" in str(err.value) and err.value.details == {"field": "failure.mode"}
     assert "sensor_drift" not in [c["code"] for c in codes.code_lists(session)["mode"]]
-    assert {"code": "sensor_drift", "name": "Sensor drift", "active": False} in \
+    assert {"code": "sensor_drift", "name": "Sensor drift", "active": False, "stored_name": "Sensor drift"} in \
         codes.code_lists(session, active_only=False)["mode"]
     codes.update_code(session, kind="mode", code="sensor_drift", active=True)
     assert codes.ensure_code(session, "mode", "sensor_drift", field="failure.mode").active

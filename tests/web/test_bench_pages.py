@@ -327,6 +327,14 @@ def _codes(session):
                                          FailureCode.active)).all())
 
 
+def test_a_rename_form_starts_from_the_stored_name_not_the_readers_translation(login):
+    html = login("quality").get("/codes", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).get_data(as_text=True)
+    row = html[html.index('data-code="sensor_drift"'):]
+    row = row[:row.index("</tr>")]
+    assert 'name="name" value="Sensor drift"' in row
+    assert "Дрейф датчика" in row
+
+
 def test_quality_adds_renames_retires_and_reactivates_a_code(login, session, users):
     client = login("quality")
     assert _post(client, "/codes", {"list": "mode", "code": "cold_joint", "name": "Cold joint"},

@@ -365,7 +365,7 @@ def station_complaint():
         done = service.register_claim(
             db(), serial=serial, symptom=_form("symptom", 64), channel=_form("channel", 16) or "desk",
             description=_form("description", TEXT_MAX), customer_id=_optional_id(typed["customer_id"], "customer_id"),
-            author=current_user(), today=business_today(settings()))
+            author=current_user(), today=business_today(settings()), return_days=settings().warranty_return_days)
         case_id = db().scalar(select(UnitCase.id).where(UnitCase.claim_id == done.claim.id))
         _attach(done.claim.id, request.files.getlist("photos"), case_id=case_id)
         commit()
