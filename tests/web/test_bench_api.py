@@ -54,7 +54,7 @@ def test_quality_adds_renames_retires_and_reactivates_a_code(app, api, tokens, s
     listed = api("engineer").get("/api/v1/failure-codes").get_json()["cause"]
     assert "esd" not in [c["code"] for c in listed]
     everything = api("engineer").get("/api/v1/failure-codes?all=true").get_json()["cause"]
-    assert {"code": "esd", "name": "ESD damage", "active": False} in everything
+    assert {"code": "esd", "name": "ESD damage", "active": False, "stored_name": "ESD damage"} in everything
     resp = _patch(app, tokens, "admin", "/api/v1/failure-codes/cause/esd", json={"active": True})
     assert resp.status_code == 200 and resp.get_json()["active"] is True
 
