@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import platform
 import socket
 import sqlite3
+import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,3 +114,20 @@ def free_port() -> int:
 def python() -> str:
     """The interpreter running this benchmark (the project's venv when run as documented)."""
     return sys.executable
+
+
+def start_child(argv: list[str], cwd: Path, label: str) -> tuple[subprocess.Popen, int]:
+    """Run `argv` plus `--port <free port>` and wait until the child accepts connections there."""
+    port = free_port()
+    proc = subprocess.Popen([*argv, "--port", str(port)], cwd=cwd)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{label} exited with {proc.returncode}")
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
+            return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"{label} did not start")

@@ -203,20 +203,8 @@ def sample_serials(path: Path, count: int, seed: int) -> list[str]:
 
 def start_server(kind: str, path: Path, threads: int) -> tuple[subprocess.Popen, int]:
     """Start the app in a child process and wait until it accepts connections."""
-    port = _common.free_port()
-    proc = subprocess.Popen([_common.python(), __file__, "--serve", kind, "--db", str(path), "--port", str(port),
-                             "--threads", str(threads)], cwd=Path(__file__).parent)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{kind} server exited with {proc.returncode}")
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"{kind} server did not start")
+    return _common.start_child([_common.python(), __file__, "--serve", kind, "--db", str(path),
+                                "--threads", str(threads)], Path(__file__).parent, f"{kind} server")
 
 
 def measure(port: int, serials: list[str], warmup: int, headers: dict[str, str]) -> list[float]:

@@ -167,20 +167,8 @@ def serve(url: str, port: int, threads: int) -> None:
 
 def start_server(url: str, threads: int) -> tuple[subprocess.Popen, int]:
     """Start the app in a child process and wait until it accepts connections."""
-    port = _common.free_port()
-    proc = subprocess.Popen([_common.python(), __file__, "--serve", url, "--port", str(port),
-                             "--threads", str(threads)], cwd=Path(__file__).parent)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).connect()
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
+    return _common.start_child([_common.python(), __file__, "--serve", url, "--threads", str(threads)],
+                               Path(__file__).parent, "server")
 
 
 def timed(conn: http.client.HTTPConnection, method: str, path: str, *, headers: dict[str, str],
