@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from .common import echo_json, runtime
@@ -49,17 +52,25 @@ def substitute() -> None:
     """Products the desk may hand out as a replacement in place of another."""
 
 
+def _change_substitute(sku: str, substitute_sku: str, change: Callable[..., Any]) -> tuple[str, str, Any]:
+    """Apply `change(session, product=, substitute=)` in one transaction; both SKUs and its result."""
+    from ..trace import queries
+
+    with runtime().transaction() as s:
+        product, other = queries.get_product(s, sku), queries.get_product(s, substitute_sku)
+        result = change(s, product=product, substitute=other)
+        return product.sku, other.sku, result
+
+
 @substitute.command("add")
 @click.argument("sku")
 @click.argument("substitute_sku")
 def substitute_add(sku, substitute_sku) -> None:
     """Let units of SUBSTITUTE_SKU replace returned units of SKU."""
-    from ..trace import queries, service
+    from ..trace import service
 
-    with runtime().transaction() as s:
-        product, other = queries.get_product(s, sku), queries.get_product(s, substitute_sku)
-        added = service.add_substitute(s, product=product, substitute=other)
-    click.echo(f"{other.sku} {'may now replace' if added else 'already may replace'} {product.sku}")
+    product, other, added = _change_substitute(sku, substitute_sku, service.add_substitute)
+    click.echo(f"{other} {'may now replace' if added else 'already may replace'} {product}")
 
 
 @substitute.command("remove")
@@ -67,12 +78,10 @@ def substitute_add(sku, substitute_sku) -> None:
 @click.argument("substitute_sku")
 def substitute_remove(sku, substitute_sku) -> None:
     """Stop units of SUBSTITUTE_SKU replacing returned units of SKU."""
-    from ..trace import queries, service
+    from ..trace import service
 
-    with runtime().transaction() as s:
-        product, other = queries.get_product(s, sku), queries.get_product(s, substitute_sku)
-        service.remove_substitute(s, product=product, substitute=other)
-    click.echo(f"{other.sku} no longer replaces {product.sku}")
+    product, other, _ = _change_substitute(sku, substitute_sku, service.remove_substitute)
+    click.echo(f"{other} no longer replaces {product}")
 
 
 @substitute.command("list")

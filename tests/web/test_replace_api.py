@@ -109,19 +109,26 @@ def _post_together(app, token: str, calls: list[tuple[int, str]]) -> list[tuple[
     return out
 
 
-def test_two_desks_at_once_one_wins_the_other_gets_409(fresh_db_url):
-    rt = Runtime.from_env({"database_url": fresh_db_url, "secret_key": "replace", "serial_key": "k"})
+def desk_with_claims(db_url: str, *, quantity: int, claimed: list[int]) -> tuple[Runtime, str, list[str], list[int]]:
+    """A committed desk user and token, `quantity` units, and one claim per index in `claimed` (those units shipped)."""
+    rt = Runtime.from_env({"database_url": db_url, "secret_key": "replace", "serial_key": "k"})
     today = date.today()
     with rt.transaction() as s:
         user = accounts_service.create_user(s, username="desk", role="warehouse", password="desk-pass-1")
         token = accounts_service.create_token(s, name="desk-token", user=user)
         trace_service.add_product(s, sku="PR-100", name="Flow meter", gtin="04601234560016")
-        _, serials = trace_service.register_batch(s, product="PR-100", quantity=6, number="2501A00",
+        _, serials = trace_service.register_batch(s, product="PR-100", quantity=quantity, number="2501A00",
                                                   produced_on=date(2025, 1, 13), scheme=rt.serial_scheme())
         customer = trace_service.get_or_create_customer(s, name="ACME", tax_id="5401234567")
-        trace_service.create_shipment(s, customer=customer, shipped_on=today, serials=serials[:3])
-        claims = [warranty_service.register_claim(s, serial=serial, symptom="no_power", author=user,
-                                                  today=today).claim.id for serial in serials[:3]]
+        shipped = sorted(set(claimed))
+        trace_service.create_shipment(s, customer=customer, shipped_on=today, serials=[serials[i] for i in shipped])
+        claims = [warranty_service.register_claim(s, serial=serials[i], symptom="no_power", author=user,
+                                                  today=today).claim.id for i in claimed]
+    return rt, token, serials, claims
+
+
+def test_two_desks_at_once_one_wins_the_other_gets_409(fresh_db_url):
+    rt, token, serials, claims = desk_with_claims(fresh_db_url, quantity=6, claimed=[0, 1, 2])
     app = create_app(runtime=rt)
     # The same replacement handed out on two claims; then the same claim replaced by two desks.
     same_replacement = _post_together(app, token, [(claims[0], serials[3]), (claims[1], serials[3])])

@@ -7,15 +7,13 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from serialtrace.accounts import service as accounts_service
-from serialtrace.runtime import Runtime
 from serialtrace.trace import service as trace_service
 from serialtrace.trace.models import Shipment, Unit
 from serialtrace.warranty import service as warranty_service
 from serialtrace.warranty.models import Replacement
 from serialtrace.web import create_app
 
-from .test_replace_api import _post_together
+from .test_replace_api import _post_together, desk_with_claims
 
 
 def test_a_chain_of_two_replacements_is_followable_both_ways(api, session, make_batch):
@@ -49,19 +47,8 @@ def test_a_chain_of_two_replacements_is_followable_both_ways(api, session, make_
 
 
 def test_two_desks_replacing_the_same_unit_on_two_claims_one_wins(fresh_db_url):
-    rt = Runtime.from_env({"database_url": fresh_db_url, "secret_key": "replace", "serial_key": "k"})
-    today = date.today()
-    with rt.transaction() as s:
-        user = accounts_service.create_user(s, username="desk", role="warehouse", password="desk-pass-1")
-        token = accounts_service.create_token(s, name="desk-token", user=user)
-        trace_service.add_product(s, sku="PR-100", name="Flow meter", gtin="04601234560016")
-        _, serials = trace_service.register_batch(s, product="PR-100", quantity=3, number="2501A00",
-                                                  produced_on=date(2025, 1, 13), scheme=rt.serial_scheme())
-        customer = trace_service.get_or_create_customer(s, name="ACME", tax_id="5401234567")
-        trace_service.create_shipment(s, customer=customer, shipped_on=today, serials=serials[:1])
-        # The customer phoned and e-mailed: two claims on the one unit, each at its own desk.
-        claims = [warranty_service.register_claim(s, serial=serials[0], symptom="no_power", author=user,
-                                                  today=today).claim.id for _ in range(2)]
+    # The customer phoned and e-mailed: two claims on the one unit, each at its own desk.
+    rt, token, serials, claims = desk_with_claims(fresh_db_url, quantity=3, claimed=[0, 0])
     app = create_app(runtime=rt)
     outcome = _post_together(app, token, [(claims[0], serials[1]), (claims[1], serials[2])])
     assert sorted(status for status, _ in outcome) == [201, 409], outcome
