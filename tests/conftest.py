@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from datetime import date
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from serialtrace.accounts import service as accounts_service
+from serialtrace.cli import main as cli_main
 from serialtrace.db import load_models, make_engine
 from serialtrace.migrate import upgrade
 from serialtrace.runtime import Runtime
@@ -183,3 +185,16 @@ def make_batch(session, product, scheme):
                                       produced_on=kw.pop("produced_on", date(2025, 1, 13)), **kw)
 
     return _make
+
+
+@pytest.fixture
+def fresh_cli(tmp_path, monkeypatch):
+    """Run the console script (arguments, optional stdin `input`) on a fresh initialised SQLite file."""
+    monkeypatch.setenv("SERIALTRACE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    runner = CliRunner()
+
+    def _run(*args, input=None):
+        return runner.invoke(cli_main, list(args), input=input, catch_exceptions=False)
+
+    assert _run("init").exit_code == 0
+    return _run

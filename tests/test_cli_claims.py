@@ -16,18 +16,11 @@ from serialtrace.cli import main
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(fresh_cli):
     """Run the console script on a fresh SQLite file: the desk, an engineer, a product and a shipped unit."""
-    monkeypatch.setenv("SERIALTRACE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    assert _run("init").exit_code == 0
+    _run = fresh_cli
     for name, role in (("desk", "warehouse"), ("boss", "supervisor"), ("bench", "engineer"), ("gone", "warehouse")):
-        added = runner.invoke(main, ["users", "add", name, "--role", role, "--password-stdin"],
-                              input="claims-cli-pass-7\n")
+        added = _run("users", "add", name, "--role", role, "--password-stdin", input="claims-cli-pass-7\n")
         assert added.exit_code == 0, added.output
     assert _run("users", "deactivate", "gone").exit_code == 0
     assert _run("products", "add", "--sku", "PR-100", "--name", "Flow meter").exit_code == 0

@@ -5,22 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from serialtrace.cli import main
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(fresh_cli):
     """Run the console script on a fresh SQLite file."""
-    monkeypatch.setenv("SERIALTRACE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    assert _run("init").exit_code == 0
-    return _run
+    return fresh_cli
 
 
 def test_products_add_takes_a_shelf_life_in_months(run):

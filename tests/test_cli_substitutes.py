@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from serialtrace.cli import main
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(fresh_cli):
     """Run the console script on a fresh SQLite file with two products."""
-    monkeypatch.setenv("SERIALTRACE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
-    runner = CliRunner()
-
-    def _run(*args):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    assert _run("init").exit_code == 0
+    _run = fresh_cli
     for sku, name in (("PR-100", "Flow meter"), ("PR-110", "Flow meter II")):
         assert _run("products", "add", "--sku", sku, "--name", name).exit_code == 0
     return _run
