@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import jsonify, stream_with_context
 from flask_openapi3 import Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from ...accounts.enums import Role
 from ...config import business_today
@@ -33,23 +33,12 @@ from ..database import commit, db
 from ..downloads import attachment
 from ..i18n import _, tr
 from . import bp, errors, runtime
+from .paths import CasePath, ProductPath
 
 TAG = Tag(name="test bench", description="test procedures, taking cases into test, test records and verdicts")
 BILLING = Tag(name="billing", description="return deadlines and billed claims for the ERP")
 # The roles that see what customers are billed.
 BILLING_ROLES = (Role.COORDINATOR, Role.SUPERVISOR, Role.QUALITY)
-
-
-class CasePath(BaseModel):
-    """A unit case in the URL."""
-
-    id: int = Field(description="the unit case's id")
-
-
-class ProductPath(BaseModel):
-    """A product in the URL."""
-
-    sku: str = Field(description="the product's SKU or GTIN")
 
 
 def _procedure(sku: str) -> dict:

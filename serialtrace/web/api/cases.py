@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_openapi3 import Tag
-from pydantic import BaseModel, Field
 
 from ...accounts.enums import Role
 from ...warranty import queries, service
@@ -13,14 +12,9 @@ from ..auth import current_user, requires
 from ..database import commit, db
 from ..i18n import tr
 from . import bp, errors
+from .paths import CasePath
 
 TAG = Tag(name="cases", description="returned units: receiving and the engineers' test queue")
-
-
-class CasePath(BaseModel):
-    """A unit case in the URL."""
-
-    id: int = Field(description="the unit case's id")
 
 
 @bp.get("/cases/<int:id>", tags=[TAG], responses={200: CaseRead, **errors(401, 404, 409, 422)})

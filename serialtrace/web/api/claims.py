@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_openapi3 import Tag
-from pydantic import BaseModel, Field
 
 from ...accounts.enums import Role
 from ...config import business_today
@@ -14,14 +13,9 @@ from ..auth import current_user, requires
 from ..database import commit, db
 from ..i18n import tr
 from . import bp, errors, runtime
+from .paths import ClaimPath
 
 TAG = Tag(name="claims", description="warranty claims and their state machine")
-
-
-class ClaimPath(BaseModel):
-    """A claim in the URL."""
-
-    id: int = Field(description="the claim's id")
 
 
 def _read(claim_id: int) -> dict:

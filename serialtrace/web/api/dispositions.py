@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import jsonify, request, send_file
 from flask_openapi3 import Tag
-from pydantic import BaseModel, Field
 
 from ...accounts.enums import Role
 from ...config import business_today
@@ -31,6 +30,7 @@ from ..auth import current_user, requires
 from ..database import commit, db
 from ..i18n import _
 from . import bp, errors, runtime
+from .paths import AttachmentPath, CasePath, ClaimPath, DispositionPath
 
 TAG = Tag(name="dispositions", description="what happens to a tested unit: proposed, approved by quality, executed")
 FILES = Tag(name="claim files", description="comments and attachments of a claim")
@@ -46,30 +46,6 @@ PROPOSERS = _roles((K.TESTED, K.DISPOSITION_PENDING))
 EXECUTORS = _roles((K.DISPOSITION_PENDING, K.DISPOSED))
 APPROVERS = [r for r in Role if r in dispositions.APPROVERS and r != Role.ADMIN]
 WRITERS = [r for r in Role if r in comments.COMMENTERS and r != Role.ADMIN]
-
-
-class CasePath(BaseModel):
-    """A unit case in the URL."""
-
-    id: int = Field(description="the unit case's id")
-
-
-class DispositionPath(BaseModel):
-    """A disposition in the URL."""
-
-    id: int = Field(description="the disposition's id")
-
-
-class ClaimPath(BaseModel):
-    """A claim in the URL."""
-
-    id: int = Field(description="the claim's id")
-
-
-class AttachmentPath(BaseModel):
-    """An attachment in the URL."""
-
-    id: int = Field(description="the attachment's id")
 
 
 def _folder() -> Path:
