@@ -7,6 +7,7 @@ shows its form again with the reason next to the field it names, and changes not
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -446,22 +447,32 @@ def product_edit(product_id: int):
     return redirect(url_for("admin.products"))
 
 
+def _substitutes_changed(product_id: int, change: Callable[[], str]):
+    """Run `change` (it returns the message to show) and commit; a refusal is shown instead and changes nothing."""
+    try:
+        message = change()
+        commit()
+    except DomainError as exc:
+        db().rollback()
+        flash(tr(exc.message), "error")
+    else:
+        flash(message, "ok")
+    return redirect(url_for("admin.product", product_id=product_id))
+
+
 @bp.post("/products/<int:product_id>/substitutes")
 @requires_page("admin.products")
 def product_substitute_add(product_id: int):
     """Let units of another product (by SKU or GTIN) be handed out in place of this one's."""
     p = _product(product_id)
-    try:
+
+    def add() -> str:
         other = trace_queries.get_product(db(), _form("substitute"))
         if trace_service.add_substitute(db(), product=p, substitute=other):
             _record("product.substitute_add", p.sku, substitute=other.sku)
-        commit()
-    except DomainError as exc:
-        db().rollback()
-        flash(tr(exc.message), "error")
-        return redirect(url_for("admin.product", product_id=product_id))
-    flash(_("%(substitute)s may now replace %(sku)s", substitute=other.sku, sku=p.sku), "ok")
-    return redirect(url_for("admin.product", product_id=product_id))
+        return _("%(substitute)s may now replace %(sku)s", substitute=other.sku, sku=p.sku)
+
+    return _substitutes_changed(product_id, add)
 
 
 @bp.post("/products/<int:product_id>/substitutes/<int:substitute_id>/remove")
@@ -469,16 +480,13 @@ def product_substitute_add(product_id: int):
 def product_substitute_remove(product_id: int, substitute_id: int):
     """Stop another product's units replacing this one's."""
     p, other = _product(product_id), _product(substitute_id)
-    try:
+
+    def remove() -> str:
         trace_service.remove_substitute(db(), product=p, substitute=other)
         _record("product.substitute_remove", p.sku, substitute=other.sku)
-        commit()
-    except DomainError as exc:
-        db().rollback()
-        flash(tr(exc.message), "error")
-        return redirect(url_for("admin.product", product_id=product_id))
-    flash(_("%(substitute)s no longer replaces %(sku)s", substitute=other.sku, sku=p.sku), "ok")
-    return redirect(url_for("admin.product", product_id=product_id))
+        return _("%(substitute)s no longer replaces %(sku)s", substitute=other.sku, sku=p.sku)
+
+    return _substitutes_changed(product_id, remove)
 
 
 # Settings ------------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Every action is one transaction; a refused one shows its page again with the rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,50 +238,54 @@ def _replaced_message(claim: Claim) -> str:
              customer=read["customer"]["name"] if read["customer"] else "—")
 
 
+def _scanned(ref: str, field: str, typed_as: str, act: Callable[[int, str, str], tuple[str, str]]):
+    """A scan posted to a claim, from the station or the desk: `act(claim id, number, serial)` returns the message
+    and its kind to flash after the commit; a refusal shows the page again with the scan as typed."""
+    claim = get_claim(ref)
+    claim_id, number = claim.id, claim.number
+    station = request.form.get("from") == "station"
+    serial = request.form.get(field, "")
+    try:
+        serial = _form(field, SERIAL_MAX)
+        message, kind = act(claim_id, number, serial)
+        commit()
+    except DomainError as exc:
+        return _refused(claim_id, exc, station=station, **{typed_as: serial})
+    flash(message, kind)
+    return redirect(url_for("pages.station_claim" if station else "pages.claim", ref=number))
+
+
 @bp.post("/claims/<ref>/replace")
 @requires(*DESK)
 def claim_replace(ref: str):
     """Hand out a replacement on the spot (the scanned serial ships to the claim's customer); refusals in place."""
-    claim = get_claim(ref)
-    claim_id, number = claim.id, claim.number
-    station = request.form.get("from") == "station"
-    serial = request.form.get("replacement_serial", "")
-    try:
-        serial = _form("replacement_serial", SERIAL_MAX)
+
+    def replace(claim_id: int, number: str, serial: str) -> tuple[str, str]:
         service.replace_unit(db(), claim_id=claim_id, replacement_serial=serial,
                              on_desk=request.form.get("on_desk") == "1", author=current_user(),
                              today=business_today(settings()))
-        commit()
-    except DomainError as exc:
-        return _refused(claim_id, exc, station=station, replacement_serial=serial)
-    flash(_replaced_message(service.get_claim(db(), claim_id)), "ok")
-    return redirect(url_for("pages.station_claim" if station else "pages.claim", ref=number))
+        return _replaced_message(service.get_claim(db(), claim_id)), "ok"
+
+    return _scanned(ref, "replacement_serial", "replacement_serial", replace)
 
 
 @bp.post("/claims/<ref>/receive")
 @requires(*RECEIVERS)
 def claim_receive(ref: str):
     """The receiving scan of one of the claim's cases: the expected unit is received; another one is said loudly."""
-    claim = get_claim(ref)
-    claim_id, number = claim.id, claim.number
-    station = request.form.get("from") == "station"
-    serial = request.form.get("serial", "")
-    try:
-        serial = _form("serial", SERIAL_MAX)
+
+    def receive(claim_id: int, number: str, serial: str) -> tuple[str, str]:
         case_id = _optional_id(request.form.get("case", ""), "case")
         if case_id is None or service.get_case(db(), case_id).claim_id != claim_id:
             raise NotFound(_("claim %(number)s has no case %(id)s", number=number, id=case_id or "—"),
                            details={"field": "case"})
         done = service.receive_case(db(), case_id=case_id, serial=serial, author=current_user())
-        commit()
-    except DomainError as exc:
-        return _refused(claim_id, exc, station=station, received_serial=serial)
-    if done.message is not None:
-        # A wrong unit is kept as such (the case says so); the desk must not miss it: red, with the low tone.
-        flash(tr(done.message), "error signal red")
-    else:
-        flash(_("%(serial)s received", serial=serial), "ok")
-    return redirect(url_for("pages.station_claim" if station else "pages.claim", ref=number))
+        if done.message is not None:
+            # A wrong unit is kept as such (the case says so); the desk must not miss it: red, with the low tone.
+            return tr(done.message), "error signal red"
+        return _("%(serial)s received", serial=serial), "ok"
+
+    return _scanned(ref, "serial", "received_serial", receive)
 
 
 @bp.post("/claims/<ref>/comments")
