@@ -11,7 +11,7 @@ from serialtrace.errors import NotFound, PermissionDenied, TooLarge, Unsupported
 from serialtrace.warranty import attachments
 from serialtrace.warranty.models import Attachment
 
-from .tested_case import make_tested, people
+from .tested_case import make_tested
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -19,16 +19,6 @@ WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
-
-
-@pytest.fixture
-def who(session):
-    return people(session)
-
-
-@pytest.fixture
-def tested(session, make_batch, who):
-    return make_tested(session, make_batch, who["warehouse"])
 
 
 @pytest.fixture

@@ -9,12 +9,7 @@ from serialtrace.errors import NotFound, PermissionDenied, ValidationError
 from serialtrace.warranty import comments
 from serialtrace.warranty.models import Comment
 
-from .tested_case import make_tested, people
-
-
-@pytest.fixture
-def who(session):
-    return people(session)
+from .tested_case import make_tested
 
 
 @pytest.fixture

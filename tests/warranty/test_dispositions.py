@@ -14,17 +14,7 @@ from serialtrace.trace.models import Shipment, ShipmentItem, Unit, UnitEvent
 from serialtrace.warranty import dispositions, service
 from serialtrace.warranty.models import ClaimEvent, DispositionRecord, Replacement, UnitCase
 
-from .tested_case import TODAY, make_tested, people
-
-
-@pytest.fixture
-def who(session):
-    return people(session)
-
-
-@pytest.fixture
-def tested(session, make_batch, who):
-    return make_tested(session, make_batch, who["warehouse"])
+from .tested_case import TODAY, make_tested
 
 
 def _state(session) -> tuple:
@@ -93,21 +83,24 @@ def test_bad_proposals_are_422_naming_the_field_and_change_nothing(session, test
     assert _state(session) == before
 
 
-def test_a_role_the_case_table_does_not_allow_may_not_propose(session, tested, who):
+def _scrap_refused(session, tested, author, error: type[Exception], match: str) -> None:
+    """Proposing scrap as `author` is refused with `error` matching `match`, and nothing changes."""
     before = _state(session)
-    with pytest.raises(PermissionDenied, match=r"the warehouse role may not move a case from tested to "
-                                               r"disposition_pending \(roles that may: engineer, quality, admin\)"):
-        dispositions.propose(session, case_id=tested.case.id, kind="scrap", author=who["warehouse"])
+    with pytest.raises(error, match=match):
+        dispositions.propose(session, case_id=tested.case.id, kind="scrap", author=author)
     assert _state(session) == before
+
+
+def test_a_role_the_case_table_does_not_allow_may_not_propose(session, tested, who):
+    _scrap_refused(session, tested, who["warehouse"], PermissionDenied,
+                   r"the warehouse role may not move a case from tested to "
+                   r"disposition_pending \(roles that may: engineer, quality, admin\)")
 
 
 def test_a_case_not_tested_cannot_get_a_proposal(session, tested, who):
     dispositions.propose(session, case_id=tested.case.id, kind="scrap", author=who["engineer"])
-    before = _state(session)
-    with pytest.raises(InvalidTransition, match=r"cannot move a case from disposition_pending to "
-                                                r"disposition_pending"):
-        dispositions.propose(session, case_id=tested.case.id, kind="scrap", author=who["engineer"])
-    assert _state(session) == before
+    _scrap_refused(session, tested, who["engineer"], InvalidTransition,
+                   r"cannot move a case from disposition_pending to disposition_pending")
 
 
 def test_scrap_waits_for_approval_then_scraps_the_unit_in_one_step(session, tested, who):

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from serialtrace.columns import at_moment
 from serialtrace.warranty import attachments, comments, dispositions, models, service, timeline
 
-from .tested_case import TODAY, make_tested, people
+from .tested_case import TODAY, make_tested
 
 START = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def who(session):
-    return people(session)
 
 
 def _step(n: int):
