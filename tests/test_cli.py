@@ -11,15 +11,9 @@ from serialtrace.cli import main
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("SERIALTRACE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
-    runner = CliRunner()
-
-    def _run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
-
-    assert _run("init").exit_code == 0
-    return _run
+def run(fresh_cli):
+    """The console script on a fresh initialised SQLite file."""
+    return fresh_cli
 
 
 def test_batch_create_json_and_lookup(run):

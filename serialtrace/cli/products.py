@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import click
 
@@ -52,36 +51,38 @@ def substitute() -> None:
     """Products the desk may hand out as a replacement in place of another."""
 
 
-def _change_substitute(sku: str, substitute_sku: str, change: Callable[..., Any]) -> tuple[str, str, Any]:
-    """Apply `change(session, product=, substitute=)` in one transaction; both SKUs and its result."""
-    from ..trace import queries
+def _sku_pair(command: Callable) -> Callable:
+    """The SKU and SUBSTITUTE_SKU arguments of a substitute command."""
+    return click.argument("sku")(click.argument("substitute_sku")(command))
+
+
+def _change_substitute(sku: str, substitute_sku: str, *, add: bool) -> None:
+    """Add or remove SUBSTITUTE_SKU as a substitute of SKU in one transaction, then say what was done."""
+    from ..trace import queries, service
 
     with runtime().transaction() as s:
         product, other = queries.get_product(s, sku), queries.get_product(s, substitute_sku)
-        result = change(s, product=product, substitute=other)
-        return product.sku, other.sku, result
+        if add:
+            added = service.add_substitute(s, product=product, substitute=other)
+            said = "may now replace" if added else "already may replace"
+        else:
+            service.remove_substitute(s, product=product, substitute=other)
+            said = "no longer replaces"
+    click.echo(f"{other.sku} {said} {product.sku}")
 
 
 @substitute.command("add")
-@click.argument("sku")
-@click.argument("substitute_sku")
+@_sku_pair
 def substitute_add(sku, substitute_sku) -> None:
     """Let units of SUBSTITUTE_SKU replace returned units of SKU."""
-    from ..trace import service
-
-    product, other, added = _change_substitute(sku, substitute_sku, service.add_substitute)
-    click.echo(f"{other} {'may now replace' if added else 'already may replace'} {product}")
+    _change_substitute(sku, substitute_sku, add=True)
 
 
 @substitute.command("remove")
-@click.argument("sku")
-@click.argument("substitute_sku")
+@_sku_pair
 def substitute_remove(sku, substitute_sku) -> None:
     """Stop units of SUBSTITUTE_SKU replacing returned units of SKU."""
-    from ..trace import service
-
-    product, other, _ = _change_substitute(sku, substitute_sku, service.remove_substitute)
-    click.echo(f"{other} no longer replaces {product}")
+    _change_substitute(sku, substitute_sku, add=False)
 
 
 @substitute.command("list")
