@@ -26,7 +26,8 @@ ALLOWED = {
     "serials": {"gs1", "i18n"},
     # Users, tokens and roles sit under every domain: they import only the base modules, never trace.
     "accounts": {"db", "errors", "config", "columns", "i18n"},
-    "trace": BASE | {"serials"},
+    # Scans name units: trace reads the pure scanner's parse to find the unit a label names.
+    "trace": BASE | {"serials", "scanner"},
     "warranty": BASE | {"trace"},
     # Scanning stations resolve scans to units, batches and claims: above warranty, never below it.
     "station": BASE | {"trace", "warranty", "scanner", "serials"},

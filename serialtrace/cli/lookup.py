@@ -14,13 +14,12 @@ from .common import echo_json, runtime, writing
 def lookup(code: str, as_json: bool) -> None:
     """Show the dossier of a unit by serial or scanned code."""
     from ..errors import NotFound
-    from ..scanner import parse_scan
     from ..serials import MISTYPED, is_mistyped
     from ..trace import queries
     from ..warranty.dossier import unit_dossier
 
     rt = runtime()
-    serial, gtin = _serial_from_code(code, parse_scan)
+    serial, gtin = queries.read_scan(code)
     with rt.read() as s:
         try:
             unit = queries.get_unit(s, serial, gtin=gtin)
@@ -42,16 +41,6 @@ def lookup(code: str, as_json: bool) -> None:
     click.echo(dossier["warranty"]["reason"])
     for c in dossier["claims"]:
         click.echo(f"claim {c['number']} {c['state']} {c['symptom']}")
-
-
-def _serial_from_code(code: str, parse_scan) -> tuple[str, str | None]:
-    """The serial a scanned code names (GS1 (21), Digital Link) with its GTIN (01) if any, or the code itself."""
-    try:
-        parsed = parse_scan(code)
-    except ValueError:
-        return code.strip(), None
-    # The GTIN picks the product when two products share a serial.
-    return parsed.serial or parsed.text or code.strip(), parsed.gtin if parsed.serial else None
 
 
 @click.command("trace")

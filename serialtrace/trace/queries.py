@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Conflict, NotFound
 from ..i18n import _l
+from ..scanner import ScanError, parse_scan
 from ..serials import SerialScheme, is_mistyped
 from .models import Batch, BatchEvent, ComponentLot, Product, ProductSubstitute, Unit, search_key
 
@@ -148,12 +149,15 @@ _UNITS_BY_SERIAL = select(Unit).where(Unit.serial == bindparam("code")).order_by
 _UNITS_BY_EXTERNAL = select(Unit).where(Unit.external_code == bindparam("code")).order_by(Unit.id)
 
 
-def list_units_by_serial(session: Session, serial: str) -> list[Unit]:
-    """Units carrying this serial (one per product at most) or this external code."""
+def list_units_by_serial(session: Session, serial: str, *, gtin: str | None = None) -> list[Unit]:
+    """Units carrying this serial (one per product at most) or this external code, of the GTIN's product if given."""
     params = {"code": (serial or "").strip()}
     units = list(session.scalars(_UNITS_BY_SERIAL, params))
     if not units:
         units = list(session.scalars(_UNITS_BY_EXTERNAL, params))
+    if gtin:
+        product = find_product(session, gtin)
+        units = [u for u in units if product is not None and u.product_id == product.id]
     return units
 
 
@@ -162,15 +166,35 @@ def is_typo(serial: str, *, scheme: SerialScheme | None) -> bool:
     return scheme is not None and is_mistyped(scheme, serial)
 
 
+def read_scan(code: str) -> tuple[str, str | None]:
+    """The serial a scan names (GS1 AI 21, Digital Link) with its GTIN (AI 01), else the scan's text and None."""
+    try:
+        parsed = parse_scan(code or "")
+    except ScanError:
+        # Not readable as GS1 data: a serial typed or scanned as plain text.
+        return (code or "").strip(), None
+    # The GTIN picks the product when two products share a serial.
+    return (parsed.serial, parsed.gtin) if parsed.serial else (parsed.text or (code or "").strip(), None)
+
+
+def list_scanned_units(session: Session, code: str) -> list[Unit]:
+    """The units a scan (plain serial, GS1 element string or Digital Link) may name: one, none or a serial's twins."""
+    serial, gtin = read_scan(code)
+    return list_units_by_serial(session, serial, gtin=gtin)
+
+
+def get_scanned_unit(session: Session, code: str, *, scheme: SerialScheme | None = None) -> Unit:
+    """The one unit a scan (plain serial, GS1 element string or Digital Link) names; NotFound / Conflict as get_unit."""
+    serial, gtin = read_scan(code)
+    return get_unit(session, serial, gtin=gtin, scheme=scheme)
+
+
 def get_unit(session: Session, serial: str, *, gtin: str | None = None, scheme: SerialScheme | None = None) -> Unit:
     """The one unit with this serial (narrowed by GTIN when given), or NotFound / Conflict when ambiguous.
 
     With the configured serial `scheme`, a serial found nowhere whose check character is wrong is called a typo.
     """
-    units = list_units_by_serial(session, serial)
-    if gtin:
-        product = find_product(session, gtin)
-        units = [u for u in units if product is not None and u.product_id == product.id]
+    units = list_units_by_serial(session, serial, gtin=gtin)
     if not units:
         if is_typo(serial, scheme=scheme):
             raise NotFound(_l("no unit with serial %(serial)r: check character wrong: mistyped serial?", serial=serial),

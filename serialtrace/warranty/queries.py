@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..accounts.models import User
+from ..trace import queries as trace_queries
 from ..trace.models import Customer, Product, Unit
 from . import procedures, timeline, workflow
 from .enums import UnitCaseState
@@ -172,11 +173,12 @@ def test_queue(session: Session, *, limit: int = 500) -> list[dict[str, Any]]:
              "engineer": (r.display_name or r.username) if r.username else None} for r in unique]
 
 
-def find_queue_case(session: Session, serial: str) -> int | None:
-    """The id of the queue case (received or in test) of the unit with this serial, or None."""
+def find_queue_case(session: Session, code: str) -> int | None:
+    """The id of the queue case (received or in test) of the unit a scan names (serial, GS1 label), or None."""
+    units = [u.id for u in trace_queries.list_scanned_units(session, code)]
     return session.scalar(
-        select(UnitCase.id).join(Unit, Unit.id == UnitCase.unit_id)
-        .where(Unit.serial == serial, UnitCase.state.in_([str(s) for s in QUEUE_STATES]))
+        select(UnitCase.id)
+        .where(UnitCase.unit_id.in_(units), UnitCase.state.in_([str(s) for s in QUEUE_STATES]))
         .order_by(UnitCase.id.desc()).limit(1))
 
 

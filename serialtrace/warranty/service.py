@@ -263,7 +263,7 @@ def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, au
     if claim.customer_id is None:
         raise Conflict(_l("claim %(claim)s has no customer to ship a replacement to", claim=claim.number),
                        details={"claim": claim.number})
-    replacement = trace_queries.get_unit(session, serial)
+    replacement = trace_queries.get_scanned_unit(session, serial)
     returned = session.get(Unit, claim.unit_id)
     # Both units in the one id order every writer of several units uses, after the claim row.
     trace_service.lock_units(session, [returned.id, replacement.id])
@@ -321,7 +321,7 @@ def receive_case(session: Session, *, case_id: int, serial: str, author: Author 
     """The receiving scan of a returned unit: the expected serial makes the case received and the unit returned
     (with its event); another serial makes the case wrong_unit and says so, nothing else changed. A case whose state
     does not allow it is a 409 naming the state, a role that may not receive a 403. Flushes; the caller commits."""
-    scanned = (serial or "").strip()
+    scanned = trace_queries.read_scan(serial)[0]
     if not scanned:
         raise ValidationError(_l("scan the returned unit's serial"), details={"field": "serial"})
     # The claim row first, then the case, then the unit: the order replace_unit takes them in.
@@ -333,7 +333,8 @@ def receive_case(session: Session, *, case_id: int, serial: str, author: Author 
             _l("case %(id)s of claim %(claim)s is %(state)s; only an expected case can be received", id=case.id,
                claim=claim.number, state=coded(case.state, UNIT_CASE_STATE_LABELS)),
             details={"kind": "case", "state": case.state, "to": str(UnitCaseState.RECEIVED)})
-    right = scanned == case.expected_serial
+    # Units, not strings: a GS1 label or Digital Link names the expected unit as well as its bare serial does.
+    right = case.unit_id in {u.id for u in trace_queries.list_scanned_units(session, serial)}
     # A second wrong unit leaves the case wrong_unit: the same role check, no new state.
     again = not right and case.state == UnitCaseState.WRONG_UNIT
     target = UnitCaseState.RECEIVED if right or again else UnitCaseState.WRONG_UNIT
