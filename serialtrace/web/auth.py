@@ -47,6 +47,9 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "admin.products": (R.ADMIN,),
     "admin.settings": (R.ADMIN,),
 }
+# Who reads a claim's data over the API (the claim, its cases, test records, dispositions and files): the claim
+# page's readers, so no role reads over the API what its pages refuse it.
+CLAIM_READERS: tuple[str, ...] = PAGE_ROLES["pages.claim"]
 
 
 def load_user() -> None:

@@ -56,7 +56,7 @@ def test_upload_list_and_download_with_safe_headers(api, session, tested, folder
         "content_type": "image/jpeg", "size": len(JPEG), "inline": True, "author": "engineer"}
     stored = session.get(Attachment, body["id"]).stored_name
     assert _left(session, folder) == ([stored], 1)
-    listed = api("production").get(f"/api/v1/claims/{tested.claim.id}/attachments").json["items"]
+    listed = api("quality").get(f"/api/v1/claims/{tested.claim.id}/attachments").json["items"]
     assert [a["id"] for a in listed] == [body["id"]]
     download = api("coordinator").get(f"/api/v1/attachments/{body['id']}")
     assert download.status_code == 200 and download.data == JPEG

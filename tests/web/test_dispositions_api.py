@@ -52,7 +52,7 @@ def test_propose_approve_execute_over_http(api, session, tested):
     assert session.scalar(select(Unit.status).where(Unit.serial == tested.serials[0])) == "scrapped"
     again = api("quality").post(f"/api/v1/dispositions/{record}/execute")
     assert again.status_code == 409 and again.json["error"] == "invalid_transition"
-    listed = api("production").get(f"/api/v1/cases/{case_id}/dispositions")
+    listed = api("supervisor").get(f"/api/v1/cases/{case_id}/dispositions")
     assert [(d["id"], d["state"]) for d in listed.json["items"]] == [(record, "executed")]
     claim = api("warehouse").get(f"/api/v1/claims/{tested.claim.id}").json
     assert [e["action"] for e in claim["timeline"] if e["kind"] == "disposition"] == [

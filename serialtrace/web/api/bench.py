@@ -28,7 +28,7 @@ from ...warranty.schemas import (
     TestCreatedRead,
     TestRecordsRead,
 )
-from ..auth import current_user, requires
+from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
 from ..downloads import attachment
 from ..i18n import _, tr
@@ -102,8 +102,9 @@ def post_case_test(path: CasePath, body: TestCreate):
                     "warnings": _warnings(done.warnings)}), 201
 
 
-@bp.get("/cases/<int:id>/tests", tags=[TAG], responses={200: TestRecordsRead, **errors(401, 404, 409, 422)})
-@requires()
+@bp.get("/cases/<int:id>/tests", tags=[TAG],
+        responses={200: TestRecordsRead, **errors(401, 403, 404, 409, 422)})
+@requires(*CLAIM_READERS)
 def get_case_tests(path: CasePath):
     """The case's test records, newest first, each with its steps; a superseded one names its correction."""
     return jsonify({"items": queries.case_records(db(), service.get_case(db(), path.id).id)})

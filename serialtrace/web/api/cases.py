@@ -8,7 +8,7 @@ from flask_openapi3 import Tag
 from ...accounts.enums import Role
 from ...warranty import queries, service
 from ...warranty.schemas import CaseRead, CaseReceive, CaseReceivedRead, TestQueueRead
-from ..auth import current_user, requires
+from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
 from ..i18n import tr
 from . import bp, errors
@@ -17,8 +17,8 @@ from .paths import CasePath
 TAG = Tag(name="cases", description="returned units: receiving and the engineers' test queue")
 
 
-@bp.get("/cases/<int:id>", tags=[TAG], responses={200: CaseRead, **errors(401, 404, 409, 422)})
-@requires()
+@bp.get("/cases/<int:id>", tags=[TAG], responses={200: CaseRead, **errors(401, 403, 404, 409, 422)})
+@requires(*CLAIM_READERS)
 def get_case(path: CasePath):
     """The unit case with its claim and test procedure (null until the product has one)."""
     return jsonify(queries.case_read(db(), service.get_case(db(), path.id).id))

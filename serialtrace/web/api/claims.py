@@ -9,7 +9,7 @@ from ...accounts.enums import Role
 from ...config import business_today
 from ...warranty import queries, service
 from ...warranty.schemas import ClaimCreate, ClaimCreatedRead, ClaimRead, ClaimReplace, ClaimTransition
-from ..auth import current_user, requires
+from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
 from ..i18n import tr
 from . import bp, errors, runtime
@@ -36,8 +36,8 @@ def post_claim(body: ClaimCreate):
     return jsonify({**_read(done.claim.id), "warnings": warnings}), 201
 
 
-@bp.get("/claims/<int:id>", tags=[TAG], responses={200: ClaimRead, **errors(401, 404, 409, 422)})
-@requires()
+@bp.get("/claims/<int:id>", tags=[TAG], responses={200: ClaimRead, **errors(401, 403, 404, 409, 422)})
+@requires(*CLAIM_READERS)
 def get_claim(path: ClaimPath):
     """The claim with its cases, replacements, timeline and the transitions the caller's role may take."""
     return jsonify(_read(path.id))

@@ -26,7 +26,7 @@ from ...warranty.disposition_schemas import (
     DispositionRead,
 )
 from ...warranty.enums import UnitCaseState
-from ..auth import current_user, requires
+from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
 from ..i18n import _
 from . import bp, errors, runtime
@@ -70,8 +70,9 @@ def post_case_disposition(path: CasePath, body: DispositionCreate):
     return jsonify(_disposition(record.id)), 201
 
 
-@bp.get("/cases/<int:id>/dispositions", tags=[TAG], responses={200: DispositionList, **errors(401, 404, 409, 422)})
-@requires()
+@bp.get("/cases/<int:id>/dispositions", tags=[TAG],
+        responses={200: DispositionList, **errors(401, 403, 404, 409, 422)})
+@requires(*CLAIM_READERS)
 def get_case_dispositions(path: CasePath):
     """The dispositions of a case, oldest first (rejected ones stay)."""
     return jsonify({"items": [dispositions.disposition_read(db(), d)
@@ -145,8 +146,9 @@ def post_claim_attachment(path: ClaimPath, form: AttachmentUpload):
     return jsonify(attachments.attachment_read(kept)), 201
 
 
-@bp.get("/claims/<int:id>/attachments", tags=[FILES], responses={200: AttachmentList, **errors(401, 404, 409, 422)})
-@requires()
+@bp.get("/claims/<int:id>/attachments", tags=[FILES],
+        responses={200: AttachmentList, **errors(401, 403, 404, 409, 422)})
+@requires(*CLAIM_READERS)
 def get_claim_attachments(path: ClaimPath):
     """The claim's attachments, oldest first."""
     return jsonify({"items": attachments.list_attachments(db(), path.id)})
@@ -154,8 +156,8 @@ def get_claim_attachments(path: ClaimPath):
 
 @bp.get("/attachments/<int:id>", tags=[FILES], responses={
     200: {"description": "the file, as stored", "content": {"application/octet-stream": {"schema": {
-        "type": "string", "format": "binary"}}}}, **errors(401, 404, 409, 422)})
-@requires()
+        "type": "string", "format": "binary"}}}}, **errors(401, 403, 404, 409, 422)})
+@requires(*CLAIM_READERS)
 def get_attachment(path: AttachmentPath, query: AttachmentQuery):
     """Download an attachment as a file (Content-Disposition: attachment); inline=true shows a JPEG, PNG or WebP
     image in the page instead."""
