@@ -50,10 +50,42 @@ def live_app(path: Path, *, lots: list[service.LotInput] | None = None, ship_fir
         rt.engine.dispose()
 
 
-def login(page, base: str, path: str = "/station") -> None:
-    """Log in through the form and land on `path`."""
+def login(page, base: str, path: str = "/station", *, user: str = USER, password: str = PASSWORD) -> None:
+    """Log in through the form (as live_app's user unless told otherwise) and land on `path`."""
     page.goto(f"{base}{path}")
-    page.fill("input[name=username]", USER)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}{path}")
+
+
+def focused(page) -> str:
+    """The id of the element that has the keyboard focus."""
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def tab_to(page, element_id: str, *, limit: int = 40, back: bool = False) -> None:
+    """Press Tab (Shift+Tab when `back`) until the element `element_id` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        if focused(page) == element_id:
+            return
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def take_case(page, base: str, case_id: int) -> None:
+    """On the test queue: Tab to the case's Take button and press Enter; its page opens on the first step."""
+    tab_to(page, f"take-{case_id}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/cases/{case_id}")
+    assert focused(page) == "step-0"
+
+
+def confirm_defect(page) -> None:
+    """With the verdict focused: ArrowDown picks a confirmed defect, then Tab and Enter record the test."""
+    page.keyboard.press("ArrowDown")
+    assert page.input_value("#verdict") == "confirmed_defect"
+    tab_to(page, "submit-test")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#records article.test-record")
+    assert page.get_attribute("#case-state", "data-state") == "tested"

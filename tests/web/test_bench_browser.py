@@ -14,7 +14,7 @@ from serialtrace.warranty import service as warranty_service
 from serialtrace.warranty.models import TestRecord as Record
 from serialtrace.warranty.models import UnitCase
 
-from .live import live_app, login
+from .live import confirm_defect, live_app, login, take_case
 
 pytestmark = pytest.mark.browser
 STEPS = [{"name": "Visual check", "kind": "pass_fail"},
@@ -36,25 +36,13 @@ def live(tmp_path_factory):
         yield base, case_id, rt
 
 
-def _tab_to(page, selector: str, most: int = 40) -> None:
-    """Press Tab until `selector` has focus."""
-    for _ in range(most):
-        if page.evaluate("(sel) => document.activeElement === document.querySelector(sel)", selector):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
-
-
 def test_take_a_case_and_record_a_verdict_with_the_keyboard_only(live, browser):
     base, case_id, rt = live
     page = browser.new_page()
     login(page, base, "/test-queue")
-    _tab_to(page, f"#take-{case_id}")
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/cases/{case_id}")
+    take_case(page, base, case_id)
     assert page.get_attribute("#case-state", "data-state") == "in_test"
     # The first step has focus: Space passes it, Tab goes on to the measured value.
-    assert page.evaluate("document.activeElement.id") == "step-0"
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     page.keyboard.type("25")
@@ -67,12 +55,7 @@ def test_take_a_case_and_record_a_verdict_with_the_keyboard_only(live, browser):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "verdict"
     assert page.url == f"{base}/cases/{case_id}"
-    page.keyboard.press("ArrowDown")
-    assert page.input_value("#verdict") == "confirmed_defect"
-    _tab_to(page, "#submit-test")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#records article.test-record")
-    assert page.get_attribute("#case-state", "data-state") == "tested"
+    confirm_defect(page)
     assert "Defect confirmed" in page.inner_text("#case-verdict")
     with rt.transaction() as s:
         record = s.scalars(select(Record).where(Record.case_id == case_id)).one()

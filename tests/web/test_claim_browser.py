@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from serialtrace.warranty.models import Claim, UnitCase
 
-from .live import live_app, login
+from .live import live_app, login, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -18,15 +18,6 @@ def live(tmp_path_factory):
     """The app with three units, the first shipped to a customer; yields (base URL, serials, runtime)."""
     with live_app(tmp_path_factory.mktemp("claim-browser") / "app.sqlite", ship_first=True) as served:
         yield served
-
-
-def _tab_to(page, element_id: str, limit: int = 12) -> None:
-    """Press Tab until the element `element_id` has focus, as a keyboard user would."""
-    for _ in range(limit):
-        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached #{element_id}")
 
 
 def test_scan_register_and_replace_on_the_spot_without_a_mouse(live, browser):
@@ -41,9 +32,9 @@ def test_scan_register_and_replace_on_the_spot_without_a_mouse(live, browser):
     page.wait_for_url(f"{base}/station/complaint?serial={serials[0]}")
     assert page.evaluate("document.activeElement.id") == "symptom"
     page.keyboard.press("ArrowDown")  # the second symptom
-    _tab_to(page, "description")
+    tab_to(page, "description", limit=12)
     page.keyboard.type("switches off after a minute")
-    _tab_to(page, "register-button")
+    tab_to(page, "register-button", limit=12)
     page.keyboard.press("Enter")
     page.wait_for_selector("#desk-claim[data-state='registered']")
     number = page.get_attribute("#desk-claim", "data-number")

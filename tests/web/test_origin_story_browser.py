@@ -14,7 +14,7 @@ from serialtrace.trace.models import Unit
 from serialtrace.warranty import procedures
 from serialtrace.warranty.models import Claim, Replacement, UnitCase
 
-from .live import live_app, login
+from .live import confirm_defect, focused, live_app, login, tab_to, take_case
 
 pytestmark = pytest.mark.browser
 ENGINEER, ENGINEER_PASSWORD = "erik", "bench-pass-1"
@@ -31,19 +31,6 @@ def live(tmp_path_factory):
             procedures.publish_procedure(s, product_id=trace_queries.get_product(s, "PR-100").id, steps=STEPS,
                                          author=None)
         yield base, serials, rt
-
-
-def _focused(page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
-
-
-def _tab_to(page, element_id: str, limit: int = 40, back: bool = False) -> None:
-    """Press Tab (Shift+Tab when `back`) until `element_id` has focus, as a keyboard user would."""
-    for _ in range(limit):
-        if _focused(page) == element_id:
-            return
-        page.keyboard.press("Shift+Tab" if back else "Tab")
-    raise AssertionError(f"Tab never reached #{element_id}")
 
 
 def _claim(rt, number: str) -> tuple[str, str, list[str]]:
@@ -74,10 +61,10 @@ def test_desk_and_bench_walk_a_claim_from_scan_to_settled(live, browser):
 
     # The customer keeps the faulty unit for now (it is sent in later): untick the box, back to the scan field,
     # scan the replacement from stock.
-    assert _focused(desk) == "replacement-serial"
-    _tab_to(desk, "on-desk")
+    assert focused(desk) == "replacement-serial"
+    tab_to(desk, "on-desk")
     desk.keyboard.press("Space")
-    _tab_to(desk, "replacement-serial", back=True)
+    tab_to(desk, "replacement-serial", back=True)
     desk.keyboard.type(spare)
     desk.keyboard.press("Enter")
     desk.wait_for_selector("#desk-claim[data-state='replacement_shipped']")
@@ -86,7 +73,7 @@ def test_desk_and_bench_walk_a_claim_from_scan_to_settled(live, browser):
 
     # The unit comes back by post: on the claim page the receiving field has the focus; a scan receives it.
     desk.goto(f"{base}/claims/{number}")
-    assert _focused(desk).startswith("received-serial-")
+    assert focused(desk).startswith("received-serial-")
     desk.keyboard.type(returned)
     desk.keyboard.press("Enter")
     desk.wait_for_selector("tr[id^='case-'][data-state='received']")
@@ -95,30 +82,17 @@ def test_desk_and_bench_walk_a_claim_from_scan_to_settled(live, browser):
 
     # The bench: the engineer takes the case from the queue and records the procedure and the verdict.
     bench = browser.new_context().new_page()
-    login_as = f"{base}/test-queue"
-    bench.goto(login_as)
-    bench.fill("input[name=username]", ENGINEER)
-    bench.fill("input[name=password]", ENGINEER_PASSWORD)
-    bench.keyboard.press("Enter")
-    bench.wait_for_url(login_as)
+    login(bench, base, "/test-queue", user=ENGINEER, password=ENGINEER_PASSWORD)
     with rt.transaction() as s:
         case_id = s.scalar(select(UnitCase.id).join(Claim, Claim.id == UnitCase.claim_id)
                            .where(Claim.number == number))
-    _tab_to(bench, f"take-{case_id}")
-    bench.keyboard.press("Enter")
-    bench.wait_for_url(f"{base}/cases/{case_id}")
-    assert _focused(bench) == "step-0"
+    take_case(bench, base, case_id)
     bench.keyboard.press("Space")
     bench.keyboard.press("Tab")
     bench.keyboard.type("14.2")
     bench.keyboard.press("Enter")
-    assert _focused(bench) == "verdict"
-    bench.keyboard.press("ArrowDown")
-    assert bench.input_value("#verdict") == "confirmed_defect"
-    _tab_to(bench, "submit-test")
-    bench.keyboard.press("Enter")
-    bench.wait_for_selector("#records article.test-record")
-    assert bench.get_attribute("#case-state", "data-state") == "tested"
+    assert focused(bench) == "verdict"
+    confirm_defect(bench)
 
     # The verdict settled the claim at no charge; its page says so and its timeline tells the whole story.
     bench.goto(f"{base}/claims/{number}")
