@@ -21,7 +21,7 @@ from ..trace.policy import MAX_INT
 from ..trace.service import Author
 from . import service, workflow
 from .enums import DISPOSITION_LABELS, DISPOSITION_STATE_LABELS, Disposition, DispositionState, UnitCaseState
-from .models import Claim, DispositionRecord, UnitCase
+from .models import Claim, DispositionRecord, Replacement, UnitCase
 from .service import get_case, get_claim
 
 K, D = UnitCaseState, Disposition
@@ -86,9 +86,15 @@ def _notes(value: str | None, field: str) -> str:
     return text
 
 
-def needs_approval(kind: Disposition, value: Decimal | None, *, approval_value: Decimal | int) -> bool:
-    """True when quality must approve: a scrap, or a unit worth more than `approval_value`."""
-    return kind in ALWAYS_APPROVED or (value is not None and value > Decimal(approval_value))
+def needs_approval(kind: Disposition, value: Decimal | None, *, price: Decimal | None,
+                   approval_value: Decimal | int) -> bool:
+    """True when quality must approve: a scrap, a unit whose given value or product price is above
+    `approval_value` (the proposer cannot talk a unit's worth down), or a unit of unknown worth (no value, no
+    price)."""
+    if kind in ALWAYS_APPROVED:
+        return True
+    known = [v for v in (value, price) if v is not None]
+    return not known or max(known) > Decimal(approval_value)
 
 
 def get_disposition(session: Session, disposition_id: int, *, lock: bool = False) -> DispositionRecord:
@@ -126,21 +132,38 @@ def _move_case(session: Session, claim: Claim, case: UnitCase, to: UnitCaseState
                                to_state=str(to), reason=reason)
 
 
+def _ensure_not_sent_twice(session: Session, claim: Claim, case: UnitCase, kind: Disposition) -> None:
+    """422 naming kind when the disposition would ship back a unit the customer already got a replacement for:
+    they would keep both."""
+    if kind not in SHIP_BACK:
+        return
+    replaced = session.scalar(select(Replacement.id).where(Replacement.claim_id == claim.id,
+                                                           Replacement.returned_unit_id == case.unit_id).limit(1))
+    if replaced is not None:
+        raise ValidationError(
+            _l("%(kind)s would send unit %(serial)s back to a customer who already got a replacement for it on claim "
+               "%(claim)s; choose a disposition that keeps it", kind=coded(kind, DISPOSITION_LABELS),
+               serial=case.expected_serial, claim=claim.number), details={"field": "kind"})
+
+
 def propose(session: Session, *, case_id: int, kind: str, author: Author | None, value: Any = None,
             notes: str = "", approval_value: Decimal | int = DEFAULT_APPROVAL_VALUE) -> DispositionRecord:
     """Propose what happens to a tested unit: the case goes tested -> disposition_pending (409 in another state, 403
-    for a role that may not); the value defaults to the product's price, and a scrap or a value above
-    `approval_value` needs quality's approval. Flushes; the caller commits."""
+    for a role that may not); the value defaults to the product's price, and a scrap, a value or price above
+    `approval_value` or a unit of unknown worth needs quality's approval. Shipping back a unit the customer already
+    got a replacement for is a 422 naming kind. Flushes; the caller commits."""
     chosen = disposition_kind(kind)
     amount = None if value is None else _money(value)
     notes = _notes(notes, "notes")
     claim, case = _locked(session, case_id)
     workflow.ensure_transition(case.state, K.DISPOSITION_PENDING, role=_role(author), kind="case")
-    if amount is None:
-        amount = session.scalar(select(Product.price).join(Unit, Unit.product_id == Product.id)
-                                .where(Unit.id == case.unit_id))
-    record = DispositionRecord(case_id=case.id, kind=str(chosen), state=DispositionState.PROPOSED, value=amount,
-                               needs_approval=needs_approval(chosen, amount, approval_value=approval_value),
+    _ensure_not_sent_twice(session, claim, case, chosen)
+    price = session.scalar(select(Product.price).join(Unit, Unit.product_id == Product.id)
+                           .where(Unit.id == case.unit_id))
+    record = DispositionRecord(case_id=case.id, kind=str(chosen), state=DispositionState.PROPOSED,
+                               value=price if amount is None else amount,
+                               needs_approval=needs_approval(chosen, amount, price=price,
+                                                             approval_value=approval_value),
                                notes=notes, proposed_by_id=getattr(author, "id", None))
     session.add(record)
     _move_case(session, claim, case, K.DISPOSITION_PENDING, author=author, reason=f"{chosen} proposed")
@@ -225,6 +248,7 @@ def execute(session: Session, *, disposition_id: int, author: Author | None, tod
     _ensure_executable(record)
     workflow.ensure_transition(case.state, K.DISPOSED, role=_role(author), kind="case")
     kind = Disposition(record.kind)
+    _ensure_not_sent_twice(session, claim, case, kind)
     unit = session.get(Unit, case.unit_id)
     trace_service.lock_units(session, [unit.id])
     target = UNIT_TARGETS[kind]

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from serialtrace.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from serialtrace.trace import service as trace_service
 from serialtrace.trace.models import Shipment, ShipmentItem, Unit, UnitEvent
-from serialtrace.warranty import dispositions, service
+from serialtrace.warranty import bench, dispositions, service
 from serialtrace.warranty.models import ClaimEvent, DispositionRecord, Replacement, UnitCase
 
+from .bench_setup import good_steps, make_bench
 from .tested_case import TODAY, make_tested
 
 
@@ -63,10 +64,32 @@ def test_scrap_and_values_above_the_limit_need_approval(session, tested, who, ki
     assert record.needs_approval is needed
 
 
-def test_no_price_and_no_value_needs_no_approval_unless_scrap(session, make_batch, who):
+def test_a_unit_of_unknown_worth_needs_approval(session, make_batch, who):
     tested = make_tested(session, make_batch, who["warehouse"], price=None)
     record = dispositions.propose(session, case_id=tested.case.id, kind="return_as_is", author=who["engineer"])
-    assert (record.value, record.needs_approval) == (None, False)
+    assert (record.value, record.needs_approval) == (None, True)
+
+
+@pytest.mark.parametrize(("value", "limit", "needed"), [("1.00", 100, True), ("0", 119, True), ("1.00", 120, False),
+                                                        ("600.00", 500, True)])
+def test_a_low_value_does_not_talk_a_priced_unit_out_of_approval(session, tested, who, value, limit, needed):
+    record = dispositions.propose(session, case_id=tested.case.id, kind="restock_refurbished", value=value,
+                                  author=who["engineer"], approval_value=limit)
+    assert (record.value, record.needs_approval) == (Decimal(value).quantize(Decimal("0.01")), needed)
+
+
+@pytest.mark.parametrize("kind", ["repair_return", "return_as_is"])
+def test_a_unit_already_replaced_is_not_shipped_back_too(session, make_batch, kind):
+    desk = make_bench(session, make_batch)
+    _, case = desk.claim()
+    bench.record_test(session, case_id=case.id, verdict="confirmed_defect", steps=good_steps(),
+                      author=desk.people["engineer"])
+    before = _state(session)
+    with pytest.raises(ValidationError, match="already got a replacement for it") as exc:
+        dispositions.propose(session, case_id=case.id, kind=kind, author=desk.people["engineer"])
+    assert exc.value.details == {"field": "kind"} and _state(session) == before
+    kept = dispositions.propose(session, case_id=case.id, kind="repair_swap_pool", author=desk.people["engineer"])
+    assert kept.state == "proposed"
 
 
 @pytest.mark.parametrize(("kwargs", "field", "message"), [
