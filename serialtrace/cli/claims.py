@@ -53,7 +53,8 @@ def _claim(session: Session, ref: str) -> Any:
     found = queries.find_claim(session, ref.strip().upper())
     if found is not None:
         return found
-    if ref.strip().isdigit() and int(ref) <= MAX_INT:
+    # Only ASCII digits: str.isdigit() also accepts ² and other scripts' digits, which int() refuses.
+    if ref.strip().isascii() and ref.strip().isdigit() and int(ref) <= MAX_INT:
         return service.get_claim(session, int(ref))
     raise NotFound(f"no claim {ref!r} (give a claim number such as CL-000042, or an id)", details={"field": "claim"})
 

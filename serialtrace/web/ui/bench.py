@@ -38,7 +38,7 @@ from ..auth import PAGE_ROLES, current_user, requires, requires_page
 from ..database import commit, db
 from ..i18n import _, label, tr
 from .claims import attachment_folder
-from .common import bp, settings, user_text
+from .common import bp, optional_id, settings, user_text
 
 R, K = Role, UnitCaseState
 # Who takes cases and records tests (admins always may); the case table's bench steps say the same.
@@ -208,7 +208,7 @@ def _test_of(form: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any
             "failure": {kind: code for kind, code in form["failure"].items() if code},
             "steps": [_step_result(i, step, typed) for i, (step, typed) in enumerate(zip(steps, form["steps"],
                                                                                        strict=True))],
-            "supersedes": _record_id(form["supersedes"])}
+            "supersedes": optional_id(form["supersedes"], "supersedes")}
 
 
 def _form_text(name: str) -> str:
@@ -230,15 +230,6 @@ def _step_result(index: int, step: dict[str, Any], typed: str) -> dict[str, Any]
         raise ValidationError(_("step %(name)s: type the measured value as a number, not %(value)r",
                                 name=step["name"], value=typed), details={"field": f"steps[{index}].value"})
     return {"name": step["name"], "value": value}
-
-
-def _record_id(text: str, field: str = "supersedes") -> int | None:
-    """A test record's number from a form field, None when empty; anything else a 422 naming the field."""
-    if not text:
-        return None
-    if not text.isdigit():
-        raise ValidationError(_("%(field)s must be a test record's number", field=field), details={"field": field})
-    return int(text)
 
 
 @bp.post("/cases/<int:case_id>/tests")
@@ -344,7 +335,7 @@ def case_attach(case_id: int):
     try:
         if not files:
             raise ValidationError(_("choose a file to attach"), details={"field": "file"})
-        record = _record_id(_form_text("test_record_id"), "test_record_id")
+        record = optional_id(_form_text("test_record_id"), "test_record_id")
         for upload in files:
             attachments_service.add_attachment(
                 db(), claim_id=unit_case.claim_id, case_id=case_id, test_record_id=record, filename=upload.filename,

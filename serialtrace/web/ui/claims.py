@@ -19,7 +19,6 @@ from ...accounts.models import User
 from ...config import business_today
 from ...errors import DomainError, NotFound, ValidationError
 from ...trace import queries as trace_queries
-from ...trace.policy import MAX_INT
 from ...warranty import attachments, claim_list, codes, comments, queries, service, workflow
 from ...warranty.enums import (
     CLAIM_STATE_LABELS,
@@ -34,7 +33,7 @@ from ...warranty.routemap import route_map_svg
 from ..auth import current_user, requires, requires_page
 from ..database import commit, db
 from ..i18n import _, label, lazy_gettext, tr
-from .common import bp, dossier, settings, user_text
+from .common import bp, dossier, optional_id, settings, user_text
 from .dossier_view import link_for
 from .scanlog import page_number
 
@@ -77,21 +76,6 @@ def _form(name: str, limit: int) -> str:
     return value
 
 
-def _optional_id(value: str, field: str) -> int | None:
-    """A record id typed or chosen in a form or query string; empty is None, anything but digits a 422."""
-    value = value.strip()
-    if not value:
-        return None
-    if not value.isascii() or not value.isdigit():
-        raise ValidationError(_("%(field)s must be a whole number, not %(value)r", field=field, value=value),
-                              details={"field": field})
-    if int(value) > MAX_INT:
-        # No row has such an id; PostgreSQL would refuse the comparison's parameter instead of finding nothing.
-        raise ValidationError(_("%(field)s must be at most %(limit)s", field=field, limit=MAX_INT),
-                              details={"field": field})
-    return int(value)
-
-
 def get_claim(ref: str) -> Claim:
     """The claim a URL names by number (CL-000123) or by id; NotFound otherwise."""
     if ref.isascii() and ref.isdigit():
@@ -125,7 +109,7 @@ def _claim_filter() -> tuple[claim_list.ClaimFilter, dict[str, Any]]:
             raise NotFound(_("no product %(sku)s", sku=form["product"]), details={"field": "product"})
         product_id = product.id
     mine = form["mine"] == "1"
-    where = claim_list.ClaimFilter(state=form["state"] or None, customer_id=_optional_id(form["customer"], "customer"),
+    where = claim_list.ClaimFilter(state=form["state"] or None, customer_id=optional_id(form["customer"], "customer"),
                                    product_id=product_id, user_id=current_user().id if mine else None, text=form["q"],
                                    newest_first=form["sort"] != "opened")
     return where, form
@@ -275,7 +259,7 @@ def claim_receive(ref: str):
     """The receiving scan of one of the claim's cases: the expected unit is received; another one is said loudly."""
 
     def receive(claim_id: int, number: str, serial: str) -> tuple[str, str]:
-        case_id = _optional_id(request.form.get("case", ""), "case")
+        case_id = optional_id(request.form.get("case", ""), "case")
         if case_id is None or service.get_case(db(), case_id).claim_id != claim_id:
             raise NotFound(_("claim %(number)s has no case %(id)s", number=number, id=case_id or "—"),
                            details={"field": "case"})
@@ -369,7 +353,7 @@ def station_complaint():
     try:
         done = service.register_claim(
             db(), serial=serial, symptom=_form("symptom", 64), channel=_form("channel", 16) or "desk",
-            description=_form("description", TEXT_MAX), customer_id=_optional_id(typed["customer_id"], "customer_id"),
+            description=_form("description", TEXT_MAX), customer_id=optional_id(typed["customer_id"], "customer_id"),
             author=current_user(), today=business_today(settings()), return_days=settings().warranty_return_days)
         case_id = db().scalar(select(UnitCase.id).where(UnitCase.claim_id == done.claim.id))
         _attach(done.claim.id, request.files.getlist("photos"), case_id=case_id)

@@ -8,6 +8,7 @@ from ...config import Settings, business_today
 from ...errors import ValidationError
 from ...runtime import Runtime
 from ...trace.models import Unit
+from ...trace.policy import MAX_INT
 from ...warranty.dossier import unit_dossier
 from ..auth import current_user
 from ..database import db
@@ -46,6 +47,21 @@ def user_text(value: str, field: str) -> str:
         raise ValidationError(_("%(field)s contains a NUL character; type or scan it again", field=field),
                               details={"field": field})
     return value
+
+
+def optional_id(value: str, field: str) -> int | None:
+    """A record id typed or chosen in a form or query string; empty is None, anything but digits a 422."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise ValidationError(_("%(field)s must be a whole number, not %(value)r", field=field, value=value),
+                              details={"field": field})
+    if int(value) > MAX_INT:
+        # No row has such an id; PostgreSQL would refuse the comparison's parameter instead of finding nothing.
+        raise ValidationError(_("%(field)s must be at most %(limit)s", field=field, limit=MAX_INT),
+                              details={"field": field})
+    return int(value)
 
 
 def station_name() -> str:
