@@ -44,10 +44,11 @@ def _no_nul(value: str) -> str:
     return _text(value)
 
 
-def Text(column: Column | None = None, *, controls: bool = False, description: str | None = None) -> Any:
-    """A string field: at most the column's length, no control characters (with `controls`: no NUL only), no lone
-    surrogates."""
-    limit = getattr(column.type, "length", None) if column is not None else None
+def Text(column: Column | None = None, *, controls: bool = False, description: str | None = None,
+         length: int | None = None) -> Any:
+    """A string field: at most the column's length (or `length`), no control characters (with `controls`: no NUL
+    only), no lone surrogates."""
+    limit = length if length is not None else getattr(column.type, "length", None) if column is not None else None
     pattern = "^[^\\u0000]*$" if controls else "^[^\\u0000-\\u001f\\u007f]*$"
     return Annotated[str, Strict(), Field(max_length=limit, description=description,
                                           json_schema_extra={"pattern": pattern}),

@@ -7,28 +7,33 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from ..trace.schemas import Text
 from .comments import BODY_MAX
 from .dispositions import NOTES_MAX, VALUE_MAX
 
 _FILE = WithJsonSchema({"type": "string", "format": "binary"})
 _ID_TEXT = WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,10}$"})
+# Text the database can hold: no NUL, no lone surrogates (free text may have several lines).
+Kind = Text(length=24)
+Notes = Text(length=NOTES_MAX, controls=True)
+Body = Text(length=BODY_MAX, controls=True)
 
 
 class DispositionCreate(BaseModel):
     """POST /cases/{id}/dispositions: what should happen to the tested unit."""
 
-    kind: str = Field(max_length=24, description="restock_refurbished, repair_return, repair_swap_pool, "
+    kind: Kind = Field(description="restock_refurbished, repair_return, repair_swap_pool, "
                                                  "return_to_supplier, scrap, return_as_is or hold_for_analysis")
     value: Decimal | None = Field(None, ge=0, le=VALUE_MAX, decimal_places=2,
                                   description="the unit's value; the product's price when left out")
-    notes: str = Field("", max_length=NOTES_MAX, description="why; for return_to_supplier name the supplier")
+    notes: Notes = Field("", description="why; for return_to_supplier name the supplier")
 
 
 class DispositionDecision(BaseModel):
     """POST /dispositions/{id}/decision: quality approves or rejects (with a reason) a proposed disposition."""
 
     approve: bool
-    reason: str = Field("", max_length=NOTES_MAX, description="required to reject")
+    reason: Notes = Field("", description="required to reject")
 
 
 class DispositionRead(BaseModel):
@@ -59,7 +64,7 @@ class DispositionList(BaseModel):
 class CommentCreate(BaseModel):
     """POST /claims/{id}/comments: a comment for staff (internal) or for the customer."""
 
-    body: str = Field(max_length=BODY_MAX)
+    body: Body
     visibility: Literal["internal", "customer"] = "internal"
 
 

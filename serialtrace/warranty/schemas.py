@@ -3,6 +3,14 @@
 from pydantic import BaseModel, Field
 
 from ..trace import schemas as trace_schemas
+from ..trace.schemas import Text
+
+# Text the database can hold (no NUL, no lone surrogates): codes without control characters; serials as scanned
+# (GS1 data keeps its GS separators) and free text (several lines) without NUL.
+Code = Text(length=64)
+Scanned = Text(length=64, controls=True)
+Notes = Text(length=4000, controls=True)
+Name = Text(length=200)
 
 
 class UnitClaimRead(BaseModel):
@@ -56,24 +64,24 @@ CustomerId = trace_schemas.WholeNumber(1, description="the customer; by default 
 class ClaimCreate(BaseModel):
     """POST /claims: a complaint about one unit, registered at the desk."""
 
-    serial: str = Field(max_length=64, description="the returned unit's serial or external code")
-    symptom: str = Field(max_length=64, description="a symptom code (what the customer saw)")
-    description: str = Field("", max_length=4000)
-    channel: str = Field("desk", max_length=16, description="desk, phone, email or web")
+    serial: Scanned = Field(description="the returned unit's serial or external code")
+    symptom: Code = Field(description="a symptom code (what the customer saw)")
+    description: Notes = ""
+    channel: Text(length=16) = Field("desk", description="desk, phone, email or web")
     customer_id: CustomerId | None = None
 
 
 class ClaimTransition(BaseModel):
     """POST /claims/{id}/transitions: move the claim to another state."""
 
-    to: str = Field(max_length=24, description="the target claim state")
-    reason: str = Field("", max_length=4000)
+    to: Text(length=24) = Field(description="the target claim state")
+    reason: Notes = ""
 
 
 class ClaimReplace(BaseModel):
     """POST /claims/{id}/replace: hand out a replacement from stock on the spot."""
 
-    replacement_serial: str = Field(max_length=64, description="the serial of the unit handed out")
+    replacement_serial: Scanned = Field(description="the serial of the unit handed out (or its GS1 label)")
     on_desk: bool = Field(False, description="the returned unit is at the desk: its case becomes received")
 
 
@@ -174,7 +182,7 @@ class ClaimCreatedRead(ClaimRead):
 class CaseReceive(BaseModel):
     """POST /cases/{id}/receive: the receiving scan of the returned unit."""
 
-    serial: str = Field(max_length=64, description="the serial scanned on the unit that arrived")
+    serial: Scanned = Field(description="the serial (or GS1 label) scanned on the unit that arrived")
 
 
 class CaseClaimRead(BaseModel):
@@ -258,15 +266,15 @@ class FailureCodesQuery(BaseModel):
 class FailureCodeCreate(BaseModel):
     """POST /failure-codes: a new code at the end of a list."""
 
-    list: str = Field(max_length=16, description="symptom, mode, cause, location or action")
-    code: str = Field(max_length=64, description="lower-case letters, digits, _ . -")
-    name: str = Field(max_length=200)
+    list: Text(length=16) = Field(description="symptom, mode, cause, location or action")
+    code: Code = Field(description="lower-case letters, digits, _ . -")
+    name: Name
 
 
 class FailureCodeUpdate(BaseModel):
     """PATCH /failure-codes/{list}/{code}: rename, retire (active false) or reactivate."""
 
-    name: str | None = Field(None, max_length=200)
+    name: Name | None = None
     active: bool | None = None
 
 
@@ -290,11 +298,11 @@ class FailureCodeImportRead(BaseModel):
 class ProcedureStepIn(BaseModel):
     """A step of a test procedure: pass/fail, or a measured value with a unit and limits."""
 
-    name: str = Field(max_length=200)
-    kind: str = Field(max_length=16, description="pass_fail or measure")
+    name: Name
+    kind: Text(length=16) = Field(description="pass_fail or measure")
     low: float | None = Field(None, description="measure: lowest value that passes")
     high: float | None = Field(None, description="measure: highest value that passes")
-    unit: str | None = Field(None, max_length=32, description="measure: the value's unit (V, mA, bar)")
+    unit: Text(length=32) | None = Field(None, description="measure: the value's unit (V, mA, bar)")
 
 
 class ProcedureCreate(BaseModel):
@@ -330,7 +338,7 @@ class ProductProcedureRead(BaseModel):
 class TestStepIn(BaseModel):
     """An engineer's result of one procedure step: passed for a pass/fail step, the value for a measure step."""
 
-    name: str = Field(max_length=200)
+    name: Name
     passed: bool | None = None
     value: float | None = None
 
@@ -338,20 +346,20 @@ class TestStepIn(BaseModel):
 class TestFailureIn(BaseModel):
     """Failure codes of the test, each from its list (GET /failure-codes); empty when not given."""
 
-    symptom: str = Field("", max_length=64)
-    mode: str = Field("", max_length=64)
-    cause: str = Field("", max_length=64)
-    location: str = Field("", max_length=64)
-    action: str = Field("", max_length=64)
+    symptom: Code = ""
+    mode: Code = ""
+    cause: Code = ""
+    location: Code = ""
+    action: Code = ""
 
 
 class TestCreate(BaseModel):
     """POST /cases/{id}/tests: the test record of a received or in-test case (or a correction of one)."""
 
-    verdict: str = Field(max_length=24, description="confirmed_defect, no_fault_found, not_covered, transport_damage")
+    verdict: Text(length=24) = Field(description="confirmed_defect, no_fault_found, not_covered, transport_damage")
     steps: list[TestStepIn] = Field(default_factory=list, max_length=100)
     failure: TestFailureIn = Field(default_factory=TestFailureIn)
-    notes: str = Field("", max_length=4000)
+    notes: Notes = ""
     supersedes: int | None = Field(None, description="id of the record of this case that this one corrects")
 
 
