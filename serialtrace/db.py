@@ -170,15 +170,15 @@ def _integrity_reason(exc: IntegrityError) -> str:
     return text[:200]
 
 
-def integrity_to_conflict(exc: IntegrityError, message: str) -> Conflict:
-    """Wrap a database uniqueness failure in a Conflict with `message`, or a refused change of a history row in
-    AppendOnly naming the table; the driver's text goes to the log."""
+def integrity_to_conflict(exc: IntegrityError, message: str, *, details: dict | None = None) -> Conflict:
+    """Wrap a database uniqueness failure in a Conflict with `message` (and `details`), or a refused change of a
+    history row in AppendOnly naming the table; the driver's text goes to the log."""
     # The driver's text names tables, constraints and values (DETAIL: Key (serial)=(...)); users get `message`.
     log.info("integrity error: %s", _integrity_reason(exc))
     refused = _APPEND_ONLY.search(_integrity_reason(exc))
     if refused:
         return AppendOnly(AppendOnly.TEMPLATE.format(table=refused["table"]))
-    return Conflict(message)
+    return Conflict(message, details=details)
 
 
 def is_contention(exc: BaseException) -> bool:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..db import integrity_to_conflict
 from ..errors import Conflict, NotFound, ValidationError
 from ..i18n import Message, _l, coded, message_of
 from .enums import FAILURE_LIST_LABELS, FAILURE_MODE_LABELS, SYMPTOM_LABELS, FailureList
@@ -139,17 +141,30 @@ def _next_position(session: Session, kind: str) -> int:
     return (session.scalar(select(func.max(FailureCode.position)).where(FailureCode.list == kind)) or 0) + 1
 
 
+def _taken(kind: str, code: str) -> Message:
+    """The sentence for a code list `kind` already has."""
+    return _l("the %(list)s list already has the code %(code)r", list=coded(kind, FAILURE_LIST_LABELS), code=code)
+
+
+def _insert(session: Session, row: FailureCode) -> None:
+    """Add and flush a new code; one another request added since the look (the unique list and code) is a 409
+    naming it, with the session as it was."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        raise integrity_to_conflict(exc, _taken(row.list, row.code), details={"field": "code"}) from exc
+
+
 def add_code(session: Session, *, kind: str, code: str, name: str) -> FailureCode:
     """Add an active code at the end of list `kind`; a code the list already has is a 409 naming it. Flushes."""
     ensure_list(kind)
     _check_code(code)
     name = _check_name(name)
     if find_code(session, kind, code) is not None:
-        raise Conflict(_l("the %(list)s list already has the code %(code)r", list=coded(kind, FAILURE_LIST_LABELS),
-                          code=code), details={"field": "code"})
+        raise Conflict(_taken(kind, code), details={"field": "code"})
     row = FailureCode(list=kind, code=code, name=name, active=True, position=_next_position(session, kind))
-    session.add(row)
-    session.flush()
+    _insert(session, row)
     return row
 
 
@@ -266,18 +281,19 @@ def import_codes(session: Session, data: bytes | str) -> Imported:
             "errors": [{"line": f["line"], "column": f["column"], "message": str(f["message"])}
                        for f in faults[:IMPORT_MAX_ERRORS]]})
     added = updated = unchanged = 0
-    for kind, code, name, active in (v for v in values if v is not None):
-        row = find_code(session, kind, code)
-        if row is None:
-            session.add(FailureCode(list=kind, code=code, name=name, active=True if active is None else active,
-                                    position=_next_position(session, kind)))
-            session.flush()
-            added += 1
-        elif row.name != name or (active is not None and row.active != active):
-            row.name = name
-            row.active = row.active if active is None else active
-            updated += 1
-        else:
-            unchanged += 1
-    session.flush()
+    # One savepoint for the file: a code added meanwhile by another request undoes the rows before it too.
+    with session.begin_nested():
+        for kind, code, name, active in (v for v in values if v is not None):
+            row = find_code(session, kind, code)
+            if row is None:
+                _insert(session, FailureCode(list=kind, code=code, name=name,
+                                             active=True if active is None else active,
+                                             position=_next_position(session, kind)))
+                added += 1
+            elif row.name != name or (active is not None and row.active != active):
+                row.name = name
+                row.active = row.active if active is None else active
+                updated += 1
+            else:
+                unchanged += 1
     return Imported(added=added, updated=updated, unchanged=unchanged)
