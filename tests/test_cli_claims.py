@@ -45,6 +45,19 @@ def _serials(run, batch: str) -> list[str]:
     return out
 
 
+def _overdue(case_id: int) -> None:
+    """Move the case's return deadline to yesterday, as if the customer's time had run out."""
+    from sqlalchemy import update
+
+    from serialtrace.runtime import Runtime
+    from serialtrace.warranty.models import UnitCase
+
+    rt = Runtime.from_env()
+    with rt.transaction() as s:
+        s.execute(update(UnitCase).where(UnitCase.id == case_id).values(return_due=date.today() - timedelta(days=1)))
+    rt.engine.dispose()
+
+
 def _register(run, *extra: str) -> dict:
     result = run("claims", "register", run.serials[0], "--symptom", "no_power", "--description", "dead",
                  "--as", "desk", "--json", *extra)
@@ -151,8 +164,14 @@ def test_expire_returns_marks_overdue_cases_not_returned_and_bills_advance_repla
     run("claims", "transition", claim["number"], "--to", "triage", "--as", "boss")
     assert run("claims", "replace", claim["number"], "--replacement", run.serials[1], "--as", "desk").exit_code == 0
     assert run("claims", "expire-returns").output == "0 case(s) past their return deadline\n"
+    # A day ahead would bill a customer whose time has not run out: refused, as the API refuses it.
+    before = _snapshot(run)
     later = (date.today() + timedelta(days=60)).isoformat()
-    result = run("claims", "expire-returns", "--today", later)
+    result = CliRunner().invoke(main, ["claims", "expire-returns", "--today", later])
+    assert result.exit_code == 1 and f"today {later} is after today" in result.stderr, result.output
+    assert _snapshot(run) == before
+    _overdue(claim["cases"][0]["id"])
+    result = run("claims", "expire-returns")
     assert result.exit_code == 0, result.output
     expired = f"case {claim['cases'][0]['id']} of claim {claim['number']}: {run.serials[0]} not returned by"
     assert expired in result.output
@@ -160,7 +179,7 @@ def test_expire_returns_marks_overdue_cases_not_returned_and_bills_advance_repla
     shown = json.loads(run("claims", "show", claim["number"], "--json").output)
     assert shown["state"] == "billed" and shown["cases"][0]["state"] == "not_returned"
     # A second pass finds nothing more to do.
-    assert run("claims", "expire-returns", "--today", later).output == "0 case(s) past their return deadline\n"
+    assert run("claims", "expire-returns").output == "0 case(s) past their return deadline\n"
     result = CliRunner().invoke(main, ["claims", "expire-returns", "--today", "someday"])
     assert result.exit_code == 1 and "error:" in result.stderr
 

@@ -218,18 +218,20 @@ def claims_receive(case_id, serial, username) -> None:
 
 
 @claims.command("expire-returns")
-@click.option("--today", "today", help="The day to judge the deadlines by, YYYY-MM-DD (default today).")
+@click.option("--today", "today", help="The day to judge the deadlines by, YYYY-MM-DD (default today; not after "
+                                       "today).")
 @click.option("--as", "username", help="The active user running the pass (default: the system).")
 def claims_expire_returns(today, username) -> None:
     """Cases still expected after their return deadline become not_returned, and advance-replaced claims are billed."""
     from ..warranty import bench
 
     rt = runtime()
-    day = parse_date(today, field="today") if today else business_today(rt.settings)
+    now = business_today(rt.settings)
+    day = parse_date(today, field="today") if today else now
     with rt.transaction() as s:
         user = _acting_user(s, username, required=False)
         lines = []
-        for expired in bench.expire_returns(s, today=day, author=user):
+        for expired in bench.expire_returns(s, today=day, business_day=now, author=user):
             lines.append(f"case {expired.case.id} of claim {expired.claim.number}: {expired.case.expected_serial} "
                          f"not returned by {expired.case.return_due}; claim {expired.claim.state}")
             lines += [f"warning: {w['message']}" for w in expired.warnings]

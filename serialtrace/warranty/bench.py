@@ -23,7 +23,14 @@ from ..trace.models import Product, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author
 from . import codes, procedures, service, workflow
-from .enums import UNIT_CASE_STATE_LABELS, VERDICT_LABELS, ClaimState, FailureList, UnitCaseState, Verdict
+from .enums import (
+    UNIT_CASE_STATE_LABELS,
+    VERDICT_LABELS,
+    ClaimState,
+    FailureList,
+    UnitCaseState,
+    Verdict,
+)
 from .models import Claim, TestRecord, TestStepResult, UnitCase
 from .service import record_claim_event
 
@@ -213,8 +220,7 @@ def _verify(session: Session, claim: Claim, verdict: Verdict, *, bill_no_fault: 
     if claim.state == ClaimState.REPLACEMENT_SHIPPED:
         service.advance_claim(session, claim, [ClaimState.PENDING_VERIFICATION], reason=reason)
     if claim.state == ClaimState.PENDING_VERIFICATION:
-        bills = verdict == Verdict.NOT_COVERED or (verdict == Verdict.NO_FAULT_FOUND and bill_no_fault)
-        if bills:
+        if bills(verdict, bill_no_fault=bill_no_fault):
             return _bill(session, claim, reason=reason)
         service.advance_claim(session, claim, [ClaimState.SETTLED], reason=reason)
         return []
@@ -223,6 +229,21 @@ def _verify(session: Session, claim: Claim, verdict: Verdict, *, bill_no_fault: 
     if claim.state == ClaimState.IN_INSPECTION:
         service.advance_claim(session, claim, [ClaimState.DECIDED], reason=reason)
     return []
+
+
+def ensure_procedure_version(current: int | None, given: int | None) -> None:
+    """409 naming procedure_version when the steps were typed against another version of the procedure than the
+    product's current one (`given` None: not said; 0: no procedure), so no value lands on the wrong step."""
+    if given is not None and given != (current or 0):
+        raise Conflict(_l("the test procedure changed while the form was open: version %(given)s was filled in, the "
+                          "current one is %(current)s; fill in the steps again", given=given or "—",
+                          current=current or "—"),
+                       details={"field": "procedure_version", "current": current or 0})
+
+
+def bills(verdict: Verdict, *, bill_no_fault: bool) -> bool:
+    """True when the verdict bills an advance-replaced claim: not covered, or no fault found when the policy says."""
+    return verdict == Verdict.NOT_COVERED or (verdict == Verdict.NO_FAULT_FOUND and bill_no_fault)
 
 
 def _superseded(session: Session, case: UnitCase, supersedes: int) -> TestRecord:
@@ -240,14 +261,16 @@ def _superseded(session: Session, case: UnitCase, supersedes: int) -> TestRecord
 
 def record_test(session: Session, *, case_id: int, verdict: str, steps: Sequence[Mapping[str, Any]] = (),
                 failure: Mapping[str, Any] | None = None, notes: str = "", author: Author | None,
-                supersedes: int | None = None, bill_no_fault: bool = True) -> Tested:
+                supersedes: int | None = None, bill_no_fault: bool = True,
+                procedure_version: int | None = None) -> Tested:
     """Record the test of a case: accepted for a received case (taken into test by the same action) or one in test
     by the author; steps judged against the product's current procedure, failure codes from the active lists. Writes
     the record with its step rows, the case tested with the verdict, the unit's tested event and a claim timeline
     row, then moves the claim on (settled, billed at the product's price, or decided; `bill_no_fault` bills a no
-    fault found). A correction (`supersedes`: a record of this case, once tested) writes a new record replacing
-    that one's verdict on the case; the claim's outcome stays as it was. Any refusal changes nothing. Flushes; the
-    caller commits."""
+    fault found). `procedure_version`, when given, is the version the steps were typed against (0: none); another
+    current version is a 409. A correction (`supersedes`: a record of this case, once tested) writes a new record
+    replacing that one's verdict on the case; the claim's outcome stays as it was. Any refusal changes nothing.
+    Flushes; the caller commits."""
     target = ensure_verdict(verdict)
     claim, case = _lock_case(session, case_id)
     old = None
@@ -260,15 +283,16 @@ def record_test(session: Session, *, case_id: int, verdict: str, steps: Sequence
         old = _superseded(session, case, supersedes)
         workflow.ensure_transition(UnitCaseState.IN_TEST, UnitCaseState.TESTED, role=_role(author), kind="case")
     elif case.state not in (UnitCaseState.RECEIVED, UnitCaseState.IN_TEST):
-        raise InvalidTransition(
+        raise ValidationError(
             _l("case %(id)s of claim %(claim)s is %(state)s; a test is recorded for a received or in-test case",
                id=case.id, claim=claim.number, state=coded(case.state, UNIT_CASE_STATE_LABELS)),
-            details={"kind": "case", "state": case.state, "to": str(UnitCaseState.TESTED)})
+            details={"field": "case", "state": case.state})
     else:
         _ensure_not_taken_by_other(session, case, author)
         workflow.ensure_transition(UnitCaseState.IN_TEST, UnitCaseState.TESTED, role=_role(author), kind="case")
     product_id = session.scalar(select(Unit.product_id).where(Unit.id == case.unit_id))
     procedure = procedures.current_procedure(session, product_id)
+    ensure_procedure_version(procedure.version if procedure else None, procedure_version)
     results = judge_steps(procedure.steps if procedure else None, list(steps))
     columns = _failure_codes(session, failure)
     if old is None and case.state == UnitCaseState.RECEIVED:
@@ -309,11 +333,17 @@ class Expired:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
-def expire_returns(session: Session, *, today: date, author: Author | None = None) -> list[Expired]:
+def expire_returns(session: Session, *, today: date, author: Author | None = None,
+                   business_day: date | None = None) -> list[Expired]:
     """Every case still expected (or wrong_unit) whose return_due is before `today` becomes not_returned; its claim,
     when on the advance-replacement path, is billed at the product's price with timeline rows saying why. Each case
     is re-read under its claim's lock and skipped when another run (or a receiving scan) got there first, so running
-    it twice, even at once, moves each case once. Flushes; the caller commits."""
+    it twice, even at once, moves each case once. `today` after `business_day` (the business's today, when given)
+    is a 422: a day ahead would bill customers whose time has not run out. Flushes; the caller commits."""
+    if business_day is not None and today > business_day:
+        raise ValidationError(_l("today %(day)s is after today (%(today)s): a later day would bill customers whose "
+                                 "time to send the unit in has not run out", day=today.isoformat(),
+                                 today=business_day.isoformat()), details={"field": "today"})
     # The role is checked before any case moves: a refused run changes nothing.
     workflow.ensure_transition(UnitCaseState.EXPECTED, UnitCaseState.NOT_RETURNED, role=_role(author), kind="case")
     due = session.scalars(select(UnitCase.id).where(UnitCase.state.in_([str(s) for s in AWAITED]),

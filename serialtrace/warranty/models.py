@@ -33,8 +33,9 @@ class Claim(SQLModel, table=True):
     billed_at: datetime | None = None
     opened_at: datetime = Field(default_factory=utcnow, index=True)
     closed_at: datetime | None = None
-    author_id: int | None = Field(default=None, foreign_key="user_account.id")
-    assignee_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # Indexed for the "my claims" filters (registered by me, assigned to me).
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     # How the complaint came in: desk, phone, email, web.
     channel: str = Field(default="desk", sa_type=String(16))
 

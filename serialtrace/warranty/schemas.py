@@ -361,6 +361,9 @@ class TestCreate(BaseModel):
     failure: TestFailureIn = Field(default_factory=TestFailureIn)
     notes: Notes = ""
     supersedes: int | None = Field(None, description="id of the record of this case that this one corrects")
+    procedure_version: int | None = Field(
+        None, ge=0, le=2_147_483_647,
+        description="the procedure version the steps were typed against (0: none); 409 when the current one differs")
 
 
 class TestStepRead(BaseModel):

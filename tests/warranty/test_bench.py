@@ -203,7 +203,7 @@ def test_a_case_not_in_test_and_a_role_off_the_bench_are_refused(session, desk):
     _, expected = desk.claim(receive=False)
     _, received = desk.claim()
     before = _snapshot(session)
-    with pytest.raises(InvalidTransition, match="received or in-test"):
+    with pytest.raises(ValidationError, match="received or in-test"):
         bench.record_test(session, case_id=expected.id, verdict="confirmed_defect", steps=good_steps(),
                           author=desk.people["engineer"])
     for role in ("warehouse", "coordinator", "quality"):
@@ -214,13 +214,13 @@ def test_a_case_not_in_test_and_a_role_off_the_bench_are_refused(session, desk):
     done = bench.record_test(session, case_id=received.id, verdict="confirmed_defect", steps=good_steps(),
                              author=desk.people["engineer"])
     before = _snapshot(session)
-    with pytest.raises(InvalidTransition, match="tested"):
+    with pytest.raises(ValidationError, match="tested"):
         bench.record_test(session, case_id=received.id, verdict="confirmed_defect", steps=good_steps(),
                           author=desk.people["engineer"])
     assert _snapshot(session) == before and done.case.state == "tested"
 
 
-def test_a_correction_supersedes_the_record_both_stay_and_the_claim_keeps_its_outcome(session, desk):
+def test_a_correction_supersedes_the_record_both_stay_and_a_like_outcome_keeps_the_claim(session, desk):
     claim, case = desk.claim()
     engineer = desk.people["engineer"]
     first = bench.record_test(session, case_id=case.id, verdict="confirmed_defect", steps=good_steps(),

@@ -218,11 +218,12 @@ def test_a_bad_test_is_refused_naming_the_field_and_changes_nothing(api, session
     assert _counts(session) == before
 
 
-def test_a_case_not_in_test_is_a_409_and_changes_nothing(api, session, bench_claim):
+def test_a_test_of_a_case_not_in_test_is_a_422_naming_the_case_and_changes_nothing(api, session, bench_claim):
     _, (_, waiting_case) = bench_claim
     before = _counts(session)
     resp = api("engineer").post(f"/api/v1/cases/{waiting_case}/tests", json=TEST)
-    assert resp.status_code == 409 and "expected" in resp.get_json()["message"]
+    assert resp.status_code == 422 and "expected" in resp.get_json()["message"]
+    assert resp.get_json()["details"]["field"] == "case"
     assert api("engineer").post(f"/api/v1/cases/{waiting_case}/take").status_code == 409
     assert _counts(session) == before
 

@@ -91,11 +91,12 @@ def _warnings(warnings: list[dict[str, Any]]) -> list[dict[str, str]]:
 @requires(Role.ENGINEER)
 def post_case_test(path: CasePath, body: TestCreate):
     """Record the test of a received or in-test case (or, with supersedes, a correction of a record): steps judged
-    against the procedure, verdict, failure codes; the claim then moves on (settled, billed or decided)."""
+    against the procedure, verdict, failure codes; the claim then moves on (settled, billed or decided);
+    `procedure_version` other than the current one is a 409."""
     done = bench.record_test(
         db(), case_id=path.id, verdict=body.verdict, steps=[s.model_dump() for s in body.steps],
         failure=body.failure.model_dump(), notes=body.notes, supersedes=body.supersedes, author=current_user(),
-        bill_no_fault=runtime().settings.warranty_bill_no_fault)
+        bill_no_fault=runtime().settings.warranty_bill_no_fault, procedure_version=body.procedure_version)
     commit()
     record = next(r for r in queries.case_records(db(), path.id) if r["id"] == done.record.id)
     return jsonify({"record": record, "case": queries.case_read(db(), path.id), "claim": _claim(done.claim),
@@ -117,11 +118,7 @@ def post_expire_returns(body: ExpireReturns):
     """Cases past their return deadline become not_returned; their advance-replaced claims are billed. Running it
     again moves nothing new."""
     today = business_today(runtime().settings)
-    if body.today is not None and body.today > today:
-        # A day ahead would bill customers whose time to send the unit in has not run out.
-        raise ValidationError(_("today %(day)s is after today (%(today)s)", day=body.today.isoformat(),
-                                today=today.isoformat()), details={"field": "today"})
-    moved = bench.expire_returns(db(), today=body.today or today, author=current_user())
+    moved = bench.expire_returns(db(), today=body.today or today, business_day=today, author=current_user())
     commit()
     return jsonify({"moved": [{"case_id": m.case.id, "serial": m.case.expected_serial,
                                "return_due": m.case.return_due.isoformat(), "claim": _claim(m.claim),

@@ -52,11 +52,15 @@ TESTABLE = (K.RECEIVED, K.IN_TEST)
 QUEUE_LIMIT = 200
 
 
+def refused_field(exc: DomainError) -> str | None:
+    """The field a refusal names, if any."""
+    return exc.details.get("field") if isinstance(exc.details, dict) else None
+
+
 def refusal(exc: DomainError) -> dict[str, Any]:
     """A refused action as the page shows it: the reason and the field it names; the transaction is rolled back."""
     db().rollback()
-    field = exc.details.get("field") if isinstance(exc.details, dict) else None
-    return {"error": exc.message, "error_field": field}
+    return {"error": exc.message, "error_field": refused_field(exc)}
 
 
 def _age(moment: str) -> str:
@@ -211,6 +215,16 @@ def _test_of(form: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any
             "supersedes": optional_id(form["supersedes"], "supersedes")}
 
 
+def _procedure_version(procedure: dict[str, Any] | None) -> None:
+    """409 when the form was filled against another procedure version than the current one (0: none), checked
+    before the steps are read by position, so no value lands on another version's step."""
+    typed = _form_text("procedure_version")
+    given = int(typed) if typed.isascii() and typed.isdigit() and len(typed) < 10 else None
+    if typed and given is None:
+        raise ValidationError(_("procedure_version must be a version number"), details={"field": "procedure_version"})
+    bench_service.ensure_procedure_version(procedure["version"] if procedure else None, given)
+
+
 def _form_text(name: str) -> str:
     return user_text(request.form.get(name, ""), name).strip()
 
@@ -241,11 +255,15 @@ def case_test(case_id: int):
     form: dict[str, Any] | None = None
     try:
         form = _typed_form(steps)
+        _procedure_version(procedure)
         test = _test_of(form, steps)
         tested = bench_service.record_test(db(), case_id=case_id, author=current_user(),
                                            bill_no_fault=settings().warranty_bill_no_fault, **test)
         commit()
     except DomainError as exc:
+        if form is not None and refused_field(exc) == "procedure_version":
+            # The steps typed belong to another version: the current one's are filled in afresh.
+            form["steps"] = [""] * len(steps)
         return _case_page(case_id, exc.status_code, form=form, error_form="test", **refusal(exc))
     flash(_("test record %(id)s saved: %(verdict)s", id=tested.record.id,
             verdict=label(tested.record.verdict, VERDICT_LABELS)), "ok")
