@@ -604,8 +604,9 @@ def _advance_path(s: Session, desk: _Desk, c: _Candidate, claim: Claim, clock: _
     """The origin story: a replacement from stock on the spot, the returned unit tested later, the verdict settling
     or billing the claim, and the unit refurbished into the swap pool or scrapped."""
     rng = desk.plan.rng
-    # Most customers bring the unit to the desk; the others send it in later.
-    on_desk = rng.random() < 0.7
+    # Most customers bring the unit to the desk; the others send it in later. A unit on the desk is received at
+    # once, which takes the claim on to pending_verification: one meant to rest at replacement_shipped is sent in.
+    on_desk = rng.random() < 0.7 and target != ClaimState.REPLACEMENT_SHIPPED
     product_id = c.product_id
     spare = s.scalar(select(Unit.serial).join(Batch, Batch.id == Unit.batch_id)
                      .where(Unit.product_id == product_id, Unit.status == UnitStatus.IN_STOCK.value,
@@ -623,9 +624,8 @@ def _advance_path(s: Session, desk: _Desk, c: _Candidate, claim: Claim, clock: _
     if target == ClaimState.REPLACEMENT_SHIPPED:
         return
     if not on_desk:
+        # Receiving the unit takes the claim to pending_verification: the unit joins the test queue.
         _receive(s, desk, claim, clock)
-    _step(s, claim, ClaimState.PENDING_VERIFICATION, desk[Role.WAREHOUSE], clock, "returned unit in the test queue",
-          minutes=30)
     if target == ClaimState.PENDING_VERIFICATION:
         return
     verdict = _test(s, desk, c, claim, clock, target)

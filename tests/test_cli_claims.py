@@ -119,7 +119,8 @@ def test_transition_replace_and_receive_through_the_advance_path(run):
     shown = json.loads(run("claims", "show", claim["number"], "--json").output)
     assert shown["replacements"][0]["replacement_serial"] == run.serials[1]
     assert [(e["to"], e["author"]) for e in shown["timeline"] if e["kind"] == "state_change"] == [
-        ("registered", "desk"), ("triage", "boss"), ("replacement_shipped", "desk")]
+        ("registered", "desk"), ("triage", "boss"), ("replacement_shipped", "desk"),
+        ("pending_verification", "system")]
     unit = json.loads(run("lookup", run.serials[1], "--json").output)
     assert [(r["role"], r["returned_serial"]) for r in unit["replacements"]] == [("replacement", run.serials[0])]
 

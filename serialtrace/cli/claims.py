@@ -152,8 +152,7 @@ def claims_register(serial, symptom, description, channel, username, as_json) ->
         user = _acting_user(s, username)
         _ensure_may_register(user)
         done = service.register_claim(s, serial=serial, symptom=symptom, description=description, channel=channel,
-                                      author=user, today=business_today(rt.settings),
-                                      return_days=rt.settings.warranty_return_days)
+                                      author=user, today=business_today(rt.settings))
         data = _read(s, done.claim, user)
         warnings = [{"code": w["code"], "message": str(w["message"])} for w in done.warnings]
     if as_json:
@@ -173,11 +172,14 @@ def claims_transition(claim, to, reason, username) -> None:
     """Move CLAIM (number or id) to another state, as the state machine and the user's role allow."""
     from ..warranty import service
 
-    with runtime().transaction() as s:
+    rt = runtime()
+    with rt.transaction() as s:
         user = _acting_user(s, username)
         found = _claim(s, claim)
         before = found.state
-        moved = service.transition_claim(s, claim_id=found.id, to=to, reason=reason, author=user)
+        moved = service.transition_claim(s, claim_id=found.id, to=to, reason=reason, author=user,
+                                         today=business_today(rt.settings),
+                                         return_days=rt.settings.warranty_return_days)
         out = f"claim {moved.number}: {before} -> {moved.state}"
     click.echo(out)
 
@@ -191,11 +193,13 @@ def claims_replace(claim, replacement, on_desk, username) -> None:
     """Hand out a replacement for CLAIM (number or id) on the spot: it ships to the claim's customer at once."""
     from ..warranty import service
 
-    with runtime().transaction() as s:
+    rt = runtime()
+    with rt.transaction() as s:
         user = _acting_user(s, username)
         found = _claim(s, claim)
         done = service.replace_unit(s, claim_id=found.id, replacement_serial=replacement, on_desk=on_desk,
-                                    author=user, today=business_today(runtime().settings))
+                                    author=user, today=business_today(rt.settings),
+                                    return_days=rt.settings.warranty_return_days)
         link = _read(s, done, user)["replacements"][-1]
         out = (f"claim {done.number}: {link['returned_serial']} replaced by {link['replacement_serial']}; "
                f"claim {done.state}")

@@ -24,6 +24,7 @@ from ..trace.policy import MAX_INT
 from ..trace.service import Author
 from . import codes, procedures, service, workflow
 from .enums import (
+    CLAIM_STATE_LABELS,
     UNIT_CASE_STATE_LABELS,
     VERDICT_LABELS,
     ClaimState,
@@ -31,7 +32,7 @@ from .enums import (
     UnitCaseState,
     Verdict,
 )
-from .models import Claim, TestRecord, TestStepResult, UnitCase
+from .models import Claim, ClaimEvent, TestRecord, TestStepResult, UnitCase
 from .service import record_claim_event
 
 # The failure object's keys, their lists and the test record's columns.
@@ -44,12 +45,14 @@ FAILURE_FIELDS: dict[str, tuple[FailureList, str]] = {
 }
 # Verdicts that settle an advance-replaced claim at no charge; not_covered bills, no_fault_found as the policy says.
 SETTLING = frozenset({Verdict.CONFIRMED_DEFECT, Verdict.TRANSPORT_DAMAGE})
-# A correction may follow the case this far; the claim's outcome stays (see record_test).
+# A correction may follow the case this far (see record_test for what it does to the claim's outcome).
 TESTED_STATES = frozenset({UnitCaseState.TESTED, UnitCaseState.DISPOSITION_PENDING, UnitCaseState.DISPOSED})
 # Claim states on the advance-replacement path, waiting on the returned unit.
 _ADVANCE = (ClaimState.REPLACEMENT_SHIPPED, ClaimState.PENDING_VERIFICATION)
 # Cases a return deadline applies to: the expected unit has not arrived.
 AWAITED = (UnitCaseState.EXPECTED, UnitCaseState.WRONG_UNIT)
+# Claims whose return deadline runs: waiting for the unit (a claim waiting for the customer, or cancelled, is not).
+EXPIRING = (ClaimState.AWAITING_RETURN, *_ADVANCE)
 
 
 def _role(author: Author | None) -> str | None:
@@ -61,10 +64,14 @@ def _name(session: Session, user_id: int | None) -> str:
     return (user.display_name or user.username) if user is not None else "?"
 
 
-def _lock_case(session: Session, case_id: int) -> tuple[Claim, UnitCase]:
-    """The case and its claim, locked in the order every writer of both takes them: claim row first, then case."""
+def _lock_case(session: Session, case_id: int, *, active: bool = True) -> tuple[Claim, UnitCase]:
+    """The case and its claim, locked in the order every writer of both takes them: claim row first, then case;
+    `active`: a case of a cancelled or closed claim is a 409 naming the claim's state."""
     claim = service.get_claim(session, service.get_case(session, case_id).claim_id, lock=True)
-    return claim, service.get_case(session, case_id, lock=True)
+    case = service.get_case(session, case_id, lock=True)
+    if active:
+        service.ensure_claim_active(claim, case)
+    return claim, case
 
 
 def _ensure_not_taken_by_other(session: Session, case: UnitCase, author: Author | None) -> None:
@@ -199,7 +206,7 @@ class Tested:
 
 
 def _bill(session: Session, claim: Claim, *, reason: str) -> list[dict[str, Any]]:
-    """Move a locked pending_verification claim to billed with the product's price; a product without a price is
+    """Move a locked pending_verification (or settled) claim to billed with the product's price; one without a price is
     billed with no amount and a no_price warning (the office fills the invoice by hand)."""
     product = session.scalar(select(Product).join(Unit, Unit.product_id == Product.id)
                              .where(Unit.id == claim.unit_id))
@@ -246,6 +253,45 @@ def bills(verdict: Verdict, *, bill_no_fault: bool) -> bool:
     return verdict == Verdict.NOT_COVERED or (verdict == Verdict.NO_FAULT_FOUND and bill_no_fault)
 
 
+def _outcome_changes(session: Session, claim: Claim, verdict: Verdict, *, bill_no_fault: bool) -> bool:
+    """True when a corrected verdict changes whether the claim is billed: only on the advance-replacement path,
+    where a verdict settled or billed it (the standard path's verdict bills nobody)."""
+    if bills(verdict, bill_no_fault=bill_no_fault) == (claim.billed_at is not None):
+        return False
+    if claim.state in (ClaimState.SETTLED, ClaimState.BILLED):
+        return True
+    return session.scalar(select(ClaimEvent.id).where(
+        ClaimEvent.claim_id == claim.id, ClaimEvent.to_state.in_([str(ClaimState.SETTLED), str(ClaimState.BILLED)]))
+        .limit(1)) is not None
+
+
+def _ensure_outcome_may_change(session: Session, claim: Claim, verdict: Verdict, *, bill_no_fault: bool) -> None:
+    """409 when the correction would change whether the customer is billed but the claim has moved past settled or
+    billed (resolved, closed, reopened): its outcome is history until the claim is back there."""
+    if _outcome_changes(session, claim, verdict, bill_no_fault=bill_no_fault) and claim.state not in (
+            ClaimState.SETTLED, ClaimState.BILLED):
+        raise Conflict(
+            _l("claim %(claim)s is %(state)s; a correction to %(verdict)s would change whether the customer is "
+               "billed, which is only done while the claim is settled or billed: reopen the claim first",
+               claim=claim.number, state=coded(claim.state, CLAIM_STATE_LABELS),
+               verdict=coded(verdict, VERDICT_LABELS)),
+            details={"field": "verdict", "claim_state": claim.state})
+
+
+def _correct_outcome(session: Session, claim: Claim, verdict: Verdict, *,
+                     bill_no_fault: bool) -> list[dict[str, Any]]:
+    """After a correction, as the system: a settled claim the new verdict bills is billed; a billed one it does not
+    bill goes back to settled, its bill withdrawn (amount and date cleared, so the billed export drops it)."""
+    if not _outcome_changes(session, claim, verdict, bill_no_fault=bill_no_fault):
+        return []
+    if claim.state == ClaimState.SETTLED:
+        return _bill(session, claim, reason=f"verdict corrected to {verdict}")
+    claim.billed_amount = None
+    claim.billed_at = None
+    service.advance_claim(session, claim, [ClaimState.SETTLED], reason="billing withdrawn: verdict corrected")
+    return []
+
+
 def _superseded(session: Session, case: UnitCase, supersedes: int) -> TestRecord:
     """The record a correction replaces: a record of this case not yet corrected; 422 or 409 otherwise."""
     old = session.get(TestRecord, supersedes) if 0 < supersedes <= MAX_INT else None
@@ -269,8 +315,9 @@ def record_test(session: Session, *, case_id: int, verdict: str, steps: Sequence
     row, then moves the claim on (settled, billed at the product's price, or decided; `bill_no_fault` bills a no
     fault found). `procedure_version`, when given, is the version the steps were typed against (0: none); another
     current version is a 409. A correction (`supersedes`: a record of this case, once tested) writes a new record
-    replacing that one's verdict on the case; the claim's outcome stays as it was. Any refusal changes nothing.
-    Flushes; the caller commits."""
+    replacing that one's verdict on the case; when the new verdict changes whether an advance-replaced claim is
+    billed, a settled claim is billed and a billed one's bill withdrawn (see _correct_outcome). Any refusal changes
+    nothing. Flushes; the caller commits."""
     target = ensure_verdict(verdict)
     claim, case = _lock_case(session, case_id)
     old = None
@@ -295,6 +342,8 @@ def record_test(session: Session, *, case_id: int, verdict: str, steps: Sequence
     ensure_procedure_version(procedure.version if procedure else None, procedure_version)
     results = judge_steps(procedure.steps if procedure else None, list(steps))
     columns = _failure_codes(session, failure)
+    if old is not None:
+        _ensure_outcome_may_change(session, claim, target, bill_no_fault=bill_no_fault)
     if old is None and case.state == UnitCaseState.RECEIVED:
         _take(session, claim, case, author)
     record = TestRecord(unit_id=case.unit_id, claim_id=claim.id, case_id=case.id,
@@ -318,6 +367,7 @@ def record_test(session: Session, *, case_id: int, verdict: str, steps: Sequence
     else:
         record_claim_event(session, claim, kind="test", author=author,
                            reason=f"record {old.id} corrected: {old.verdict} -> {target}")
+        warnings = _correct_outcome(session, claim, target, bill_no_fault=bill_no_fault)
     session.flush()
     session.refresh(case)
     session.refresh(claim)
@@ -335,27 +385,30 @@ class Expired:
 
 def expire_returns(session: Session, *, today: date, author: Author | None = None,
                    business_day: date | None = None) -> list[Expired]:
-    """Every case still expected (or wrong_unit) whose return_due is before `today` becomes not_returned; its claim,
-    when on the advance-replacement path, is billed at the product's price with timeline rows saying why. Each case
-    is re-read under its claim's lock and skipped when another run (or a receiving scan) got there first, so running
-    it twice, even at once, moves each case once. `today` after `business_day` (the business's today, when given)
-    is a 422: a day ahead would bill customers whose time has not run out. Flushes; the caller commits."""
+    """Every case still expected (or wrong_unit) whose return_due is before `today` and whose claim waits for it
+    (EXPIRING) becomes not_returned; its claim, when on the advance-replacement path, is billed at the product's
+    price with timeline rows saying why. Each case is re-read under its claim's lock and skipped when another run
+    (or a receiving scan) got there first, so running it twice, even at once, moves each case once. `today` after
+    `business_day` (the business's today, when given) is a 422: a day ahead would bill customers whose time has not
+    run out. Flushes; the caller commits."""
     if business_day is not None and today > business_day:
         raise ValidationError(_l("today %(day)s is after today (%(today)s): a later day would bill customers whose "
                                  "time to send the unit in has not run out", day=today.isoformat(),
                                  today=business_day.isoformat()), details={"field": "today"})
     # The role is checked before any case moves: a refused run changes nothing.
     workflow.ensure_transition(UnitCaseState.EXPECTED, UnitCaseState.NOT_RETURNED, role=_role(author), kind="case")
-    due = session.scalars(select(UnitCase.id).where(UnitCase.state.in_([str(s) for s in AWAITED]),
-                                                    UnitCase.return_due < today)
+    due = session.scalars(select(UnitCase.id).join(Claim, Claim.id == UnitCase.claim_id)
+                          .where(UnitCase.state.in_([str(s) for s in AWAITED]), UnitCase.return_due < today,
+                                 Claim.state.in_([str(s) for s in EXPIRING]))
                           .order_by(UnitCase.claim_id, UnitCase.id)).all()
     moved = []
     for case_id in due:
         try:
-            claim, case = _lock_case(session, case_id)
+            claim, case = _lock_case(session, case_id, active=False)
         except NotFound:
             continue
-        if case.state not in AWAITED or case.return_due is None or case.return_due >= today:
+        if (case.state not in AWAITED or case.return_due is None or case.return_due >= today
+                or claim.state not in EXPIRING):
             continue
         workflow.ensure_transition(case.state, UnitCaseState.NOT_RETURNED, role=_role(author), kind="case")
         before = case.state

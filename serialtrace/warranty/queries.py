@@ -139,9 +139,9 @@ QUEUE_STATES = (UnitCaseState.RECEIVED, UnitCaseState.IN_TEST)
 
 
 def test_queue(session: Session, *, limit: int = 500) -> list[dict[str, Any]]:
-    """The engineers' queue of received and in-test cases, in one query: advance-replaced cases first (the customer
-    already has a working unit and the claim waits on the verdict), then claim priority (P1 first), then the oldest
-    received."""
+    """The engineers' queue of received and in-test cases (not of cancelled or closed claims), in one query:
+    advance-replaced cases first (the customer already has a working unit and the claim waits on the verdict), then
+    claim priority (P1 first), then the oldest received."""
     # Ranked on the narrow rows first (case, claim, replacement link), then the details of the rows kept: joining
     # units, products and engineers to every queued case cost more than the ranking, and on PostgreSQL an EXISTS per
     # row priced the plan past the JIT threshold (20,000 open cases: 119 ms -> 40 ms there; bench/README.md).
@@ -152,7 +152,8 @@ def test_queue(session: Session, *, limit: int = 500) -> list[dict[str, Any]]:
               .join(Claim, Claim.id == UnitCase.claim_id)
               .outerjoin(Replacement, and_(Replacement.claim_id == UnitCase.claim_id,
                                            Replacement.returned_unit_id == UnitCase.unit_id))
-              .where(UnitCase.state.in_([str(s) for s in QUEUE_STATES]))
+              .where(UnitCase.state.in_([str(s) for s in QUEUE_STATES]),
+                     Claim.state.not_in([str(s) for s in workflow.INACTIVE_CLAIM_STATES]))
               .order_by(case((replaced, 0), else_=1), Claim.priority, received_at.is_(None), received_at,
                         UnitCase.created_at, UnitCase.id)
               .limit(limit).cte("ranked"))

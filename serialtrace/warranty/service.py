@@ -23,7 +23,7 @@ from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
 from . import codes, workflow
 from .dossier import unit_warranty
-from .enums import UNIT_CASE_STATE_LABELS, ClaimState, FailureList, UnitCaseState
+from .enums import CLAIM_STATE_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, FailureList, UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, UnitCase
 
 CHANNELS = ("desk", "phone", "email", "web")
@@ -32,6 +32,13 @@ CLAIM_COUNTER = "claim"
 RETURN_DAYS = 14
 # Claims in these states are over; any other claim on the unit is still open.
 CLOSED_STATES = frozenset({ClaimState.RESOLVED, ClaimState.CLOSED, ClaimState.CANCELLED})
+# Claims in these states wait for the returned unit: entering one starts its return deadline.
+AWAITING_STATES = frozenset({ClaimState.AWAITING_RETURN, ClaimState.REPLACEMENT_SHIPPED})
+# Where receiving the awaited unit takes a claim waiting for it.
+RECEIVED_STEPS = {ClaimState.AWAITING_RETURN: ClaimState.IN_INSPECTION,
+                  ClaimState.REPLACEMENT_SHIPPED: ClaimState.PENDING_VERIFICATION}
+# Cases whose unit has not come back yet.
+AWAITED_CASES = frozenset({UnitCaseState.EXPECTED, UnitCaseState.WRONG_UNIT})
 
 
 @dataclass
@@ -112,11 +119,11 @@ def record_claim_event(session: Session, claim: Claim, *, kind: str, author: Aut
 
 def register_claim(session: Session, *, serial: str, symptom: str, author: Author | None, description: str = "",
                    channel: str = "desk", customer_id: int | None = None, today: date,
-                   return_days: int = RETURN_DAYS, draft: bool = False) -> Registered:
+                   draft: bool = False) -> Registered:
     """Register a complaint about `serial`: a claim in registered (in draft when `draft`, a complaint still being
-    written down) with one expected unit case (due back within `return_days` of `today`) and its first timeline row,
-    plus the warnings (never silent). The symptom is a code of the active symptom list. Flushes; the caller
-    commits."""
+    written down) with one expected unit case (no return deadline yet: it starts when the claim waits for the unit)
+    and its first timeline row, plus the warnings (never silent). The symptom is a code of the active symptom list.
+    Flushes; the caller commits."""
     known = codes.find_code(session, FailureList.SYMPTOM, symptom)
     if known is None or not known.active:
         raise ValidationError(_l("unknown symptom %(symptom)r; use one of %(allowed)s", symptom=symptom,
@@ -139,8 +146,7 @@ def register_claim(session: Session, *, serial: str, symptom: str, author: Autho
                   author_id=getattr(author, "id", None))
     session.add(claim)
     session.flush()
-    session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial,
-                         return_due=today + timedelta(days=return_days)))
+    session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial))
     record_claim_event(session, claim, kind="state_change", author=author, to_state=str(first), reason=description)
     session.flush()
     return Registered(claim, warnings)
@@ -160,13 +166,55 @@ def get_claim(session: Session, claim_id: int, *, lock: bool = False) -> Claim:
     return claim
 
 
-def transition_claim(session: Session, *, claim_id: int, to: str, reason: str = "", author: Author | None) -> Claim:
+def ensure_claim_active(claim: Claim, case: UnitCase) -> None:
+    """409 naming the claim's state when it is cancelled or closed: its case takes no more work (a closed claim is
+    reopened first)."""
+    if claim.state in workflow.INACTIVE_CLAIM_STATES:
+        raise InvalidTransition(
+            _l("claim %(claim)s is %(state)s; its case %(id)s takes no more receiving, testing or deadlines",
+               claim=claim.number, state=coded(claim.state, CLAIM_STATE_LABELS), id=case.id),
+            details={"kind": "case", "state": case.state, "claim_state": claim.state})
+
+
+def await_unit(session: Session, claim: Claim, *, today: date, return_days: int, author: Author | None) -> UnitCase:
+    """The case of a locked claim's unit as the claim starts waiting for it: an awaited case gets its return
+    deadline (`return_days` after `today`); one whose unit is already here stays as it is; when the latest case is
+    over (not returned, disposed) a new expected case is opened, with a timeline row, if the unit is out with the
+    customer, else 409 naming where the unit is. Flushes."""
+    case = session.scalars(select(UnitCase).where(UnitCase.claim_id == claim.id, UnitCase.unit_id == claim.unit_id)
+                           .order_by(UnitCase.id.desc()).limit(1)).first()
+    due = today + timedelta(days=return_days)
+    if case is not None and case.state not in workflow.CASE_FINAL:
+        if case.state in AWAITED_CASES:
+            case.return_due = due
+        return case
+    unit = session.get(Unit, claim.unit_id)
+    if unit.status != UnitStatus.SHIPPED:
+        raise Conflict(_l("unit %(serial)s of claim %(claim)s is %(status)s, not with the customer, so it cannot be "
+                          "sent in again; register a claim for the unit the customer has", serial=unit.serial,
+                          claim=claim.number, status=unit.status),
+                       details={"serial": unit.serial, "status": unit.status})
+    case = UnitCase(claim_id=claim.id, unit_id=unit.id, state=str(UnitCaseState.EXPECTED), expected_serial=unit.serial,
+                    return_due=due)
+    session.add(case)
+    session.flush()
+    record_claim_event(session, claim, kind="case_state", author=author, to_state=case.state,
+                       reason=f"{unit.serial} expected back by {due.isoformat()}")
+    return case
+
+
+def transition_claim(session: Session, *, claim_id: int, to: str, reason: str = "", author: Author | None,
+                     today: date | None = None, return_days: int = RETURN_DAYS) -> Claim:
     """Move a claim to `to` when its state and the author's role allow it (else 409 / 403, nothing changed), with a
-    timeline row. Flushes; the caller commits."""
+    timeline row; a claim that starts waiting for its unit (awaiting_return) gives it `return_days` from `today`
+    (default: the date of utcnow) to come back, a new expected case when the last one is over. Flushes; the caller
+    commits."""
     claim = get_claim(session, claim_id, lock=True)
     role = getattr(author, "role", None) if author is not None else None
     workflow.ensure_transition(claim.state, to, role=role, kind="claim")
     target = workflow.state_of(to, "claim")
+    if target in AWAITING_STATES:
+        await_unit(session, claim, today=today or utcnow().date(), return_days=return_days, author=author)
     before = claim.state
     claim.state = str(target)
     if target in (ClaimState.CLOSED, ClaimState.CANCELLED):
@@ -242,11 +290,12 @@ def _ensure_replacement_may_go(session: Session, claim: Claim, returned: Unit, r
 
 
 def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, author: Author | None,
-                 on_desk: bool = False, today: date) -> Claim:
+                 on_desk: bool = False, today: date, return_days: int = RETURN_DAYS) -> Claim:
     """Hand out a replacement on the spot, in the caller's one transaction: the replacement (shippable stock of the
-    returned unit's product or a substitute it allows) ships to the claim's customer, both units are linked, the
-    returned unit's case becomes received when it is on the desk (else stays expected), and the claim moves
-    triage -> replacement_shipped.
+    returned unit's product or a substitute it allows) ships to the claim's customer, both units are linked, and the
+    claim moves triage -> replacement_shipped. The returned unit's case (a new one when the last is over, see
+    await_unit) becomes received when it is on the desk and the claim goes on to pending_verification; else it stays
+    expected, due back within `return_days` of `today`. A case already received stays as it is.
 
     A claim still in registered is taken to triage first as a system step (the desk may not triage, but handing
     out a replacement is triage's outcome); any other state than triage is a 409 naming it. Two desks at once:
@@ -258,8 +307,10 @@ def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, au
     claim = get_claim(session, claim_id, lock=True)
     role = getattr(author, "role", None) if author is not None else None
     path = [ClaimState.TRIAGE] if claim.state == ClaimState.REGISTERED else []
+    # A system step: the replacement takes it, for the roles that may hand one out.
     workflow.ensure_transition(ClaimState.TRIAGE if path else claim.state, ClaimState.REPLACEMENT_SHIPPED,
-                               role=role, kind="claim")
+                               kind="claim")
+    workflow.ensure_replace_role(role)
     if claim.customer_id is None:
         raise Conflict(_l("claim %(claim)s has no customer to ship a replacement to", claim=claim.number),
                        details={"claim": claim.number})
@@ -268,10 +319,9 @@ def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, au
     # Both units in the one id order every writer of several units uses, after the claim row.
     trace_service.lock_units(session, [returned.id, replacement.id])
     _ensure_replacement_may_go(session, claim, returned, replacement)
-    case = session.scalars(select(UnitCase).where(UnitCase.claim_id == claim.id, UnitCase.unit_id == returned.id)
-                           .order_by(UnitCase.id.desc()).limit(1)).first()
-    if on_desk and case is not None:
-        workflow.ensure_transition(case.state, UnitCaseState.RECEIVED, kind="case")
+    case = await_unit(session, claim, today=today, return_days=return_days, author=author)
+    # A case already received (or further on) is here: "on desk" again changes nothing.
+    receive = on_desk and case.state in AWAITED_CASES
     shipment = trace_service.create_shipment(
         session, customer=session.get(Customer, claim.customer_id), shipped_on=today, serials=[replacement.serial],
         reference=claim.number, attributes={"claim": claim.number, "replacement_for": returned.serial},
@@ -281,10 +331,9 @@ def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, au
     payload = {"claim": claim.number, "claim_id": claim.id, "shipment_id": shipment.id}
     trace_service.record_unit_events(session, kind=EventKind.REPLACED, units=[returned.id], author=author,
                                      payload={**payload, "replacement_serial": replacement.serial})
-    if on_desk:
-        if case is not None:
-            case.state = str(UnitCaseState.RECEIVED)
-            case.received_at = utcnow()
+    if receive:
+        case.state = str(UnitCaseState.RECEIVED)
+        case.received_at = utcnow()
         # The customer hands the unit over at the desk: it is back with us, as the receiving scan would record.
         if session.scalar(select(Unit.status).where(Unit.id == returned.id)) == UnitStatus.SHIPPED:
             trace_service.set_unit_status(session, units=[returned.id], to=UnitStatus.RETURNED,
@@ -293,6 +342,8 @@ def replace_unit(session: Session, *, claim_id: int, replacement_serial: str, au
         _move_claim(session, claim, step, author=author, reason="advance replacement")
     _move_claim(session, claim, ClaimState.REPLACEMENT_SHIPPED, author=author,
                 reason=f"{returned.serial} replaced by {replacement.serial}")
+    if case.state not in AWAITED_CASES:
+        advance_claim(session, claim, [ClaimState.PENDING_VERIFICATION], reason=f"{returned.serial} received")
     session.flush()
     session.refresh(claim)
     return claim
@@ -319,8 +370,9 @@ def get_case(session: Session, case_id: int, *, lock: bool = False) -> UnitCase:
 
 def receive_case(session: Session, *, case_id: int, serial: str, author: Author | None) -> Received:
     """The receiving scan of a returned unit: the expected serial makes the case received and the unit returned
-    (with its event); another serial makes the case wrong_unit and says so, nothing else changed. A case whose state
-    does not allow it is a 409 naming the state, a role that may not receive a 403. Flushes; the caller commits."""
+    (with its event) and moves a claim waiting for it on (RECEIVED_STEPS); another serial makes the case wrong_unit
+    and says so, nothing else changed. A case whose state does not allow it, or whose claim is cancelled or closed,
+    is a 409 naming the state, a role that may not receive a 403. Flushes; the caller commits."""
     scanned = trace_queries.read_scan(serial)[0]
     if not scanned:
         raise ValidationError(_l("scan the returned unit's serial"), details={"field": "serial"})
@@ -328,6 +380,7 @@ def receive_case(session: Session, *, case_id: int, serial: str, author: Author 
     claim = get_claim(session, get_case(session, case_id).claim_id, lock=True)
     case = get_case(session, case_id, lock=True)
     role = getattr(author, "role", None) if author is not None else None
+    ensure_claim_active(claim, case)
     if case.state not in (UnitCaseState.EXPECTED, UnitCaseState.WRONG_UNIT):
         raise InvalidTransition(
             _l("case %(id)s of claim %(claim)s is %(state)s; only an expected case can be received", id=case.id,
@@ -359,9 +412,10 @@ def receive_case(session: Session, *, case_id: int, serial: str, author: Author 
     if not again:
         record_claim_event(session, claim, kind="case_state", author=author, from_state=before, to_state=case.state,
                            reason=reason)
-    if right and claim.state == ClaimState.AWAITING_RETURN:
-        # The unit the claim waited for is here: inspection starts, a step of the system, not of the receiver.
-        advance_claim(session, claim, [ClaimState.IN_INSPECTION], reason=reason)
+    if right and claim.state in RECEIVED_STEPS:
+        # The unit the claim waited for is here: inspection (or the replaced unit's verification) starts, a step of
+        # the system, not of the receiver.
+        advance_claim(session, claim, [RECEIVED_STEPS[ClaimState(claim.state)]], reason=reason)
     session.flush()
     session.refresh(case)
     return Received(case, message)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from ..accounts.enums import ROLE_LABELS, Role
 from ..errors import InvalidTransition, PermissionDenied, ValidationError
-from ..i18n import _l, coded
+from ..i18n import Message, _l, coded
 from .enums import CLAIM_STATE_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, UnitCaseState
 
 C, K, R = ClaimState, UnitCaseState, Role
@@ -27,8 +27,9 @@ CLAIM_TRANSITIONS: dict[ClaimState, frozenset[ClaimState]] = {
     C.REPLACEMENT_SHIPPED: frozenset({C.PENDING_VERIFICATION}),
     # The returned unit's verdict settles the claim at no charge, or bills the customer (not covered, never returned).
     C.PENDING_VERIFICATION: frozenset({C.SETTLED, C.BILLED}),
-    C.SETTLED: frozenset({C.RESOLVED}),
-    C.BILLED: frozenset({C.RESOLVED}),
+    # A corrected verdict moves a claim between settled and billed (a system step).
+    C.SETTLED: frozenset({C.RESOLVED, C.BILLED}),
+    C.BILLED: frozenset({C.RESOLVED, C.SETTLED}),
     # Reopening goes back to triage and starts a new SLA cycle.
     C.RESOLVED: frozenset({C.CLOSED, C.TRIAGE}),
     C.CLOSED: frozenset({C.TRIAGE}),
@@ -51,6 +52,8 @@ CASE_TRANSITIONS: dict[UnitCaseState, frozenset[UnitCaseState]] = {
     K.NOT_RETURNED: frozenset(),
 }
 
+# Claims whose cases take no more work: receiving, testing, queueing, deadlines (a closed claim is reopened first).
+INACTIVE_CLAIM_STATES: frozenset[ClaimState] = frozenset({C.CLOSED, C.CANCELLED})
 # States with no way out.
 CLAIM_FINAL: frozenset[ClaimState] = frozenset(s for s, targets in CLAIM_TRANSITIONS.items() if not targets)
 CASE_FINAL: frozenset[UnitCaseState] = frozenset(s for s, targets in CASE_TRANSITIONS.items() if not targets)
@@ -71,26 +74,35 @@ _CLAIM_ROLES: dict[tuple[ClaimState, ClaimState], frozenset[Role]] = {
     (C.REGISTERED, C.CANCELLED): _OFFICE,
     (C.TRIAGE, C.WAITING_CUSTOMER): _OFFICE,
     (C.TRIAGE, C.AWAITING_RETURN): _OFFICE,
-    (C.TRIAGE, C.REPLACEMENT_SHIPPED): _DESK,
     (C.TRIAGE, C.CANCELLED): _OFFICE,
     (C.WAITING_CUSTOMER, C.TRIAGE): _OFFICE,
     (C.WAITING_CUSTOMER, C.CANCELLED): _OFFICE,
     # The unit is on its way: only a supervisor may still cancel.
     (C.AWAITING_RETURN, C.CANCELLED): _SUPERVISOR,
-    (C.AWAITING_RETURN, C.IN_INSPECTION): _WAREHOUSE,
     (C.IN_INSPECTION, C.DECIDED): _OFFICE,
     (C.DECIDED, C.FULFILLING): _OFFICE,
     (C.FULFILLING, C.RESOLVED): _DESK,
-    (C.REPLACEMENT_SHIPPED, C.PENDING_VERIFICATION): _DESK,
-    # The engineer's verdict settles or bills the claim.
-    (C.PENDING_VERIFICATION, C.SETTLED): _OFFICE | _BENCH,
-    (C.PENDING_VERIFICATION, C.BILLED): _OFFICE | _BENCH,
     (C.SETTLED, C.RESOLVED): _OFFICE,
     (C.BILLED, C.RESOLVED): _OFFICE,
     (C.RESOLVED, C.CLOSED): _OFFICE,
     (C.RESOLVED, C.TRIAGE): _SUPERVISOR,
     (C.CLOSED, C.TRIAGE): _SUPERVISOR,
 }
+
+# Steps no role takes by hand: the action named takes them as the system (role None), so what the step stands for
+# (a replacement shipped, the unit back, a verdict, a bill) always happened. They have no row above.
+SYSTEM_STEPS: dict[tuple[ClaimState, ClaimState], Message] = {
+    (C.TRIAGE, C.REPLACEMENT_SHIPPED): _l("by handing out a replacement (scan it on the claim)"),
+    (C.AWAITING_RETURN, C.IN_INSPECTION): _l("by the receiving scan of the returned unit"),
+    (C.REPLACEMENT_SHIPPED, C.PENDING_VERIFICATION): _l("by the receiving scan of the returned unit"),
+    (C.PENDING_VERIFICATION, C.SETTLED): _l("by the test verdict"),
+    (C.PENDING_VERIFICATION, C.BILLED): _l("by the test verdict or the passed return deadline"),
+    # A correction of the verdict bills a settled claim or withdraws the bill (bench.record_test).
+    (C.SETTLED, C.BILLED): _l("by correcting the test verdict"),
+    (C.BILLED, C.SETTLED): _l("by correcting the test verdict"),
+}
+# Who may hand out a replacement, the action that takes triage -> replacement_shipped.
+REPLACE_ROLES: frozenset[Role] = _DESK | {R.ADMIN}
 
 _CASE_ROLES: dict[tuple[UnitCaseState, UnitCaseState], frozenset[Role]] = {
     (K.EXPECTED, K.RECEIVED): _WAREHOUSE,
@@ -144,24 +156,32 @@ def _ordered(states: Iterable[StrEnum], enum: type[StrEnum]) -> list[StrEnum]:
 
 
 def may(current: str, target: str, role: str | None, kind: Kind = "claim") -> bool:
-    """True when the table allows `current` -> `target` and `role` may take that step (None: the system, any)."""
+    """True when the table allows `current` -> `target` and `role` may take that step by hand (None: the system,
+    any step, system steps included)."""
     _, transitions, roles, _ = _machine(kind)
     here, there = state_of(current, kind), state_of(target, kind)
     if there not in transitions[here]:
         return False
-    return role is None or role in roles[(here, there)]
+    return role is None or role in roles.get((here, there), frozenset())
+
+
+def may_replace(current: str, role: str | None) -> bool:
+    """True when `role` may hand out a replacement on a claim in `current` (registered goes through triage first)."""
+    return current in (C.REGISTERED, C.TRIAGE) and (role is None or role in REPLACE_ROLES)
 
 
 def allowed_transitions(current: str, role: str | None = None, kind: Kind = "claim") -> list[StrEnum]:
-    """The states `role` may move a claim (or case) in `current` to, in route order; None: every allowed target."""
+    """The states `role` may move a claim (or case) in `current` to by hand, in route order (system steps left out);
+    None: every allowed target."""
     enum, transitions, _, _ = _machine(kind)
     here = state_of(current, kind)
     return [there for there in _ordered(transitions[here], enum) if may(here, there, role, kind)]
 
 
 def ensure_transition(current: str, target: str, *, role: str | None = None, kind: Kind = "claim") -> None:
-    """Raise InvalidTransition (409) unless the table allows `current` -> `target`, PermissionDenied (403) unless
-    `role` may take that step; `role` None is the system (deadlines, verdicts) and skips the role check."""
+    """Raise InvalidTransition (409) unless the table allows `current` -> `target` and, for a `role`, the step is
+    not a system step (the message names the action that takes it); PermissionDenied (403) unless `role` may take
+    that step; `role` None is the system (replacements, receiving scans, deadlines, verdicts), no role check."""
     enum, transitions, roles, labels = _machine(kind)
     here, there = state_of(current, kind), state_of(target, kind)
     details = {"kind": kind, "state": str(here), "to": str(there)}
@@ -174,12 +194,34 @@ def ensure_transition(current: str, target: str, *, role: str | None = None, kin
                    _l("cannot move a case from %(current)s to %(target)s (allowed from %(current)s: %(allowed)s)",
                       **params))
         raise InvalidTransition(message, details=details | {"allowed": [str(s) for s in targets]})
-    if role is not None and role not in roles[(here, there)]:
-        permitted = [str(r) for r in Role if r in roles[(here, there)]]
-        params = {"role": coded(role, ROLE_LABELS), "current": coded(here, labels), "target": coded(there, labels),
-                  "roles": coded(permitted, ROLE_LABELS)}
-        message = (_l("the %(role)s role may not move a claim from %(current)s to %(target)s (roles that may: "
-                      "%(roles)s)", **params) if kind == "claim" else
-                   _l("the %(role)s role may not move a case from %(current)s to %(target)s (roles that may: "
-                      "%(roles)s)", **params))
-        raise PermissionDenied(message, details=details | {"role": str(role), "roles": permitted})
+    if role is None:
+        return
+    if kind == "claim" and (here, there) in SYSTEM_STEPS:
+        message = _l("a claim moves from %(current)s to %(target)s only %(by)s", current=coded(here, labels),
+                     target=coded(there, labels), by=SYSTEM_STEPS[(here, there)])
+        raise InvalidTransition(message, details=details | {"system": True})
+    ensure_role(here, there, role, roles[(here, there)], kind=kind)
+
+
+def ensure_replace_role(role: str | None) -> None:
+    """PermissionDenied (403) naming the roles that may, unless `role` (None: the system) may hand out a
+    replacement."""
+    if role is not None:
+        ensure_role(C.TRIAGE, C.REPLACEMENT_SHIPPED, role, REPLACE_ROLES)
+
+
+def ensure_role(current: StrEnum, target: StrEnum, role: str, allowed: frozenset[Role], *,
+                kind: Kind = "claim") -> None:
+    """PermissionDenied (403) naming the role, the step and the roles that may, unless `role` is in `allowed`."""
+    if role in allowed:
+        return
+    labels = _machine(kind)[3]
+    permitted = [str(r) for r in Role if r in allowed]
+    params = {"role": coded(role, ROLE_LABELS), "current": coded(current, labels), "target": coded(target, labels),
+              "roles": coded(permitted, ROLE_LABELS)}
+    message = (_l("the %(role)s role may not move a claim from %(current)s to %(target)s (roles that may: "
+                  "%(roles)s)", **params) if kind == "claim" else
+               _l("the %(role)s role may not move a case from %(current)s to %(target)s (roles that may: "
+                  "%(roles)s)", **params))
+    raise PermissionDenied(message, details={"kind": kind, "state": str(current), "to": str(target),
+                                             "role": str(role), "roles": permitted})

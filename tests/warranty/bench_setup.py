@@ -42,7 +42,7 @@ class Bench:
             service.replace_unit(s, claim_id=claim.id, replacement_serial=stock, author=desk, today=today)
         else:
             for to in ("triage", "awaiting_return"):
-                service.transition_claim(s, claim_id=claim.id, to=to, author=office)
+                service.transition_claim(s, claim_id=claim.id, to=to, author=office, today=today)
         case = s.scalars(select(UnitCase).where(UnitCase.claim_id == claim.id)).one()
         if receive:
             service.receive_case(s, case_id=case.id, serial=serial, author=desk)

@@ -52,7 +52,8 @@ def test_replace_ships_links_writes_events_and_moves_claim_and_case(session, set
     claim, returned, stock, _, customer = setup
     done = service.replace_unit(session, claim_id=claim.id, replacement_serial=stock[0], author=desk,
                                 on_desk=on_desk, today=TODAY)
-    assert done.state == "replacement_shipped"
+    # A unit handed over at the desk is received: its verification is pending.
+    assert done.state == ("pending_verification" if on_desk else "replacement_shipped")
     link = session.scalars(select(Replacement)).one()
     shipment = session.get(Shipment, link.shipment_id)
     assert (shipment.customer_id, shipment.reference, shipment.shipped_on) == (customer.id, claim.number, TODAY)
@@ -71,8 +72,9 @@ def test_replace_ships_links_writes_events_and_moves_claim_and_case(session, set
     read = queries.claim_read(session, done, role="warehouse")
     changes = [e for e in read["timeline"] if e["kind"] == "state_change"]
     assert [(e["from"], e["to"]) for e in changes] == [
-        (None, "registered"), ("registered", "triage"), ("triage", "replacement_shipped")]
-    assert changes[-1]["reason"] == f"{returned} replaced by {stock[0]}"
+        (None, "registered"), ("registered", "triage"), ("triage", "replacement_shipped")] + (
+        [("replacement_shipped", "pending_verification")] if on_desk else [])
+    assert changes[2]["reason"] == f"{returned} replaced by {stock[0]}"
     assert [(e["returned_serial"], e["replacement_serial"], e["author"]) for e in read["timeline"]
             if e["kind"] == "replacement"] == [(returned, stock[0], "desk")]
     assert read["replacements"] == [{"returned_serial": returned, "replacement_serial": stock[0],

@@ -32,14 +32,29 @@ def _states(session) -> list[tuple]:
                                 .join(Claim, Claim.id == UnitCase.claim_id).order_by(UnitCase.id)).all())
 
 
-def test_register_sets_the_return_due_date(session, desk):
+def test_the_return_deadline_starts_when_the_claim_waits_for_the_unit(session, desk):
     _, case = desk.claim(receive=False)
     assert case.return_due == TODAY + timedelta(days=14)
-    claim = service.register_claim(session, serial=desk.serials[desk.used], symptom="leak", author=None,
-                                   today=TODAY, return_days=3).claim
-    assert session.scalars(select(UnitCase.return_due).where(UnitCase.claim_id == claim.id)).one() == \
-        TODAY + timedelta(days=3)
     assert queries.case_read(session, case.id)["return_due"] == "2025-06-16"
+    # Registering starts no clock: the customer is not asked to send anything yet.
+    claim = service.register_claim(session, serial=desk.serials[desk.used], symptom="leak", author=None,
+                                   today=TODAY).claim
+    due = select(UnitCase.return_due).where(UnitCase.claim_id == claim.id)
+    assert session.scalars(due).one() is None
+    later = TODAY + timedelta(days=9)
+    for to in ("triage", "waiting_customer", "triage"):
+        service.transition_claim(session, claim_id=claim.id, to=to, author=desk.people["coordinator"], today=later)
+    assert session.scalars(due).one() is None
+    service.transition_claim(session, claim_id=claim.id, to="awaiting_return", author=desk.people["coordinator"],
+                             today=later, return_days=3)
+    assert session.scalars(due).one() == later + timedelta(days=3)
+    # A replacement handed out starts it too, from the day it ships.
+    other = service.register_claim(session, serial=desk.serials[desk.used + 2], symptom="leak", author=None,
+                                   today=TODAY).claim
+    service.replace_unit(session, claim_id=other.id, replacement_serial=desk.serials[desk.used + 3],
+                         author=desk.people["warehouse"], today=later, return_days=5)
+    assert session.scalars(select(UnitCase.return_due).where(UnitCase.claim_id == other.id)).one() == \
+        later + timedelta(days=5)
 
 
 def test_receiving_moves_a_claim_awaiting_return_into_inspection(session, desk):
@@ -78,7 +93,7 @@ def test_expire_returns_marks_late_cases_and_bills_advance_replaced_claims(sessi
                         ("state_change", "replacement_shipped", "pending_verification", why),
                         ("state_change", "pending_verification", "billed", why)]
     assert session.get(Claim, replaced.id).billed_at is not None
-    assert received.state == "replacement_shipped" and later.state == "replacement_shipped"
+    assert received.state == "pending_verification" and later.state == "replacement_shipped"
     # Run again: nothing new.
     before = _states(session)
     assert bench.expire_returns(session, today=due + timedelta(days=1)) == []

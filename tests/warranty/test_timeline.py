@@ -53,6 +53,7 @@ def test_the_timeline_holds_every_kind_in_order_with_authors(session, make_batch
         # At one moment the claim's own rows come first.
         ("state_change", "triage", "warehouse"),
         ("state_change", "replacement_shipped", "warehouse"),
+        ("state_change", "pending_verification", "system"),
         ("replacement", "", "warehouse"),
         ("comment", "", "warehouse"),
         ("test_record", "", "engineer"),
@@ -72,10 +73,10 @@ def test_the_timeline_holds_every_kind_in_order_with_authors(session, make_batch
             by_kind["test_record"]["reason"]) == ("confirmed_defect", "engineer", "leaks at 6 bar")
     assert (by_kind["attachment"]["filename"], by_kind["attachment"]["content_type"],
             by_kind["attachment"]["case_id"]) == ("leak.png", "image/png", case.id)
-    proposed = entries[10]
+    proposed = entries[11]
     assert (proposed["disposition"], proposed["reason"], proposed["needs_approval"], proposed["disposition_id"]) == (
         "scrap", "housing cracked", True, record.id)
-    assert entries[11]["reason"] == "agreed"
+    assert entries[12]["reason"] == "agreed"
     assert {e["kind"]: e for e in entries if e["kind"] == "comment"}["comment"]["body"] == "Seal batch S-17 suspect."
     # Every entry keeps the keys of a state change.
     assert all({"kind", "from", "to", "reason", "author", "at", "visibility"} <= set(e) for e in entries)
@@ -83,7 +84,8 @@ def test_the_timeline_holds_every_kind_in_order_with_authors(session, make_batch
     shown = timeline.customer_visible(entries)
     assert [(e["kind"], e["to"] or e.get("body") or e.get("replacement_serial")) for e in shown] == [
         ("state_change", "registered"), ("state_change", "triage"), ("state_change", "replacement_shipped"),
-        ("replacement", tested.serials[1]), ("comment", "Replacement handed over.")]
+        ("state_change", "pending_verification"), ("replacement", tested.serials[1]),
+        ("comment", "Replacement handed over.")]
 
 
 def test_a_rejected_disposition_shows_its_reason_and_a_claim_without_rows_has_its_first_step(session, make_batch,

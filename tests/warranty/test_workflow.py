@@ -14,6 +14,7 @@ from serialtrace.warranty.workflow import (
     CLAIM_FINAL,
     CLAIM_ROLES,
     CLAIM_TRANSITIONS,
+    SYSTEM_STEPS,
     allowed_transitions,
     ensure_transition,
     may,
@@ -40,7 +41,10 @@ def _reachable(transitions, start):
 def test_every_state_has_a_row_and_every_step_a_role_entry(kind, enum, transitions, roles):
     assert set(transitions) == set(enum)
     assert all(targets <= set(enum) and state not in targets for state, targets in transitions.items())
-    assert set(roles) == {(s, t) for s, targets in transitions.items() for t in targets}
+    # System steps have no role row: the action that takes them checks its own roles.
+    manual = {(s, t) for s, targets in transitions.items() for t in targets} - (SYSTEM_STEPS.keys() if kind == "claim"
+                                                                               else set())
+    assert set(roles) == manual
     assert all(R.ADMIN in who and who <= set(Role) for who in roles.values())
 
 
@@ -67,7 +71,7 @@ def test_the_case_machine_follows_the_design():
 @pytest.mark.parametrize(("current", "target"), CLAIM_STEPS)
 def test_every_allowed_claim_step_passes_for_the_system_admin_and_its_roles(current, target):
     ensure_transition(current, target)
-    for role in CLAIM_ROLES[(current, target)]:
+    for role in CLAIM_ROLES.get((current, target), ()):
         ensure_transition(current, target, role=role)
         assert target in allowed_transitions(current, role)
 
@@ -128,9 +132,8 @@ def test_every_forbidden_pair_is_refused():
                                              "(roles that may: coordinator, supervisor, admin)"),
     (C.REGISTERED, C.TRIAGE, R.WAREHOUSE, "the warehouse role may not move a claim from registered to triage "
                                           "(roles that may: coordinator, supervisor, admin)"),
-    (C.TRIAGE, C.REPLACEMENT_SHIPPED, R.PRODUCTION, "the production role may not move a claim from triage to "
-                                                    "replacement_shipped (roles that may: warehouse, coordinator, "
-                                                    "supervisor, admin)"),
+    (C.TRIAGE, C.CANCELLED, R.PRODUCTION, "the production role may not move a claim from triage to cancelled "
+                                          "(roles that may: coordinator, supervisor, admin)"),
 ])
 def test_role_refusals_are_403_naming_the_role_the_step_and_who_may(current, target, role, message):
     with pytest.raises(PermissionDenied) as exc:
@@ -154,17 +157,18 @@ def test_a_forbidden_step_is_a_409_even_for_a_role_that_may_not_take_it():
 
 
 def test_allowed_transitions_per_role_in_route_order():
-    assert allowed_transitions(C.TRIAGE, R.COORDINATOR) == [C.WAITING_CUSTOMER, C.AWAITING_RETURN,
-                                                            C.REPLACEMENT_SHIPPED, C.CANCELLED]
-    assert allowed_transitions(C.TRIAGE, R.WAREHOUSE) == [C.REPLACEMENT_SHIPPED]
+    assert allowed_transitions(C.TRIAGE, R.COORDINATOR) == [C.WAITING_CUSTOMER, C.AWAITING_RETURN, C.CANCELLED]
+    assert allowed_transitions(C.TRIAGE, R.WAREHOUSE) == []
     assert allowed_transitions(C.RESOLVED, R.COORDINATOR) == [C.CLOSED]
     assert allowed_transitions(C.RESOLVED, R.SUPERVISOR) == [C.TRIAGE, C.CLOSED]
     assert allowed_transitions(C.CLOSED, R.ENGINEER) == []
-    assert allowed_transitions(C.PENDING_VERIFICATION, R.ENGINEER) == [C.SETTLED, C.BILLED]
+    assert allowed_transitions(C.PENDING_VERIFICATION, R.ENGINEER) == []
+    assert allowed_transitions(C.PENDING_VERIFICATION) == [C.SETTLED, C.BILLED]
     assert allowed_transitions(K.EXPECTED, R.WAREHOUSE, kind="case") == [K.RECEIVED, K.WRONG_UNIT]
     assert allowed_transitions(K.EXPECTED, kind="case") == [K.RECEIVED, K.NOT_RETURNED, K.WRONG_UNIT]
     for state in ClaimState:
-        assert allowed_transitions(state, R.ADMIN) == allowed_transitions(state)
+        assert allowed_transitions(state, R.ADMIN) == [t for t in allowed_transitions(state)
+                                                       if (state, t) not in SYSTEM_STEPS]
 
 
 def test_final_states_have_no_targets():
@@ -194,3 +198,37 @@ def test_unknown_states_are_validation_errors_naming_them():
     assert exc.value.status_code == 422 and exc.value.details == {"field": "state"}
     with pytest.raises(ValidationError, match=r"^unknown case state 'gone'; use one of expected, received"):
         ensure_transition("expected", "gone", kind="case")
+
+
+def _refusals(table) -> list[tuple]:
+    """(current, target, role) for every step of a role table and every role its row leaves out."""
+    return [(current, target, role) for (current, target), who in table.items() for role in Role if role not in who]
+
+
+@pytest.mark.parametrize(("current", "target", "role"), _refusals(CLAIM_ROLES))
+def test_every_claim_step_is_refused_to_every_role_its_row_leaves_out(current, target, role):
+    assert not may(current, target, role) and target not in allowed_transitions(current, role)
+    with pytest.raises(PermissionDenied) as exc:
+        ensure_transition(current, target, role=role)
+    assert exc.value.details == {"kind": "claim", "state": current, "to": target, "role": role,
+                                 "roles": [str(r) for r in Role if r in CLAIM_ROLES[(current, target)]]}
+
+
+@pytest.mark.parametrize(("current", "target", "role"), _refusals(CASE_ROLES))
+def test_every_case_step_is_refused_to_every_role_its_row_leaves_out(current, target, role):
+    assert not may(current, target, role, "case") and target not in allowed_transitions(current, role, "case")
+    with pytest.raises(PermissionDenied) as exc:
+        ensure_transition(current, target, role=role, kind="case")
+    assert exc.value.details == {"kind": "case", "state": current, "to": target, "role": role,
+                                 "roles": [str(r) for r in Role if r in CASE_ROLES[(current, target)]]}
+
+
+@pytest.mark.parametrize(("current", "target", "role"),
+                         [(current, target, role) for current, target in SYSTEM_STEPS for role in Role])
+def test_every_system_step_is_refused_to_every_role_naming_the_action_that_takes_it(current, target, role):
+    assert not may(current, target, role) and target not in allowed_transitions(current, role)
+    with pytest.raises(InvalidTransition) as exc:
+        ensure_transition(current, target, role=role)
+    assert exc.value.details == {"kind": "claim", "state": current, "to": target, "system": True}
+    assert str(exc.value).endswith(str(SYSTEM_STEPS[(current, target)]))
+    ensure_transition(current, target)

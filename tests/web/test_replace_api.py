@@ -42,14 +42,15 @@ def test_replace_answers_201_with_the_claim_and_its_replacement(api, session, st
                                    json={"replacement_serial": serials[1], "on_desk": True})
     assert answer.status_code == 201, answer.json
     body = answer.json
-    assert body["state"] == "replacement_shipped"
+    # The unit handed over at the desk is received: the claim waits on its verification.
+    assert body["state"] == "pending_verification"
     assert [(r["returned_serial"], r["replacement_serial"]) for r in body["replacements"]] == [(serials[0],
                                                                                               serials[1])]
     assert [(c["serial"], c["state"]) for c in body["cases"]] == [(serials[0], "received")]
     assert [e["to"] for e in body["timeline"] if e["kind"] == "state_change"] == [
-        "registered", "triage", "replacement_shipped"]
+        "registered", "triage", "replacement_shipped", "pending_verification"]
     assert [e["replacement_serial"] for e in body["timeline"] if e["kind"] == "replacement"] == [serials[1]]
-    assert body["timeline"][-1]["author"] == "warehouse"
+    assert [e["author"] for e in body["timeline"] if e["kind"] == "replacement"] == ["warehouse"]
     # The dossier of the replacement names the unit it stands in for.
     dossier = api("warehouse").get(f"/api/v1/units/{serials[1]}").json
     assert [(r["role"], r["returned_serial"]) for r in dossier["replacements"]] == [("replacement", serials[0])]

@@ -29,8 +29,7 @@ def post_claim(body: ClaimCreate):
     """Register a complaint about a unit: the claim in registered, its unit case expected, and the warnings."""
     done = service.register_claim(
         db(), serial=body.serial, symptom=body.symptom, description=body.description, channel=body.channel,
-        customer_id=body.customer_id, author=current_user(), today=business_today(runtime().settings),
-        return_days=runtime().settings.warranty_return_days)
+        customer_id=body.customer_id, author=current_user(), today=business_today(runtime().settings))
     commit()
     warnings = [{"code": w["code"], "message": tr(w["message"])} for w in done.warnings]
     return jsonify({**_read(done.claim.id), "warnings": warnings}), 201
@@ -47,8 +46,11 @@ def get_claim(path: ClaimPath):
          responses={200: ClaimRead, **errors(400, 401, 403, 404, 409, 413, 422)})
 @requires()
 def post_claim_transition(path: ClaimPath, body: ClaimTransition):
-    """Move the claim to another state: 409 when its state does not allow it, 403 when the role does not."""
-    service.transition_claim(db(), claim_id=path.id, to=body.to, reason=body.reason, author=current_user())
+    """Move the claim to another state: 409 when its state does not allow it or the step is taken by an action
+    (the replacement, the receiving scan, the verdict), 403 when the role does not."""
+    settings = runtime().settings
+    service.transition_claim(db(), claim_id=path.id, to=body.to, reason=body.reason, author=current_user(),
+                             today=business_today(settings), return_days=settings.warranty_return_days)
     commit()
     return jsonify(_read(path.id))
 
@@ -59,7 +61,9 @@ def post_claim_transition(path: ClaimPath, body: ClaimTransition):
 def post_claim_replace(path: ClaimPath, body: ClaimReplace):
     """Hand out a replacement on the spot: it ships to the claim's customer, both units are linked, the claim goes
     to replacement_shipped; 409 when the replacement or the returned unit was taken by a concurrent action."""
+    settings = runtime().settings
     service.replace_unit(db(), claim_id=path.id, replacement_serial=body.replacement_serial, on_desk=body.on_desk,
-                         author=current_user(), today=business_today(runtime().settings))
+                         author=current_user(), today=business_today(settings),
+                         return_days=settings.warranty_return_days)
     commit()
     return jsonify(_read(path.id)), 201

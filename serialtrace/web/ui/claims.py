@@ -24,7 +24,6 @@ from ...warranty.enums import (
     CLAIM_STATE_LABELS,
     DISPOSITION_LABELS,
     DISPOSITION_STATE_LABELS,
-    ClaimState,
     FailureList,
     UnitCaseState,
 )
@@ -131,20 +130,14 @@ def claims():
 
 # One claim -------------------------------------------------------------------------------------------------------
 
-def may_replace(state: str, role: str) -> bool:
-    """True when `role` may hand out a replacement on a claim in `state` (registered goes through triage first)."""
-    return state in (ClaimState.REGISTERED, ClaimState.TRIAGE) and workflow.may(
-        ClaimState.TRIAGE, ClaimState.REPLACEMENT_SHIPPED, role)
-
-
 def claim_actions(read: dict[str, Any], user: User) -> dict[str, Any]:
     """What `user` may do to the claim now, each offered only when the state and the role allow it."""
     role = user.role
     return {
-        # Handing out a replacement is its own form (it scans the unit), not a bare state change.
-        "transitions": [s for s in read["allowed_transitions"] if s != ClaimState.REPLACEMENT_SHIPPED],
-        "replace": read["customer"] is not None and user.has_role(*DESK) and may_replace(read["state"], role),
-        "no_customer": read["customer"] is None and may_replace(read["state"], role),
+        # Steps an action takes (the replacement's own form, a scan, a verdict) are not among them.
+        "transitions": read["allowed_transitions"],
+        "replace": read["customer"] is not None and user.has_role(*DESK) and workflow.may_replace(read["state"], role),
+        "no_customer": read["customer"] is None and workflow.may_replace(read["state"], role),
         "receive": [c for c in read["cases"] if c["state"] in RECEIVABLE and user.has_role(*RECEIVERS)
                     and workflow.may(c["state"], UnitCaseState.RECEIVED, role, "case")],
         "quarantine": [c for c in read["cases"] if c["state"] in IN_HOUSE] if user.has_role(R.WAREHOUSE) else [],
@@ -205,7 +198,8 @@ def claim_transition(ref: str):
     reason = request.form.get("reason", "")
     try:
         to, reason = _form("to", 24), _form("reason", TEXT_MAX)
-        service.transition_claim(db(), claim_id=claim_id, to=to, reason=reason, author=current_user())
+        service.transition_claim(db(), claim_id=claim_id, to=to, reason=reason, author=current_user(),
+                                 today=business_today(settings()), return_days=settings().warranty_return_days)
         commit()
     except DomainError as exc:
         return _refused(claim_id, exc, reason=reason)
@@ -247,7 +241,7 @@ def claim_replace(ref: str):
     def replace(claim_id: int, number: str, serial: str) -> tuple[str, str]:
         service.replace_unit(db(), claim_id=claim_id, replacement_serial=serial,
                              on_desk=request.form.get("on_desk") == "1", author=current_user(),
-                             today=business_today(settings()))
+                             today=business_today(settings()), return_days=settings().warranty_return_days)
         return _replaced_message(service.get_claim(db(), claim_id)), "ok"
 
     return _scanned(ref, "replacement_serial", "replacement_serial", replace)
@@ -354,7 +348,7 @@ def station_complaint():
         done = service.register_claim(
             db(), serial=serial, symptom=_form("symptom", 64), channel=_form("channel", 16) or "desk",
             description=_form("description", TEXT_MAX), customer_id=optional_id(typed["customer_id"], "customer_id"),
-            author=current_user(), today=business_today(settings()), return_days=settings().warranty_return_days)
+            author=current_user(), today=business_today(settings()))
         case_id = db().scalar(select(UnitCase.id).where(UnitCase.claim_id == done.claim.id))
         _attach(done.claim.id, request.files.getlist("photos"), case_id=case_id)
         commit()
