@@ -6,13 +6,14 @@ return deadline pass never runs for a day after today. Every refusal changes not
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from serialtrace.errors import Conflict, ValidationError
+from serialtrace.errors import Conflict, InvalidTransition, ValidationError
 from serialtrace.trace.models import Unit, UnitEvent
-from serialtrace.warranty import bench, models, procedures, queries
+from serialtrace.warranty import bench, models, procedures, queries, service
 from serialtrace.warranty.models import Claim, ClaimEvent, UnitCase
 
 from .bench_setup import STEPS, TODAY, good_steps, make_bench
@@ -40,6 +41,75 @@ def _test(desk, case, verdict, **kw):
 
 def _billed_numbers(session) -> list[tuple]:
     return [(r["number"], r["amount"], r["verdict"]) for r in queries.billed_claims(session)]
+
+
+def test_correcting_a_billing_verdict_withdraws_the_bill_and_the_export_drops_it(session, desk):
+    claim, case = desk.claim()
+    first = _test(desk, case, "not_covered")
+    assert (first.claim.state, first.claim.billed_amount) == ("billed", Decimal("120.00"))
+    assert _billed_numbers(session) == [(claim.number, "120.00", "not_covered")]
+    second = _test(desk, case, "confirmed_defect", supersedes=first.record.id)
+    assert (second.claim.state, second.claim.billed_amount, second.claim.billed_at) == ("settled", None, None)
+    assert _billed_numbers(session) == []
+    last = session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim.id)
+                           .order_by(ClaimEvent.id.desc())).first()
+    assert (last.from_state, last.to_state, last.reason, last.author) == (
+        "billed", "settled", "billing withdrawn: verdict corrected", "system")
+
+
+def test_correcting_a_settling_verdict_bills_the_claim_with_the_new_verdict(session, desk):
+    claim, case = desk.claim()
+    first = _test(desk, case, "confirmed_defect")
+    assert first.claim.state == "settled"
+    second = _test(desk, case, "not_covered", supersedes=first.record.id)
+    assert (second.claim.state, second.claim.billed_amount) == ("billed", Decimal("120.00"))
+    assert second.claim.billed_at is not None
+    assert _billed_numbers(session) == [(claim.number, "120.00", "not_covered")]
+
+
+@pytest.mark.parametrize(("first", "corrected", "bill_no_fault", "state"), [
+    ("confirmed_defect", "transport_damage", True, "settled"),
+    ("not_covered", "no_fault_found", True, "billed"),
+    ("no_fault_found", "confirmed_defect", False, "settled"),
+])
+def test_a_correction_that_keeps_the_outcome_keeps_the_claim(session, desk, first, corrected, bill_no_fault, state):
+    _, case = desk.claim()
+    done = _test(desk, case, first, bill_no_fault=bill_no_fault)
+    billed = (done.claim.billed_amount, done.claim.billed_at)
+    again = _test(desk, case, corrected, supersedes=done.record.id, bill_no_fault=bill_no_fault)
+    assert (again.claim.state, (again.claim.billed_amount, again.claim.billed_at)) == (state, billed)
+
+
+def test_a_correction_that_would_change_a_resolved_claims_bill_is_refused(session, desk):
+    claim, case = desk.claim()
+    first = _test(desk, case, "not_covered")
+    service.transition_claim(session, claim_id=claim.id, to="resolved", author=desk.people["coordinator"])
+    before = _snapshot(session)
+    with pytest.raises(Conflict, match="reopen the claim first") as err:
+        _test(desk, case, "confirmed_defect", supersedes=first.record.id)
+    assert err.value.details == {"field": "verdict", "claim_state": "resolved"}
+    assert f"claim {claim.number} is resolved" in str(err.value)
+    assert _snapshot(session) == before
+    # A correction that leaves the bill as it is still goes through.
+    assert _test(desk, case, "not_covered", supersedes=first.record.id, notes="seal broken").claim.state == "resolved"
+
+
+def test_the_standard_path_verdict_bills_nobody_so_a_correction_moves_nothing(session, desk):
+    _, case = desk.claim(advance=False)
+    first = _test(desk, case, "confirmed_defect")
+    assert first.claim.state == "decided"
+    second = _test(desk, case, "not_covered", supersedes=first.record.id)
+    assert (second.claim.state, second.claim.billed_at) == ("decided", None)
+
+
+def test_nobody_moves_a_claim_between_settled_and_billed_by_hand(session, desk):
+    claim, case = desk.claim()
+    _test(desk, case, "confirmed_defect")
+    before = _snapshot(session)
+    for role in ("coordinator", "supervisor", "admin"):
+        with pytest.raises(InvalidTransition, match="by correcting the test verdict"):
+            service.transition_claim(session, claim_id=claim.id, to="billed", author=desk.people[role])
+    assert _snapshot(session) == before
 
 
 def test_a_test_of_a_case_not_received_is_422_naming_the_case(session, desk):

@@ -62,6 +62,47 @@ def _billed(api) -> list[tuple]:
     return [(i["amount"], i["verdict"]) for i in api("coordinator").get("/api/v1/claims/billed").get_json()["items"]]
 
 
+def test_a_corrected_verdict_withdraws_the_bill_then_bills_again(api, replaced):
+    (_, case_id, _), _ = replaced
+    first = api("engineer").post(f"/api/v1/cases/{case_id}/tests", json={"verdict": "not_covered", "steps": GOOD})
+    assert first.status_code == 201 and first.get_json()["claim"]["state"] == "billed"
+    assert _billed(api) == [("250.00", "not_covered")]
+    record = first.get_json()["record"]["id"]
+    second = api("engineer").post(f"/api/v1/cases/{case_id}/tests", json={
+        "verdict": "confirmed_defect", "steps": GOOD, "supersedes": record})
+    assert second.status_code == 201, second.get_json()
+    assert {k: second.get_json()["claim"][k] for k in ("state", "billed_amount", "billed_at")} == {
+        "state": "settled", "billed_amount": None, "billed_at": None}
+    assert _billed(api) == []
+    third = api("engineer").post(f"/api/v1/cases/{case_id}/tests", json={
+        "verdict": "not_covered", "steps": GOOD, "supersedes": second.get_json()["record"]["id"]})
+    assert third.status_code == 201 and third.get_json()["claim"]["state"] == "billed"
+    assert _billed(api) == [("250.00", "not_covered")]
+
+
+def test_a_correction_that_would_change_a_resolved_claims_bill_is_409(api, session, replaced):
+    (claim_id, case_id, _), _ = replaced
+    record = api("engineer").post(f"/api/v1/cases/{case_id}/tests",
+                                  json={"verdict": "not_covered", "steps": GOOD}).get_json()["record"]["id"]
+    assert api("coordinator").post(f"/api/v1/claims/{claim_id}/transitions",
+                                   json={"to": "resolved"}).status_code == 200
+    before = _counts(session)
+    resp = api("engineer").post(f"/api/v1/cases/{case_id}/tests", json={
+        "verdict": "confirmed_defect", "steps": GOOD, "supersedes": record})
+    assert resp.status_code == 409 and "reopen the claim first" in resp.get_json()["message"]
+    assert resp.get_json()["details"]["field"] == "verdict" and _counts(session) == before
+
+
+def test_nobody_bills_a_settled_claim_by_hand(api, session, replaced):
+    (claim_id, case_id, _), _ = replaced
+    api("engineer").post(f"/api/v1/cases/{case_id}/tests", json={"verdict": "confirmed_defect", "steps": GOOD})
+    before = _counts(session)
+    for role in ("coordinator", "admin"):
+        resp = api(role).post(f"/api/v1/claims/{claim_id}/transitions", json={"to": "billed"})
+        assert resp.status_code == 409 and "by correcting the test verdict" in resp.get_json()["message"]
+    assert _counts(session) == before
+
+
 def test_a_test_of_a_case_still_expected_is_422_naming_the_case(api, session, replaced):
     _, (_, expected) = replaced
     before = _counts(session)

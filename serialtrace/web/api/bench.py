@@ -91,8 +91,9 @@ def _warnings(warnings: list[dict[str, Any]]) -> list[dict[str, str]]:
 @requires(Role.ENGINEER)
 def post_case_test(path: CasePath, body: TestCreate):
     """Record the test of a received or in-test case (or, with supersedes, a correction of a record): steps judged
-    against the procedure, verdict, failure codes; the claim then moves on (settled, billed or decided);
-    `procedure_version` other than the current one is a 409."""
+    against the procedure, verdict, failure codes; the claim then moves on (settled, billed or decided). A
+    correction that changes whether the customer is billed bills a settled claim or withdraws a billed one's bill (409
+    once the claim is resolved); `procedure_version` other than the current one is a 409."""
     done = bench.record_test(
         db(), case_id=path.id, verdict=body.verdict, steps=[s.model_dump() for s in body.steps],
         failure=body.failure.model_dump(), notes=body.notes, supersedes=body.supersedes, author=current_user(),
