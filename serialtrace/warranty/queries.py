@@ -175,11 +175,13 @@ def test_queue(session: Session, *, limit: int = 500) -> list[dict[str, Any]]:
 
 
 def find_queue_case(session: Session, code: str) -> int | None:
-    """The id of the queue case (received or in test) of the unit a scan names (serial, GS1 label), or None."""
+    """The id of the queue case (received or in test, of a claim still open) of the unit a scan names (serial, GS1
+    label), or None: the same cases the queue lists."""
     units = [u.id for u in trace_queries.list_scanned_units(session, code)]
     return session.scalar(
-        select(UnitCase.id)
-        .where(UnitCase.unit_id.in_(units), UnitCase.state.in_([str(s) for s in QUEUE_STATES]))
+        select(UnitCase.id).join(Claim, Claim.id == UnitCase.claim_id)
+        .where(UnitCase.unit_id.in_(units), UnitCase.state.in_([str(s) for s in QUEUE_STATES]),
+               Claim.state.not_in([str(s) for s in workflow.INACTIVE_CLAIM_STATES]))
         .order_by(UnitCase.id.desc()).limit(1))
 
 

@@ -152,8 +152,10 @@ def test_a_cancelled_claims_received_case_leaves_the_queue_and_cannot_be_tested(
     # The customer brought the unit in while the claim was still being triaged, then withdrew the complaint.
     service.receive_case(session, case_id=case.id, serial=case.expected_serial, author=desk.people["warehouse"])
     assert [row["id"] for row in queries.test_queue(session)] == [case.id]
+    assert queries.find_queue_case(session, case.expected_serial) == case.id
     service.transition_claim(session, claim_id=claim.id, to="cancelled", author=desk.people["coordinator"])
     assert queries.test_queue(session) == []
+    assert queries.find_queue_case(session, case.expected_serial) is None
     before = _snapshot(session)
     engineer = desk.people["engineer"]
     with pytest.raises(InvalidTransition, match="is cancelled"):

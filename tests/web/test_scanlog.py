@@ -59,6 +59,8 @@ def test_the_log_pages_through_older_scans(login, logged, monkeypatch):
     ("from=10.03.2026", "from", "from must be a date as YYYY-MM-DD, not '10.03.2026'"),
     ("result=exploded", "result", "result 'exploded' is not known"),
     ("page=0", "page", "page must be a whole number from 1, not '0'"),
+    ("page=%C2%B2", "page", "page must be a whole number from 1, not '²'"),
+    ("page=99999999999999999999", "page", "page must be a whole number from 1, not '99999999999999999999'"),
     ("from=2026-03-12&to=2026-03-10", "to", "the date range ends (2026-03-10) before it starts (2026-03-12)"),
 ])
 def test_a_bad_filter_is_422_naming_the_field(login, logged, query, field, message):

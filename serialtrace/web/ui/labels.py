@@ -44,7 +44,7 @@ def _int_or_none(value: Any, name: str) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     raise ValidationError(_("field %(name)s must be a whole number", name=name), details={"field": name})
 

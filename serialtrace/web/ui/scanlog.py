@@ -14,6 +14,7 @@ from ...errors import ValidationError
 from ...station import queries as station_queries
 from ...station.enums import SCAN_RESULT_LABELS
 from ...trace.csvexport import csv_chunks
+from ...trace.policy import MAX_INT
 from ..auth import current_user, requires
 from ..database import db
 from ..downloads import attachment
@@ -44,7 +45,9 @@ def _day(field: str) -> date | None:
 def page_number() -> int:
     """The page number of the query string (from 1); anything else is a 422 naming the field."""
     value = request.args.get("page", "1").strip() or "1"
-    if not value.isdigit() or int(value) < 1:
+    # ASCII digits only (int() also reads ² and ٣, isdigit() passes ² that int() refuses); past MAX_INT pages the
+    # offset would overflow PostgreSQL's parameter, and no list is that long.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_INT:
         raise ValidationError(_("page must be a whole number from 1, not %(value)r", value=value),
                               details={"field": "page"})
     return int(value)
