@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from fractions import Fraction
 from numbers import Real
 
@@ -357,39 +357,7 @@ def nevada(shipped: Mapping[object, int], returned: Mapping[tuple[object, object
 
 
 # ---------------------------------------------------------------------------------------------- SLA
-
-
-@dataclass(frozen=True)
-class BusinessCalendar:
-    """Working hours: open and close times on the working weekdays (Monday 0), holidays excluded."""
-
-    opens: time = time(10, 0)
-    closes: time = time(18, 0)
-    weekdays: frozenset[int] = frozenset(range(5))
-    holidays: frozenset[date] = frozenset()
-
-    def __post_init__(self) -> None:
-        """Refuse a day that closes before it opens or a weekday outside Monday to Sunday."""
-        if self.closes <= self.opens:
-            raise ValueError(_l("a working day must close after it opens"))
-        if not self.weekdays <= set(range(7)):
-            raise ValueError(_l("working weekdays are numbered 0 (Monday) to 6 (Sunday)"))
-
-
-def business_seconds(start: datetime, end: datetime, calendar: BusinessCalendar | None = None) -> int:
-    """Seconds of working time between `start` and `end` under `calendar` (Monday-Friday 10:00-18:00 by default)."""
-    calendar = calendar or BusinessCalendar()
-    if end < start:
-        raise ValueError(_l("the end %(end)s is before the start %(start)s", end=end, start=start))
-    total, day = 0, start.date()
-    while day <= end.date():
-        if day.weekday() in calendar.weekdays and day not in calendar.holidays:
-            opens = datetime.combine(day, calendar.opens, tzinfo=start.tzinfo)
-            closes = datetime.combine(day, calendar.closes, tzinfo=start.tzinfo)
-            overlap = min(end, closes) - max(start, opens)
-            total += max(0, int(overlap.total_seconds()))
-        day += timedelta(days=1)
-    return total
+# Business time itself is serialtrace.warranty.sla.business_seconds; these are the compliance figures over it.
 
 
 # Percentile methods a report may name: numpy's "linear" interpolation, or the nearest rank (numpy's inverted CDF).

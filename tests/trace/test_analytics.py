@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import pytest
@@ -213,29 +213,6 @@ def test_nevada_refuses_no_shipments_and_a_shipment_after_the_end():
 
 
 # ---------------------------------------------------------------------------------------------- SLA
-
-
-@pytest.mark.parametrize(("start", "end", "seconds"), [
-    ("2021-06-28 11:00", "2021-06-28 12:00", 3600),
-    ("2021-06-28 12:00", "2021-06-28 20:00", 21600),
-    ("2021-06-28 06:00", "2021-06-28 12:00", 7200),
-    ("2021-06-28 19:00", "2021-06-28 20:00", 0),
-    ("2021-06-27 10:00", "2021-06-27 11:00", 0),
-    ("2021-06-28 06:00", "2021-06-29 06:00", 28800),
-    ("2021-06-25 06:00", "2021-06-26 11:00", 28800),
-    ("2021-06-28 12:00", "2021-07-01 20:00", 108000),
-    ("2021-06-25 12:00", "2021-06-27 11:00", 21600),
-    ("2021-06-28 20:00", "2021-07-01 11:00", 61200),
-])
-def test_business_seconds_on_a_monday_to_friday_ten_to_six_calendar(start, end, seconds):
-    assert analytics.business_seconds(datetime.fromisoformat(start), datetime.fromisoformat(end)) == seconds
-
-
-def test_business_seconds_skip_holidays_and_refuse_an_end_before_the_start():
-    calendar = analytics.BusinessCalendar(holidays=frozenset({date(2021, 6, 28)}))
-    assert analytics.business_seconds(datetime(2021, 6, 28, 9), datetime(2021, 6, 29, 11), calendar) == 3600
-    with pytest.raises(ValueError, match="is before the start"):
-        analytics.business_seconds(datetime(2021, 6, 28, 12), datetime(2021, 6, 28, 11))
 
 
 HOURS = [0.667, 1.25, 3.5, 5.0, 7.0, 8.0]
