@@ -199,10 +199,12 @@ LEVELS = (1, 2, 3)
 
 def priority(impact: int, urgency: int) -> Priority:
     """The priority of an impact and an urgency (each 1 high to 3 low): high and high is P1, low and low P4."""
-    for field, value in (("impact", impact), ("urgency", urgency)):
-        if isinstance(value, bool) or value not in LEVELS:
-            raise ValidationError(_l("%(field)s must be 1 (high), 2 (medium) or 3 (low), not %(value)r",
-                                     field=field, value=value), details={"field": field})
+    if isinstance(impact, bool) or impact not in LEVELS:
+        raise ValidationError(_l("impact must be 1 (high), 2 (medium) or 3 (low), not %(value)r", value=impact),
+                              details={"field": "impact"})
+    if isinstance(urgency, bool) or urgency not in LEVELS:
+        raise ValidationError(_l("urgency must be 1 (high), 2 (medium) or 3 (low), not %(value)r", value=urgency),
+                              details={"field": "urgency"})
     return Priority(f"P{min(4, impact + urgency - 1)}")
 
 
