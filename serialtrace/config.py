@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -67,6 +68,17 @@ class Settings:
     # `serve`: open connections accepted at once, and seconds a connection may sit idle before it is closed.
     connection_limit: int = 1000
     idle_timeout: int = 30
+    # Outgoing mail (escalations, surveys): no host means mail is off and nothing is sent.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = ""
+    # Seconds to wait for the mail server to connect or answer before the send counts as failed.
+    smtp_timeout: float = 10.0
+    # Upgrade the connection with STARTTLS before logging in or sending.
+    smtp_starttls: bool = False
+    # Login at the mail server; both empty: no login.
+    smtp_user: str = ""
+    smtp_password: str = ""
     testing: bool = False
 
     @classmethod
@@ -85,6 +97,7 @@ class Settings:
             known = {f.name for f in fields(cls)}
             settings = replace(settings, **{k.lower(): v for k, v in overrides.items() if k.lower() in known})
         _ensure_zone(settings.timezone)
+        _ensure_mail(settings)
         return settings
 
 
@@ -94,6 +107,36 @@ def _ensure_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"SERIALTRACE_TIMEZONE {name!r} is not a time zone (for example Europe/Moscow)") from None
+
+
+def _ensure_mail(settings: Settings) -> None:
+    """The mail settings hang together: a reachable port, a positive timeout, a sender when mail is on."""
+    if not 1 <= settings.smtp_port <= 65535:
+        raise ConfigError(f"SERIALTRACE_SMTP_PORT must be between 1 and 65535, not {settings.smtp_port}")
+    if not settings.smtp_timeout > 0:
+        raise ConfigError(f"SERIALTRACE_SMTP_TIMEOUT must be more than 0 seconds, not {settings.smtp_timeout}")
+    if any(ch.isspace() or ch in "/@" for ch in settings.smtp_host):
+        raise ConfigError(f"SERIALTRACE_SMTP_HOST {settings.smtp_host!r} is not a host name "
+                          f"(for example mail.example.com)")
+    if settings.smtp_password and not settings.smtp_user:
+        raise ConfigError("SERIALTRACE_SMTP_PASSWORD is set without SERIALTRACE_SMTP_USER")
+    if settings.mail_from and not is_mail_address(settings.mail_from):
+        raise ConfigError(f"SERIALTRACE_MAIL_FROM {settings.mail_from!r} is not an email address "
+                          f"(for example serialtrace@example.com)")
+    if settings.smtp_host and not settings.mail_from:
+        raise ConfigError("SERIALTRACE_MAIL_FROM must be set when SERIALTRACE_SMTP_HOST is (the sender of every mail)")
+
+
+# Characters an address of ours never holds: display-name and list syntax, quoting, line breaks (header injection).
+_NOT_IN_ADDRESS = frozenset('<>,;:"\\()[] \t\r\n')
+
+
+def is_mail_address(text: str) -> bool:
+    """A bare ASCII address local@domain.tld: no display name, no list, no spaces or line breaks."""
+    local, at, domain = text.rpartition("@")
+    return (bool(at and local and "@" not in local) and text.isascii() and text.isprintable()
+            and not _NOT_IN_ADDRESS.intersection(text)
+            and "." in domain and not domain.startswith(".") and not domain.endswith(".") and ".." not in domain)
 
 
 def business_today(settings: Settings) -> date:
@@ -150,6 +193,14 @@ def _coerce(raw: str, type_name: Any, name: str) -> Any:
             return int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if type_name in (float, "float"):
+        try:
+            number = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{name} must be a finite number, not {raw!r}")
+        return number
     if type_name in (bool, "bool"):
         value = raw.strip().lower()
         if value not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:

@@ -19,6 +19,8 @@ from serialtrace.migrate import upgrade
 from serialtrace.runtime import Runtime
 from serialtrace.serials import OpaqueDigits
 
+from tests.fakesmtp import running_smtp
+
 load_models()  # every domain's tables mapped, whichever models a test module imports itself
 
 # Password hashing cost is not what these tests are about; scrypt per user would dominate their time.
@@ -198,3 +200,10 @@ def fresh_cli(tmp_path, monkeypatch):
 
     assert _run("init").exit_code == 0
     return _run
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 for the test: (host, port, received messages); `unknown@` is refused."""
+    with running_smtp() as server:
+        yield server
