@@ -64,6 +64,11 @@ def focused(page) -> str:
     return page.evaluate("document.activeElement && document.activeElement.id")
 
 
+def wait_focused(page, element_id: str) -> None:
+    """Wait until the element `element_id` has the keyboard focus (the page's script gives it after parsing)."""
+    page.wait_for_function("id => document.activeElement && document.activeElement.id === id", arg=element_id)
+
+
 def tab_to(page, element_id: str, *, limit: int = 40, back: bool = False) -> None:
     """Press Tab (Shift+Tab when `back`) until the element `element_id` has focus, as a keyboard user would."""
     for _ in range(limit):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from serialtrace.warranty.models import Claim, UnitCase
 
-from .live import live_app, login, tab_to
+from .live import live_app, login, tab_to, wait_focused
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_scan_register_and_replace_on_the_spot_without_a_mouse(live, browser):
     page.wait_for_selector("#desk-claim[data-state='registered']")
     number = page.get_attribute("#desk-claim", "data-number")
     # The replacement's scan field has the focus: the scanner types the serial and Enter ships it.
-    assert page.evaluate("document.activeElement.id") == "replacement-serial"
+    wait_focused(page, "replacement-serial")
     page.keyboard.type(serials[1])
     page.keyboard.press("Enter")
     # The unit handed over at the desk is received at once: the claim waits on its verification.
@@ -61,7 +61,7 @@ def test_a_refused_replacement_keeps_the_scan_field_focused(live, browser):
     page.goto(f"{base}/station/complaint?serial={serials[0]}")
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#desk-claim[data-state='registered']")
-    assert page.evaluate("document.activeElement.id") == "replacement-serial"
+    wait_focused(page, "replacement-serial")
     # The returned unit itself scanned by mistake: refused in place, the scan kept and selected for the next one.
     page.keyboard.type(serials[0])
     page.keyboard.press("Enter")
