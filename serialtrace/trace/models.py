@@ -168,6 +168,8 @@ class Customer(SQLModel, table=True):
     email: str = Field(default="", sa_type=String(200))
     phone: str = Field(default="", sa_type=String(50))
     address: str = ""
+    # The staff member who looks after this customer: registering their complaints asks for a confirmation.
+    account_manager_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
