@@ -18,7 +18,7 @@ WORKWEEK = frozenset({0, 1, 2, 3, 4})
 # Escalation thresholds in percent of a clock's target: assignee, assignee and supervisor, the next level.
 ESCALATION_THRESHOLDS = (75, 100, 150)
 # Widest span a deadline search covers: a calendar with working time finds it long before this.
-_SEARCH_LIMIT = timedelta(days=366 * 100)
+_SEARCH_LIMIT = timedelta(days=366 * 10)
 
 
 # ---------------------------------------------------------------------------------------------- business time
@@ -163,22 +163,31 @@ class Calendar:
                                 extra_days=self.extra_days)
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
-        """The earliest moment by which `seconds` of working time have passed since `start` (same kind of time)."""
+        """The earliest moment by which `seconds` of working time have passed since `start` (same kind of time).
+
+        Walks the working days from `start` (the escalation pass computes one per clock it acts on, so no search)."""
         if seconds <= 0:
             return start
-        span = timedelta(days=7)
-        while self.business_seconds(start, start + span) < seconds:
-            span *= 2
-            if span > _SEARCH_LIMIT:
-                raise ValueError(_l("this calendar has no working time to reach the deadline"))
-        low, high = 0, span // timedelta(microseconds=1)
-        while low < high:
-            middle = (low + high) // 2
-            if self.business_seconds(start, start + timedelta(microseconds=middle)) >= seconds:
-                high = middle
-            else:
-                low = middle + 1
-        return start + timedelta(microseconds=low)
+        wall = self.local(start)
+        left = float(seconds)
+        off = self.days_off(wall.date(), wall.date() + _SEARCH_LIMIT)
+        for offset in range(_SEARCH_LIMIT.days + 1):
+            day = wall.date() + timedelta(days=offset)
+            if not _is_working(day, self.weekdays, off, self.extra_days):
+                continue
+            begin = max(wall, datetime.combine(day, self.opens))
+            close = datetime.combine(day, self.closes)
+            available = (close - begin).total_seconds()
+            if available >= left:
+                return self._aware_like(begin + timedelta(seconds=left), start)
+            left -= max(0.0, available)
+        raise ValueError(_l("this calendar has no working time to reach the deadline"))
+
+    def _aware_like(self, wall: datetime, like: datetime) -> datetime:
+        """A wall-clock time of this calendar as the same kind of time as `like` (aware in UTC when it is aware)."""
+        if like.tzinfo is None:
+            return wall
+        return wall.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(like.tzinfo)
 
 
 # ---------------------------------------------------------------------------------------------- priority

@@ -154,6 +154,21 @@ def test_deadline_search_lands_on_working_time():
         sla.Calendar.build(weekdays=set()).add_business_seconds(MON, HOUR)
 
 
+def test_the_deadline_is_the_first_moment_the_business_seconds_are_reached():
+    # Moscow hours with Russia's holidays and a worked Saturday; aware UTC starts, as the clocks store them.
+    calendar = sla.Calendar.build(opens=time(9), closes=time(18), timezone="Europe/Moscow", country="RU",
+                                  extra_days={date(2026, 11, 7)})
+    rng = random.Random(11)
+    for _ in range(300):
+        start = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")) + timedelta(minutes=rng.randrange(0, 525_600))
+        seconds = rng.choice([1, 60, 3600, 9 * 3600, 32_400 * 5, rng.uniform(1, 400_000)])
+        end = calendar.add_business_seconds(start, seconds)
+        assert end.tzinfo is not None
+        assert calendar.business_seconds(start, end) == pytest.approx(seconds, abs=1e-3)
+        # A second earlier the time was not yet reached.
+        assert calendar.business_seconds(start, end - timedelta(seconds=1)) < seconds
+
+
 # ---------------------------------------------------------------------------------------------- priority
 
 
