@@ -75,6 +75,33 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
+class Stage(StrEnum):
+    """A stage of a claim that needs work: each opens a task with an owner, a deadline and a priority."""
+
+    TRIAGE = "triage"
+    RETURN = "return"
+    INSPECTION = "inspection"
+    DECISION = "decision"
+    FULFILMENT = "fulfilment"
+    VERIFICATION = "verification"
+
+
+class ClockKind(StrEnum):
+    """The claim's resolution clock, or a stage task's clock."""
+
+    RESOLUTION = "resolution"
+    STAGE = "stage"
+
+
+STAGE_LABELS: dict[str, str] = {
+    Stage.TRIAGE: _l("Triage"),
+    Stage.RETURN: _l("Waiting for the return"),
+    Stage.INSPECTION: _l("Inspection"),
+    Stage.DECISION: _l("Decision"),
+    Stage.FULFILMENT: _l("Fulfilment"),
+    Stage.VERIFICATION: _l("Verification"),
+}
+
 # Labels shown on pages instead of the stored codes (value -> label, translated where shown).
 CLAIM_STATE_LABELS: dict[str, str] = {
     ClaimState.DRAFT: _l("Draft"),

@@ -21,7 +21,7 @@ from ..trace.enums import BatchStatus, EventKind, UnitStatus
 from ..trace.models import Batch, Customer, Product, SerialCounter, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
-from . import codes, workflow
+from . import codes, stages, workflow
 from .dossier import unit_warranty
 from .enums import CLAIM_STATE_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, FailureList, UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, UnitCase
@@ -112,9 +112,15 @@ def claim_warnings(session: Session, *, serial: str, today: date) -> list[dict[s
 
 def record_claim_event(session: Session, claim: Claim, *, kind: str, author: Author | None, reason: str = "",
                        from_state: str | None = None, to_state: str | None = None) -> None:
-    """Append a row to the claim's timeline: a state change, a case's step, a test, with its author (None: system)."""
+    """Append a row to the claim's timeline: a state change, a case's step, a test, with its author (None: system).
+    A state change also moves the claim's stage tasks and SLA clocks along (warranty.stages)."""
     session.add(ClaimEvent(claim_id=claim.id, kind=kind, from_state=from_state, to_state=to_state, reason=reason,
                            **author_fields(author)))
+    if kind == "state_change" and to_state is not None:
+        if from_state is None:
+            stages.on_registered(session, claim)
+        else:
+            stages.on_state_change(session, claim, from_state, to_state)
 
 
 def register_claim(session: Session, *, serial: str, symptom: str, author: Author | None, description: str = "",

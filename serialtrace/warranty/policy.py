@@ -1,0 +1,59 @@
+"""Rules of the complaint process: which stage each claim state belongs to, SLA targets per stage and priority."""
+
+from __future__ import annotations
+
+from .enums import ClaimState, Priority, Stage
+
+C = ClaimState
+HOUR = 3600.0
+
+# The stage whose task a claim state belongs to; states without one need no work (draft, resolved, closed,
+# cancelled). Moving between two states of one stage keeps its task (triage <-> waiting for the customer).
+STAGE_OF_STATE: dict[ClaimState, Stage] = {
+    C.REGISTERED: Stage.TRIAGE,
+    C.TRIAGE: Stage.TRIAGE,
+    C.WAITING_CUSTOMER: Stage.TRIAGE,
+    C.AWAITING_RETURN: Stage.RETURN,
+    C.REPLACEMENT_SHIPPED: Stage.RETURN,
+    C.IN_INSPECTION: Stage.INSPECTION,
+    C.DECIDED: Stage.DECISION,
+    C.FULFILLING: Stage.FULFILMENT,
+    C.PENDING_VERIFICATION: Stage.VERIFICATION,
+    C.SETTLED: Stage.FULFILMENT,
+    C.BILLED: Stage.FULFILMENT,
+}
+
+# Waiting for someone outside: the stage's clock and the claim's resolution clock pause here.
+PAUSED_STATES: frozenset[ClaimState] = frozenset({C.WAITING_CUSTOMER, C.AWAITING_RETURN})
+# The customer's resolution clock stops here: resolved, or a working replacement handed over (advance replacement).
+RESOLUTION_STOPS: frozenset[ClaimState] = frozenset({C.REPLACEMENT_SHIPPED, C.PENDING_VERIFICATION, C.SETTLED,
+                                                     C.BILLED, C.RESOLVED, C.CLOSED, C.CANCELLED})
+# States that end every clock and task of the cycle.
+FINISHED_STATES: frozenset[ClaimState] = frozenset({C.RESOLVED, C.CLOSED, C.CANCELLED})
+
+_P = Priority
+# Business hours per stage and priority; on a 9-hour day P3 triage is the same day, P3 resolution ten days.
+STAGE_TARGET_HOURS: dict[Stage, dict[Priority, float]] = {
+    Stage.TRIAGE: {_P.P1: 2, _P.P2: 4, _P.P3: 9, _P.P4: 18},
+    Stage.RETURN: {_P.P1: 27, _P.P2: 45, _P.P3: 90, _P.P4: 90},
+    Stage.INSPECTION: {_P.P1: 4, _P.P2: 9, _P.P3: 18, _P.P4: 36},
+    Stage.DECISION: {_P.P1: 2, _P.P2: 4, _P.P3: 9, _P.P4: 18},
+    Stage.FULFILMENT: {_P.P1: 9, _P.P2: 18, _P.P3: 27, _P.P4: 45},
+    Stage.VERIFICATION: {_P.P1: 9, _P.P2: 18, _P.P3: 36, _P.P4: 54},
+}
+RESOLUTION_TARGET_HOURS: dict[Priority, float] = {_P.P1: 18, _P.P2: 45, _P.P3: 90, _P.P4: 180}
+
+
+def stage_of(state: str) -> Stage | None:
+    """The stage of a claim state, or None when the state needs no work."""
+    return STAGE_OF_STATE.get(ClaimState(state))
+
+
+def stage_target(stage: Stage, priority: str) -> float:
+    """A stage's SLA target in business seconds at `priority`."""
+    return STAGE_TARGET_HOURS[stage][Priority(priority)] * HOUR
+
+
+def resolution_target(priority: str) -> float:
+    """The claim's resolution target in business seconds at `priority`."""
+    return RESOLUTION_TARGET_HOURS[Priority(priority)] * HOUR
