@@ -8,8 +8,9 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -32,6 +33,8 @@ _MARKUP = re.compile(rb"<\s*(script|html|body|head|iframe|svg|object|embed|meta|
 # Control characters other than tab, line feed, form feed and carriage return do not occur in text files.
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _PENDING = "serialtrace.attachment_files"
+_STORED_NAME = re.compile(r"[0-9a-f]{32,64}")
+Row = TypeVar("Row")
 
 
 def sniff(data: bytes, filename: str = "") -> str | None:
@@ -75,7 +78,7 @@ def is_inline_image(content_type: str) -> bool:
     return content_type in INLINE_TYPES
 
 
-def _ensure_allowed(data: bytes, filename: str, max_bytes: int) -> str:
+def ensure_allowed(data: bytes, filename: str, max_bytes: int) -> str:
     """The stored content type of an upload within the limits; 413 over the size, 415 for a type not allowed."""
     if len(data) > max_bytes:
         raise TooLarge(_l("the file is larger than the limit of %(limit)s bytes", limit=max_bytes),
@@ -130,22 +133,36 @@ def add_attachment(session: Session, *, claim_id: int, filename: str | None, dat
     """Keep an uploaded file with a claim (and optionally one of its cases or test records): within `max_bytes`
     (413) and of an allowed type read from its bytes (415), stored under a random name in `folder` with its sha256.
     The file is removed again if the transaction does not commit. Flushes; the caller commits."""
-    content_type = _ensure_allowed(data, filename or "", max_bytes)
+    content_type = ensure_allowed(data, filename or "", max_bytes)
     ensure_claim_staff(author)
     claim = get_claim(session, claim_id)
     _ensure_belongs(session, claim.id, case_id, test_record_id)
+    return keep_file(session, lambda kept: Attachment(claim_id=claim.id, case_id=case_id, test_record_id=test_record_id,
+                                                      content_type=content_type, **kept, **author_fields(author)),
+                     folder=folder, data=data, filename=filename)
+
+
+def keep_file(session: Session, row_for: Callable[[dict[str, Any]], Row], *, folder: Path, data: bytes,
+              filename: str | None) -> Row:
+    """Write checked `data` under a random name in `folder` and add the row `row_for` makes from the file's fields
+    (stored_name, filename, size, sha256). The file is removed again if the row or its transaction fails. Flushes."""
     name, path = _write(folder, data)
     session.info.setdefault(_PENDING, []).append(path)
-    attachment = Attachment(claim_id=claim.id, case_id=case_id, test_record_id=test_record_id, stored_name=name,
-                            filename=display_name(filename), content_type=content_type, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), **author_fields(author))
-    session.add(attachment)
     try:
+        row = row_for({"stored_name": name, "filename": display_name(filename), "size": len(data),
+                       "sha256": hashlib.sha256(data).hexdigest()})
+        session.add(row)
         session.flush()
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return attachment
+    return row
+
+
+def stored_file(folder: Path, stored_name: str) -> Path | None:
+    """The file kept under `stored_name` in `folder`, or None when the name is not one we give or the file is gone."""
+    path = folder / stored_name
+    return path if _STORED_NAME.fullmatch(stored_name) and path.is_file() else None
 
 
 @event.listens_for(Session, "after_commit")
@@ -174,8 +191,8 @@ def get_attachment(session: Session, attachment_id: int) -> Attachment:
 def attachment_path(session: Session, attachment_id: int, *, folder: Path) -> tuple[Attachment, Path]:
     """The attachment and its file in `folder`; NotFound when either is missing."""
     attachment = get_attachment(session, attachment_id)
-    path = folder / attachment.stored_name
-    if not re.fullmatch(r"[0-9a-f]{32,64}", attachment.stored_name) or not path.is_file():
+    path = stored_file(folder, attachment.stored_name)
+    if path is None:
         raise NotFound(_l("the file of attachment %(id)s is missing", id=attachment_id))
     return attachment, path
 

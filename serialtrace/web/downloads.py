@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
+from pathlib import Path
 
-from flask import Response, stream_with_context
+from flask import Response, send_file, stream_with_context
 from sqlalchemy.orm import Session
 
 from ..trace import genealogy
@@ -14,6 +16,20 @@ from ..trace.models import Batch
 def attachment(body: bytes | Iterable[bytes] | Iterable[str], mimetype: str, filename: str) -> Response:
     """A download the browser saves as `filename`."""
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def stored_file_response(path: Path, content_type: str, filename: str, *, inline: bool = False) -> Response:
+    """A kept upload as its own download: saved as `filename` unless `inline` (an image a page shows), never sniffed,
+    sandboxed and not cached."""
+    # Read whole (uploads are bounded by their size limit): no file handle outlives the request.
+    answer = send_file(io.BytesIO(path.read_bytes()), mimetype=content_type, as_attachment=not inline,
+                       download_name=filename, conditional=False, etag=False, max_age=0)
+    # As stored (send_file would add a second charset to a text type that names one).
+    answer.headers["Content-Type"] = content_type
+    answer.headers["X-Content-Type-Options"] = "nosniff"
+    answer.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    answer.headers["Cache-Control"] = "private, no-store"
+    return answer
 
 
 def recall_csv_response(session: Session, batch: Batch,

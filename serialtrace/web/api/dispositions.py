@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from flask import jsonify, request, send_file
+from flask import jsonify, request
 from flask_openapi3 import Tag
 
 from ...accounts.enums import Role
@@ -28,6 +27,7 @@ from ...warranty.disposition_schemas import (
 from ...warranty.enums import UnitCaseState
 from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
+from ..downloads import stored_file_response
 from ..i18n import _
 from . import bp, errors, runtime
 from .paths import AttachmentPath, CasePath, ClaimPath, DispositionPath
@@ -163,12 +163,4 @@ def get_attachment(path: AttachmentPath, query: AttachmentQuery):
     image in the page instead."""
     attachment, file = attachments.attachment_path(db(), path.id, folder=_folder())
     inline = query.inline and attachments.is_inline_image(attachment.content_type)
-    # Read whole (at most attachment_max_bytes): no file handle outlives the request.
-    answer = send_file(io.BytesIO(file.read_bytes()), mimetype=attachment.content_type, as_attachment=not inline,
-                       download_name=attachment.filename, conditional=False, etag=False, max_age=0)
-    # As stored (send_file would add a second charset to a text type that names one).
-    answer.headers["Content-Type"] = attachment.content_type
-    answer.headers["X-Content-Type-Options"] = "nosniff"
-    answer.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    answer.headers["Cache-Control"] = "private, no-store"
-    return answer
+    return stored_file_response(file, attachment.content_type, attachment.filename, inline=inline)
