@@ -79,6 +79,8 @@ class Settings:
     # Login at the mail server; both empty: no login.
     smtp_user: str = ""
     smtp_password: str = ""
+    # Seconds between the escalation passes `serve` runs in the background (0: none; cron runs `escalate`).
+    escalation_interval: int = 60
     testing: bool = False
 
     @classmethod
@@ -98,6 +100,9 @@ class Settings:
             settings = replace(settings, **{k.lower(): v for k, v in overrides.items() if k.lower() in known})
         _ensure_zone(settings.timezone)
         _ensure_mail(settings)
+        if not 0 <= settings.escalation_interval <= 24 * 3600:
+            raise ConfigError("SERIALTRACE_ESCALATION_INTERVAL must be between 0 (no background pass) and 86400 "
+                              f"seconds, not {settings.escalation_interval}")
         return settings
 
 

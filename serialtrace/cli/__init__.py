@@ -9,7 +9,7 @@ from sqlalchemy.exc import ArgumentError, DataError, NoSuchModuleError, Operatio
 from ..config import ConfigError
 from ..errors import DomainError
 from ..runtime import Runtime
-from . import batches, claims, db, imports, labels, lookup, products, scanning, shipping, users
+from . import batches, claims, db, escalation, imports, labels, lookup, products, scanning, shipping, users
 
 
 class _Group(click.Group):
@@ -59,5 +59,5 @@ def main(ctx: click.Context) -> None:
 
 for command in (db.init, db.demo, db.serve, products.products, batches.batch, shipping.ship, lookup.lookup,
                 lookup.trace_cmd, lookup.recall, imports.import_cmd, labels.labels, users.users, users.tokens,
-                scanning.scan, scanning.station, claims.claims):
+                scanning.scan, scanning.station, claims.claims, escalation.escalate):
     main.add_command(command)
