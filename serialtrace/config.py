@@ -79,6 +79,8 @@ class Settings:
     # Login at the mail server; both empty: no login.
     smtp_user: str = ""
     smtp_password: str = ""
+    # Days a customer's survey link (mailed when a claim closes) can be answered, counted from the mail.
+    survey_days: int = 30
     # Seconds between the escalation passes `serve` runs in the background (0: none; cron runs `escalate`).
     escalation_interval: int = 60
     testing: bool = False
@@ -100,6 +102,8 @@ class Settings:
             settings = replace(settings, **{k.lower(): v for k, v in overrides.items() if k.lower() in known})
         _ensure_zone(settings.timezone)
         _ensure_mail(settings)
+        if not 1 <= settings.survey_days <= 365:
+            raise ConfigError(f"SERIALTRACE_SURVEY_DAYS must be between 1 and 365 days, not {settings.survey_days}")
         if not 0 <= settings.escalation_interval <= 24 * 3600:
             raise ConfigError("SERIALTRACE_ESCALATION_INTERVAL must be between 0 (no background pass) and 86400 "
                               f"seconds, not {settings.escalation_interval}")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from ..accounts.models import User
 from ..trace import queries as trace_queries
 from ..trace.models import Customer, Product, Unit
-from . import procedures, timeline, workflow
+from . import procedures, surveys, timeline, workflow
 from .enums import UnitCaseState
 from .models import Claim, Replacement, TestProcedure, TestRecord, TestStepResult, UnitCase
 
@@ -111,6 +111,7 @@ def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str,
                           "created_at": r.created_at.isoformat()} for r in replacements],
         "timeline": timeline.claim_timeline(session, claim.id),
         "allowed_transitions": [str(s) for s in workflow.allowed_transitions(claim.state, role)] if role else [],
+        "survey": surveys.survey_read(surveys.claim_survey(session, claim.id)),
     }
 
 

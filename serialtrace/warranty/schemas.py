@@ -145,6 +145,16 @@ class ClaimCustomerRead(BaseModel):
     name: str
 
 
+class ClaimSurveyRead(BaseModel):
+    """The customer survey of the claim's last closing."""
+
+    sent: bool = Field(description="the mail went out (mail_state sent)")
+    mail_state: str = Field(description="pending, sending, sent, or none (no address)")
+    answered_at: str | None
+    resolved: bool | None
+    score: int | None = Field(description="1 to 5, when the customer gave one")
+
+
 class ClaimRead(BaseModel):
     """GET /claims/{id}: the claim with its cases, replacements, timeline and the caller's allowed transitions."""
 
@@ -164,6 +174,7 @@ class ClaimRead(BaseModel):
     replacements: list[ClaimReplacementRead]
     timeline: list[ClaimEventRead]
     allowed_transitions: list[str]
+    survey: ClaimSurveyRead | None = Field(None, description="the survey sent when the claim closed, if any")
 
 
 class ClaimWarningRead(BaseModel):

@@ -21,7 +21,7 @@ from ..trace.enums import BatchStatus, EventKind, UnitStatus
 from ..trace.models import Batch, Customer, Product, SerialCounter, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
-from . import codes, stages, workflow
+from . import codes, stages, surveys, workflow
 from .dossier import unit_warranty
 from .enums import CLAIM_STATE_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, FailureList, UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, UnitCase
@@ -121,6 +121,8 @@ def record_claim_event(session: Session, claim: Claim, *, kind: str, author: Aut
             stages.on_registered(session, claim)
         else:
             stages.on_state_change(session, claim, from_state, to_state)
+            if to_state == ClaimState.CLOSED:
+                surveys.open_survey(session, claim)  # the customer is asked once the claim is closed
 
 
 def register_claim(session: Session, *, serial: str, symptom: str, author: Author | None, description: str = "",
