@@ -78,7 +78,8 @@ def serve(host: str, port: int, threads: int, cert: str | None, key: str | None,
     """Serve the web app on a production WSGI server (waitress; cheroot when serving https).
 
     SERIALTRACE_CONNECTION_LIMIT and SERIALTRACE_IDLE_TIMEOUT bound the open connections; behind a reverse
-    proxy set SERIALTRACE_PROXY_FIX to the number of proxies.
+    proxy set SERIALTRACE_PROXY_FIX to the number of proxies. An escalation pass runs every
+    SERIALTRACE_ESCALATION_INTERVAL seconds (0: none).
     """
     from ..web import create_app
     from ..web.serving import serve_http
@@ -88,6 +89,10 @@ def serve(host: str, port: int, threads: int, cert: str | None, key: str | None,
         app = create_app(runtime=runtime())
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    from ..warranty import escalation
+
+    # Escalation passes every SERIALTRACE_ESCALATION_INTERVAL seconds beside the requests (0: cron does it).
+    escalation.start_background(runtime())
     if cert or key or tls:
         from ..web.tls import serve_tls
 

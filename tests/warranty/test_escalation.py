@@ -17,9 +17,9 @@ from serialtrace.runtime import Runtime
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import escalation, notifications, service, stages
 from serialtrace.warranty.models import Notification, SlaClock, StageTask, Team
-from tests.fakesmtp import free_port
 
 from .tested_case import people
+from tests.fakesmtp import free_port
 
 TODAY = date(2025, 6, 2)
 # Monday 2 June 2025, 10:00 UTC: the seeded standard calendar works Monday to Friday, 09:00-18:00 UTC. P3 triage
@@ -272,4 +272,62 @@ def test_two_passes_at_once_write_and_mail_each_notice_once(fresh_db_url, smtp_s
         assert s.scalars(select(SlaClock.escalated).where(SlaClock.kind == "stage")).one() == 150
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ["coordinator@example.com", "manager@example.com",
                                                                   "supervisor@example.com"]
+    rt.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- cron and server
+
+
+def test_the_escalate_command_runs_one_pass_and_prints_what_it_sent(fresh_cli):
+    import json
+    import os
+
+    _committed_claim(Runtime.from_env({"database_url": os.environ["SERIALTRACE_DATABASE_URL"]}))
+    early = fresh_cli("escalate", "--now", "2025-06-02T11:00:00+00:00")
+    assert early.exit_code == 0 and "1 clocks due" not in early.output
+    done = fresh_cli("escalate", "--now", "2025-06-02T17:00:00+00:00")
+    assert done.exit_code == 0, done.output
+    assert "75 %  coordinator  not mailed" in done.output and "1 notifications" in done.output
+    again = json.loads(fresh_cli("escalate", "--now", "2025-06-03T15:00", "--json").output)
+    assert sorted((n["threshold"], n["user"]) for n in again["notifications"]) == [
+        (150, "coordinator"), (150, "manager"), (150, "supervisor")]
+    assert again["now"] == "2025-06-03T15:00:00+00:00"  # no offset: SERIALTRACE_TIMEZONE (UTC here)
+
+
+def test_a_bad_now_is_refused_naming_the_option(fresh_cli):
+    result = fresh_cli("escalate", "--now", "yesterday")
+    assert result.exit_code == 1 and "--now" in result.stderr and "ISO 8601" in result.stderr
+
+
+def test_the_server_pass_runs_on_its_interval_and_survives_a_failing_pass(tmp_path, monkeypatch):
+    rt = Runtime.from_env({"database_url": f"sqlite:///{tmp_path / 'bg.sqlite'}", "secret_key": "bg"})
+    from serialtrace.migrate import upgrade
+
+    upgrade(rt.engine)
+    _committed_claim(rt)
+    calls: list = []
+    real = escalation.run_pass
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(escalation, "run_pass", flaky)
+    thread = escalation.start_background(rt, interval=1)
+    try:
+        for _ in range(100):
+            with rt.read() as s:
+                if s.scalar(select(func.count()).select_from(Notification)):
+                    break
+            threading.Event().wait(0.1)
+        with rt.read() as s:
+            # Registered in 2025 and never touched: far past 150 % now, so the pass sends the last level.
+            assert set(s.scalars(select(Notification.threshold))) == {150}
+        assert len(calls) >= 2 and thread.is_alive()
+    finally:
+        thread.stop.set()
+        thread.join(5)
+    assert escalation.start_background(rt, interval=0) is None
     rt.engine.dispose()
