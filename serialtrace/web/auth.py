@@ -53,6 +53,9 @@ CLAIM_READERS: tuple[str, ...] = PAGE_ROLES["pages.claim"]
 
 
 def load_user() -> None:
+    "admin.calendars": (R.ADMIN,),
+    "admin.teams": (R.ADMIN,),
+    "admin.routing": (R.ADMIN,),
     """Put the current user (or None) on g from a bearer token or the session cookie."""
     g.user = None
     g.via_token = False

@@ -45,6 +45,9 @@ ADMIN_SECTIONS: tuple[Link, ...] = (
 )
 
 
+    Link("admin.calendars", lazy_gettext("Calendars"), covers="admin.calendar"),
+    Link("admin.teams", lazy_gettext("Teams"), covers="admin.team"),
+    Link("admin.routing", lazy_gettext("Routing"), covers="admin.routing"),
 def links(entries: tuple[Link, ...]) -> list[dict[str, Any]]:
     """The entries the current user may open, with their URL and whether the current page is theirs."""
     user = g.get("user")

@@ -518,3 +518,7 @@ def settings_page():
                   else "default" if value == getattr(defaults, f.name) else "configuration")
         rows.append({"variable": variable, "value": _shown(f.name, value), "source": source})
     return render_template("admin_settings.html", rows=rows)
+
+
+# Calendars, teams and routing rules: their views register on this blueprint (imported last, as they use it).
+from . import admin_teams  # noqa: E402,F401
