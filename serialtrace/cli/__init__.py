@@ -10,6 +10,7 @@ from ..config import ConfigError
 from ..errors import DomainError
 from ..runtime import Runtime
 from . import batches, claims, db, escalation, imports, labels, lookup, products, scanning, shipping, users
+from . import teams as setup
 
 
 class _Group(click.Group):
@@ -59,5 +60,6 @@ def main(ctx: click.Context) -> None:
 
 for command in (db.init, db.demo, db.serve, products.products, batches.batch, shipping.ship, lookup.lookup,
                 lookup.trace_cmd, lookup.recall, imports.import_cmd, labels.labels, users.users, users.tokens,
-                scanning.scan, scanning.station, claims.claims, escalation.escalate):
+                scanning.scan, scanning.station, claims.claims, escalation.escalate, setup.calendars,
+                setup.teams):
     main.add_command(command)
