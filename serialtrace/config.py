@@ -83,6 +83,8 @@ class Settings:
     survey_days: int = 30
     # Seconds between the escalation passes `serve` runs in the background (0: none; cron runs `escalate`).
     escalation_interval: int = 60
+    # Hours a complaint may stay in draft or registered before the daily registration report lists it.
+    stale_registration_hours: int = 24
     testing: bool = False
 
     @classmethod
@@ -104,6 +106,9 @@ class Settings:
         _ensure_mail(settings)
         if not 1 <= settings.survey_days <= 365:
             raise ConfigError(f"SERIALTRACE_SURVEY_DAYS must be between 1 and 365 days, not {settings.survey_days}")
+        if not 1 <= settings.stale_registration_hours <= 24 * 366:
+            raise ConfigError(f"SERIALTRACE_STALE_REGISTRATION_HOURS must be between 1 and {24 * 366} hours, "
+                              f"not {settings.stale_registration_hours}")
         if not 0 <= settings.escalation_interval <= 24 * 3600:
             raise ConfigError("SERIALTRACE_ESCALATION_INTERVAL must be between 0 (no background pass) and 86400 "
                               f"seconds, not {settings.escalation_interval}")

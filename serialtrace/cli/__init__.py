@@ -63,3 +63,9 @@ for command in (db.init, db.demo, db.serve, products.products, batches.batch, sh
                 scanning.scan, scanning.station, claims.claims, escalation.escalate, setup.calendars,
                 setup.teams):
     main.add_command(command)
+
+# The registration control's commands: account managers, the daily report.
+from . import customers, reports  # noqa: E402
+
+main.add_command(customers.customers)
+main.add_command(reports.report)

@@ -142,19 +142,28 @@ def claims_show(claim, username, as_json) -> None:
 @click.option("--description", default="")
 @click.option("--channel", default="desk", show_default=True)
 @click.option("--as", "username", help="The active user registering it (required).")
+@click.option("--confirm-own-customer", "confirm_own", is_flag=True,
+              help="You are the customer's account manager and register it anyway (logged on the claim).")
 @click.option("--json", "as_json", is_flag=True)
-def claims_register(serial, symptom, description, channel, username, as_json) -> None:
+def claims_register(serial, symptom, description, channel, username, confirm_own, as_json) -> None:
     """Register a complaint about SERIAL: the claim and its expected unit case, with the warnings."""
     from ..warranty import service
+    from ..warranty.registration import OwnCustomer
 
     rt = runtime()
-    with rt.transaction() as s:
-        user = _acting_user(s, username)
-        _ensure_may_register(user)
-        done = service.register_claim(s, serial=serial, symptom=symptom, description=description, channel=channel,
-                                      author=user, today=business_today(rt.settings))
-        data = _read(s, done.claim, user)
-        warnings = [{"code": w["code"], "message": str(w["message"])} for w in done.warnings]
+    try:
+        with rt.transaction() as s:
+            user = _acting_user(s, username)
+            _ensure_may_register(user)
+            done = service.register_claim(s, serial=serial, symptom=symptom, description=description,
+                                          channel=channel, author=user, today=business_today(rt.settings),
+                                          confirm_own_customer=confirm_own)
+            data = _read(s, done.claim, user)
+            warnings = [{"code": w["code"], "message": str(w["message"])} for w in done.warnings]
+    except OwnCustomer as exc:
+        # Nothing was stored (the transaction rolled back); say how to confirm from here.
+        click.echo(f"error: {exc.message}; run again with --confirm-own-customer to confirm", err=True)
+        raise SystemExit(1) from None
     if as_json:
         echo_json({**data, "warnings": warnings})
         return

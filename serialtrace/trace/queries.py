@@ -9,7 +9,7 @@ from ..errors import Conflict, NotFound
 from ..i18n import _l
 from ..scanner import ScanError, parse_scan
 from ..serials import SerialScheme, is_mistyped
-from .models import Batch, BatchEvent, ComponentLot, Product, ProductSubstitute, Unit, search_key
+from .models import Batch, BatchEvent, ComponentLot, Customer, Product, ProductSubstitute, Unit, search_key
 
 
 def find_product(session: Session, key: str) -> Product | None:
@@ -224,3 +224,23 @@ def list_product_batches(session: Session, product_id: int, *, limit: int = 200)
     """A product's batches, newest first."""
     return list(session.scalars(select(Batch).where(Batch.product_id == product_id)
                                 .order_by(Batch.produced_on.desc(), Batch.id.desc()).limit(limit)))
+
+
+def get_customer(session: Session, ref: str) -> Customer:
+    """The customer a tax id, an id or an exact name names; NotFound naming the field `customer` otherwise."""
+    key = (ref or "").strip()
+    found = session.scalars(select(Customer).where(Customer.tax_id == key)).first() if key else None
+    # Only ASCII digits: str.isdigit() also accepts other scripts' digits, which int() refuses.
+    if found is None and key.isascii() and key.isdigit() and len(key) <= 9:
+        found = session.get(Customer, int(key))
+    if found is None and key:
+        found = session.scalars(select(Customer).where(Customer.name == key).order_by(Customer.id)).first()
+    if found is None:
+        raise NotFound(_l("no customer %(ref)r (give its tax id, id or exact name)", ref=ref),
+                       details={"field": "customer"})
+    return found
+
+
+def list_customers(session: Session, *, limit: int = 1000) -> list[Customer]:
+    """Customers by name, for the admin's list."""
+    return list(session.scalars(select(Customer).order_by(Customer.name, Customer.id).limit(limit)))

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..accounts.models import User
 from ..columns import JsonType, utcnow
 from ..db import integrity_to_conflict
 from ..errors import Conflict, Contention, NotFound, ValidationError
@@ -336,6 +337,21 @@ def get_or_create_customer(session: Session, *, name: str, tax_id: str | None = 
     cond = Customer.tax_id == tax_id if tax_id else (Customer.name == name) & Customer.tax_id.is_(None)
     return _get_or_insert(session, select(Customer).where(cond),
                           lambda: Customer(name=name, tax_id=tax_id, **{k: v for k, v in contact.items() if v}))
+
+
+def set_account_manager(session: Session, customer: Customer, *, username: str | None) -> tuple[str | None, str | None]:
+    """Make the active user `username` the customer's account manager (None clears it); (before, after) usernames.
+    A missing or inactive user is refused naming the field `account_manager`, nothing changed. Flushes."""
+    before = session.get(User, customer.account_manager_id) if customer.account_manager_id is not None else None
+    user = None
+    if username is not None and username.strip():
+        user = session.scalars(select(User).where(User.username == username.strip())).first()
+        if user is None or not user.active:
+            raise ValidationError(_l("no active user %(username)r to manage the customer's account",
+                                     username=username.strip()), details={"field": "account_manager"})
+    customer.account_manager_id = user.id if user is not None else None
+    session.flush()
+    return (before.username if before is not None else None, user.username if user is not None else None)
 
 
 def _get_or_insert(session: Session, find: Select, make: Callable[[], Any]) -> Any:

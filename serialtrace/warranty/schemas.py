@@ -69,6 +69,8 @@ class ClaimCreate(BaseModel):
     description: Notes = ""
     channel: Text(length=16) = Field("desk", description="desk, phone, email or web")
     customer_id: CustomerId | None = None
+    confirm_own_customer: bool = Field(False, description="true when you are the customer's account manager and "
+                                                          "register the complaint anyway (logged on the claim)")
 
 
 class ClaimTransition(BaseModel):

@@ -21,7 +21,7 @@ from ..trace.enums import BatchStatus, EventKind, UnitStatus
 from ..trace.models import Batch, Customer, Product, SerialCounter, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
-from . import codes, stages, surveys, workflow
+from . import codes, registration, stages, surveys, workflow
 from .dossier import unit_warranty
 from .enums import CLAIM_STATE_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, FailureList, UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, UnitCase
@@ -127,10 +127,11 @@ def record_claim_event(session: Session, claim: Claim, *, kind: str, author: Aut
 
 def register_claim(session: Session, *, serial: str, symptom: str, author: Author | None, description: str = "",
                    channel: str = "desk", customer_id: int | None = None, today: date,
-                   draft: bool = False) -> Registered:
+                   draft: bool = False, confirm_own_customer: bool = False) -> Registered:
     """Register a complaint about `serial`: a claim in registered (in draft when `draft`, a complaint still being
     written down) with one expected unit case (no return deadline yet: it starts when the claim waits for the unit)
     and its first timeline row, plus the warnings (never silent). The symptom is a code of the active symptom list.
+    The customer's own account manager gets 409 own_customer unless `confirm_own_customer` (then it is logged).
     Flushes; the caller commits."""
     known = codes.find_code(session, FailureList.SYMPTOM, symptom)
     if known is None or not known.active:
@@ -148,6 +149,7 @@ def register_claim(session: Session, *, serial: str, symptom: str, author: Autho
     elif dossier["customer"] is not None:
         customer_id = dossier["customer"]["id"]
     warnings = _warnings(session, dossier, unit.id)
+    own = registration.own_customer(session, customer_id=customer_id, author=author, confirmed=confirm_own_customer)
     first = ClaimState.DRAFT if draft else ClaimState.REGISTERED
     claim = Claim(number=next_claim_number(session), unit_id=unit.id, customer_id=customer_id,
                   state=str(first), symptom=symptom, description=description, channel=channel,
@@ -156,6 +158,8 @@ def register_claim(session: Session, *, serial: str, symptom: str, author: Autho
     session.flush()
     session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial))
     record_claim_event(session, claim, kind="state_change", author=author, to_state=str(first), reason=description)
+    if own:
+        registration.record_confirmation(session, claim, author=author)
     session.flush()
     return Registered(claim, warnings)
 

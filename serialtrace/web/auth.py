@@ -40,12 +40,18 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     # Quality keeps the failure-code lists; engineers and coordinators read them.
     "pages.codes": (R.QUALITY, R.ENGINEER, R.COORDINATOR),
     "pages.procedure": (R.QUALITY,),
+    # The daily control of registration: who registered what, own-customer confirmations, stale drafts.
+    "pages.registration_report": (R.SUPERVISOR, R.QUALITY),
     "admin.index": (R.ADMIN,),
     "admin.users": (R.ADMIN,),
     "admin.tokens": (R.ADMIN,),
     "admin.stations": (R.ADMIN,),
     "admin.products": (R.ADMIN,),
+    "admin.customers": (R.ADMIN,),
     "admin.settings": (R.ADMIN,),
+    "admin.calendars": (R.ADMIN,),
+    "admin.teams": (R.ADMIN,),
+    "admin.routing": (R.ADMIN,),
 }
 # Who reads a claim's data over the API (the claim, its cases, test records, dispositions and files): the claim
 # page's readers, so no role reads over the API what its pages refuse it.
@@ -53,9 +59,6 @@ CLAIM_READERS: tuple[str, ...] = PAGE_ROLES["pages.claim"]
 
 
 def load_user() -> None:
-    "admin.calendars": (R.ADMIN,),
-    "admin.teams": (R.ADMIN,),
-    "admin.routing": (R.ADMIN,),
     """Put the current user (or None) on g from a bearer token or the session cookie."""
     g.user = None
     g.via_token = False

@@ -33,6 +33,7 @@ MENU: tuple[Link, ...] = (
     Link("labels.page", lazy_gettext("Labels"), "l"),
     Link("pages.test_queue", lazy_gettext("Test queue"), "q", covers="pages.case"),
     Link("pages.codes", lazy_gettext("Failure codes")),
+    Link("pages.registration_report", lazy_gettext("Registrations")),
     Link("admin.index", lazy_gettext("Admin"), "a", covers="admin."),
 )
 # The admin area's own sections, shown on every admin page.
@@ -41,13 +42,14 @@ ADMIN_SECTIONS: tuple[Link, ...] = (
     Link("admin.tokens", lazy_gettext("API tokens"), covers="admin.token"),
     Link("admin.stations", lazy_gettext("Stations"), covers="admin.station"),
     Link("admin.products", lazy_gettext("Products"), covers="admin.product"),
+    Link("admin.customers", lazy_gettext("Customers"), covers="admin.customer"),
     Link("admin.settings", lazy_gettext("Settings"), covers="admin.setting"),
-)
-
-
     Link("admin.calendars", lazy_gettext("Calendars"), covers="admin.calendar"),
     Link("admin.teams", lazy_gettext("Teams"), covers="admin.team"),
     Link("admin.routing", lazy_gettext("Routing"), covers="admin.routing"),
+)
+
+
 def links(entries: tuple[Link, ...]) -> list[dict[str, Any]]:
     """The entries the current user may open, with their URL and whether the current page is theirs."""
     user = g.get("user")

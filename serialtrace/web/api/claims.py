@@ -29,7 +29,8 @@ def post_claim(body: ClaimCreate):
     """Register a complaint about a unit: the claim in registered, its unit case expected, and the warnings."""
     done = service.register_claim(
         db(), serial=body.serial, symptom=body.symptom, description=body.description, channel=body.channel,
-        customer_id=body.customer_id, author=current_user(), today=business_today(runtime().settings))
+        customer_id=body.customer_id, author=current_user(), today=business_today(runtime().settings),
+        confirm_own_customer=body.confirm_own_customer)
     commit()
     warnings = [{"code": w["code"], "message": tr(w["message"])} for w in done.warnings]
     return jsonify({**_read(done.claim.id), "warnings": warnings}), 201

@@ -13,6 +13,8 @@ def register(app: Flask) -> None:
     from . import account, admin, bench, claims, codes, common, labels, lots, procedure, scanlog, station, trace  # noqa: F401
 
     app.register_blueprint(account.bp)
+    # Registered on the admin and pages blueprints, before those are.
+    from . import admin_customers, reports  # noqa: F401
     app.register_blueprint(admin.bp)
     app.register_blueprint(common.bp)
     app.register_blueprint(labels.bp)

@@ -19,7 +19,7 @@ from ...accounts.models import User
 from ...config import business_today
 from ...errors import DomainError, NotFound, ValidationError
 from ...trace import queries as trace_queries
-from ...warranty import attachments, claim_list, codes, comments, queries, service, workflow
+from ...warranty import attachments, claim_list, codes, comments, queries, registration, service, workflow
 from ...warranty.enums import (
     CLAIM_STATE_LABELS,
     DISPOSITION_LABELS,
@@ -326,7 +326,12 @@ def _complaint_page(serial: str, *, status: int = 200, **extra: Any):
     found = dossier(unit)
     warnings = [tr(w["message"]) for w in service.claim_warnings(db(), serial=unit.serial,
                                                                   today=business_today(settings()))]
-    page = {"dossier": found, "warnings": warnings, "symptoms": symptom_choices(),
+    customer = found["customer"]
+    # The customer's account manager is asked to confirm before registering (independent registration).
+    own = customer["name"] if customer and registration.manages(db(), customer_id=customer["id"],
+                                                              author=current_user()) else None
+    page = {"dossier": found, "warnings": warnings, "symptoms": symptom_choices(), "own_customer": own,
+            "confirm_needed": False,
             "channels": service.CHANNELS, "customers": [] if found["customer"] else claim_list.list_customers(db()),
             "typed": {"symptom": "", "channel": "desk", "description": "", "customer_id": ""},
             "error": None, "error_field": None, **extra}
@@ -348,14 +353,19 @@ def station_complaint():
         done = service.register_claim(
             db(), serial=serial, symptom=_form("symptom", 64), channel=_form("channel", 16) or "desk",
             description=_form("description", TEXT_MAX), customer_id=optional_id(typed["customer_id"], "customer_id"),
-            author=current_user(), today=business_today(settings()))
+            author=current_user(), today=business_today(settings()),
+            confirm_own_customer=request.form.get(registration.CONFIRM_FIELD) == "1")
         case_id = db().scalar(select(UnitCase.id).where(UnitCase.claim_id == done.claim.id))
         _attach(done.claim.id, request.files.getlist("photos"), case_id=case_id)
         commit()
     except DomainError as exc:
         db().rollback()
         field = exc.details.get("field") if isinstance(exc.details, dict) else None
-        return _complaint_page(serial, status=exc.status_code, error=exc.message, error_field=field, typed=typed)
+        # Refused for the account manager: the form comes back with the confirmation focused, the fields kept.
+        own = {"own_customer": exc.details["customer"], "confirm_needed": True} \
+            if isinstance(exc, registration.OwnCustomer) else {}
+        return _complaint_page(serial, status=exc.status_code, error=exc.message, error_field=field, typed=typed,
+                               **own)
     flash(_("claim %(number)s registered", number=done.claim.number), "ok")
     for warning in done.warnings:
         flash(tr(warning["message"]), "signal amber")
