@@ -12,6 +12,7 @@ from ..accounts.models import User
 from ..columns import utcnow
 from ..errors import NotFound
 from ..i18n import _l
+from ..trace.policy import MAX_INT
 from .models import Notification
 
 # Mail states of a notification: to be mailed, mailed, or not mailed at all (no address, or mail is off).
@@ -44,7 +45,7 @@ def unread_count(session: Session, user_id: int) -> int:
 
 def mark_read(session: Session, *, notification_id: int, user_id: int, now: datetime | None = None) -> Notification:
     """Mark one of the user's notifications read (already read: unchanged); someone else's is NotFound."""
-    row = session.get(Notification, notification_id)
+    row = session.get(Notification, notification_id) if 0 < notification_id <= MAX_INT else None
     if row is None or row.user_id != user_id:
         raise NotFound(_l("no notification %(id)s", id=notification_id), details={"field": "id"})
     if row.read_at is None:
@@ -64,5 +65,5 @@ def mark_all_read(session: Session, *, user_id: int, now: datetime | None = None
 def as_dict(row: Notification) -> dict:
     """A notification as the API answers it."""
     return {"id": row.id, "kind": row.kind, "subject": row.subject, "body": row.body, "claim_id": row.claim_id,
-            "threshold": row.threshold, "created_at": row.created_at, "read": row.read_at is not None,
-            "read_at": row.read_at, "mail_state": row.mail_state}
+            "threshold": row.threshold, "created_at": row.created_at.isoformat(), "read": row.read_at is not None,
+            "read_at": row.read_at.isoformat() if row.read_at else None, "mail_state": row.mail_state}
