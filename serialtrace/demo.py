@@ -9,23 +9,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from .accounts import queries as accounts_queries
 from .accounts import service as accounts_service
 from .accounts.enums import Role
 from .accounts.models import User
-from .columns import at_moment
+from .columns import at_moment, utcnow
 from .gs1 import check_digit
 from .runtime import Runtime
 from .trace import bulk, service
 from .trace.enums import BatchStatus, UnitStatus
-from .trace.models import Batch, Customer, Product, Unit
-from .warranty import bench, dispositions, procedures
+from .trace.models import Batch, Customer, Product, Shipment, ShipmentItem, Unit
+from .warranty import bench, dispositions, knowledge, procedures, stages, teams
 from .warranty import service as warranty_service
-from .warranty.enums import ClaimState, Disposition, Priority, Verdict
-from .warranty.models import Claim, UnitCase
+from .warranty.enums import ClaimState, Disposition, Verdict
+from .warranty.models import Claim, Survey, UnitCase
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Every date is relative to this day, not today, so a seed gives the same data whenever it runs.
@@ -103,7 +103,28 @@ _STATE_WEIGHTS: list[tuple[int, dict[ClaimState, float]]] = [
              ClaimState.CANCELLED: 1, ClaimState.FULFILLING: 0.3, ClaimState.PENDING_VERIFICATION: 0.3}),
 ]
 _CLAIMS_PER_TRANSACTION = 50
-_PRIORITIES = [Priority.P1, Priority.P2, Priority.P3, Priority.P4]
+# Impact x urgency (1 high to 3 low) of the complaints: mostly medium, a few urgent ones.
+_LEVELS = [1, 2, 3]
+_LEVEL_WEIGHTS = [1, 5, 3]
+# Claims the recent desk registers over the last working days before loading, so the worklist shows clocks that are
+# still running beside the historic ones long overdue: (hours before loading, state it rests in).
+_FRESH = [(1, ClaimState.REGISTERED), (3, ClaimState.TRIAGE), (5, ClaimState.REGISTERED),
+          (8, ClaimState.WAITING_CUSTOMER), (20, ClaimState.TRIAGE), (26, ClaimState.AWAITING_RETURN),
+          (30, ClaimState.REPLACEMENT_SHIPPED), (45, ClaimState.IN_INSPECTION), (50, ClaimState.TRIAGE),
+          (70, ClaimState.DECIDED), (75, ClaimState.PENDING_VERIFICATION), (90, ClaimState.FULFILLING)]
+# Solutions engineers wrote down: (product family, symptom, title, text).
+_ARTICLES = [
+    ("flow", "no_power", "UR-100 dead after a power cut: reseat the board connector",
+     "Open the lid, unplug and reseat connector X3 on the main board, check 24 V at the terminals.\n"
+     "If the unit still does not start, send it in: boards of lot L90472 crack at the regulator."),
+    ("flow", "intermittent", "UR-100 drops out now and then: check the board lot first",
+     "Read the board lot from the unit dossier. Boards of lot L90472 develop cracked solder joints;\n"
+     "replace the unit at the desk and send the returned one to the bench."),
+    ("heat", "wrong_reading", "СТ-210 shows wrong readings: recalibrate the sensor pair",
+     "Run the calibration menu (hold SET for 5 s), enter the reference temperatures, check the error is under 1 %."),
+    ("", "no_communication", "No communication: check the address and the line termination",
+     "Check the device address in the settings, the 120 Ω terminator at the end of the RS-485 line, and the cable."),
+]
 
 
 @dataclass
@@ -181,6 +202,7 @@ def load_demo(runtime: Runtime, *, units: int, seed: int,
         _add_users(s, plan)
         _add_products(s, plan)
         _add_customers(s, plan, count=12 + min(188, units // 5000))
+        _add_process(s, plan)
     specs = _batch_specs(plan, units)
     report("reference")
     # One transaction per batch keeps memory flat and lets a crash lose one batch, not the run.
@@ -190,6 +212,9 @@ def load_demo(runtime: Runtime, *, units: int, seed: int,
             _load_batch(s, plan, spec, scheme=scheme)
         report("batch")
     claims = _add_claims(runtime, plan)
+    if claims:
+        claims += _add_fresh_claims(runtime, plan, utcnow())
+        _after_closing(runtime, plan)
     report("claims", claims)
     bad_claims = sum(1 for c in plan.candidates if c.bad_lot)
     bad_rate = bad_claims / plan.bad_shipped if plan.bad_shipped else 0.0
@@ -220,6 +245,26 @@ def _add_users(s: Session, plan: _Plan) -> None:
     for role in (Role.WAREHOUSE, Role.COORDINATOR, Role.ENGINEER):
         s.get(User, plan.users[role.value]).supervisor_id = plan.users[Role.SUPERVISOR.value]
     s.flush()
+
+
+def _add_process(s: Session, plan: _Plan) -> None:
+    """The complaint process's set-up: the office calendar, two teams under the supervisor, routing (the bench takes
+    nothing by routing: claims reach it as cases), an account manager for the largest customer, and the
+    knowledge base's first articles."""
+    teams.create_calendar(s, teams.CalendarFields(name="Moscow office", opens="09:00", closes="18:00",
+                                                  country="RU", timezone="Europe/Moscow", is_default=True))
+    office = teams.create_team(s, name="Claims office", supervisor=Role.SUPERVISOR.value)
+    teams.create_team(s, name="Service bench", supervisor=Role.SUPERVISOR.value)
+    teams.add_member(s, office, Role.COORDINATOR.value)
+    teams.add_member(s, teams.get_team(s, "Service bench"), Role.ENGINEER.value)
+    teams.add_rule(s, team=office.name)
+    if plan.customers:
+        service.set_account_manager(s, s.get(Customer, plan.customers[0]), username=Role.COORDINATOR.value)
+    engineer = s.get(User, plan.users[Role.ENGINEER.value])
+    for family, symptom, title, body in _ARTICLES:
+        if family and family not in {p[4] for p in _PRODUCTS}:
+            continue
+        knowledge.create_article(s, title=title, body=body, product_family=family, symptom=symptom, author=engineer)
 
 
 def _gtin(item: int) -> str:
@@ -420,9 +465,9 @@ def _verdict(rng: random.Random, state: ClaimState, bad_lot: bool) -> Verdict:
 class _Clock:
     """The moment a claim's story has reached: each step a little later, never past the demo's last evening."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, end: datetime | None = None) -> None:
         self.now = start
-        self.end = datetime.combine(ANCHOR, time(18, 0), tzinfo=UTC)
+        self.end = end or datetime.combine(ANCHOR, time(18, 0), tzinfo=UTC)
 
     def later(self, **delta: float) -> datetime:
         self.now = min(self.now + timedelta(**delta), max(self.end, self.now))
@@ -471,6 +516,56 @@ def _add_claims(runtime: Runtime, plan: _Plan) -> int:
     return len(drafts)
 
 
+def _add_fresh_claims(runtime: Runtime, plan: _Plan, now: datetime) -> int:
+    """The recent desk: complaints registered in the hours before loading (the same units and states for a seed,
+    their moments from the loading time), so the worklist has running clocks, some near their deadline."""
+    rng = plan.rng
+    # Few enough not to move the claim rates, one per batch drawn, so no batch looks worse for them.
+    wanted = _FRESH[:max(3, min(len(_FRESH), len(plan.candidates) // 25))]
+    with runtime.transaction() as s:
+        batch_ids = s.scalars(select(Batch.id).order_by(Batch.id)).all()
+        rows = []
+        for batch_id in rng.sample(batch_ids, min(len(batch_ids), 4 * len(wanted))):
+            row = s.execute(
+                select(Unit.id, Unit.product_id, Shipment.customer_id, Shipment.shipped_on)
+                .join(ShipmentItem, ShipmentItem.unit_id == Unit.id)
+                .join(Shipment, Shipment.id == ShipmentItem.shipment_id)
+                .where(Unit.batch_id == batch_id, Unit.status == UnitStatus.SHIPPED.value,
+                       ~exists().where(Claim.unit_id == Unit.id))
+                .order_by(Unit.id).limit(1)).first()
+            if row is not None:
+                rows.append(row)
+            if len(rows) == len(wanted):
+                break
+        desk = _Desk({role: s.get(User, user_id) for role, user_id in plan.users.items()}, plan)
+        for (hours, state), (unit_id, product_id, customer_id, shipped_on) in zip(wanted, rows, strict=False):
+            candidate = _Candidate(unit_id, product_id, customer_id, shipped_on, bad_lot=False)
+            _walk_claim(s, desk, candidate, _Clock(now - timedelta(hours=hours), end=now), state)
+    return len(rows)
+
+
+def _after_closing(runtime: Runtime, plan: _Plan) -> None:
+    """What came after the closed claims: the knowledge base's articles marked as the solution where they fitted,
+    and the customers' survey answers. The demo's surveys count as mailed long ago (its customers' addresses are
+    made up, so no server should mail them); about two in three were answered."""
+    rng = plan.rng
+    with runtime.transaction() as s:
+        coordinator = s.get(User, plan.users[Role.COORDINATOR.value])
+        closed = s.scalars(select(Claim).where(Claim.state.in_([ClaimState.RESOLVED, ClaimState.CLOSED]))
+                           .order_by(Claim.id)).all()
+        for claim in closed:
+            fitting = [a for a in knowledge.suggestions(s, claim.id) if a["symptom"]]
+            if fitting and rng.random() < 0.5:
+                with at_moment(claim.closed_at or claim.opened_at):
+                    knowledge.mark_solved(s, claim_id=claim.id, article_id=fitting[0]["id"], author=coordinator)
+        for survey_id, created in s.execute(select(Survey.id, Survey.created_at).order_by(Survey.id)).all():
+            values: dict[str, Any] = {"mail_state": "sent", "mailed_at": created}
+            if rng.random() < 0.65:
+                values.update(answered_at=created + timedelta(hours=rng.randint(2, 72)),
+                              resolved=rng.random() < 0.85, score=rng.choices([5, 4, 3, 2, 1], [5, 3, 1, 1, 1])[0])
+            s.execute(update(Survey).where(Survey.id == survey_id).values(**values))
+
+
 def _add_bench_reference(s: Session, plan: _Plan) -> None:
     """What the bench and billing need: a price per product and its test procedure."""
     engineer = s.get(User, plan.users[Role.QUALITY.value])
@@ -493,14 +588,20 @@ def _walk_claim(s: Session, desk: _Desk, c: _Candidate, clock: _Clock, target: C
         symptom = rng.choice(["no_power", "intermittent"])
     registrar = desk[Role.WAREHOUSE] if rng.random() < 0.6 else desk[Role.COORDINATOR]
     serial = s.scalar(select(Unit.serial).where(Unit.id == c.unit_id))
+    impact, urgency = (rng.choices(_LEVELS, weights=_LEVEL_WEIGHTS)[0] for _ in range(2))
     with at_moment(clock.now):
+        # The account manager of the largest customer registers its complaints too, confirming it each time.
         claim = warranty_service.register_claim(
             s, serial=serial, symptom=symptom, author=registrar, description=_SYMPTOMS[symptom],
             channel=rng.choices(warranty_service.CHANNELS, weights=[6, 3, 2, 1])[0], customer_id=c.customer_id,
-            today=clock.today, draft=target == ClaimState.DRAFT).claim
-    claim.priority = rng.choices(_PRIORITIES, weights=[1, 3, 8, 3])[0].value
-    claim.assignee_id = desk[Role.COORDINATOR].id
+            today=clock.today, draft=target == ClaimState.DRAFT, impact=impact, urgency=urgency,
+            confirm_own_customer=True).claim
     coordinator = desk[Role.COORDINATOR]
+    if target != ClaimState.DRAFT:
+        # The supervisor hands the new claim to the coordinator, who owns it from then on.
+        with at_moment(clock.later(minutes=rng.randint(10, 90))):
+            stages.reassign(s, claim_id=claim.id, username=coordinator.username, reason="takes the new claims",
+                            author=desk[Role.SUPERVISOR])
     if target in (ClaimState.DRAFT, ClaimState.REGISTERED):
         return
     if target == ClaimState.CANCELLED:

@@ -227,3 +227,27 @@ def test_tested_claims_have_records_with_steps_codes_and_outcomes(loaded):
     assert billed and all(amount is not None and amount > 0 for _, amount in billed)
     assert settled and all(at is None for at in settled)
     assert executed == disposed > 0
+
+
+def test_open_claims_wait_at_every_stage_with_an_owner_and_some_are_overdue(loaded):
+    from serialtrace.columns import utcnow
+    from serialtrace.warranty import stages
+    from serialtrace.warranty.enums import Stage
+    from serialtrace.warranty.models import KnowledgeArticle, RoutingRule, StageTask, Survey, Team
+
+    runtime, _, _, _ = loaded
+    now = utcnow()
+    with runtime.transaction() as s:
+        tasks = s.scalars(select(StageTask).where(StageTask.closed_at.is_(None))).all()
+        assert {t.stage for t in tasks} == {str(stage) for stage in Stage}
+        # Every open stage has an owner: the coordinator the supervisor handed it to, in the routed team.
+        office = s.scalars(select(Team).where(Team.name == "Claims office")).one()
+        assert all(t.assignee_id is not None and t.team_id == office.id for t in tasks)
+        assert s.scalar(select(func.count()).select_from(RoutingRule)) == 1
+        breached = [stages.view_clock(s, c, now).breached for t in tasks
+                    for c in stages.claim_clocks(s, s.get(Claim, t.claim_id)) if c.task_id == t.id]
+        assert any(breached) and not all(breached)
+        assert s.scalar(select(func.count()).select_from(KnowledgeArticle).where(KnowledgeArticle.successes > 0))
+        answered = s.scalars(select(Survey.resolved).where(Survey.answered_at.is_not(None))).all()
+        assert answered and any(answered)
+        assert s.scalar(select(func.count()).select_from(Survey).where(Survey.mail_state == "pending")) == 0

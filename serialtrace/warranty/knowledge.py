@@ -33,6 +33,8 @@ SUGGESTIONS = 5
 # Longest article text; the column is unbounded, this is the rule every caller gets.
 BODY_MAX = 20000
 SEARCH_MAX = 100
+# The instance folder's subfolder that keeps the articles' files.
+FOLDER = "knowledge"
 _TITLE = KnowledgeArticle.__table__.c.title
 _FAMILY = KnowledgeArticle.__table__.c.product_family
 _BODY = Column("body", String(BODY_MAX))

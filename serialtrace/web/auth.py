@@ -32,6 +32,8 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "labels.page": (R.PRODUCTION, R.WAREHOUSE),
     "pages.claims": (R.WAREHOUSE, R.COORDINATOR, R.ENGINEER, R.QUALITY, R.SUPERVISOR),
     "pages.claim": (R.WAREHOUSE, R.COORDINATOR, R.ENGINEER, R.QUALITY, R.SUPERVISOR),
+    # The knowledge base: everyone who reads claims.
+    "pages.knowledge_list": (R.WAREHOUSE, R.COORDINATOR, R.ENGINEER, R.QUALITY, R.SUPERVISOR),
     # The desk's complaint and replacement flow: the roles that register claims and hand out replacements.
     "pages.station_complaint": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR),
     "pages.station_claim": (R.WAREHOUSE, R.COORDINATOR, R.SUPERVISOR),

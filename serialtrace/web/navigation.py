@@ -33,6 +33,7 @@ MENU: tuple[Link, ...] = (
     Link("labels.page", lazy_gettext("Labels"), "l"),
     Link("pages.test_queue", lazy_gettext("Test queue"), "q", covers="pages.case"),
     Link("pages.codes", lazy_gettext("Failure codes")),
+    Link("pages.knowledge_list", lazy_gettext("Knowledge base"), covers="pages.knowledge"),
     Link("pages.registration_report", lazy_gettext("Registrations")),
     Link("admin.index", lazy_gettext("Admin"), "a", covers="admin."),
 )

@@ -95,6 +95,10 @@ def test_the_menu_differs_by_role(app, login, samples):
     assert "/admin" in menus["admin"] and all("/admin" not in menus[r] for r in ROLES if r != "admin")
     assert "/labels" in menus["production"] and "/labels" in menus["warehouse"]
     assert "/labels" not in menus["engineer"] and "/import" not in menus["quality"]
+    # The knowledge base is every claim reader's; the rest of each menu follows.
+    assert all("/knowledge" in menus[r] for r in ("warehouse", "quality", "engineer"))
+    assert "/knowledge" not in menus["production"]
+    menus = {role: links - {"/knowledge"} for role, links in menus.items()}
     assert menus["quality"] == {"/station", "/units", "/batches", "/scans", "/claims", "/test-queue", "/codes"}
     assert menus["engineer"] == {"/station", "/units", "/batches", "/claims", "/test-queue", "/codes"}
 

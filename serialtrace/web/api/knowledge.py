@@ -52,7 +52,7 @@ class KnowledgeFilePath(BaseModel):
 
 def folder() -> Path:
     """Where the articles' files are kept: the instance folder's knowledge/."""
-    return Path(runtime().settings.instance_dir) / "knowledge"
+    return Path(runtime().settings.instance_dir) / knowledge.FOLDER
 
 
 def _read(article_id: int) -> dict:

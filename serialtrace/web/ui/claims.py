@@ -34,6 +34,7 @@ from ..database import commit, db
 from ..i18n import _, label, lazy_gettext, tr
 from .common import bp, dossier, optional_id, settings, user_text
 from .dossier_view import link_for
+from .knowledge import claim_panel as knowledge_panel
 from .scanlog import page_number
 
 R = Role
@@ -62,6 +63,7 @@ TIMELINE_KINDS = {
     "replacement": lazy_gettext("Replacement"),
     "disposition": lazy_gettext("Disposition"),
     "assignment": lazy_gettext("Assignment"),
+    "knowledge": lazy_gettext("Solution found"),
 }
 VISIBILITY_LABELS = {"internal": lazy_gettext("internal"), "customer": lazy_gettext("for the customer")}
 
@@ -165,6 +167,7 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
             "reason": "", "received_serial": "", "comment": {"body": "", "visibility": "internal"},
             "timeline_kinds": TIMELINE_KINDS, "visibilities": VISIBILITY_LABELS, "dispositions": DISPOSITION_LABELS,
             "disposition_states": DISPOSITION_STATE_LABELS,
+            "knowledge": knowledge_panel(read),
             "symptom": symptom_name(read["symptom"])}
 
 
