@@ -1,5 +1,6 @@
 """Latency of the warranty desk and bench over HTTP with 20,000 open unit cases: the instant replacement
 (POST /api/v1/claims/<id>/replace) and the engineers' test queue (GET /api/v1/test-queue and the /test-queue page),
+and one escalation pass over their 20,000 SLA clocks (`serialtrace escalate` as cron runs it, and the pass alone),
 on SQLite or, with --postgres URL, on a throwaway PostgreSQL schema."""
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import _common
 
 DEFAULT_DB = Path("/tmp/serialtrace-bench-warranty.sqlite")
 REPLACE_P95_TARGET, QUEUE_P95_TARGET = 50.0, 200.0  # ms, DESIGN.md "Performance targets"
+ESCALATION_TARGET = 2.0  # s for one pass over 20,000 clocks (the escalation issue)
+DUE_SHARE = 0.05  # clocks due at a typical pass: the ones that crossed a threshold since the last
 PASSWORD = "bench-warranty-pass-1"
 SHIP_LOT = 250
 
@@ -152,6 +155,103 @@ def explain_queue(url: str) -> None:
         print("  " + " ".join(str(v) for v in row))
     rt.engine.dispose()
 
+
+
+# --------------------------------------------------------------------------- the escalation pass
+
+def build_clocks(url: str) -> int:
+    """A team (supervisor, and above them a manager) and 20 assignees; every open claim gets one of them, the team
+    and a running resolution clock started when it opened; all by bulk inserts. Returns the clock count."""
+    from sqlalchemy import insert, select, update
+
+    from serialtrace.accounts import service as accounts_service
+    from serialtrace.warranty import calendars, policy
+    from serialtrace.warranty.models import Claim, SlaClock, Team
+
+    rt = _common.runtime_for(url, serial_key="bench-warranty")
+    with rt.transaction() as s:
+        chief = accounts_service.create_user(s, username="chief", role="supervisor")
+        boss = accounts_service.create_user(s, username="boss", role="supervisor")
+        boss.supervisor_id, boss.email, chief.email = chief.id, "boss@example.com", "chief@example.com"
+        agents = [accounts_service.create_user(s, username=f"agent{i:02d}", role="coordinator") for i in range(20)]
+        for agent in agents:
+            agent.email, agent.supervisor_id = f"{agent.username}@example.com", boss.id
+        team = Team(name="Returns", supervisor_id=boss.id)
+        s.add(team)
+        s.flush()
+        calendar = calendars.default_calendar_row(s)
+        rows = s.execute(select(Claim.id, Claim.priority, Claim.opened_at).where(Claim.state != "triage")).all()
+        s.execute(update(Claim).where(Claim.state != "triage").values(team_id=team.id))
+        for i, agent in enumerate(agents):
+            s.execute(update(Claim).where(Claim.id % len(agents) == i).values(assignee_id=agent.id))
+        s.execute(insert(SlaClock), [
+            {"claim_id": cid, "task_id": None, "kind": "resolution", "calendar_id": calendar.id if calendar else None,
+             "target_seconds": policy.resolution_target(priority), "cycle": 1, "state": "running",
+             "elapsed_seconds": 0.0, "running_since": opened, "due_at": None, "breached": False, "escalated": 0,
+             "next_escalation_at": None, "started_at": opened, "stopped_at": None} for cid, priority, opened in rows])
+    analyse(rt)
+    rt.engine.dispose()
+    return len(rows)
+
+
+def arm_clocks(url: str, share: float, now: datetime, *, seed: int = 5) -> int:
+    """Forget earlier passes (no notifications, nothing escalated) and make `share` of the clocks due at `now`
+    (their next escalation moment in the last hour), the rest later; returns how many are due."""
+    from sqlalchemy import delete, select, update
+
+    from serialtrace.warranty.models import Notification, SlaClock
+
+    rng = random.Random(seed)
+    rt = _common.runtime_for(url, serial_key="bench-warranty")
+    with rt.transaction() as s:
+        s.execute(delete(Notification))
+        ids = s.scalars(select(SlaClock.id).order_by(SlaClock.id)).all()
+        due = set(rng.sample(ids, round(len(ids) * share)))
+        s.execute(update(SlaClock).values(escalated=0, breached=False,
+                                          next_escalation_at=now + timedelta(days=3)))
+        chosen = sorted(due)
+        for start in range(0, len(chosen), 900):
+            s.execute(update(SlaClock).where(SlaClock.id.in_(chosen[start:start + 900]))
+                      .values(next_escalation_at=now - timedelta(minutes=rng.randrange(1, 60))))
+    rt.engine.dispose()
+    return len(due)
+
+
+def measure_escalation(url: str, clocks: int) -> None:
+    """For a typical pass (DUE_SHARE of the clocks due) and the worst case (all due): `serialtrace escalate` as
+    cron runs it (a new process: start-up, migrations check, the pass, output), then the pass alone in-process."""
+    from sqlalchemy import func, select
+
+    from serialtrace.warranty import escalation
+    from serialtrace.warranty.models import Notification
+
+    cli = Path(_common.python()).parent / "serialtrace"
+    command = [str(cli)] if cli.exists() else [_common.python(), "-c", "from serialtrace.cli import main; main()"]
+    env = {**os.environ, "SERIALTRACE_DATABASE_URL": url, "SERIALTRACE_SECRET_KEY": "bench-secret",
+           "SERIALTRACE_SERIAL_KEY": "bench-warranty"}
+    print(f"\nescalation pass over {clocks:,} running clocks (mail off: the pass writes the notifications; sending "
+          f"is one SMTP exchange per message, after the commit), load average {os.getloadavg()[0]:.2f}")
+    for label, share in ((f"{DUE_SHARE:.0%} due", DUE_SHARE), ("all due", 1.0)):
+        now = datetime.now(UTC)
+        due = arm_clocks(url, share, now)
+        t0 = time.perf_counter()
+        done = subprocess.run([*command, "escalate", "--json"], env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if done.returncode != 0:
+            raise RuntimeError(f"serialtrace escalate: {done.stderr[-500:]}")
+        written = len(json.loads(done.stdout)["notifications"])
+        arm_clocks(url, share, now)
+        rt = _common.runtime_for(url, serial_key="bench-warranty")
+        t1 = time.perf_counter()
+        summary = escalation.run_pass(rt.sessions, rt.settings, now)
+        alone = time.perf_counter() - t1
+        with rt.read() as s:
+            stored = s.scalar(select(func.count()).select_from(Notification))
+        rt.engine.dispose()
+        met = "met" if wall <= ESCALATION_TARGET else "NOT met"
+        print(f"  {label:8s} {due:6,} clocks due, {summary.escalated:6,} escalated, {written:6,} notifications "
+              f"(stored {stored:,}): `serialtrace escalate` {wall:5.2f} s wall (with start-up), pass alone "
+              f"{alone:5.2f} s  (<= {ESCALATION_TARGET:g} s: {met})")
 
 # --------------------------------------------------------------------------- serving and measuring
 
@@ -286,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=4, help="waitress threads")
     ap.add_argument("--no-page", action="store_true", help="time the API only, not the /test-queue page")
     ap.add_argument("--explain", action="store_true", help="print the plan of the test queue's query too")
+    ap.add_argument("--escalation-only", action="store_true", help="time the escalation pass only, not HTTP")
     ap.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -308,8 +409,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.warmup} warm-up requests each, load average {os.getloadavg()[0]:.2f}")
         if args.explain:
             explain_queue(url)
-        measure(url, tokens, threads=args.threads, queue_requests=args.queue_requests, warmup=args.warmup,
-                page=not args.no_page)
+        if not args.escalation_only:
+            measure(url, tokens, threads=args.threads, queue_requests=args.queue_requests, warmup=args.warmup,
+                    page=not args.no_page)
+        measure_escalation(url, build_clocks(url))
     finally:
         if drop is not None:
             drop()

@@ -46,6 +46,7 @@ from .notifications import NONE, PENDING, SENT
 
 log = logging.getLogger(__name__)
 KIND = "escalation"
+LAST = sla.ESCALATION_THRESHOLDS[-1]
 # How long a pass holds a notification it is mailing before another pass may take it over.
 MAIL_LEASE = timedelta(minutes=5)
 # Consecutive failed sends after which a pass stops mailing: the server is down, the rest waits for the next pass.
@@ -142,7 +143,10 @@ def escalate(session: Session, settings: Settings, now: datetime, summary: Summa
             top = max(passed)
             clock.escalated = top
             hits.append((clock, top, spent))
-        stages.schedule(cast(SlaClock, clock), calendar, now)
+        if clock.escalated >= LAST:
+            clock.next_escalation_at = None  # what schedule() gives after the last level, without its date walks
+        else:
+            stages.schedule(cast(SlaClock, clock), calendar, now)
         params = {"b_id": clock.id, "b_old": old, "b_state": clock.state, "b_cycle": clock.cycle,
                   "b_next": clock.next_escalation_at}
         if passed:
@@ -152,10 +156,10 @@ def escalate(session: Session, settings: Settings, now: datetime, summary: Summa
     summary.escalated = len(hits)
     rows = _notification_rows(session, settings, hits, now)
     written = _insert(session, rows)
-    summary.notifications = [_report(row) for row in rows if (row["clock_id"], row["user_id"],
-                                                               row["threshold"]) in written]
-    for report in summary.notifications:
-        report["id"] = written[(report["clock_id"], report["user_id"], report["threshold"])]
+    for row, meta in rows:
+        key = (row["clock_id"], row["user_id"], row["threshold"])
+        if key in written:  # written by this pass, not by one that ran at the same time
+            summary.notifications.append(_report(row, meta, written[key]))
     _move_clocks(session, moved, rescheduled)
 
 
@@ -243,30 +247,36 @@ def _hours(seconds: float) -> str:
 
 def _text(settings: Settings, claim: Any, stage: str, clock: _Due, threshold: int, spent: float) -> tuple[str, str]:
     """Subject and body of a notice (English; the claim's number, stage, priority, time over or left, a link)."""
-    percent = 100 * spent / clock.target_seconds
     left = clock.target_seconds - spent
+    facts = {"number": claim.number, "priority": claim.priority, "stage": stage, "threshold": threshold,
+             "percent": f"{100 * spent / clock.target_seconds:.0f}", "target": _hours(clock.target_seconds),
+             "spent": _hours(spent), "hours": _hours(abs(left)),
+             "due": clock.due_at.strftime("%Y-%m-%d %H:%M UTC") if clock.due_at is not None else "-",
+             "link": f"{settings.public_url.rstrip('/')}/claims/{claim.number}"}
     if threshold >= 100:
-        subject = _l("Claim %(number)s (%(priority)s): %(stage)s is over its SLA target (%(percent)s %%)",
-                     number=claim.number, priority=claim.priority, stage=stage, percent=f"{percent:.0f}")
-        standing = _l("Over the target by %(hours)s business hours.", hours=_hours(-left))
+        subject = _l("Claim %(number)s (%(priority)s): %(stage)s is over its SLA target (%(percent)s %%)", **facts)
+        body = _l("Over the target by %(hours)s business hours.\nTarget: %(target)s business hours; counted: "
+                  "%(spent)s.\nEscalation level: %(threshold)s %%.\n\nOpen the claim: %(link)s", **facts)
     else:
-        subject = _l("Claim %(number)s (%(priority)s): %(stage)s has used %(percent)s %% of its SLA target",
-                     number=claim.number, priority=claim.priority, stage=stage, percent=f"{percent:.0f}")
-        standing = _l("%(hours)s business hours left before the target.", hours=_hours(left))
-    link = f"{settings.public_url.rstrip('/')}/claims/{claim.number}"
-    lines = [str(subject), "", str(standing),
-             str(_l("Target: %(target)s business hours; counted: %(spent)s.", target=_hours(clock.target_seconds),
-                    spent=_hours(spent))),
-             str(_l("Escalation level: %(threshold)s %%.", threshold=threshold))]
-    if clock.due_at is not None:
-        lines.append(str(_l("Due: %(due)s (UTC).", due=clock.due_at.strftime("%Y-%m-%d %H:%M"))))
-    lines += ["", str(_l("Open the claim: %(link)s", link=link))]
-    return str(subject)[:200], "\n".join(lines)
+        subject = _l("Claim %(number)s (%(priority)s): %(stage)s has used %(percent)s %% of its SLA target", **facts)
+        body = _l("%(hours)s business hours left before the target (due %(due)s).\nTarget: %(target)s business "
+                  "hours; counted: %(spent)s.\nEscalation level: %(threshold)s %%.\n\nOpen the claim: %(link)s",
+                  **facts)
+    return str(subject)[:200], f"{subject}\n\n{body}"
+
+
+@dataclass(frozen=True)
+class _Meta:
+    """What the report says about a row beside its columns."""
+
+    claim: str
+    stage: str
+    user: str
 
 
 def _notification_rows(session: Session, settings: Settings, hits: list[tuple[_Due, int, float]],
-                       now: datetime) -> list[dict[str, Any]]:
-    """One row per recipient of every escalated clock, ready for the INSERT."""
+                       now: datetime) -> list[tuple[dict[str, Any], _Meta]]:
+    """One row per recipient of every escalated clock, ready for the INSERT, with what the report names."""
     if not hits:
         return []
     people = _load(session, hits)
@@ -281,36 +291,35 @@ def _notification_rows(session: Session, settings: Settings, hits: list[tuple[_D
         subject, body = _text(settings, claim, stage, clock, threshold, spent)
         for user_id in recipients(people, clock, threshold):
             user = people.users[user_id]
-            rows.append({"user_id": user_id, "claim_id": clock.claim_id, "clock_id": clock.id, "cycle": clock.cycle,
-                         "threshold": threshold, "kind": KIND, "subject": subject, "body": body,
-                         "created_at": now, "mail_state": PENDING if mailing and user.email else NONE,
-                         "mail_attempts": 0, "mail_error": "",
-                         # Kept for the report only; popped before the INSERT.
-                         "_claim": claim.number, "_stage": stage, "_user": user.username})
+            rows.append(({"user_id": user_id, "claim_id": clock.claim_id, "clock_id": clock.id, "cycle": clock.cycle,
+                          "threshold": threshold, "kind": KIND, "subject": subject, "body": body,
+                          "created_at": now, "mail_state": PENDING if mailing and user.email else NONE,
+                          "mail_attempts": 0, "mail_error": ""}, _Meta(claim.number, stage, user.username)))
     return rows
 
 
-def _insert(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, int, int], int]:
+def _insert(session: Session, rows: list[tuple[dict[str, Any], _Meta]]) -> dict[tuple[int, int, int], int]:
     """INSERT .. ON CONFLICT DO NOTHING of the rows; the ids of those this pass wrote, by (clock, user, threshold)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = Notification.__table__  # type: ignore[attr-defined]
     written: dict[tuple[int, int, int], int] = {}
-    for part in _chunks(rows):
-        values = [{key: value for key, value in row.items() if not key.startswith("_")} for row in part]
-        stmt = (insert(table).values(values)
-                .on_conflict_do_nothing(index_elements=["clock_id", "cycle", "threshold", "user_id"])
-                .returning(table.c.id, table.c.clock_id, table.c.user_id, table.c.threshold))
-        for row in session.execute(stmt):
-            written[(row.clock_id, row.user_id, row.threshold)] = row.id
+    if not rows:
+        return written
+    # One statement compiled once and sent as an executemany (SQLAlchemy batches it into multi-row INSERTs that
+    # still return the ids), rather than a VALUES list per chunk, whose compilation costs more than the insert.
+    stmt = (insert(table).on_conflict_do_nothing(index_elements=["clock_id", "cycle", "threshold", "user_id"])
+            .returning(table.c.id, table.c.clock_id, table.c.user_id, table.c.threshold))
+    for row in session.connection().execute(stmt, [values for values, _ in rows]):
+        written[(row.clock_id, row.user_id, row.threshold)] = row.id
     return written
 
 
-def _report(row: dict[str, Any]) -> dict[str, Any]:
+def _report(row: dict[str, Any], meta: _Meta, notification_id: int) -> dict[str, Any]:
     """A written notification as the pass reports it."""
     mail_state = row["mail_state"]
-    return {"id": None, "claim": row["_claim"], "claim_id": row["claim_id"], "clock_id": row["clock_id"],
-            "stage": row["_stage"], "threshold": row["threshold"], "user": row["_user"], "user_id": row["user_id"],
+    return {"id": notification_id, "claim": meta.claim, "claim_id": row["claim_id"], "clock_id": row["clock_id"],
+            "stage": meta.stage, "threshold": row["threshold"], "user": meta.user, "user_id": row["user_id"],
             "mail": mail_state, "error": "" if mail_state != NONE else "no address or mail is off"}
 
 
