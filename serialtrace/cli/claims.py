@@ -179,7 +179,7 @@ def claims_register(serial, symptom, description, channel, username, confirm_own
 @click.option("--as", "username", help="The active user taking the step (required).")
 def claims_transition(claim, to, reason, username) -> None:
     """Move CLAIM (number or id) to another state, as the state machine and the user's role allow."""
-    from ..warranty import service
+    from ..warranty import service, surveys
 
     rt = runtime()
     with rt.transaction() as s:
@@ -191,6 +191,8 @@ def claims_transition(claim, to, reason, username) -> None:
                                          return_days=rt.settings.warranty_return_days)
         out = f"claim {moved.number}: {before} -> {moved.state}"
     click.echo(out)
+    if to == "closed":
+        surveys.send_quietly(rt.sessions, rt.settings)  # best effort: the claim is closed whatever happens
 
 
 @claims.command("replace")

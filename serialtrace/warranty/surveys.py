@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ LEASE = timedelta(minutes=15)
 BATCH = 200
 PENDING, SENDING, SENT, NONE = "pending", "sending", "sent", "none"
 _PURPOSE = b"serialtrace-survey:"
+log = logging.getLogger(__name__)
 
 
 class Gone(DomainError):
@@ -249,3 +251,12 @@ def survey_results(session: Session, since: datetime | None = None) -> dict[str,
     return {"sent": sent, "answered": answers,
             "resolved_share": round(resolved / answers, 3) if answers else None,
             "average_score": round(float(average), 2) if average is not None else None}
+
+
+def send_quietly(sessions: sessionmaker, settings: Settings) -> None:
+    """send_pending right after a claim closed (web, CLI): a failure is logged, never the closing's; the next
+    escalation pass tries again."""
+    try:
+        send_pending(sessions, settings)
+    except Exception:
+        log.exception("mailing the surveys of closed claims failed; the next escalation pass tries again")

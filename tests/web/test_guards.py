@@ -13,8 +13,10 @@ from serialtrace.errors import Conflict
 from serialtrace.trace.models import Product
 from serialtrace.web.database import commit, db
 
-# Views anyone may reach: the login itself, the redirect to it, static files and the API description.
-UNGUARDED = {"auth.login", "auth.logout", "pages.index", "static", "api.openapi"}
+# Views anyone may reach: the login itself, the redirect to it, static files, the API description and the customer's
+# survey link (its signed token is the proof).
+UNGUARDED = {"auth.login", "auth.logout", "pages.index", "static", "api.openapi", "survey.survey",
+             "survey.survey_answer"}
 
 
 def test_every_view_checks_the_role(app):

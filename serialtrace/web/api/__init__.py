@@ -166,6 +166,6 @@ def openapi():
 
 
 # The routes, by domain; imported last because they register on `bp`.
-from . import batches, bench, cases, claims, codes, dispositions, knowledge, labels, scans, shipments, units  # noqa: E402,F401
+from . import batches, bench, cases, claims, codes, dispositions, knowledge, labels, scans, shipments, surveys, units  # noqa: E402,F401
 from . import notifications  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401

@@ -7,7 +7,7 @@ from flask_openapi3 import Tag
 
 from ...accounts.enums import Role
 from ...config import business_today
-from ...warranty import queries, service
+from ...warranty import queries, service, surveys
 from ...warranty.schemas import ClaimCreate, ClaimCreatedRead, ClaimRead, ClaimReplace, ClaimTransition
 from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
@@ -53,6 +53,8 @@ def post_claim_transition(path: ClaimPath, body: ClaimTransition):
     service.transition_claim(db(), claim_id=path.id, to=body.to, reason=body.reason, author=current_user(),
                              today=business_today(settings), return_days=settings.warranty_return_days)
     commit()
+    if body.to == "closed":
+        surveys.send_quietly(runtime().sessions, settings)  # best effort: the claim is closed whatever happens
     return jsonify(_read(path.id))
 
 

@@ -19,5 +19,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(common.bp)
     app.register_blueprint(labels.bp)
+    from . import survey_page  # the customer's survey link: no login
+
+    app.register_blueprint(survey_page.bp)
     navigation.install(app)
     notifications.install(app)

@@ -36,6 +36,7 @@ from .common import bp, dossier, optional_id, settings, user_text
 from .dossier_view import link_for
 from .knowledge import claim_panel as knowledge_panel
 from .scanlog import page_number
+from .survey_page import claim_survey, mail_surveys
 
 R = Role
 # Who reads claims (the list, a claim's page); admins always may.
@@ -167,6 +168,7 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
             "reason": "", "received_serial": "", "comment": {"body": "", "visibility": "internal"},
             "timeline_kinds": TIMELINE_KINDS, "visibilities": VISIBILITY_LABELS, "dispositions": DISPOSITION_LABELS,
             "disposition_states": DISPOSITION_STATE_LABELS,
+            "survey": claim_survey(claim.id),
             "knowledge": knowledge_panel(read),
             "symptom": symptom_name(read["symptom"])}
 
@@ -204,6 +206,8 @@ def claim_transition(ref: str):
         service.transition_claim(db(), claim_id=claim_id, to=to, reason=reason, author=current_user(),
                                  today=business_today(settings()), return_days=settings().warranty_return_days)
         commit()
+        if to == "closed":
+            mail_surveys()
     except DomainError as exc:
         return _refused(claim_id, exc, reason=reason)
     flash(_("claim %(number)s is now %(state)s", number=number, state=label(to, "claim_state")), "ok")
