@@ -1,4 +1,5 @@
-"""Warranty claims for scripts: list, show, register, transition, replace, receive and the return deadline pass.
+"""Warranty claims for scripts: list, show, register, transition, replace, receive, reassign, priority and the return
+deadline pass.
 
 Every action a person takes names that person with `--as USERNAME` (an active user): the command acts as that user,
 with that user's role checked as the API checks it, and the claim's timeline keeps the name. There is no default
@@ -229,6 +230,52 @@ def claims_receive(case_id, serial, username) -> None:
         user = _acting_user(s, username)
         done = service.receive_case(s, case_id=case_id, serial=serial, author=user)
         out = str(done.message) if done.message else f"case {done.case.id}: {done.case.state}"
+    click.echo(out)
+
+
+@claims.command("reassign")
+@click.argument("claim")
+@click.option("--to", "to", help="The active user to hand the claim's current stage to.")
+@click.option("--team", help="The active team to hand it to (alone: the team, with nobody in particular).")
+@click.option("--reason", required=True, help="Why (kept in the timeline).")
+@click.option("--as", "username", help="The active user handing it on (required): its owner, the team's "
+                                       "supervisor, a supervisor or an admin.")
+def claims_reassign(claim, to, team, reason, username) -> None:
+    """Hand CLAIM (number or id) to another user and/or team, with a reason; its clocks run on untouched."""
+    from ..warranty import queries, stages
+
+    with runtime().transaction() as s:
+        user = _acting_user(s, username)
+        found = _claim(s, claim)
+        done = stages.reassign(s, claim_id=found.id, username=to, team=team, reason=reason, author=user)
+        data = queries.claim_read(s, done, role=None)
+        owner = (data["stage"] or {}).get("assignee") or data["assignee"] or "-"
+        out = f"claim {done.number}: {owner} ({data['team'] or '-'})"
+    click.echo(out)
+
+
+@claims.command("priority")
+@click.argument("claim")
+@click.option("--impact", type=click.IntRange(1, 3), help="1 (high) to 3 (low); with --urgency.")
+@click.option("--urgency", type=click.IntRange(1, 3), help="1 (high) to 3 (low); with --impact.")
+@click.option("--priority", type=click.Choice(["P1", "P2", "P3", "P4"]), help="The priority itself, instead.")
+@click.option("--reason", required=True, help="Why (kept in the timeline).")
+@click.option("--as", "username", help="The active coordinator, supervisor or admin changing it (required).")
+def claims_priority(claim, impact, urgency, priority, reason, username) -> None:
+    """Set CLAIM's impact and urgency (the priority follows) or its priority; clocks keep their elapsed time."""
+    from ..warranty import stages
+
+    if priority is not None and (impact is not None or urgency is not None):
+        raise ValidationError("give --impact and --urgency, or --priority, not both", details={"field": "priority"})
+    if priority is None and (impact is None or urgency is None):
+        raise ValidationError("give --impact and --urgency together, or --priority", details={"field": "impact"})
+    with runtime().transaction() as s:
+        user = _acting_user(s, username)
+        found = _claim(s, claim)
+        before = found.priority
+        done = stages.change_priority(s, claim_id=found.id, impact=impact, urgency=urgency, priority=priority,
+                                      reason=reason, author=user)
+        out = f"claim {done.number}: {before} -> {done.priority}"
     click.echo(out)
 
 

@@ -22,7 +22,7 @@ from ..trace.enums import EventKind, UnitStatus
 from ..trace.models import Product, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author
-from . import codes, procedures, service, workflow
+from . import codes, procedures, service, stages, workflow
 from .enums import (
     CLAIM_STATE_LABELS,
     UNIT_CASE_STATE_LABELS,
@@ -96,6 +96,7 @@ def _take(session: Session, claim: Claim, case: UnitCase, author: Author | None)
                                       author=author, payload={"claim": claim.number, "case_id": case.id})
     record_claim_event(session, claim, kind="case_state", author=author, from_state=before, to_state=case.state,
                        reason="taken into test")
+    stages.take_bench_task(session, claim, author)
 
 
 def take_case(session: Session, *, case_id: int, author: Author | None) -> UnitCase:

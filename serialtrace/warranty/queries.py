@@ -3,18 +3,19 @@ one claim with its cases and timeline."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..accounts.models import User
+from ..columns import utcnow
 from ..trace import queries as trace_queries
 from ..trace.models import Customer, Product, Unit
-from . import procedures, surveys, timeline, workflow
+from . import procedures, sla, stages, surveys, timeline, workflow
 from .enums import UnitCaseState
-from .models import Claim, Replacement, TestProcedure, TestRecord, TestStepResult, UnitCase
+from .models import Claim, Replacement, StageTask, Team, TestProcedure, TestRecord, TestStepResult, UnitCase
 
 _RETURNED, _HANDED = aliased(Unit), aliased(Unit)
 _TEST_CLAIM, _REPLACEMENT_CLAIM = aliased(Claim), aliased(Claim)
@@ -83,9 +84,59 @@ def list_claim_serials(session: Session, claim: Claim) -> set[str]:
     return set(session.scalars(select(Unit.serial).where(or_(Unit.id == claim.unit_id, Unit.id.in_(replaced_by)))))
 
 
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _user_name(session: Session, user_id: int | None) -> str | None:
+    user = session.get(User, user_id) if user_id is not None else None
+    return (user.display_name or user.username) if user is not None else None
+
+
+def _team_name(session: Session, team_id: int | None) -> str | None:
+    team = session.get(Team, team_id) if team_id is not None else None
+    return team.name if team is not None else None
+
+
+def _stage_read(session: Session, task: StageTask | None, due_at: datetime | None) -> dict[str, Any] | None:
+    """The open stage task: who owns it, since when, when it is due."""
+    if task is None:
+        return None
+    return {"stage": task.stage, "assignee": _user_name(session, task.assignee_id),
+            "team": _team_name(session, task.team_id), "opened_at": task.opened_at.isoformat(),
+            "due_at": _iso(due_at), "priority": task.priority}
+
+
+def claim_sla(session: Session, claim: Claim, now: datetime | None = None) -> dict[str, Any]:
+    """The claim's stage, owner and clocks at `now` (default: now): its current stage task, team, impact, urgency,
+    SLA cycle, the cycle's clocks and the statutory deadline in calendar days."""
+    now = utcnow() if now is None else now
+    task = stages.open_task(session, claim.id)
+    clocks, task_due = [], None
+    for clock in stages.claim_clocks(session, claim):
+        owner = session.get(StageTask, clock.task_id) if clock.task_id is not None else None
+        view = stages.view_clock(session, clock, now, stage=owner.stage if owner is not None else None)
+        if task is not None and clock.task_id == task.id:
+            task_due = view.due_at
+        clocks.append({"kind": view.kind, "stage": view.stage, "state": view.state,
+                       "target_seconds": view.target_seconds, "elapsed_seconds": view.elapsed_seconds,
+                       "remaining_seconds": view.remaining_seconds, "breached": view.breached,
+                       "percent": round(view.percent, 1), "due_at": _iso(view.due_at)})
+    statutory = None
+    if claim.statutory_due_at is not None:
+        # Counted back from the stored deadline so the figures are those of sla.StatutoryClock.
+        legal = sla.StatutoryClock(started=claim.statutory_due_at - timedelta(days=stages.STATUTORY_DAYS),
+                                   days=stages.STATUTORY_DAYS)
+        statutory = {"due_at": legal.deadline.isoformat(), "remaining_seconds": legal.remaining(now),
+                     "breached": legal.breached(now)}
+    return {"stage": _stage_read(session, task, task_due), "team": _team_name(session, claim.team_id),
+            "impact": claim.impact, "urgency": claim.urgency, "cycle": claim.cycle, "clocks": clocks,
+            "statutory": statutory}
+
+
 def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str, Any]:
-    """One claim in the shape of GET /api/v1/claims/<id>: cases, replacements, timeline and the transitions `role`
-    may take now."""
+    """One claim in the shape of GET /api/v1/claims/<id>: cases, replacements, timeline, the transitions `role`
+    may take now, and its stage, owner and clocks (claim_sla)."""
     customer = session.get(Customer, claim.customer_id) if claim.customer_id is not None else None
     assignee = session.get(User, claim.assignee_id) if claim.assignee_id is not None else None
     cases = session.execute(select(UnitCase.id, Unit.serial, UnitCase.state, UnitCase.expected_serial)
@@ -112,6 +163,7 @@ def claim_read(session: Session, claim: Claim, *, role: str | None) -> dict[str,
         "timeline": timeline.claim_timeline(session, claim.id),
         "allowed_transitions": [str(s) for s in workflow.allowed_transitions(claim.state, role)] if role else [],
         "survey": surveys.survey_read(surveys.claim_survey(session, claim.id)),
+        **claim_sla(session, claim),
     }
 
 

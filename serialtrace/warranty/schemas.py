@@ -110,7 +110,7 @@ class ClaimEventRead(BaseModel):
     only on that kind."""
 
     kind: str = Field(description="state_change, case_state, test, comment, test_record, replacement, attachment, "
-                                  "disposition")
+                                  "disposition, assignment, priority")
     from_: str | None = Field(alias="from")
     to: str | None
     reason: str
@@ -147,6 +147,39 @@ class ClaimCustomerRead(BaseModel):
     name: str
 
 
+class ClaimStageRead(BaseModel):
+    """The claim's open stage task."""
+
+    stage: str = Field(description="triage, return, inspection, decision, fulfilment or verification")
+    assignee: str | None
+    team: str | None
+    opened_at: str
+    due_at: str | None = Field(description="when the stage's clock runs out; null while it is paused")
+    priority: str
+
+
+class ClaimClockRead(BaseModel):
+    """An SLA clock of the claim's current cycle, in business seconds at the moment of the read."""
+
+    kind: str = Field(description="resolution or stage")
+    stage: str | None = Field(description="the stage of a stage clock")
+    state: str = Field(description="running, paused or stopped")
+    target_seconds: float
+    elapsed_seconds: float
+    remaining_seconds: float = Field(description="negative once overdue")
+    breached: bool
+    percent: float = Field(description="elapsed time as a percentage of the target")
+    due_at: str | None = Field(description="null unless running")
+
+
+class ClaimStatutoryRead(BaseModel):
+    """The consumer-law deadline in calendar days from registration; it never pauses."""
+
+    due_at: str
+    remaining_seconds: float
+    breached: bool
+
+
 class ClaimSurveyRead(BaseModel):
     """The customer survey of the claim's last closing."""
 
@@ -177,6 +210,32 @@ class ClaimRead(BaseModel):
     timeline: list[ClaimEventRead]
     allowed_transitions: list[str]
     survey: ClaimSurveyRead | None = Field(None, description="the survey sent when the claim closed, if any")
+    stage: ClaimStageRead | None
+    team: str | None
+    impact: int = Field(description="1 (high) to 3 (low)")
+    urgency: int = Field(description="1 (high) to 3 (low)")
+    cycle: int = Field(description="the SLA cycle: 1, one more at every reopening")
+    clocks: list[ClaimClockRead]
+    statutory: ClaimStatutoryRead | None
+
+
+class ClaimReassign(BaseModel):
+    """POST /claims/{id}/reassign: hand the claim's current stage to a user and/or a team, with a reason."""
+
+    username: Text(length=64) | None = Field(None, description="an active user to hand the claim to")
+    team: Text(length=100) | None = Field(None, description="an active team; alone, the claim goes to the team "
+                                                            "with nobody in particular")
+    reason: Notes = Field(description="why (kept in the timeline)")
+
+
+class ClaimPriority(BaseModel):
+    """POST /claims/{id}/priority: impact and urgency (the priority follows) or the priority itself, with a
+    reason."""
+
+    impact: trace_schemas.WholeNumber(1, 3, description="1 (high) to 3 (low)") | None = None
+    urgency: trace_schemas.WholeNumber(1, 3, description="1 (high) to 3 (low)") | None = None
+    priority: Text(length=8) | None = Field(None, description="P1 to P4, instead of impact and urgency")
+    reason: Notes = Field(description="why (kept in the timeline)")
 
 
 class ClaimWarningRead(BaseModel):

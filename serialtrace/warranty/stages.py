@@ -291,6 +291,8 @@ def change_priority(session: Session, *, claim_id: int, reason: str, author: Aut
     """Set a claim's impact and urgency (the priority follows) or its priority directly, with a reason; every clock
     keeps its elapsed time and takes the new priority's target."""
     why = _reason(reason)
+    if impact is None and urgency is None and priority is None:
+        raise ValidationError(_l("give the impact and the urgency, or the priority"), details={"field": "impact"})
     claim = _claim(session, claim_id)
     _ensure_office(author)
     if priority is None:
@@ -354,6 +356,11 @@ def _may_reassign(session: Session, claim: Claim, task: StageTask | None, author
     return author.id is not None and author.id in (owner, supervisor_of(session, claim))
 
 
+def may_reassign(session: Session, claim: Claim, author: Author | None) -> bool:
+    """Whether `author` may hand the claim on now: what reassign checks, for pages that offer the form."""
+    return _may_reassign(session, claim, open_task(session, claim.id), author)
+
+
 def reassign(session: Session, *, claim_id: int, reason: str, author: Author | None,
              username: str | None = None, team: str | None = None) -> Claim:
     """Hand a claim's current stage (and the claim) to another user and/or team, with a required reason. Clocks are
@@ -393,6 +400,22 @@ def reassign(session: Session, *, claim_id: int, reason: str, author: Author | N
     _event(session, claim, "assignment", author, f"{before} → {after}: {why}")
     session.flush()
     return claim
+
+
+# Stages whose work is at the bench: an engineer taking the unit into test takes such a task nobody owns.
+BENCH_STAGES = frozenset({str(Stage.INSPECTION), str(Stage.VERIFICATION)})
+
+
+def take_bench_task(session: Session, claim: Claim, author: Author | None) -> None:
+    """The engineer taking the claim's case into test owns its open inspection or verification task if nobody
+    does; the timeline says so. Clocks are not touched."""
+    engineer = getattr(author, "id", None)
+    task = open_task(session, claim.id)
+    if engineer is None or task is None or task.assignee_id is not None or task.stage not in BENCH_STAGES:
+        return
+    task.assignee_id = engineer
+    _event(session, claim, "assignment", author, "took the case into test")
+    session.flush()
 
 
 def _owner_text(session: Session, user_id: int | None, team_id: int | None) -> str:

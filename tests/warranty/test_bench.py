@@ -109,10 +109,11 @@ def test_the_verdict_settles_or_bills_an_advance_replaced_claim(session, desk, v
     assert [tuple(s) for s in steps] == [("Power on", None, True, ""), ("Supply current", 15.0, True, "mA")]
     assert _unit_events(session, case)[-2:] == ["status", "tested"]
     timeline = [(e["kind"], e["from"], e["to"], e.get("verdict")) for e in queries.claim_read(
-        session, done.claim, role=None)["timeline"]][-3:]
-    # Receiving the unit took the claim to pending_verification; the verdict settles or bills it.
-    assert timeline == [("case_state", "received", "in_test", None), ("test_record", None, None, verdict),
-                        ("state_change", "pending_verification", state, None)]
+        session, done.claim, role=None)["timeline"]][-4:]
+    # Receiving the unit took the claim to pending_verification; taking it into test made the engineer the
+    # verification's owner; the verdict settles or bills it.
+    assert timeline == [("case_state", "received", "in_test", None), ("assignment", None, None, None),
+                        ("test_record", None, None, verdict), ("state_change", "pending_verification", state, None)]
 
 
 def test_a_measure_outside_its_limits_fails_the_step_not_the_record(session, desk):

@@ -1,4 +1,5 @@
-"""Claims: POST /claims at the desk, GET /claims/<id>, POST /claims/<id>/transitions and /replace."""
+"""Claims: POST /claims at the desk, GET /claims/<id>, POST /claims/<id>/transitions, /replace, /reassign and
+/priority."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ from flask_openapi3 import Tag
 
 from ...accounts.enums import Role
 from ...config import business_today
-from ...warranty import queries, service, surveys
-from ...warranty.schemas import ClaimCreate, ClaimCreatedRead, ClaimRead, ClaimReplace, ClaimTransition
+from ...warranty import queries, service, stages, surveys
+from ...warranty.schemas import (
+    ClaimCreate,
+    ClaimCreatedRead,
+    ClaimPriority,
+    ClaimRead,
+    ClaimReassign,
+    ClaimReplace,
+    ClaimTransition,
+)
 from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
 from ..i18n import tr
@@ -70,3 +79,27 @@ def post_claim_replace(path: ClaimPath, body: ClaimReplace):
                          return_days=settings.warranty_return_days)
     commit()
     return jsonify(_read(path.id)), 201
+
+
+@bp.post("/claims/<int:id>/reassign", tags=[TAG],
+         responses={200: ClaimRead, **errors(400, 401, 403, 404, 409, 413, 422)})
+@requires(*CLAIM_READERS)
+def post_claim_reassign(path: ClaimPath, body: ClaimReassign):
+    """Hand the claim's current stage to an active user and/or team with a reason (kept in the timeline); the
+    owner, the team's supervisor, supervisors and admins may, others get 403. Clocks run on untouched."""
+    stages.reassign(db(), claim_id=path.id, username=body.username, team=body.team, reason=body.reason,
+                    author=current_user())
+    commit()
+    return jsonify(_read(path.id))
+
+
+@bp.post("/claims/<int:id>/priority", tags=[TAG],
+         responses={200: ClaimRead, **errors(400, 401, 403, 404, 409, 413, 422)})
+@requires(Role.COORDINATOR, Role.SUPERVISOR)
+def post_claim_priority(path: ClaimPath, body: ClaimPriority):
+    """Set impact and urgency (the priority follows) or the priority itself, with a reason; every clock keeps its
+    elapsed time and takes the new target (a breach stays)."""
+    stages.change_priority(db(), claim_id=path.id, impact=body.impact, urgency=body.urgency, priority=body.priority,
+                           reason=body.reason, author=current_user())
+    commit()
+    return jsonify(_read(path.id))

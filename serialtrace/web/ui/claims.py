@@ -19,7 +19,7 @@ from ...accounts.models import User
 from ...config import business_today
 from ...errors import DomainError, NotFound, ValidationError
 from ...trace import queries as trace_queries
-from ...warranty import attachments, claim_list, codes, comments, queries, registration, service, workflow
+from ...warranty import attachments, claim_list, codes, comments, queries, registration, service, stages, workflow
 from ...warranty.enums import (
     CLAIM_STATE_LABELS,
     DISPOSITION_LABELS,
@@ -32,6 +32,7 @@ from ...warranty.routemap import route_map_svg
 from ..auth import current_user, requires, requires_page
 from ..database import commit, db
 from ..i18n import _, label, lazy_gettext, tr
+from . import claim_sla
 from .common import bp, dossier, optional_id, settings, user_text
 from .dossier_view import link_for
 from .knowledge import claim_panel as knowledge_panel
@@ -65,6 +66,7 @@ TIMELINE_KINDS = {
     "disposition": lazy_gettext("Disposition"),
     "assignment": lazy_gettext("Assignment"),
     "knowledge": lazy_gettext("Solution found"),
+    "priority": lazy_gettext("Priority change"),
 }
 VISIBILITY_LABELS = {"internal": lazy_gettext("internal"), "customer": lazy_gettext("for the customer")}
 
@@ -168,9 +170,10 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
             "reason": "", "received_serial": "", "comment": {"body": "", "visibility": "internal"},
             "timeline_kinds": TIMELINE_KINDS, "visibilities": VISIBILITY_LABELS, "dispositions": DISPOSITION_LABELS,
             "disposition_states": DISPOSITION_STATE_LABELS,
-            "survey": claim_survey(claim.id),
             "knowledge": knowledge_panel(read),
-            "symptom": symptom_name(read["symptom"])}
+            "survey": claim_survey(claim.id),
+            "symptom": symptom_name(read["symptom"]), "sla": claim_sla.panel(claim, read, user),
+            "sla_error": None, "sla_error_field": None, "sla_form": None, "sla_typed": {}}
 
 
 def _claim_page(claim: Claim, *, station: bool = False, status: int = 200, **extra: Any):
@@ -212,6 +215,53 @@ def claim_transition(ref: str):
         return _refused(claim_id, exc, reason=reason)
     flash(_("claim %(number)s is now %(state)s", number=number, state=label(to, "claim_state")), "ok")
     return redirect(url_for("pages.claim", ref=number))
+
+
+def _sla_refused(claim_id: int, exc: DomainError, form: str, typed: dict[str, str]):
+    """The page again with the reassign or priority form's refusal in that form; nothing changed."""
+    db().rollback()
+    field = exc.details.get("field") if isinstance(exc.details, dict) else None
+    return _claim_page(service.get_claim(db(), claim_id), status=exc.status_code, sla_error=exc.message,
+                       sla_error_field=field, sla_form=form, sla_typed=typed)
+
+
+@bp.post("/claims/<ref>/reassign")
+@requires(*CLAIM_READERS)
+def claim_reassign(ref: str):
+    """Hand the claim's current stage to a user and/or team with a reason; the service decides who may."""
+    claim = get_claim(ref)
+    claim_id, number = claim.id, claim.number
+    typed = {name: request.form.get(name, "") for name in ("username", "team", "reason")}
+    try:
+        username, team = _form("username", 64) or None, _form("team", 100) or None
+        stages.reassign(db(), claim_id=claim_id, username=username, team=team, reason=_form("reason", TEXT_MAX),
+                        author=current_user())
+        commit()
+    except DomainError as exc:
+        return _sla_refused(claim_id, exc, "reassign", typed)
+    flash(_("claim %(number)s reassigned", number=number), "ok")
+    return redirect(url_for("pages.claim", ref=number, _anchor="sla"))
+
+
+@bp.post("/claims/<ref>/priority")
+@requires(*claim_sla.PRIORITY_SETTERS)
+def claim_priority(ref: str):
+    """Set impact and urgency (the priority follows), or choose the priority itself, with a reason."""
+    claim = get_claim(ref)
+    claim_id, number = claim.id, claim.number
+    typed = {name: request.form.get(name, "") for name in ("impact", "urgency", "priority", "reason")}
+    try:
+        priority = _form("priority", 8) or None
+        impact = None if priority else optional_id(_form("impact", 8), "impact")
+        urgency = None if priority else optional_id(_form("urgency", 8), "urgency")
+        done = stages.change_priority(db(), claim_id=claim_id, impact=impact, urgency=urgency, priority=priority,
+                                      reason=_form("reason", TEXT_MAX), author=current_user())
+        new = done.priority
+        commit()
+    except DomainError as exc:
+        return _sla_refused(claim_id, exc, "priority", typed)
+    flash(_("claim %(number)s is now %(priority)s", number=number, priority=label(new, "priority")), "ok")
+    return redirect(url_for("pages.claim", ref=number, _anchor="sla"))
 
 
 def _replaced_message(claim: Claim) -> str:
