@@ -39,7 +39,7 @@ from ..columns import utcnow
 from ..config import Settings
 from ..db import transaction
 from ..i18n import _l
-from . import calendars, sla, stages
+from . import calendars, sla, stages, surveys
 from .enums import ClockKind
 from .models import Claim, Notification, SlaClock, StageTask, Team
 from .notifications import NONE, PENDING, SENT
@@ -90,6 +90,8 @@ class Summary:
     notifications: list[dict[str, Any]] = field(default_factory=list)
     # Mails of earlier notifications (a failed send retried) handled by this pass.
     retried: list[dict[str, Any]] = field(default_factory=list)
+    # Customer surveys of closed claims mailed by this pass (a mail the server did not take waits for the next).
+    surveys_mailed: int = 0
 
     @property
     def mailed(self) -> int:
@@ -115,6 +117,7 @@ def run_pass(sessions: Any, settings: Settings, now: datetime) -> Summary:
             by_id[result["id"]].update(mail=result["mail"], error=result["error"])
         else:
             summary.retried.append(result)
+    summary.surveys_mailed = surveys.send_pending(factory, settings, now=now)
     return summary
 
 

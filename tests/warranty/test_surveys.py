@@ -220,3 +220,17 @@ def test_reopening_and_closing_again_asks_again(session, sessions, make_batch, w
 def test_the_survey_days_setting_is_checked(days):
     with pytest.raises(ConfigError, match="SERIALTRACE_SURVEY_DAYS"):
         Settings.load(environ={"SERIALTRACE_SURVEY_DAYS": days})
+
+
+def test_the_escalation_pass_mails_a_survey_a_failed_send_left_pending(session, sessions, make_batch, who,
+                                                                       smtp_server):
+    from serialtrace.warranty import escalation
+
+    host, port, received = smtp_server
+    claim = close_claim(session, make_batch, who)
+    session.commit()
+    surveys.send_pending(sessions, settings_for("127.0.0.1", free_port(), smtp_timeout=2), now=MON)
+    assert the_survey(session, claim).mail_state == "pending"
+    summary = escalation.run_pass(sessions, settings_for(host, port), MON + timedelta(minutes=5))
+    assert summary.surveys_mailed == 1 and len(received) == 1
+    assert the_survey(session, claim).mail_state == "sent"
