@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from serialtrace.columns import at_moment
 from serialtrace.config import ConfigError, Settings
@@ -234,3 +234,23 @@ def test_the_escalation_pass_mails_a_survey_a_failed_send_left_pending(session, 
     summary = escalation.run_pass(sessions, settings_for(host, port), MON + timedelta(minutes=5))
     assert summary.surveys_mailed == 1 and len(received) == 1
     assert the_survey(session, claim).mail_state == "sent"
+
+
+def test_two_answers_at_once_store_one(session, sessions, make_batch, who, smtp_server, monkeypatch):
+    host, port, received = smtp_server
+    claim = close_claim(session, make_batch, who)
+    session.commit()
+    surveys.send_pending(sessions, settings_for(host, port), now=MON)
+    token = mailed_token(received)
+    checked = surveys.survey_for_token
+
+    def other_answer_lands_after_the_check(session, key, token, *, now=None):
+        found = checked(session, key, token, now=now)
+        session.execute(update(Survey).where(Survey.id == found.id).values(answered_at=now, resolved=True, score=5))
+        return found
+
+    monkeypatch.setattr(surveys, "survey_for_token", other_answer_lands_after_the_check)
+    with pytest.raises(Conflict):
+        surveys.answer(session, KEY, token, resolved=False, score=1, now=MON)
+    survey = the_survey(session, claim)
+    assert (survey.resolved, survey.score) == (True, 5)
