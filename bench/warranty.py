@@ -234,24 +234,33 @@ def measure_escalation(url: str, clocks: int) -> None:
     for label, share in ((f"{DUE_SHARE:.0%} due", DUE_SHARE), ("all due", 1.0)):
         now = datetime.now(UTC)
         due = arm_clocks(url, share, now)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _children_cpu()
         done = subprocess.run([*command, "escalate", "--json"], env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
+        wall, cli_cpu = time.perf_counter() - t0, _children_cpu() - cpu0
         if done.returncode != 0:
             raise RuntimeError(f"serialtrace escalate: {done.stderr[-500:]}")
         written = len(json.loads(done.stdout)["notifications"])
         arm_clocks(url, share, now)
         rt = _common.runtime_for(url, serial_key="bench-warranty")
-        t1 = time.perf_counter()
+        t1, cpu1 = time.perf_counter(), time.process_time()
         summary = escalation.run_pass(rt.sessions, rt.settings, now)
-        alone = time.perf_counter() - t1
+        alone, alone_cpu = time.perf_counter() - t1, time.process_time() - cpu1
         with rt.read() as s:
             stored = s.scalar(select(func.count()).select_from(Notification))
         rt.engine.dispose()
         met = "met" if wall <= ESCALATION_TARGET else "NOT met"
         print(f"  {label:8s} {due:6,} clocks due, {summary.escalated:6,} escalated, {written:6,} notifications "
-              f"(stored {stored:,}): `serialtrace escalate` {wall:5.2f} s wall (with start-up), pass alone "
-              f"{alone:5.2f} s  (<= {ESCALATION_TARGET:g} s: {met})")
+              f"(stored {stored:,}): `serialtrace escalate` {wall:5.2f} s wall / {cli_cpu:5.2f} s CPU (with "
+              f"start-up), pass alone {alone:5.2f} s wall / {alone_cpu:5.2f} s CPU  (<= {ESCALATION_TARGET:g} s: "
+              f"{met})")
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) the finished child processes have used so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 # --------------------------------------------------------------------------- serving and measuring
 

@@ -313,8 +313,29 @@ def _insert(session: Session, rows: list[tuple[dict[str, Any], _Meta]]) -> dict[
     # still return the ids), rather than a VALUES list per chunk, whose compilation costs more than the insert.
     stmt = (insert(table).on_conflict_do_nothing(index_elements=["clock_id", "cycle", "threshold", "user_id"])
             .returning(table.c.id, table.c.clock_id, table.c.user_id, table.c.threshold))
-    for row in session.connection().execute(stmt, [values for values, _ in rows]):
+    values = [columns for columns, _ in rows]
+    if dialect == "postgresql":
+        return _insert_pipelined(session, stmt, values)
+    for row in session.connection().execute(stmt, values):
         written[(row.clock_id, row.user_id, row.threshold)] = row.id
+    return written
+
+
+def _insert_pipelined(session: Session, stmt: Any, values: list[dict[str, Any]]) -> dict[tuple[int, int, int], int]:
+    """The INSERT as psycopg's executemany: one prepared statement, rows pipelined, each one's RETURNING read. (The
+    multi-row statements SQLAlchemy builds for an executemany with RETURNING cost psycopg seconds of query parsing
+    for 40,000 rows.) The values need no type processing: plain numbers, text and aware datetimes."""
+    single = stmt.values({name: bindparam(name) for name in values[0]})
+    sql = str(single.compile(dialect=session.get_bind().dialect))
+    written: dict[tuple[int, int, int], int] = {}
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.executemany(sql, values, returning=True)
+        while True:
+            for notification_id, clock_id, user_id, threshold in cursor.fetchall():
+                written[(clock_id, user_id, threshold)] = notification_id
+            if not cursor.nextset():
+                break
     return written
 
 
@@ -333,10 +354,26 @@ def _move_clocks(session: Session, moved: list[dict[str, Any]], rescheduled: lis
     connection = session.connection()
     guard = (table.c.id == bindparam("b_id"), table.c.state == bindparam("b_state"),
              table.c.cycle == bindparam("b_cycle"))
-    if moved:
+    # Clocks done with their last level all get the same values: one UPDATE per group of ids, not one per clock
+    # (PostgreSQL's driver sends an executemany's rows one by one).
+    last: dict[tuple[int, str, bool], list[int]] = {}
+    each = []
+    for params in moved:
+        if params["b_next"] is None:
+            last.setdefault((params["b_pct"], params["b_state"], params["b_breach"]), []).append(params["b_id"])
+        else:
+            each.append(params)
+    for (pct, state, breach), ids in last.items():
+        for part in _chunks(ids):
+            # A reopened claim's cycle runs on new clocks (these are then stopped), so the state guards it here.
+            connection.execute(update(table).where(table.c.id.in_(part), table.c.state == state,
+                                                   table.c.escalated < pct)
+                               .values(escalated=pct, next_escalation_at=None,
+                                       breached=or_(table.c.breached, breach)))
+    if each:
         connection.execute(update(table).where(*guard, table.c.escalated < bindparam("b_pct"))
                            .values(escalated=bindparam("b_pct"), next_escalation_at=bindparam("b_next"),
-                                   breached=or_(table.c.breached, bindparam("b_breach"))), moved)
+                                   breached=or_(table.c.breached, bindparam("b_breach"))), each)
     if rescheduled:
         connection.execute(update(table).where(*guard, table.c.escalated == bindparam("b_old"))
                            .values(next_escalation_at=bindparam("b_next")), rescheduled)
