@@ -166,3 +166,18 @@ def test_an_unknown_claim_is_404(api):
                                   json={"username": "engineer", "reason": "x"}).status_code == 404
     assert api("supervisor").post("/api/v1/claims/999999/priority",
                                   json={"priority": "P1", "reason": "x"}).status_code == 404
+
+
+def test_the_document_describes_both_operations_and_the_claim_read(app):
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    for path, body, required in (("/claims/{id}/reassign", "ClaimReassign", ["reason"]),
+                                 ("/claims/{id}/priority", "ClaimPriority", ["reason"])):
+        op = doc["paths"][path]["post"]
+        assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(body)
+        assert schemas[body]["required"] == required
+        assert {"200", "403", "404", "422"} <= set(op["responses"])
+        assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("ClaimRead")
+    assert {"stage", "team", "impact", "urgency", "cycle", "clocks", "statutory"} <= set(
+        schemas["ClaimRead"]["properties"])
+    assert schemas["ClaimPriority"]["properties"]["impact"]["anyOf"][0]["maximum"] == 3
