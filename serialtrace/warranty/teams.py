@@ -22,6 +22,7 @@ from ..columns import utcnow
 from ..errors import Conflict, NotFound, ValidationError
 from ..i18n import _l
 from ..trace.models import Customer, Product
+from ..trace.policy import MAX_INT
 from . import calendars, sla
 from .models import BusinessCalendar, RoutingRule, SlaClock, Team, TeamMember
 from .service import CHANNELS
@@ -87,6 +88,11 @@ def _country(value: str | None) -> str | None:
     return text or None
 
 
+def _by_id(session: Session, model: Any, key: int) -> Any:
+    """The row with this id; None for an id no row can have (PostgreSQL would refuse the parameter instead)."""
+    return session.get(model, key) if 0 < key <= MAX_INT else None
+
+
 # ---------------------------------------------------------------------------------------------- calendars
 
 
@@ -98,7 +104,7 @@ def list_calendars(session: Session) -> list[BusinessCalendar]:
 
 def get_calendar(session: Session, key: int | str) -> BusinessCalendar:
     """The calendar with this id or name, else NotFound naming the calendar."""
-    row = (session.get(BusinessCalendar, key) if isinstance(key, int)
+    row = (_by_id(session, BusinessCalendar, key) if isinstance(key, int)
            else session.scalars(select(BusinessCalendar).where(BusinessCalendar.name == key)).first())
     if row is None:
         raise NotFound(_l("no calendar %(key)s", key=key), details={"field": "calendar"})
@@ -244,7 +250,7 @@ def list_teams(session: Session) -> list[Team]:
 
 def get_team(session: Session, key: int | str, field: str = "team") -> Team:
     """The team with this id or name, else NotFound naming `field`."""
-    row = (session.get(Team, key) if isinstance(key, int)
+    row = (_by_id(session, Team, key) if isinstance(key, int)
            else session.scalars(select(Team).where(Team.name == key)).first())
     if row is None:
         raise NotFound(_l("no team %(key)s", key=key), details={"field": field})
@@ -387,7 +393,7 @@ def add_rule(session: Session, *, team: int | str, product_family: str = "", cha
     if channel and channel not in CHANNELS:
         raise ValidationError(_l("unknown channel %(channel)r; use one of %(allowed)s", channel=channel,
                                  allowed=", ".join(CHANNELS)), details={"field": "channel"})
-    if customer_id is not None and session.get(Customer, customer_id) is None:
+    if customer_id is not None and _by_id(session, Customer, customer_id) is None:
         raise ValidationError(_l("no customer %(id)s", id=customer_id), details={"field": "customer"})
     rules = list_rules(session)
     if position is not None and not 1 <= position <= len(rules) + 1:
@@ -401,7 +407,7 @@ def add_rule(session: Session, *, team: int | str, product_family: str = "", cha
 
 def get_rule(session: Session, rule_id: int) -> RoutingRule:
     """The routing rule with this id, else NotFound."""
-    rule = session.get(RoutingRule, rule_id)
+    rule = _by_id(session, RoutingRule, rule_id)
     if rule is None:
         raise NotFound(_l("no routing rule %(id)s", id=rule_id), details={"field": "rule"})
     return rule
