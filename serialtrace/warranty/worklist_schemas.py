@@ -2,22 +2,24 @@
 
 from pydantic import BaseModel, Field
 
+from ..trace.schemas import Text
+
 from .worklist import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, SEARCH_LENGTH
 
 
 class WorklistQuery(BaseModel):
     """Whose list, what narrows it and which page."""
 
-    user: str | None = Field(None, max_length=100,
+    user: Text(length=100) | None = Field(None,
                              description="another person's list (supervisors and admins); default: the caller's own")
-    team: str | None = Field(None, max_length=100,
+    team: Text(length=100) | None = Field(None,
                              description="a team's board (its supervisor, supervisors, admins and its members)")
-    stage: str | None = Field(None, max_length=16, description="triage, return, inspection, decision, fulfilment, "
+    stage: Text(length=16) | None = Field(None, description="triage, return, inspection, decision, fulfilment, "
                                                                "verification")
-    priority: str | None = Field(None, max_length=2, description="P1 to P4")
-    state: str | None = Field(None, max_length=24, description="the claim's state")
+    priority: Text(length=2) | None = Field(None, description="P1 to P4")
+    state: Text(length=24) | None = Field(None, description="the claim's state")
     breached: bool = Field(False, description="only breached tasks")
-    q: str | None = Field(None, max_length=SEARCH_LENGTH, description="part of the claim number or customer name")
+    q: Text(length=SEARCH_LENGTH) | None = Field(None, description="part of the claim number or customer name")
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="page size")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="rows to skip")
 

@@ -41,6 +41,9 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.case": (R.ENGINEER, R.QUALITY, R.SUPERVISOR, R.COORDINATOR),
     # Quality keeps the failure-code lists; engineers and coordinators read them.
     "pages.codes": (R.QUALITY, R.ENGINEER, R.COORDINATOR),
+    # Everyone with stage work reads their worklist (the claim readers: warehouse receives returns, coordinators
+    # triage and decide, engineers inspect, quality verifies); a team's board checks its members and supervisors.
+    "pages.worklist": (R.WAREHOUSE, R.COORDINATOR, R.ENGINEER, R.QUALITY, R.SUPERVISOR),
     "pages.procedure": (R.QUALITY,),
     # The daily control of registration: who registered what, own-customer confirmations, stale drafts.
     "pages.registration_report": (R.SUPERVISOR, R.QUALITY),

@@ -25,6 +25,7 @@ class Link:
 # The header menu, in the order of a working day at the desk.
 MENU: tuple[Link, ...] = (
     Link("pages.station", lazy_gettext("Station"), "s"),
+    Link("pages.worklist", lazy_gettext("Worklist"), "w", covers="pages.team_board"),
     Link("pages.units", lazy_gettext("Units"), "u"),
     Link("pages.batches", lazy_gettext("Batches"), "b"),
     Link("pages.claims", lazy_gettext("Claims"), "k", covers="pages.claim"),

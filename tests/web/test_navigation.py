@@ -99,8 +99,9 @@ def test_the_menu_differs_by_role(app, login, samples):
     assert all("/knowledge" in menus[r] for r in ("warehouse", "quality", "engineer"))
     assert "/knowledge" not in menus["production"]
     menus = {role: links - {"/knowledge"} for role, links in menus.items()}
-    assert menus["quality"] == {"/station", "/units", "/batches", "/scans", "/claims", "/test-queue", "/codes"}
-    assert menus["engineer"] == {"/station", "/units", "/batches", "/claims", "/test-queue", "/codes"}
+    assert menus["quality"] == {"/station", "/worklist", "/units", "/batches", "/scans", "/claims", "/test-queue",
+                                "/codes"}
+    assert menus["engineer"] == {"/station", "/worklist", "/units", "/batches", "/claims", "/test-queue", "/codes"}
 
 
 def test_every_page_in_the_table_checks_the_roles_of_its_row(app):

@@ -169,3 +169,4 @@ def openapi():
 from . import batches, bench, cases, claims, codes, dispositions, knowledge, labels, scans, shipments, surveys, units  # noqa: E402,F401
 from . import notifications  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401
+from . import worklist  # noqa: E402,F401

@@ -33,10 +33,13 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """A local path to go to after login; anything else (another host, a scheme, odd characters) is the station."""
+    """A local path to go to after login; none is the start page; anything else (another host, a scheme, odd
+    characters) is the station."""
     # Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so "/\t/evil" and
     # "/\\evil" would leave the site; such targets are refused rather than cleaned.
-    if not target or any(ch.isspace() or unicodedata.category(ch)[0] == "C" or ch == "\\" for ch in target):
+    if not target:
+        return url_for("pages.index")  # the role's start page (the worklist for coordinators and engineers)
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" or ch == "\\" for ch in target):
         return url_for("pages.station")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
+from ...accounts.enums import Role
 from ...errors import DomainError
 from ...station import queries as station_queries
 from ...station import service as station_service
@@ -37,10 +38,16 @@ from .scan_result import (
     token_refused,
 )
 
+# Whose working day is a list of claims: they start at their worklist after logging in.
+START_AT_WORKLIST = (Role.COORDINATOR, Role.ENGINEER)
+
 
 @bp.get("/")
 def index():
-    """Start at the scanning station."""
+    """Start at the worklist for coordinators and engineers (their day is the list), else at the station."""
+    user = current_user()
+    if user is not None and user.role in START_AT_WORKLIST:
+        return redirect(url_for("pages.worklist"))
     return redirect(url_for("pages.station"))
 
 
