@@ -59,7 +59,7 @@ def _read(article_id: int) -> dict:
     return knowledge.article_read(db(), knowledge.get_article(db(), article_id), files=True)
 
 
-@bp.get("/knowledge", tags=[TAG], responses={200: KnowledgeList, **errors(401, 403, 422)})
+@bp.get("/knowledge", tags=[TAG], responses={200: KnowledgeList, **errors(401, 403, 409, 422)})
 @requires(*CLAIM_READERS)
 def get_knowledge(query: KnowledgeQuery):
     """Articles with the family and symptom given, whose title or text holds q; most successful first."""
@@ -68,7 +68,7 @@ def get_knowledge(query: KnowledgeQuery):
     return jsonify({"items": [knowledge.article_read(db(), a) for a in rows]})
 
 
-@bp.post("/knowledge", tags=[TAG], responses={201: KnowledgeRead, **errors(400, 401, 403, 413, 422)})
+@bp.post("/knowledge", tags=[TAG], responses={201: KnowledgeRead, **errors(400, 401, 403, 409, 413, 422)})
 @requires(*WRITERS)
 def post_knowledge(body: KnowledgeCreate):
     """Write an article: title required, symptom an active symptom code or empty, product family one some product
@@ -79,7 +79,7 @@ def post_knowledge(body: KnowledgeCreate):
     return jsonify(_read(article.id)), 201
 
 
-@bp.get("/knowledge/<int:id>", tags=[TAG], responses={200: KnowledgeRead, **errors(401, 403, 404, 422)})
+@bp.get("/knowledge/<int:id>", tags=[TAG], responses={200: KnowledgeRead, **errors(401, 403, 404, 409, 422)})
 @requires(*CLAIM_READERS)
 def get_knowledge_article(path: ArticlePath):
     """The article's current text and version, its successes and files."""
@@ -106,7 +106,7 @@ def post_knowledge_article(path: ArticlePath, body: KnowledgeEdit):
 
 
 @bp.get("/knowledge/<int:id>/versions", tags=[TAG],
-        responses={200: KnowledgeVersionList, **errors(401, 403, 404, 422)})
+        responses={200: KnowledgeVersionList, **errors(401, 403, 404, 409, 422)})
 @requires(*CLAIM_READERS)
 def get_knowledge_versions(path: ArticlePath):
     """Every saved version of the article, newest first; none is ever changed."""
@@ -114,7 +114,7 @@ def get_knowledge_versions(path: ArticlePath):
 
 
 @bp.post("/knowledge/<int:id>/files", tags=[TAG],
-         responses={201: KnowledgeFileRead, **errors(400, 401, 403, 404, 413, 415, 422)})
+         responses={201: KnowledgeFileRead, **errors(400, 401, 403, 404, 409, 413, 415, 422)})
 @requires(*WRITERS)
 def post_knowledge_file(path: ArticlePath, form: KnowledgeUpload):
     """Add a picture or file to the article: at most the configured size (413), JPEG, PNG, WebP, PDF, text or CSV by
@@ -133,7 +133,7 @@ def post_knowledge_file(path: ArticlePath, form: KnowledgeUpload):
 
 @bp.get("/knowledge/files/<int:id>", tags=[TAG], responses={
     200: {"description": "the file, as stored", "content": {"application/octet-stream": {"schema": {
-        "type": "string", "format": "binary"}}}}, **errors(401, 403, 404, 422)})
+        "type": "string", "format": "binary"}}}}, **errors(401, 403, 404, 409, 422)})
 @requires(*CLAIM_READERS)
 def get_knowledge_file(path: KnowledgeFilePath, query: KnowledgeFileQuery):
     """Download an article's file (Content-Disposition: attachment); inline=true shows a JPEG, PNG or WebP image."""
@@ -142,7 +142,7 @@ def get_knowledge_file(path: KnowledgeFilePath, query: KnowledgeFileQuery):
     return stored_file_response(file, row.content_type, row.filename, inline=inline)
 
 
-@bp.get("/claims/<int:id>/suggestions", tags=[TAG], responses={200: SuggestionList, **errors(401, 403, 404, 422)})
+@bp.get("/claims/<int:id>/suggestions", tags=[TAG], responses={200: SuggestionList, **errors(401, 403, 404, 409, 422)})
 @requires(*CLAIM_READERS)
 def get_claim_suggestions(path: ClaimPath):
     """Active articles for the claim's product family and symptom (or any): most successful first, exact keys
