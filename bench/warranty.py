@@ -170,13 +170,14 @@ def build_clocks(url: str) -> int:
 
     rt = _common.runtime_for(url, serial_key="bench-warranty")
     with rt.transaction() as s:
-        chief = accounts_service.create_user(s, username="chief", role="supervisor")
-        boss = accounts_service.create_user(s, username="boss", role="supervisor")
+        chief = accounts_service.create_user(s, username="esc-chief", role="supervisor")
+        boss = accounts_service.create_user(s, username="esc-boss", role="supervisor")
         boss.supervisor_id, boss.email, chief.email = chief.id, "boss@example.com", "chief@example.com"
-        agents = [accounts_service.create_user(s, username=f"agent{i:02d}", role="coordinator") for i in range(20)]
+        agents = [accounts_service.create_user(s, username=f"esc-agent{i:02d}", role="coordinator")
+                  for i in range(20)]
         for agent in agents:
             agent.email, agent.supervisor_id = f"{agent.username}@example.com", boss.id
-        team = Team(name="Returns", supervisor_id=boss.id)
+        team = Team(name="Escalations", supervisor_id=boss.id)
         s.add(team)
         s.flush()
         calendar = calendars.default_calendar_row(s)
@@ -195,8 +196,8 @@ def build_clocks(url: str) -> int:
 
 
 def arm_clocks(url: str, share: float, now: datetime, *, seed: int = 5) -> int:
-    """Forget earlier passes (no notifications, nothing escalated) and make `share` of the clocks due at `now`
-    (their next escalation moment in the last hour), the rest later; returns how many are due."""
+    """Forget earlier passes (no notifications, nothing escalated) and make `share` of the resolution clocks due at
+    `now` (their next escalation moment in the last hour), every other clock later; returns how many are due."""
     from sqlalchemy import delete, select, update
 
     from serialtrace.warranty.models import Notification, SlaClock
@@ -205,7 +206,7 @@ def arm_clocks(url: str, share: float, now: datetime, *, seed: int = 5) -> int:
     rt = _common.runtime_for(url, serial_key="bench-warranty")
     with rt.transaction() as s:
         s.execute(delete(Notification))
-        ids = s.scalars(select(SlaClock.id).order_by(SlaClock.id)).all()
+        ids = s.scalars(select(SlaClock.id).where(SlaClock.kind == "resolution").order_by(SlaClock.id)).all()
         due = set(rng.sample(ids, round(len(ids) * share)))
         s.execute(update(SlaClock).values(escalated=0, breached=False,
                                           next_escalation_at=now + timedelta(days=3)))
