@@ -61,6 +61,9 @@ def test_reassign_and_change_the_priority(run):
     assert result.output == f"claim {number}: P3 -> P2\n"
     result = run("claims", "priority", number, "--priority", "P1", "--reason", "mayor called", "--as", "boss")
     assert result.output == f"claim {number}: P2 -> P1\n"
+    text = run("claims", "show", number).output
+    assert "  stage triage\toffice\tdue " in text and "  clock stage triage\trunning\t" in text
+    assert "  statutory deadline " in text
     data = _show(run, number)
     assert (data["assignee"], data["stage"]["assignee"], data["priority"], data["impact"], data["urgency"]) == (
         "office", "office", "P1", 1, 2)

@@ -86,6 +86,18 @@ def _print_claim(data: dict[str, Any]) -> None:
     """The claim as readable lines: header, cases, replacements and timeline."""
     customer = data["customer"]["name"] if data["customer"] else "-"
     click.echo(f"{data['number']}\t{data['state']}\t{data['priority']}\t{data['serial'] or '-'}\t{customer}")
+    stage = data.get("stage")
+    if stage:
+        owner = stage["assignee"] or stage["team"] or "-"
+        click.echo(f"  stage {stage['stage']}\t{owner}\tdue {stage['due_at'] or '- (paused)'}")
+    for clock in data.get("clocks", []):
+        hours = clock["remaining_seconds"] / 3600
+        left = f"{hours:.1f} h left" if hours >= 0 else f"overdue by {-hours:.1f} h"
+        click.echo(f"  clock {clock['kind']}{' ' + clock['stage'] if clock['stage'] else ''}\t{clock['state']}\t"
+                   f"{left}\t{clock['percent']} %{' BREACHED' if clock['breached'] else ''}")
+    if data.get("statutory"):
+        click.echo(f"  statutory deadline {data['statutory']['due_at']}"
+                   f"{' BREACHED' if data['statutory']['breached'] else ''}")
     for case in data["cases"]:
         click.echo(f"  case {case['id']}\t{case['serial']}\t{case['state']}")
     for link in data["replacements"]:
