@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import holidays as holiday_data
@@ -238,6 +238,20 @@ def preview(row: BusinessCalendar, first: date, days: int = PREVIEW_DAYS) -> lis
         else:
             out.append(Day(day, True, ""))
     return out
+
+
+def business_hours(row: BusinessCalendar, start: str, end: str) -> float:
+    """Working hours between two wall-clock moments of the calendar (YYYY-MM-DDTHH:MM), each bad one named."""
+    moments = []
+    for field, text in (("from", start), ("to", end)):
+        try:
+            moments.append(datetime.fromisoformat((text or "").strip()).replace(tzinfo=None))
+        except ValueError:
+            raise ValidationError(_l("%(field)s must be a date and time as YYYY-MM-DDTHH:MM, not %(value)r",
+                                     field=field, value=text), details={"field": field}) from None
+    if moments[1] < moments[0]:
+        raise ValidationError(_l("the end is before the start"), details={"field": "to"})
+    return calendars.to_calendar(row).business_seconds(moments[0], moments[1]) / 3600
 
 
 # ---------------------------------------------------------------------------------------------- teams

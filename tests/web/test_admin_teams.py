@@ -195,3 +195,15 @@ def test_a_bad_rule_is_named_in_place(admin, session, change, field):
     resp = admin.post_form("/admin/routing", data, page="/admin/routing")
     assert resp.status_code == 422 and _marked(resp.get_data(as_text=True), field), resp.get_data(as_text=True)
     assert teams.list_rules(session) == []
+
+
+def test_the_calendar_page_counts_business_hours_between_two_moments(admin, session):
+    standard = teams.get_calendar(session, "Standard")
+    url = f"/admin/calendars/{standard.id}"
+    # Friday 16:00 to Monday 11:00 on the standard 09:00-18:00 week: 2 + 2 hours.
+    html = admin.get(f"{url}?from=2025-06-06T16:00&to=2025-06-09T11:00").get_data(as_text=True)
+    assert 'id="span-hours">4.00 business hours' in html
+    html = admin.get(f"{url}?from=2025-06-09T11:00&to=2025-06-06T16:00").get_data(as_text=True)
+    assert "the end is before the start" in html and re.search(r'name="to"[^>]*aria-invalid="true"', html)
+    html = admin.get(f"{url}?from=soon&to=2025-06-06T16:00").get_data(as_text=True)
+    assert "from must be a date and time" in html

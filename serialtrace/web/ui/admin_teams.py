@@ -122,6 +122,14 @@ def calendar_add():
 def _calendar_page(row: BusinessCalendar, values: dict[str, Any], status: int = 200, **context: Any):
     page = {**_calendar_context(), **context}
     days = teams.preview(row, date.today())
+    span = {"from": request.args.get("from", ""), "to": request.args.get("to", ""), "hours": None, "error": None,
+            "field": None}
+    if span["from"] or span["to"]:
+        try:
+            span["hours"] = teams.business_hours(row, span["from"], span["to"])
+        except ValidationError as exc:
+            span["error"], span["field"] = exc.message, _field_of(exc)
+    page["span"] = span
     return render_template("admin_calendar.html", calendar=row, values=values, days=days,
                            teams=[t for t in teams.list_teams(db()) if t.calendar_id == row.id], **page), status
 
