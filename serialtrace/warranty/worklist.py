@@ -147,8 +147,11 @@ def _overdue(now: datetime) -> ColumnElement[bool]:
 def _base(scope: Scope, filters: Filters, now: datetime) -> Select:
     """Open tasks of the scope joined to their clock and claim, filtered; the caller picks the columns."""
     query = (select(StageTask.id).join(SlaClock, SlaClock.task_id == StageTask.id)
-             .join(Claim, Claim.id == StageTask.claim_id)
              .where(StageTask.closed_at.is_(None), scope.condition()))
+    text = filters.search.strip()
+    if filters.state or text:
+        # The claim only when a filter reads it: the ranking itself needs the task and its clock alone.
+        query = query.join(Claim, Claim.id == StageTask.claim_id)
     if filters.stage:
         query = query.where(StageTask.stage == filters.stage)
     if filters.priority:
@@ -157,7 +160,6 @@ def _base(scope: Scope, filters: Filters, now: datetime) -> Select:
         query = query.where(Claim.state == filters.state)
     if filters.breached_only:
         query = query.where(_overdue(now))
-    text = filters.search.strip()
     if text:
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = (query.outerjoin(Customer, Customer.id == Claim.customer_id)
@@ -167,14 +169,15 @@ def _base(scope: Scope, filters: Filters, now: datetime) -> Select:
 
 
 def _ranking(now: datetime) -> tuple[ColumnElement[Any], ...]:
-    """ORDER BY: breached first, running clocks by deadline, paused ones by business time left, priority, age."""
+    """ORDER BY: breached first, running clocks by deadline, paused ones by business time left, priority, age (the
+    task's, then the claim's)."""
     return (case((_overdue(now), 0), else_=1),
             case((SlaClock.due_at.is_(None), 1), else_=0),
             SlaClock.due_at,
             SlaClock.target_seconds - SlaClock.elapsed_seconds,
             StageTask.priority,
             StageTask.opened_at,
-            Claim.opened_at,
+            StageTask.claim_id,  # claims are numbered as they are registered: the older claim first
             StageTask.id)
 
 
@@ -197,12 +200,14 @@ def _check_page(limit: int, offset: int) -> None:
 
 
 def worklist(session: Session, scope: Scope, *, now: datetime, filters: Filters = Filters(),
-             limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> Page:
-    """One ranked page of the scope's open tasks, with the exact clock figures of those rows."""
+             limit: int = DEFAULT_PAGE_SIZE, offset: int = 0, total: int | None = None) -> Page:
+    """One ranked page of the scope's open tasks, with the exact clock figures of those rows (`total`: the count
+    when the caller already knows it)."""
     filters.checked()
     _check_page(limit, offset)
     base = _base(scope, filters, now)
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    if total is None:
+        total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     ids = list(session.scalars(base.order_by(*_ranking(now)).limit(limit).offset(offset)))
     return Page(items=_items(session, ids, now), total=total, limit=limit, offset=offset)
 
@@ -237,9 +242,11 @@ def read(session: Session, viewer: User, *, now: datetime, user: str | None = No
          filters: Filters = Filters(), limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> tuple[Chosen, Page]:
     """The list `viewer` may see (see choose), one ranked page of it, and with a team each person's counts."""
     chosen = choose(session, viewer, user=user, team=team)
-    page = worklist(session, chosen.scope, now=now, filters=filters, limit=limit, offset=offset)
-    if chosen.team is not None:
-        page.counts = team_counts(session, chosen.team, now=now)
+    counts = team_counts(session, chosen.team, now=now) if chosen.team is not None else None
+    # An unfiltered board's total is the sum of its people's open tasks: one scan of the team's tasks fewer.
+    known = sum(c["open"] for c in counts) if counts is not None and filters == Filters() else None
+    page = worklist(session, chosen.scope, now=now, filters=filters, limit=limit, offset=offset, total=known)
+    page.counts = counts
     return chosen, page
 
 
