@@ -114,8 +114,10 @@ def edit_article(session: Session, article_id: int, *, title: Any, body: Any, ex
     _ensure_role(author, WRITERS)
     article = get_article(session, article_id)
     text, body_text = _text(title, body)
-    family = article.product_family if product_family is None else _family(session, product_family)
-    code = article.symptom if symptom is None else _symptom(session, symptom)
+    # The article's own key stays allowed even when its code was retired or its family's products are gone since.
+    family = article.product_family if product_family in (None, article.product_family) \
+        else _family(session, product_family)
+    code = article.symptom if symptom in (None, article.symptom) else _symptom(session, symptom)
     if not isinstance(expected_version, int) or expected_version != article.version:
         raise stale(article.version, expected_version)
     if (text, body_text, family, code) == (article.title, article.body, article.product_family, article.symptom):

@@ -176,3 +176,16 @@ def test_the_list_filters_by_family_symptom_and_words(session, claim, who):
     assert [a.title for a in knowledge.list_articles(session, q="100%")] == ["Reseat 100% of pins"]
     assert [a.title for a in knowledge.list_articles(session, q="GREASE")] == ["Grease the bearing"]
     assert knowledge.list_articles(session, family="other") == []
+
+
+def test_an_article_keeps_its_symptom_when_the_code_was_retired_since(session, claim, who):
+    from serialtrace.warranty import codes
+
+    article = _write(session, who, symptom="noise")
+    codes.update_code(session, kind="symptom", code="noise", active=False)
+    knowledge.edit_article(session, article.id, title="Grease", body="", product_family="flow", symptom="noise",
+                           expected_version=1, author=who["engineer"])
+    assert (article.version, article.symptom) == (2, "noise")
+    with pytest.raises(ValidationError):
+        knowledge.edit_article(session, article.id, title="Grease", body="", symptom="smells",
+                               expected_version=2, author=who["engineer"])
