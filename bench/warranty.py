@@ -1,5 +1,6 @@
 """Latency of the warranty desk and bench over HTTP with 20,000 open unit cases: the instant replacement
-(POST /api/v1/claims/<id>/replace) and the engineers' test queue (GET /api/v1/test-queue and the /test-queue page),
+(POST /api/v1/claims/<id>/replace), the engineers' test queue (GET /api/v1/test-queue and the /test-queue page) and
+the worklist of 20,000 open stage tasks with their clocks (GET /api/v1/worklist, /worklist, /teams/<name>/board),
 and one escalation pass over their 20,000 SLA clocks (`serialtrace escalate` as cron runs it, and the pass alone),
 on SQLite or, with --postgres URL, on a throwaway PostgreSQL schema."""
 
@@ -21,10 +22,12 @@ import _common
 
 DEFAULT_DB = Path("/tmp/serialtrace-bench-warranty.sqlite")
 REPLACE_P95_TARGET, QUEUE_P95_TARGET = 50.0, 200.0  # ms, DESIGN.md "Performance targets"
+WORKLIST_P95_TARGET = 200.0  # ms: the worklist for 20,000 open claims
 ESCALATION_TARGET = 2.0  # s for one pass over 20,000 clocks (the escalation issue)
 DUE_SHARE = 0.05  # clocks due at a typical pass: the ones that crossed a threshold since the last
 PASSWORD = "bench-warranty-pass-1"
 SHIP_LOT = 250
+WORK_TEAM = "Returns"
 
 
 # --------------------------------------------------------------------------- building the database
@@ -113,11 +116,66 @@ def build(url: str, *, cases: int, replacements: int, seed: int = 7) -> dict[str
         s.execute(insert(ClaimEvent), [
             {"claim_id": claim_ids[c["unit_id"]], "kind": "state_change", "to_state": "registered", "reason": "",
              "author_id": None, "author": "desk", "at": c["opened"]} for c in cases_rows])
+    with rt.transaction() as s:
+        tokens.update(stage_work(s, rng, now))
     analyse(rt)
     rt.engine.dispose()
     print(f"  built in {t_services:.1f} s (services) + {time.perf_counter() - t1:.1f} s (bulk inserts): "
           f"{cases:,} open cases ({swapped:,} advance-replaced), {replacements:,} claims in triage")
     return tokens
+
+
+def stage_work(s, rng: random.Random, now: datetime) -> dict[str, str]:
+    """An open stage task and its running or paused clock for every open claim, on a team of 20 people plus the
+    engineer (a tenth unassigned); about a third breached. Returns the supervisor's token."""
+    from sqlalchemy import insert, select
+
+    from serialtrace.accounts import service as accounts_service
+    from serialtrace.warranty import calendars
+    from serialtrace.warranty.models import Claim, SlaClock, StageTask, Team, TeamMember
+
+    boss = accounts_service.create_user(s, username="boss", role="supervisor", password=PASSWORD)
+    people = [accounts_service.create_user(s, username=f"agent{i:02d}", role="coordinator").id for i in range(20)]
+    people.append(_user_id(s, "engineer"))
+    team = Team(name=WORK_TEAM, supervisor_id=boss.id)
+    s.add(team)
+    s.flush()
+    s.execute(insert(TeamMember), [{"team_id": team.id, "user_id": u} for u in people])
+    calendar = calendars.default_calendar_row(s)
+    stage_of = {"awaiting_return": "return", "replacement_shipped": "return", "in_inspection": "inspection",
+                "pending_verification": "verification", "triage": "triage"}
+    claims = s.execute(select(Claim.id, Claim.state, Claim.priority, Claim.opened_at)).all()
+    s.execute(insert(StageTask), [
+        {"claim_id": cid, "stage": stage_of[state], "cycle": 1, "team_id": team.id, "priority": priority,
+         "assignee_id": None if rng.random() < 0.1 else rng.choice(people), "opened_at": opened}
+        for cid, state, priority, opened in claims])
+    tasks = s.execute(select(StageTask.id, StageTask.claim_id, StageTask.opened_at)).all()
+    clocks = []
+    for task_id, claim_id, opened in tasks:
+        target = 9 * 3600.0
+        roll = rng.random()
+        if roll < 0.15:  # waiting on someone outside: paused, some of it spent
+            state, since, due, elapsed = "paused", None, None, rng.uniform(0, target * 1.2)
+        else:
+            elapsed = rng.uniform(0, target)
+            state, since = "running", now - timedelta(hours=rng.uniform(0, 4))
+            # About a third past the deadline (some flagged at a change), the rest due within two weeks.
+            late = roll < 0.45
+            due = now - timedelta(hours=rng.uniform(0, 48)) if late else now + timedelta(hours=rng.uniform(0, 300))
+        clocks.append({"claim_id": claim_id, "task_id": task_id, "kind": "stage", "calendar_id": calendar.id,
+                       "target_seconds": target, "cycle": 1, "state": state, "elapsed_seconds": elapsed,
+                       "running_since": since, "due_at": due, "breached": elapsed > target,
+                       "escalated": 0, "started_at": opened})
+    s.execute(insert(SlaClock), clocks)
+    return {"boss": accounts_service.create_token(s, name="boss", user=boss)}
+
+
+def _user_id(s, username: str) -> int:
+    from sqlalchemy import select
+
+    from serialtrace.accounts.models import User
+
+    return s.scalars(select(User.id).where(User.username == username)).one()
 
 
 def analyse(rt) -> None:
@@ -297,8 +355,8 @@ def timed(conn: http.client.HTTPConnection, method: str, path: str, *, headers: 
     return elapsed
 
 
-def login_cookie(port: int) -> str:
-    """The session cookie of the engineer after the login form (with its CSRF token)."""
+def login_cookie(port: int, username: str = "engineer") -> str:
+    """The session cookie of `username` after the login form (with its CSRF token)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", "/login")
     resp = conn.getresponse()
@@ -306,7 +364,7 @@ def login_cookie(port: int) -> str:
     cookie = resp.getheader("Set-Cookie", "").split(";")[0]
     marker = 'name="csrf_token" value="'
     start = page.index(marker) + len(marker)
-    form = urllib.parse.urlencode({"csrf_token": page[start:page.index('"', start)], "username": "engineer",
+    form = urllib.parse.urlencode({"csrf_token": page[start:page.index('"', start)], "username": username,
                                    "password": PASSWORD})
     conn.request("POST", "/login", body=form, headers={"Cookie": cookie,
                                                        "Content-Type": "application/x-www-form-urlencoded"})
@@ -360,12 +418,72 @@ def phase(pid: int, warmup: int, requests: list) -> tuple[list[float], float]:
     return times, cpu_ms(pid) - before
 
 
+def measure_worklist(conn: http.client.HTTPConnection, pid: int, port: int, tokens: dict[str, str], *,
+                     requests: int, warmup: int, page: bool) -> None:
+    """The worklist: a team's board of every open task with its counts, a person's list, one's own list, the
+    change marker (API), then my worklist and the team board pages."""
+    boss = {"Authorization": f"Bearer {tokens['boss']}"}
+    engineer = {"Authorization": f"Bearer {tokens['engineer']}"}
+    runs = [("GET /api/v1/worklist?team= (board)", f"/api/v1/worklist?team={WORK_TEAM}", boss),
+            ("GET /api/v1/worklist?user=agent00", "/api/v1/worklist?user=agent00", boss),
+            ("GET /api/v1/worklist?breached=true", f"/api/v1/worklist?team={WORK_TEAM}&breached=true", boss),
+            ("GET /api/v1/worklist?q=Customer 007", f"/api/v1/worklist?team={WORK_TEAM}&q=Customer%20007", boss),
+            ("GET /api/v1/worklist (own)", "/api/v1/worklist", engineer),
+            ("GET /api/v1/worklist/version", "/api/v1/worklist/version", engineer)]
+    if page:
+        mine, boss_page = {"Cookie": login_cookie(port)}, {"Cookie": login_cookie(port, "boss")}
+        runs += [("GET /worklist (page)", "/worklist", mine),
+                 ("GET /teams/<name>/board (page)", f"/teams/{WORK_TEAM}/board", boss_page),
+                 ("GET /worklist?fragment=1 (live)", "/worklist?fragment=1", mine)]
+    for name, path, headers in runs:
+        calls = [lambda p=path, h=headers: timed(conn, "GET", p, headers=h)] * (warmup + requests)
+        report(name, *phase(pid, warmup, calls), WORKLIST_P95_TARGET)
+
+
+def explain_worklist(url: str) -> None:
+    """Print the plans of the team board's ranking and count queries, captured as the app runs them."""
+    from sqlalchemy import event
+
+    from serialtrace.accounts.models import User
+    from serialtrace.columns import utcnow
+    from serialtrace.warranty import worklist
+
+    rt = _common.runtime_for(url, serial_key="bench-warranty")
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    with rt.read() as s:
+        conn = s.connection()
+        boss = s.query(User).filter_by(username="boss").one()
+        agent = s.query(User).filter_by(username="agent00").one()
+        event.listen(conn, "before_cursor_execute", capture)
+        worklist.worklist(s, worklist.Scope(team_id=worklist.team_by_name(s, WORK_TEAM).id), now=utcnow())
+        worklist.worklist(s, worklist.person_scope(s, agent), now=utcnow())
+        event.remove(conn, "before_cursor_execute", capture)
+        del boss
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if conn.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+        for statement, parameters in seen:
+            if "ORDER BY" not in statement:
+                continue
+            print("\nplan of a worklist query:")
+            for row in conn.exec_driver_sql(prefix + statement, parameters).all():
+                print("  " + " ".join(str(v) for v in row))
+    rt.engine.dispose()
+
+
 def measure(url: str, tokens: dict[str, str], *, threads: int, queue_requests: int, warmup: int,
-            page: bool) -> None:
-    """The queue (API and page) then the replacements, each over one keep-alive connection to the served app."""
+            page: bool, worklist_only: bool = False) -> None:
+    """The worklist, the queue (API and page) then the replacements, each over one keep-alive connection to the
+    served app."""
     proc, port = start_server(url, threads)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        measure_worklist(conn, proc.pid, port, tokens, requests=queue_requests, warmup=warmup, page=page)
+        if worklist_only:
+            conn.close()
+            return
         engineer = {"Authorization": f"Bearer {tokens['engineer']}"}
         calls = [lambda: timed(conn, "GET", "/api/v1/test-queue", headers=engineer)] * (warmup + queue_requests)
         report("GET /api/v1/test-queue", *phase(proc.pid, warmup, calls), QUEUE_P95_TARGET)
@@ -395,7 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--threads", type=int, default=4, help="waitress threads")
     ap.add_argument("--no-page", action="store_true", help="time the API only, not the /test-queue page")
-    ap.add_argument("--explain", action="store_true", help="print the plan of the test queue's query too")
+    ap.add_argument("--explain", action="store_true", help="print the plans of the test queue's and the worklist's "
+                                                           "queries too")
+    ap.add_argument("--worklist-only", action="store_true", help="time the worklist only (no queue, no replacements)")
     ap.add_argument("--escalation-only", action="store_true", help="time the escalation pass only, not HTTP")
     ap.add_argument("--serve", metavar="URL", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -419,10 +539,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.warmup} warm-up requests each, load average {os.getloadavg()[0]:.2f}")
         if args.explain:
             explain_queue(url)
+            explain_worklist(url)
         if not args.escalation_only:
             measure(url, tokens, threads=args.threads, queue_requests=args.queue_requests, warmup=args.warmup,
-                    page=not args.no_page)
-        measure_escalation(url, build_clocks(url))
+                    page=not args.no_page, worklist_only=args.worklist_only)
+        if not args.worklist_only:
+            measure_escalation(url, build_clocks(url))
     finally:
         if drop is not None:
             drop()
