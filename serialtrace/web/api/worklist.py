@@ -36,7 +36,7 @@ def get_worklist(query: WorklistQuery):
     return jsonify(answer)
 
 
-@bp.get("/worklist/version", tags=[TAG], responses={200: WorklistVersionRead, **errors(401, 403, 409)})
+@bp.get("/worklist/version", tags=[TAG], responses={200: WorklistVersionRead, **errors(401, 403, 409, 422)})
 @requires(*WORKLIST_ROLES)
 def get_worklist_version():
     """A marker that changes when any claim moves, is reassigned or changes priority: poll it, reload on change."""
