@@ -81,10 +81,10 @@ class Settings:
     smtp_password: str = ""
     # Days a customer's survey link (mailed when a claim closes) can be answered, counted from the mail.
     survey_days: int = 30
-    # Seconds between the escalation passes `serve` runs in the background (0: none; cron runs `escalate`).
-    escalation_interval: int = 60
     # Hours a complaint may stay in draft or registered before the daily registration report lists it.
     stale_registration_hours: int = 24
+    # Seconds between the escalation passes `serve` runs in the background (0: none; cron runs `escalate`).
+    escalation_interval: int = 60
     testing: bool = False
 
     @classmethod

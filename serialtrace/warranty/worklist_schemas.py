@@ -3,7 +3,6 @@
 from pydantic import BaseModel, Field
 
 from ..trace.schemas import Text
-
 from .worklist import DEFAULT_PAGE_SIZE, MAX_OFFSET, MAX_PAGE_SIZE, SEARCH_LENGTH
 
 

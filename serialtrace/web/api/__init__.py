@@ -166,7 +166,8 @@ def openapi():
 
 
 # The routes, by domain; imported last because they register on `bp`.
-from . import batches, bench, cases, claims, codes, dispositions, knowledge, labels, scans, shipments, surveys, units  # noqa: E402,F401
-from . import notifications  # noqa: E402,F401
+from . import batches, bench, cases, claims, codes, dispositions, labels, reports, scans, shipments, surveys, units  # noqa: E402,F401
+from . import knowledge as knowledge_routes  # noqa: E402,F401
+from . import notifications as notification_routes  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401
-from . import worklist  # noqa: E402,F401
+from . import worklist as worklist_routes  # noqa: E402,F401

@@ -11,8 +11,8 @@ def register(app: Flask) -> None:
 
     # Imported for their views on the pages blueprint (a long line: a wrapped one would need its own noqa).
     from . import account, admin, bench, claims, codes, common, labels, lots, procedure, scanlog, station, trace  # noqa: F401
-    from . import worklist  # noqa: F401
     from . import knowledge as knowledge_pages  # noqa: F401
+    from . import worklist as worklist_pages  # noqa: F401
 
     app.register_blueprint(account.bp)
     # Registered on the admin and pages blueprints, before those are.
