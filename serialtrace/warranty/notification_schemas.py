@@ -4,6 +4,12 @@ summary."""
 from pydantic import BaseModel, Field
 
 
+class EscalationRun(BaseModel):
+    """A request to run one pass now: an empty object (the pass always runs at the server's present time)."""
+
+    model_config = {"extra": "forbid"}
+
+
 class NotificationPath(BaseModel):
     """A notification in the URL."""
 

@@ -75,10 +75,10 @@ def test_a_supervisor_runs_a_pass_and_the_warehouse_may_not(api, session, users,
                                        today=date(2025, 6, 2)).claim
     stages.open_task(session, claim.id).assignee_id = users["coordinator"].id
     session.commit()
-    refused = api("warehouse").post("/api/v1/escalations")
+    refused = api("warehouse").post("/api/v1/escalations", json={})
     assert refused.status_code == 403
     assert session.scalars(select(Notification)).all() == []
-    done = api("supervisor").post("/api/v1/escalations")
+    done = api("supervisor").post("/api/v1/escalations", json={})
     assert done.status_code == 200, done.json
     # Registered in 2025: both clocks are far past 150 % now; with no supervisor anywhere the admin is told.
     mine = [(n["claim"], n["threshold"], n["user"]) for n in done.json["notifications"]]
@@ -86,4 +86,4 @@ def test_a_supervisor_runs_a_pass_and_the_warehouse_may_not(api, session, users,
     # The stage task's owner hears of the stage clock; nobody owns the claim, so the resolution clock goes higher up.
     assert api("coordinator").get("/api/v1/notifications").json["unread"] == 1
     assert api("admin").get("/api/v1/notifications").json["unread"] == 2
-    assert api("supervisor").post("/api/v1/escalations").json["notifications"] == []
+    assert api("supervisor").post("/api/v1/escalations", json={}).json["notifications"] == []

@@ -8,7 +8,13 @@ from flask_openapi3 import Tag
 from ...accounts.enums import Role
 from ...columns import utcnow
 from ...warranty import escalation, notifications
-from ...warranty.notification_schemas import EscalationSummary, NotificationList, NotificationPath, NotificationRead
+from ...warranty.notification_schemas import (
+    EscalationRun,
+    EscalationSummary,
+    NotificationList,
+    NotificationPath,
+    NotificationRead,
+)
 from ..auth import current_user, requires
 from ..database import commit, db, reads_first
 from . import bp, errors, runtime
@@ -22,7 +28,7 @@ def _me() -> int:
     return user.id
 
 
-@bp.get("/notifications", tags=[TAG], responses={200: NotificationList, **errors(401, 409)})
+@bp.get("/notifications", tags=[TAG], responses={200: NotificationList, **errors(401, 409, 422)})
 @requires()
 def get_notifications():
     """The caller's notifications, newest first, and how many are unread."""
@@ -41,12 +47,12 @@ def post_notification_read(path: NotificationPath):
     return jsonify(notifications.as_dict(row))
 
 
-@bp.post("/escalations", tags=[TAG], responses={200: EscalationSummary, **errors(400, 401, 403, 409, 413)})
+@bp.post("/escalations", tags=[TAG], responses={200: EscalationSummary, **errors(400, 401, 403, 409, 413, 422)})
 @requires(Role.SUPERVISOR)
 @reads_first
-def post_escalations():
-    """Run one escalation pass now (as cron and the server do): the notifications it wrote and the mails it sent
-    or will retry."""
+def post_escalations(body: EscalationRun):
+    """Run one escalation pass now (as cron and the server do), sent an empty object `{}`: the notifications it
+    wrote and the mails it sent or will retry."""
     rt = runtime()
     # The pass commits in transactions of its own; the request's session only read who is asking, and ends here so
     # it holds no connection or snapshot while the pass runs.

@@ -65,7 +65,7 @@ def _rules():
     return jsonify({"rules": [_rule(r) for r in teams.list_rules(db())]})
 
 
-@bp.get("/calendars", tags=[TAG], responses={200: CalendarsRead, **errors(401, 403, 409)})
+@bp.get("/calendars", tags=[TAG], responses={200: CalendarsRead, **errors(401, 403, 409, 422)})
 @requires(*ADMINS_ONLY)
 def get_calendars():
     """Every business calendar, the default first."""
@@ -85,7 +85,7 @@ def post_calendar(body: CalendarWrite):
     return jsonify(_calendar(row)), 201
 
 
-@bp.get("/calendars/<int:id>", tags=[TAG], responses={200: CalendarRead, **errors(401, 403, 404, 409)})
+@bp.get("/calendars/<int:id>", tags=[TAG], responses={200: CalendarRead, **errors(401, 403, 404, 409, 422)})
 @requires(*ADMINS_ONLY)
 def get_calendar(path: IdPath):
     """One calendar."""
@@ -107,7 +107,7 @@ def patch_calendar(path: IdPath, body: CalendarWrite):
     return jsonify(_calendar(row))
 
 
-@bp.get("/teams", tags=[TAG], responses={200: TeamsRead, **errors(401, 403, 409)})
+@bp.get("/teams", tags=[TAG], responses={200: TeamsRead, **errors(401, 403, 409, 422)})
 @requires(*ADMINS_ONLY)
 def get_teams():
     """Every team with its supervisor, calendar and members."""
@@ -134,7 +134,7 @@ def post_team_member(path: IdPath, body: TeamMemberChange):
     return jsonify(_team(row))
 
 
-@bp.get("/routing-rules", tags=[TAG], responses={200: RulesRead, **errors(401, 403, 409)})
+@bp.get("/routing-rules", tags=[TAG], responses={200: RulesRead, **errors(401, 403, 409, 422)})
 @requires(*ADMINS_ONLY)
 def get_routing_rules():
     """The routing rules in the order they are tried."""
@@ -152,7 +152,7 @@ def post_routing_rule(body: RuleCreate):
     return jsonify(_rule(row)), 201
 
 
-@bp.delete("/routing-rules/<int:id>", tags=[TAG], responses={200: RulesRead, **errors(401, 403, 404, 409)})
+@bp.delete("/routing-rules/<int:id>", tags=[TAG], responses={200: RulesRead, **errors(401, 403, 404, 409, 422)})
 @requires(*ADMINS_ONLY)
 def delete_routing_rule(path: IdPath):
     """Delete a rule; the others close up (the rules left, in order)."""
