@@ -3,6 +3,7 @@ team; priority changes and reassignment with a reason. Flushes only; the caller 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,6 +72,15 @@ def schedule(clock: SlaClock, calendar: sla.Calendar, now: datetime) -> None:
     passed = (threshold is not None and clock.state == PAUSED
               and clock.elapsed_seconds * 100 > threshold * clock.target_seconds)
     clock.next_escalation_at = now if passed else None
+
+
+def recalendar(clocks: Iterable[SlaClock], old: sla.Calendar, new: sla.Calendar, now: datetime) -> None:
+    """Move running clocks onto an edited calendar at `now`: the time counted so far stays as the old calendar
+    counted it, the rest of the target and the deadlines follow the new one."""
+    for clock in clocks:
+        if clock.state == RUNNING:
+            _fold(clock, old, now)
+            schedule(clock, new, now)
 
 
 def start_clock(session: Session, claim: Claim, *, kind: ClockKind, target: float, now: datetime,

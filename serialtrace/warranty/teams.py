@@ -1,8 +1,8 @@
 """Business calendars, teams with supervisors and members, routing rules: the setup the SLA clocks and routing read.
 
-A changed calendar applies to each clock from that clock's next change (a pause, a new stage, a priority change):
-clocks keep the deadlines they were given, so saving a calendar never rewrites every running clock at once.
-Flush only; the caller commits.
+Saving a calendar (or making another the default) moves the running clocks counting on it in the same
+transaction: the time they counted stays as the old calendar counted it, their deadlines follow the new one. A
+team's new calendar applies to the clocks its claims start from then on. Flush only; the caller commits.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..i18n import _l
 from ..trace.models import Customer, Product
 from ..trace.policy import MAX_INT
-from . import calendars, sla
+from . import calendars, sla, stages
 from .models import BusinessCalendar, RoutingRule, SlaClock, Team, TeamMember
 from .service import CHANNELS
 
@@ -33,6 +33,8 @@ FAMILY_MAX = 100
 DATES_MAX = 1000
 # Days the calendar preview shows.
 PREVIEW_DAYS = 10
+# Running clocks loaded and moved at a time when their calendar changes.
+CLOCK_BATCH = 1000
 SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
 
 
@@ -148,6 +150,24 @@ def _unique_name(session: Session, model: type[BusinessCalendar] | type[Team], n
         raise Conflict(_l("the name %(name)r is taken", name=name), details={"field": "name"})
 
 
+def _recount(session: Session, calendar_id: int | None, old: sla.Calendar, new: sla.Calendar) -> None:
+    """Move the running clocks counting on calendar `calendar_id` (None: the default) from `old` to `new` now."""
+    if old == new:
+        return
+    now = utcnow()
+    counts_on = SlaClock.calendar_id.is_(None) if calendar_id is None else SlaClock.calendar_id == calendar_id
+    last = 0
+    while True:  # in batches by id: tens of thousands of clocks, never one query per clock
+        batch = list(session.scalars(select(SlaClock).where(counts_on, SlaClock.state == stages.RUNNING,
+                                                            SlaClock.id > last)
+                                     .order_by(SlaClock.id).limit(CLOCK_BATCH)))
+        if not batch:
+            return
+        stages.recalendar(batch, old, new, now)
+        session.flush()
+        last = batch[-1].id
+
+
 def _make_default(session: Session, row: BusinessCalendar) -> None:
     """`row` becomes the one default: every other calendar stops being it, in the same transaction."""
     session.execute(update(BusinessCalendar).where(BusinessCalendar.id != row.id).values(is_default=False))
@@ -158,6 +178,7 @@ def create_calendar(session: Session, fields: CalendarFields) -> BusinessCalenda
     """A new calendar; as the default, the previous default stops being it. Flushes."""
     values = _checked(fields)
     _unique_name(session, BusinessCalendar, values["name"], None)
+    default_before = calendars.calendar_by_id(session, None)
     row = BusinessCalendar(**values, is_default=False)
     session.add(row)
     session.flush()
@@ -165,12 +186,14 @@ def create_calendar(session: Session, fields: CalendarFields) -> BusinessCalenda
                                  .where(BusinessCalendar.is_default.is_(True)))
     if fields.is_default or not has_default:
         _make_default(session, row)
+        session.flush()
+        _recount(session, None, default_before, calendars.to_calendar(row))
     session.flush()
     return row
 
 
 def update_calendar(session: Session, row: BusinessCalendar, fields: CalendarFields) -> dict[str, Any]:
-    """Change a calendar (its clocks follow from their next change); the changed fields as {name: [before, after]}.
+    """Change a calendar, its running clocks moved onto it; the changed fields as {name: [before, after]}.
 
     The default stays the default until another one is made it: there is always exactly one."""
     values = _checked(fields)
@@ -178,6 +201,8 @@ def update_calendar(session: Session, row: BusinessCalendar, fields: CalendarFie
     if row.is_default and not fields.is_default:
         raise ValidationError(_l("a calendar stops being the default only when another is made the default"),
                               details={"field": "is_default"})
+    before_row, default_before = calendars.to_calendar(row), calendars.calendar_by_id(session, None)
+    was_default = row.is_default
     changed: dict[str, Any] = {}
     for key, value in values.items():
         before = getattr(row, key)
@@ -191,6 +216,10 @@ def update_calendar(session: Session, row: BusinessCalendar, fields: CalendarFie
     if changed:
         row.updated_at = utcnow()
     session.flush()
+    if changed:
+        _recount(session, row.id, before_row, calendars.to_calendar(row))
+        if was_default or row.is_default:  # clocks without a calendar of their own count on the default
+            _recount(session, None, default_before, calendars.to_calendar(row))
     return changed
 
 

@@ -96,7 +96,7 @@ def get_calendar(path: IdPath):
           responses={200: CalendarRead, **errors(400, 401, 403, 404, 409, 413, 422)})
 @requires(*ADMINS_ONLY)
 def patch_calendar(path: IdPath, body: CalendarWrite):
-    """Change the fields given; running clocks follow the calendar from their next change."""
+    """Change the fields given; running clocks keep the time counted and take the new deadlines."""
     row = teams.get_calendar(db(), path.id)
     current = teams.CalendarFields(name=row.name, opens=row.opens, closes=row.closes, weekdays=row.weekdays,
                                    country=row.country, timezone=row.timezone, holidays=row.holidays,

@@ -145,7 +145,7 @@ def calendar(calendar_id: int):
 @bp.post("/calendars/<int:calendar_id>")
 @requires_page("admin.calendars")
 def calendar_edit(calendar_id: int):
-    """Save a calendar; running clocks follow it from their next change."""
+    """Save a calendar; its running clocks keep the time counted and take its new deadlines."""
     row = teams.get_calendar(db(), calendar_id)
     values = _posted()
     try:
