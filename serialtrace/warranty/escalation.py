@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -150,8 +150,10 @@ def escalate(session: Session, settings: Settings, now: datetime, summary: Summa
             clock.next_escalation_at = None  # what schedule() gives after the last level, without its date walks
         else:
             stages.schedule(cast(SlaClock, clock), calendar, now)
+        # What the pass read of the clock: a priority change or a claim action since then leaves it as they set it.
         params = {"b_id": clock.id, "b_old": old, "b_state": clock.state, "b_cycle": clock.cycle,
-                  "b_next": clock.next_escalation_at}
+                  "b_target": clock.target_seconds, "b_elapsed": clock.elapsed_seconds,
+                  "b_since": clock.running_since, "b_next": clock.next_escalation_at}
         if passed:
             moved.append({**params, "b_pct": clock.escalated, "b_breach": clock.escalated >= 100})
         elif clock.next_escalation_at != clock.stored_next:
@@ -349,24 +351,34 @@ def _report(row: dict[str, Any], meta: _Meta, notification_id: int) -> dict[str,
 
 def _move_clocks(session: Session, moved: list[dict[str, Any]], rescheduled: list[dict[str, Any]]) -> None:
     """Raise the clocks' `escalated` (only upwards: a concurrent pass that got there first wins) and store their next
-    escalation moment; a clock a claim action changed meanwhile (state or cycle) is left as that action set it."""
+    escalation moment; a clock changed since the pass read it (its state, cycle, target, counted time or running
+    start: a claim action, a priority change, a calendar edit) is left as that change set it, and the next pass
+    reads it again."""
     table = SlaClock.__table__  # type: ignore[attr-defined]
     connection = session.connection()
     guard = (table.c.id == bindparam("b_id"), table.c.state == bindparam("b_state"),
-             table.c.cycle == bindparam("b_cycle"))
+             table.c.cycle == bindparam("b_cycle"), table.c.target_seconds == bindparam("b_target"),
+             table.c.elapsed_seconds == bindparam("b_elapsed"),
+             table.c.running_since.is_not_distinct_from(bindparam("b_since")))
     # Clocks done with their last level all get the same values: one UPDATE per group of ids, not one per clock
     # (PostgreSQL's driver sends an executemany's rows one by one).
-    last: dict[tuple[int, str, bool], list[int]] = {}
+    last: dict[tuple[int, str, bool], list[dict[str, Any]]] = {}
     each = []
     for params in moved:
         if params["b_next"] is None:
-            last.setdefault((params["b_pct"], params["b_state"], params["b_breach"]), []).append(params["b_id"])
+            last.setdefault((params["b_pct"], params["b_state"], params["b_breach"]), []).append(params)
         else:
             each.append(params)
-    for (pct, state, breach), ids in last.items():
-        for part in _chunks(ids):
+    for (pct, state, breach), group in last.items():
+        # Each clock as read, matched as a tuple (a paused clock has no running start to match).
+        running = state == stages.RUNNING
+        columns = [table.c.id, table.c.target_seconds, table.c.elapsed_seconds]
+        columns += [table.c.running_since] if running else []
+        since = table.c.running_since.is_not(None) if running else table.c.running_since.is_(None)
+        for part in _chunks(group, CHUNK // len(columns)):
+            read = [(p["b_id"], p["b_target"], p["b_elapsed"], *([p["b_since"]] if running else [])) for p in part]
             # A reopened claim's cycle runs on new clocks (these are then stopped), so the state guards it here.
-            connection.execute(update(table).where(table.c.id.in_(part), table.c.state == state,
+            connection.execute(update(table).where(tuple_(*columns).in_(read), since, table.c.state == state,
                                                    table.c.escalated < pct)
                                .values(escalated=pct, next_escalation_at=None,
                                        breached=or_(table.c.breached, breach)))

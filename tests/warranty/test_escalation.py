@@ -331,3 +331,30 @@ def test_the_server_pass_runs_on_its_interval_and_survives_a_failing_pass(tmp_pa
         thread.join(5)
     assert escalation.start_background(rt, interval=0) is None
     rt.engine.dispose()
+
+
+@pytest.mark.parametrize("now", [AT_100, AT_150], ids=["next-level-ahead", "last-level"])
+def test_a_priority_changed_while_the_pass_runs_is_not_overwritten(session, sessions, claim, monkeypatch, now):
+    read = escalation._due_clocks
+
+    def then_priority_changes(s, at):
+        due = read(s, at)
+        # Between the pass's read and its update, a coordinator lowers the priority: triage gets 18 hours.
+        with at_moment(at):
+            stages.change_priority(s, claim_id=claim.id, priority="P4", reason="customer can wait", author=None)
+        return due
+
+    monkeypatch.setattr(escalation, "_due_clocks", then_priority_changes)
+    _pass(sessions, now)
+    clock = _stage_clock(session, claim)
+    # The clock keeps what the priority change gave it; the next pass reads it again.
+    expected = SlaClock(state=clock.state, running_since=clock.running_since, elapsed_seconds=clock.elapsed_seconds,
+                        target_seconds=clock.target_seconds, escalated=0)
+    calendar = stages.calendars.calendar_by_id(session, clock.calendar_id)
+    stages.schedule(expected, calendar, now)
+    # Breached: the old target was passed before the change, and that stays (stages.retarget_clock).
+    assert (clock.target_seconds, clock.escalated, clock.breached) == (18 * 3600, 0, True)
+    assert clock.next_escalation_at == expected.next_escalation_at
+    monkeypatch.setattr(escalation, "_due_clocks", read)
+    later = _pass(sessions, now + timedelta(minutes=1))
+    assert later.notifications == [] if now == AT_100 else [n["threshold"] for n in later.notifications] == [75]
