@@ -4,6 +4,7 @@ refusals on stderr with exit code 1 and nothing changed."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -60,6 +61,36 @@ def test_register_as_the_manager_needs_the_confirmation(run):
     assert [e["kind"] for e in json.loads(done.output)["timeline"]] == ["state_change", "confirmation"]
     other = run("claims", "register", run.serials[1], "--symptom", "no_power", "--as", "desk", "--channel", "phone")
     assert other.exit_code == 0, other.output
+
+
+def _draft(serial: str) -> str:
+    from sqlalchemy import select
+
+    from serialtrace.accounts.models import User
+    from serialtrace.runtime import Runtime
+    from serialtrace.warranty import service
+
+    rt = Runtime.from_env()
+    with rt.transaction() as s:
+        desk = s.scalars(select(User).where(User.username == "desk")).one()
+        number = service.register_claim(s, serial=serial, symptom="no_power", author=desk, today=date.today(),
+                                        draft=True).claim.number
+    rt.engine.dispose()
+    return number
+
+
+def test_registering_a_draft_as_the_manager_needs_the_confirmation(run):
+    assert run("customers", "manager", "Vodokanal", "manager").exit_code == 0
+    number = _draft(run.serials[0])
+    refused = run("claims", "transition", number, "--to", "registered", "--as", "manager")
+    assert refused.exit_code == 1
+    assert "account manager of Vodokanal" in refused.output and "--confirm-own-customer" in refused.output
+    assert json.loads(run("claims", "show", number, "--json").output)["state"] == "draft"
+    done = run("claims", "transition", number, "--to", "registered", "--as", "manager", "--confirm-own-customer")
+    assert done.exit_code == 0 and done.output.strip() == f"claim {number}: draft -> registered", done.output
+    timeline = json.loads(run("claims", "show", number, "--json").output)["timeline"]
+    assert [(e["kind"], e["author"]) for e in timeline] == [
+        ("state_change", "desk"), ("state_change", "manager"), ("confirmation", "manager")]
 
 
 def test_the_report_for_cron(run):

@@ -190,19 +190,28 @@ def claims_register(serial, symptom, description, channel, username, confirm_own
 @click.option("--to", "to", required=True, help="The state to move the claim to.")
 @click.option("--reason", default="")
 @click.option("--as", "username", help="The active user taking the step (required).")
-def claims_transition(claim, to, reason, username) -> None:
+@click.option("--confirm-own-customer", "confirm_own", is_flag=True,
+              help="Registering a draft: you are the customer's account manager and register it anyway (logged).")
+def claims_transition(claim, to, reason, username, confirm_own) -> None:
     """Move CLAIM (number or id) to another state, as the state machine and the user's role allow."""
     from ..warranty import service, surveys
+    from ..warranty.registration import OwnCustomer
 
     rt = runtime()
-    with rt.transaction() as s:
-        user = _acting_user(s, username)
-        found = _claim(s, claim)
-        before = found.state
-        moved = service.transition_claim(s, claim_id=found.id, to=to, reason=reason, author=user,
-                                         today=business_today(rt.settings),
-                                         return_days=rt.settings.warranty_return_days)
-        out = f"claim {moved.number}: {before} -> {moved.state}"
+    try:
+        with rt.transaction() as s:
+            user = _acting_user(s, username)
+            found = _claim(s, claim)
+            before = found.state
+            moved = service.transition_claim(s, claim_id=found.id, to=to, reason=reason, author=user,
+                                             today=business_today(rt.settings),
+                                             return_days=rt.settings.warranty_return_days,
+                                             confirm_own_customer=confirm_own)
+            out = f"claim {moved.number}: {before} -> {moved.state}"
+    except OwnCustomer as exc:
+        # Nothing was stored (the transaction rolled back); say how to confirm from here.
+        click.echo(f"error: {exc.message}; run again with --confirm-own-customer to confirm", err=True)
+        raise SystemExit(1) from None
     click.echo(out)
     if to == "closed":
         surveys.send_quietly(rt.sessions, rt.settings)  # best effort: the claim is closed whatever happens

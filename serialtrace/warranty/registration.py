@@ -43,6 +43,24 @@ def record_confirmation(session: Session, claim: Claim, *, author: Author | None
                            **author_fields(author)))
 
 
+def check_registrar(session: Session, claim: Claim, *, author: Author | None, confirmed: bool) -> bool:
+    """Before a draft is registered: the same check as a direct registration, for whoever registers it now (409
+    own_customer when they manage its customer and did not confirm). True when they confirmed."""
+    return own_customer(session, customer_id=claim.customer_id, author=author, confirmed=confirmed)
+
+
+def record_registrar(session: Session, claim: Claim, *, author: Author | None, confirmed: bool) -> None:
+    """After a draft is registered: `author` is its registrar, flagged and logged when they confirmed as the
+    customer's account manager."""
+    # The claim has one author column and it answers "who registered it" (the report, "registered by me"); the
+    # draft's writer stays on the draft's first timeline row, the registrar is also the author of the registered row.
+    claim.author_id = getattr(author, "id", None)
+    # The flag speaks of the registrar: a draft the manager wrote and a colleague registered is not flagged.
+    claim.own_customer_confirmed = confirmed
+    if confirmed:
+        record_confirmation(session, claim, author=author)
+
+
 def manages(session: Session, *, customer_id: int | None, author: Author | None) -> bool:
     """True when `author` is the account manager of the customer `customer_id`: the desk warns before registering."""
     author_id = getattr(author, "id", None)

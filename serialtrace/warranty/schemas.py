@@ -78,6 +78,8 @@ class ClaimTransition(BaseModel):
 
     to: Text(length=24) = Field(description="the target claim state")
     reason: Notes = ""
+    confirm_own_customer: bool = Field(False, description="registering a draft: true when you are the customer's "
+                                                          "account manager and register it anyway (logged)")
 
 
 class ClaimReplace(BaseModel):

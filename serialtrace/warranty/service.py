@@ -218,15 +218,18 @@ def await_unit(session: Session, claim: Claim, *, today: date, return_days: int,
 
 
 def transition_claim(session: Session, *, claim_id: int, to: str, reason: str = "", author: Author | None,
-                     today: date | None = None, return_days: int = RETURN_DAYS) -> Claim:
+                     today: date | None = None, return_days: int = RETURN_DAYS,
+                     confirm_own_customer: bool = False) -> Claim:
     """Move a claim to `to` when its state and the author's role allow it (else 409 / 403, nothing changed), with a
     timeline row; a claim that starts waiting for its unit (awaiting_return) gives it `return_days` from `today`
-    (default: the date of utcnow) to come back, a new expected case when the last one is over. Flushes; the caller
-    commits."""
+    (default: the date of utcnow) to come back, a new expected case when the last one is over. Registering a draft
+    makes the author its registrar, with the own-customer check of register_claim. Flushes; the caller commits."""
     claim = get_claim(session, claim_id, lock=True)
     role = getattr(author, "role", None) if author is not None else None
     workflow.ensure_transition(claim.state, to, role=role, kind="claim")
     target = workflow.state_of(to, "claim")
+    registering = claim.state == ClaimState.DRAFT and target == ClaimState.REGISTERED
+    own = registering and registration.check_registrar(session, claim, author=author, confirmed=confirm_own_customer)
     if target in AWAITING_STATES:
         await_unit(session, claim, today=today or utcnow().date(), return_days=return_days, author=author)
     before = claim.state
@@ -237,6 +240,8 @@ def transition_claim(session: Session, *, claim_id: int, to: str, reason: str = 
         claim.closed_at = None  # reopened
     record_claim_event(session, claim, kind="state_change", author=author, from_state=before, to_state=str(target),
                        reason=reason)
+    if registering:
+        registration.record_registrar(session, claim, author=author, confirmed=own)
     session.flush()
     session.refresh(claim)
     return claim

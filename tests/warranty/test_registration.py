@@ -67,6 +67,41 @@ def test_anyone_else_registers_without_a_warning_or_a_flag(session, desk, who):
     assert other.own_customer_confirmed is False
 
 
+def _timeline(session, claim) -> list[tuple]:
+    return [(e.kind, e.to_state, e.author) for e in session.scalars(
+        select(ClaimEvent).where(ClaimEvent.claim_id == claim.id).order_by(ClaimEvent.id))]
+
+
+def test_registering_a_draft_asks_the_account_manager_to_confirm_and_records_the_registrar(session, desk, who):
+    draft = service.register_claim(session, serial=desk["serials"][0], symptom="no_power", author=who["warehouse"],
+                                   today=TODAY, draft=True).claim
+    before = _counts(session)
+    with pytest.raises(OwnCustomer) as refused:
+        service.transition_claim(session, claim_id=draft.id, to="registered", author=who["coordinator"])
+    assert refused.value.status_code == 409 and refused.value.details["resend"] == {"confirm_own_customer": True}
+    session.expire_all()
+    assert _counts(session) == before and draft.state == "draft" and draft.author_id == who["warehouse"].id
+    done = service.transition_claim(session, claim_id=draft.id, to="registered", author=who["coordinator"],
+                                    confirm_own_customer=True)
+    # The registrar is the claim's author now; the draft's writer stays on the draft's timeline row.
+    assert done.state == "registered" and done.author_id == who["coordinator"].id and done.own_customer_confirmed
+    assert _timeline(session, done) == [("state_change", "draft", "warehouse"),
+                                        ("state_change", "registered", "coordinator"),
+                                        ("confirmation", None, "coordinator")]
+
+
+def test_a_managers_draft_registered_by_a_colleague_is_not_flagged(session, desk, who):
+    draft = service.register_claim(session, serial=desk["serials"][0], symptom="no_power", author=who["coordinator"],
+                                   today=TODAY, draft=True, confirm_own_customer=True).claim
+    done = service.transition_claim(session, claim_id=draft.id, to="registered", author=who["warehouse"])
+    assert done.author_id == who["warehouse"].id and done.own_customer_confirmed is False
+    # Cancelling a draft is no registration: nobody is asked, the author stays.
+    other = service.register_claim(session, serial=desk["serials"][1], symptom="no_power", author=who["warehouse"],
+                                   today=TODAY, draft=True).claim
+    gone = service.transition_claim(session, claim_id=other.id, to="cancelled", author=who["coordinator"])
+    assert gone.state == "cancelled" and gone.author_id == who["warehouse"].id
+
+
 def test_account_managers_are_active_users_and_can_be_cleared(session, desk, who):
     customer = desk["customer"]
     assert trace_service.set_account_manager(session, customer, username="warehouse") == ("coordinator", "warehouse")

@@ -88,6 +88,61 @@ def test_the_station_form_warns_then_asks_for_the_confirmation(login, session, d
     assert 'id="own-customer-warning"' not in other and 'name="confirm_own_customer"' not in other
 
 
+def _draft(session, serial: str) -> Claim:
+    from serialtrace.accounts.models import User
+    from serialtrace.warranty import service
+
+    warehouse = session.scalars(select(User).where(User.username == "warehouse")).one()
+    claim = service.register_claim(session, serial=serial, symptom="no_power", author=warehouse,
+                                   today=date.today(), draft=True).claim
+    session.commit()
+    return claim
+
+
+def test_the_api_asks_the_account_manager_to_confirm_registering_a_draft(api, session, desk):
+    draft = _draft(session, desk["serials"][0])
+    url = f"/api/v1/claims/{draft.id}/transitions"
+    before = _counts(session)
+    refused = api("coordinator").post(url, json={"to": "registered"})
+    assert refused.status_code == 409 and refused.json["error"] == "own_customer", refused.json
+    assert refused.json["details"]["resend"] == {"confirm_own_customer": True}
+    assert _counts(session) == before
+    done = api("coordinator").post(url, json={"to": "registered", "confirm_own_customer": True})
+    assert done.status_code == 200, done.json
+    assert [(e["kind"], e["author"]) for e in done.json["timeline"]] == [
+        ("state_change", "warehouse"), ("state_change", "coordinator"), ("confirmation", "coordinator")]
+    session.expire_all()
+    claim = session.get(Claim, draft.id)
+    manager = session.get(Customer, desk["customer_id"]).account_manager_id
+    assert claim.own_customer_confirmed and claim.author_id == manager
+
+
+def test_the_claim_page_warns_then_asks_for_the_confirmation(login, session, desk):
+    draft = _draft(session, desk["serials"][0])
+    client = login("coordinator")
+    url = f"/claims/{draft.number}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="own-customer-warning"' in page and 'name="confirm_own_customer"' in page
+    before = _counts(session)
+    refused = _post(client, url, f"{url}/transition", {"to": "registered", "reason": "phoned in"})
+    assert refused.status_code == 409
+    text = refused.get_data(as_text=True)
+    assert "account manager of Vodokanal" in text and "phoned in" in text
+    assert 'id="confirm-own-customer" aria-invalid="true" aria-describedby="form-error" autofocus' in text
+    assert _counts(session) == before
+    done = _post(client, url, f"{url}/transition", {"to": "registered", "confirm_own_customer": "1"})
+    assert done.status_code == 302
+    session.expire_all()
+    claim = session.get(Claim, draft.id)
+    assert claim.state == "registered" and claim.own_customer_confirmed
+    registered = client.get(url).get_data(as_text=True)
+    assert 'name="confirm_own_customer"' not in registered and "· coordinator" in registered
+    # Someone who does not manage the customer is not asked.
+    other = _draft(session, desk["serials"][1])
+    page = login("warehouse").get(f"/claims/{other.number}").get_data(as_text=True)
+    assert 'id="own-customer-warning"' not in page and 'name="confirm_own_customer"' not in page
+
+
 def test_the_admin_sets_and_clears_an_account_manager(login, session, desk):
     client = login("admin")
     page = client.get("/admin/customers").get_data(as_text=True)

@@ -60,7 +60,8 @@ def post_claim_transition(path: ClaimPath, body: ClaimTransition):
     (the replacement, the receiving scan, the verdict), 403 when the role does not."""
     settings = runtime().settings
     service.transition_claim(db(), claim_id=path.id, to=body.to, reason=body.reason, author=current_user(),
-                             today=business_today(settings), return_days=settings.warranty_return_days)
+                             today=business_today(settings), return_days=settings.warranty_return_days,
+                             confirm_own_customer=body.confirm_own_customer)
     commit()
     if body.to == "closed":
         surveys.send_quietly(runtime().sessions, settings)  # best effort: the claim is closed whatever happens

@@ -162,7 +162,9 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
     read["cases"] = [{**c, "href": link_for("pages.case", case_id=c["id"])} for c in read["cases"]]
     read["timeline"] = [{**e, "href": link_for("api.get_attachment", id=e["attachment_id"])}
                         if e["kind"] == "attachment" else e for e in read["timeline"]]
-    first = next((e for e in read["timeline"] if e["kind"] == "state_change"), None)
+    changes = [e for e in read["timeline"] if e["kind"] == "state_change"]
+    # The registrar is who moved it into registered (a draft's writer may be someone else), else its first author.
+    first = next((e for e in changes if e["to"] == "registered"), changes[0] if changes else None)
     svg = route_map_svg(read["state"], _path_taken(read), label=lambda s: str(label(s, "claim_state")))
     return {"claim": read, "actions": claim_actions(read, user), "registrar": first["author"] if first else "",
             # The map is drawn by routemap.py, which escapes every label it writes.
@@ -173,7 +175,16 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
             "knowledge": knowledge_panel(read),
             "survey": claim_survey(claim.id),
             "symptom": symptom_name(read["symptom"]), "sla": claim_sla.panel(claim, read, user),
-            "sla_error": None, "sla_error_field": None, "sla_form": None, "sla_typed": {}}
+            "sla_error": None, "sla_error_field": None, "sla_form": None, "sla_typed": {},
+            "own_customer": _own_draft(read, user), "confirm_needed": False}
+
+
+def _own_draft(read: dict[str, Any], user: User) -> str | None:
+    """The customer's name when `user` may register this draft and is its customer's account manager, else None."""
+    customer = read["customer"]
+    if read["state"] != "draft" or "registered" not in read["allowed_transitions"] or customer is None:
+        return None
+    return customer["name"] if registration.manages(db(), customer_id=customer["id"], author=user) else None
 
 
 def _claim_page(claim: Claim, *, station: bool = False, status: int = 200, **extra: Any):
@@ -207,12 +218,16 @@ def claim_transition(ref: str):
     try:
         to, reason = _form("to", 24), _form("reason", TEXT_MAX)
         service.transition_claim(db(), claim_id=claim_id, to=to, reason=reason, author=current_user(),
-                                 today=business_today(settings()), return_days=settings().warranty_return_days)
+                                 today=business_today(settings()), return_days=settings().warranty_return_days,
+                                 confirm_own_customer=request.form.get(registration.CONFIRM_FIELD) == "1")
         commit()
         if to == "closed":
             mail_surveys()
     except DomainError as exc:
-        return _refused(claim_id, exc, reason=reason)
+        # Refused for the account manager: the form comes back with the confirmation focused, the reason kept.
+        own = {"own_customer": exc.details["customer"], "confirm_needed": True} \
+            if isinstance(exc, registration.OwnCustomer) else {}
+        return _refused(claim_id, exc, reason=reason, **own)
     flash(_("claim %(number)s is now %(state)s", number=number, state=label(to, "claim_state")), "ok")
     return redirect(url_for("pages.claim", ref=number))
 
