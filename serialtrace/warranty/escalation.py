@@ -51,6 +51,9 @@ LAST = sla.ESCALATION_THRESHOLDS[-1]
 MAIL_LEASE = timedelta(minutes=5)
 # Consecutive failed sends after which a pass stops mailing: the server is down, the rest waits for the next pass.
 MAIL_GIVE_UP = 3
+# Pending notifications older than this when mail goes out are not mailed any more (mail was off or down too long).
+MAIL_MAX_AGE = timedelta(days=2)
+TOO_OLD = "too old to mail"
 # Notifications one pass mails at most; the rest go on the next pass.
 MAIL_BATCH = 500
 # Rows per INSERT and ids per IN (...): well under SQLite's and PostgreSQL's parameter limits.
@@ -112,7 +115,7 @@ def run_pass(sessions: Any, settings: Settings, now: datetime) -> Summary:
     with transaction(factory) as session:
         escalate(session, settings, now, summary)
     by_id = {row["id"]: row for row in summary.notifications}
-    for result in mail_pending(factory, settings):
+    for result in mail_pending(factory, settings, now=now):
         if result["id"] in by_id:
             by_id[result["id"]].update(mail=result["mail"], error=result["error"])
         else:
@@ -285,7 +288,6 @@ def _notification_rows(session: Session, settings: Settings, hits: list[tuple[_D
     if not hits:
         return []
     people = _load(session, hits)
-    mailing = mail.mail_configured(settings)
     rows = []
     for clock, threshold, spent in hits:
         claim = people.claims.get(clock.claim_id)
@@ -298,7 +300,8 @@ def _notification_rows(session: Session, settings: Settings, hits: list[tuple[_D
             user = people.users[user_id]
             rows.append(({"user_id": user_id, "claim_id": clock.claim_id, "clock_id": clock.id, "cycle": clock.cycle,
                           "threshold": threshold, "kind": KIND, "subject": subject, "body": body,
-                          "created_at": now, "mail_state": PENDING if mailing and user.email else NONE,
+                          # Whether mail is on is decided when mailing: a server configured later still sends it.
+                          "created_at": now, "mail_state": PENDING if user.email else NONE,
                           "mail_attempts": 0, "mail_error": ""}, _Meta(claim.number, stage, user.username)))
     return rows
 
@@ -346,7 +349,7 @@ def _report(row: dict[str, Any], meta: _Meta, notification_id: int) -> dict[str,
     mail_state = row["mail_state"]
     return {"id": notification_id, "claim": meta.claim, "claim_id": row["claim_id"], "clock_id": row["clock_id"],
             "stage": meta.stage, "threshold": row["threshold"], "user": meta.user, "user_id": row["user_id"],
-            "mail": mail_state, "error": "" if mail_state != NONE else "no address or mail is off"}
+            "mail": mail_state, "error": "" if mail_state != NONE else "no email address"}
 
 
 def _move_clocks(session: Session, moved: list[dict[str, Any]], rescheduled: list[dict[str, Any]]) -> None:
@@ -394,11 +397,18 @@ def _move_clocks(session: Session, moved: list[dict[str, Any]], rescheduled: lis
 # ---------------------------------------------------------------------------------------------- mailing
 
 
-def mail_pending(sessions: sessionmaker, settings: Settings) -> list[dict[str, Any]]:
-    """Mail the pending notifications nobody holds, each leased, sent, then marked; what happened to each."""
+def mail_pending(sessions: sessionmaker, settings: Settings, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Mail the pending notifications nobody holds, each leased, sent, then marked; what happened to each.
+
+    Mail off: nothing happens and they stay pending. Those older than MAIL_MAX_AGE at `now` are not mailed but
+    marked "none" (a server configured months later does not flood people with stale notices)."""
     if not mail.mail_configured(settings):
         return []
     with transaction(sessions) as session:
+        session.execute(update(Notification).where(Notification.mail_state == PENDING,
+                                                   Notification.created_at < (now or utcnow()) - MAIL_MAX_AGE)
+                        .values(mail_state=NONE, mail_error=TOO_OLD, mail_lease_until=None)
+                        .execution_options(synchronize_session=False))
         now = utcnow()
         todo = list(session.execute(
             select(Notification.id, Notification.subject, Notification.body, Notification.threshold,
@@ -456,8 +466,9 @@ def _mail_one(sessions: sessionmaker, settings: Settings, row: Any) -> dict[str,
 def describe(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     """One line per notification for the console: claim, threshold, user, and mailed or why not."""
     for row in rows:
-        how = {SENT: "mailed", NONE: f"not mailed ({row['error'] or 'no address or mail is off'})",
-               PENDING: f"mail failed, retried next pass ({row['error']})"}.get(row["mail"], row["mail"])
+        failed = f"mail failed, retried next pass ({row['error']})" if row["error"] else "to be mailed (mail is off)"
+        how = {SENT: "mailed", NONE: f"not mailed ({row['error'] or 'no email address'})",
+               PENDING: failed}.get(row["mail"], row["mail"])
         yield f"{row['claim']}  {row['threshold']} %  {row['user']}  {how}"
 
 

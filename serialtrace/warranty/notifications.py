@@ -15,7 +15,8 @@ from ..i18n import _l
 from ..trace.policy import MAX_INT
 from .models import Notification
 
-# Mail states of a notification: to be mailed, mailed, or not mailed at all (no address, or mail is off).
+# Mail states of a notification: to be mailed (when mail is on; escalation.mail_pending), mailed, or not mailed at
+# all (no address, an address no server takes, or too old by the time mail was on).
 PENDING, SENT, NONE = "pending", "sent", "none"
 # The most notifications one list shows; older ones stay in the table.
 LIST_MAX = 200

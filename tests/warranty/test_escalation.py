@@ -130,7 +130,7 @@ def test_the_notice_names_the_claim_stage_priority_and_links_to_it(session, sess
     assert claim.number in note.subject and "P3" in note.subject and "triage" in note.subject
     assert "Over the target by 0.5 business hours" in note.body
     assert f"https://st.example.com/claims/{claim.number}" in note.body
-    assert (note.kind, note.mail_state, note.cycle) == ("escalation", "none", 1)  # mail is off
+    assert (note.kind, note.mail_state, note.cycle) == ("escalation", "pending", 1)  # mailed once mail is on
 
 
 def test_a_paused_clock_is_not_escalated_further(session, sessions, claim, who):
@@ -287,7 +287,7 @@ def test_the_escalate_command_runs_one_pass_and_prints_what_it_sent(fresh_cli):
     assert early.exit_code == 0 and "1 clocks due" not in early.output
     done = fresh_cli("escalate", "--now", "2025-06-02T17:00:00+00:00")
     assert done.exit_code == 0, done.output
-    assert "75 %  coordinator  not mailed" in done.output and "1 notifications" in done.output
+    assert "75 %  coordinator  to be mailed (mail is off)" in done.output and "1 notifications" in done.output
     again = json.loads(fresh_cli("escalate", "--now", "2025-06-03T15:00", "--json").output)
     assert sorted((n["threshold"], n["user"]) for n in again["notifications"]) == [
         (150, "coordinator"), (150, "manager"), (150, "supervisor")]
@@ -358,3 +358,29 @@ def test_a_priority_changed_while_the_pass_runs_is_not_overwritten(session, sess
     monkeypatch.setattr(escalation, "_due_clocks", read)
     later = _pass(sessions, now + timedelta(minutes=1))
     assert later.notifications == [] if now == AT_100 else [n["threshold"] for n in later.notifications] == [75]
+
+
+def test_notices_written_while_mail_is_off_are_mailed_once_it_is_on(session, sessions, claim, smtp_server):
+    off = _pass(sessions, AT_75)
+    assert [(n["user"], n["mail"]) for n in off.notifications] == [("coordinator", "pending")]
+    on = _pass(sessions, AT_75 + timedelta(hours=1), smtp_host=smtp_server.host, smtp_port=smtp_server.port,
+               mail_from=MAIL_FROM)
+    assert [(r["user"], r["mail"]) for r in on.retried] == [("coordinator", "sent")]
+    assert [r.rcpt_tos for r in smtp_server.received] == [["coordinator@example.com"]]
+
+
+def test_notices_too_old_when_mail_comes_on_are_not_mailed(session, sessions, claim, who, smtp_server):
+    _pass(sessions, AT_75)
+    # Mail is configured three days later: the stale notice is marked, not sent; a fresh one still goes out.
+    later = AT_75 + escalation.MAIL_MAX_AGE + timedelta(days=1)
+    with at_moment(later):
+        fresh = notifications.create(session, user=who["coordinator"], kind="note", subject="Fresh")
+    session.flush()
+    settings = Settings.load({"secret_key": "x", "smtp_host": smtp_server.host, "smtp_port": smtp_server.port,
+                              "mail_from": MAIL_FROM})
+    results = escalation.mail_pending(sessions, settings, now=later)
+    assert [(r["id"], r["mail"]) for r in results] == [(fresh.id, "sent")]
+    assert [r.message["Subject"] for r in smtp_server.received] == ["Fresh"]
+    session.expire_all()
+    old = session.scalars(select(Notification).where(Notification.threshold == 75)).one()
+    assert (old.mail_state, old.mail_error, old.mail_attempts) == ("none", "too old to mail", 0)
