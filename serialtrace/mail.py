@@ -11,11 +11,12 @@ import re
 import smtplib
 import ssl
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, getaddresses, make_msgid
+from typing import TypeVar
 
 from .config import Settings, is_mail_address
 
@@ -24,6 +25,11 @@ SUBJECT_MAX = 200
 # Recipients of one message: a notice to a team, never a mailing list.
 RECIPIENTS_MAX = 50
 _URL = re.compile(r"https?://[^\s<>\"']+")
+# Failed sends in a row after which a run of mails stops: the server is down, and each further try would wait out
+# SERIALTRACE_SMTP_TIMEOUT; the rest waits for the next escalation pass.
+GIVE_UP = 3
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
 class MailError(Exception):
@@ -33,6 +39,23 @@ class MailError(Exception):
 def mail_configured(settings: Settings) -> bool:
     """Whether mail is on: SERIALTRACE_SMTP_HOST names a server (config ensures a sender comes with it)."""
     return bool(settings.smtp_host)
+
+
+def until_down(items: Iterable[_Item], send_one: Callable[[_Item], _Result | None],
+               failed: Callable[[_Result], bool]) -> list[_Result]:
+    """`send_one` on each item in turn, stopping after GIVE_UP `failed` results in a row; the results of the items
+    sent or tried (None from `send_one`: nothing was tried, such as an item another pass holds)."""
+    results: list[_Result] = []
+    failures = 0
+    for item in items:
+        if failures >= GIVE_UP:
+            break
+        result = send_one(item)
+        if result is None:
+            continue
+        results.append(result)
+        failures = failures + 1 if failed(result) else 0
+    return results
 
 
 def build_message(settings: Settings, *, to: str | Iterable[str], subject: str, text: str,

@@ -207,14 +207,14 @@ def claims_transition(claim, to, reason, username, confirm_own) -> None:
                                              today=business_today(rt.settings),
                                              return_days=rt.settings.warranty_return_days,
                                              confirm_own_customer=confirm_own)
-            out = f"claim {moved.number}: {before} -> {moved.state}"
+            out, closed_id = f"claim {moved.number}: {before} -> {moved.state}", moved.id
     except OwnCustomer as exc:
         # Nothing was stored (the transaction rolled back); say how to confirm from here.
         click.echo(f"error: {exc.message}; run again with --confirm-own-customer to confirm", err=True)
         raise SystemExit(1) from None
     click.echo(out)
     if to == "closed":
-        surveys.send_quietly(rt.sessions, rt.settings)  # best effort: the claim is closed whatever happens
+        surveys.send_quietly(rt.sessions, rt.settings, closed_id)  # best effort: the claim is closed whatever happens
 
 
 @claims.command("replace")

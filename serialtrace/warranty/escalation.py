@@ -49,8 +49,6 @@ KIND = "escalation"
 LAST = sla.ESCALATION_THRESHOLDS[-1]
 # How long a pass holds a notification it is mailing before another pass may take it over.
 MAIL_LEASE = timedelta(minutes=5)
-# Consecutive failed sends after which a pass stops mailing: the server is down, the rest waits for the next pass.
-MAIL_GIVE_UP = 3
 # Pending notifications older than this when mail goes out are not mailed any more (mail was off or down too long).
 MAIL_MAX_AGE = timedelta(days=2)
 TOO_OLD = "too old to mail"
@@ -259,7 +257,8 @@ def _text(settings: Settings, claim: Any, stage: str, clock: _Due, threshold: in
     facts = {"number": claim.number, "priority": claim.priority, "stage": stage, "threshold": threshold,
              "percent": f"{100 * spent / clock.target_seconds:.0f}", "target": _hours(clock.target_seconds),
              "spent": _hours(spent), "hours": _hours(abs(left)),
-             "due": clock.due_at.strftime("%Y-%m-%d %H:%M UTC") if clock.due_at is not None else "-",
+             "due": (stages.shown_due(clock.due_at) or clock.due_at).strftime("%Y-%m-%d %H:%M UTC")
+             if clock.due_at is not None else "-",
              "link": f"{settings.public_url.rstrip('/')}/claims/{claim.number}"}
     if threshold >= 100:
         subject = _l("Claim %(number)s (%(priority)s): %(stage)s is over its SLA target (%(percent)s %%)", **facts)
@@ -417,17 +416,9 @@ def mail_pending(sessions: sessionmaker, settings: Settings, *, now: datetime | 
             .where(Notification.mail_state == PENDING,
                    or_(Notification.mail_lease_until.is_(None), Notification.mail_lease_until < now))
             .order_by(Notification.id).limit(MAIL_BATCH)))
-    results = []
-    failures = 0
-    for row in todo:
-        if failures >= MAIL_GIVE_UP:
-            break
-        result = _mail_one(sessions, settings, row)
-        if result is None:
-            continue  # another pass holds it
-        results.append(result)
-        failures = failures + 1 if result["mail"] == PENDING else 0
-    return results
+    # Stops after mail.GIVE_UP failed sends in a row (the server is down); one another pass holds is skipped.
+    return mail.until_down(todo, lambda row: _mail_one(sessions, settings, row),
+                           lambda result: result["mail"] == PENDING)
 
 
 def _mail_one(sessions: sessionmaker, settings: Settings, row: Any) -> dict[str, Any] | None:

@@ -28,7 +28,8 @@ class ReportClaimRead(BaseModel):
     customer: str | None
     user: str
     opened_at: str
-    hours_open: int
+    since: str = Field(description="when it was registered (own customer) or entered its state (stale)")
+    hours_open: int = Field(description="hours since `since`")
 
 
 class RegistrationReportRead(BaseModel):

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
@@ -18,10 +18,11 @@ from ..trace.models import Customer
 from ..trace.policy import parse_date
 from .calendars import default_calendar_row
 from .enums import ClaimState
-from .models import Claim
+from .models import Claim, ClaimEvent
 
-# Claims still waiting for someone to start on them: the report lists those opened too long ago.
+# Claims still waiting for someone to start on them: the report lists those in that state too long.
 WAITING_STATES = (str(ClaimState.DRAFT), str(ClaimState.REGISTERED))
+REGISTERED = str(ClaimState.REGISTERED)
 # Most rows each list of the report holds: a control report, not an export of every claim.
 MAX_ROWS = 1000
 
@@ -54,30 +55,46 @@ def _who(user_id: int | None, name: str | None) -> str:
 
 def registration_report(session: Session, day: date, *, timezone: str, stale_hours: int,
                         now: datetime | None = None) -> dict[str, Any]:
-    """Claims registered on `day` (in `timezone`) per person and channel, the own-customer registrations confirmed
-    that day, and claims still in draft or registered whose opened_at is more than `stale_hours` before `now`."""
+    """Claims registered on `day` (in `timezone`) per registrar and channel, the own-customer registrations of that
+    day, and claims still in draft or registered that entered that state more than `stale_hours` before `now`."""
     start, end = day_bounds(day, timezone)
     now = now or utcnow()
-    on_day = (Claim.opened_at >= start) & (Claim.opened_at < end)
+    # A claim counts on the day it entered registered (at the desk at once, or later from its draft), for whoever
+    # took that step: its timeline row says when and by whom. Drafts, kept or cancelled, never entered it.
+    entered = (select(ClaimEvent.claim_id, ClaimEvent.at, ClaimEvent.author_id)
+               .where(ClaimEvent.kind == "state_change", ClaimEvent.to_state == REGISTERED,
+                      ClaimEvent.at >= start, ClaimEvent.at < end).subquery())
     counts = session.execute(
-        select(Claim.author_id, User.username, Claim.channel, func.count(Claim.id).label("n"))
-        .outerjoin(User, User.id == Claim.author_id).where(on_day)
-        .group_by(Claim.author_id, User.username, Claim.channel).order_by(User.username, Claim.channel)).all()
+        select(entered.c.author_id, User.username, Claim.channel, func.count(Claim.id).label("n"))
+        .join(Claim, Claim.id == entered.c.claim_id).outerjoin(User, User.id == entered.c.author_id)
+        .group_by(entered.c.author_id, User.username, Claim.channel).order_by(User.username, Claim.channel)).all()
     rows = [{"user": _who(r.author_id, r.username), "channel": r.channel, "count": r.n} for r in counts]
-    listed = (select(Claim.id, Claim.number, Claim.state, Claim.channel, Claim.opened_at, Claim.author_id,
-                     User.username, Customer.name.label("customer"))
-              .outerjoin(User, User.id == Claim.author_id).outerjoin(Customer, Customer.id == Claim.customer_id))
-    own = session.execute(listed.where(on_day, Claim.own_customer_confirmed.is_(True))
-                          .order_by(Claim.opened_at, Claim.id).limit(MAX_ROWS)).all()
-    stale = session.execute(listed.where(Claim.state.in_(WAITING_STATES),
-                                         Claim.opened_at < now - timedelta(hours=stale_hours))
-                            .order_by(Claim.opened_at, Claim.id).limit(MAX_ROWS)).all()
+    own = session.execute(
+        select(Claim.id, Claim.number, Claim.state, Claim.channel, Claim.opened_at, entered.c.at.label("since"),
+               entered.c.author_id, User.username, Customer.name.label("customer"))
+        .join(entered, entered.c.claim_id == Claim.id).outerjoin(User, User.id == entered.c.author_id)
+        .outerjoin(Customer, Customer.id == Claim.customer_id).where(Claim.own_customer_confirmed.is_(True))
+        .order_by(entered.c.at, Claim.id).limit(MAX_ROWS)).all()
+    # A waiting claim ages from when it entered its state (a draft registered an hour ago is not three days old);
+    # no draft or registered state ever comes back, so the latest such row is that moment.
+    moved = (select(ClaimEvent.claim_id, ClaimEvent.to_state, func.max(ClaimEvent.at).label("at"))
+             .where(ClaimEvent.kind == "state_change", ClaimEvent.to_state.in_(WAITING_STATES))
+             .group_by(ClaimEvent.claim_id, ClaimEvent.to_state).subquery())
+    # Claims older than their timeline rows age from their opening.
+    since = func.coalesce(moved.c.at, Claim.opened_at, type_=DateTime)
+    stale = session.execute(
+        select(Claim.id, Claim.number, Claim.state, Claim.channel, Claim.opened_at, since.label("since"),
+               Claim.author_id, User.username, Customer.name.label("customer"))
+        .outerjoin(moved, (moved.c.claim_id == Claim.id) & (moved.c.to_state == Claim.state))
+        .outerjoin(User, User.id == Claim.author_id).outerjoin(Customer, Customer.id == Claim.customer_id)
+        .where(Claim.state.in_(WAITING_STATES), since < now - timedelta(hours=stale_hours))
+        .order_by(since, Claim.id).limit(MAX_ROWS)).all()
 
     def claim_row(r: Any) -> dict[str, Any]:
-        opened = r.opened_at if r.opened_at.tzinfo else r.opened_at.replace(tzinfo=UTC)
+        opened, entered_at = _utc(r.opened_at), _utc(r.since)
         return {"id": r.id, "number": r.number, "state": r.state, "channel": r.channel, "customer": r.customer,
                 "user": _who(r.author_id, r.username), "opened_at": opened.isoformat(),
-                "hours_open": int((now - opened).total_seconds() // 3600)}
+                "since": entered_at.isoformat(), "hours_open": int((now - entered_at).total_seconds() // 3600)}
 
     return {"day": day.isoformat(), "timezone": timezone, "stale_hours": stale_hours,
             "from": start.isoformat(), "to": end.isoformat(), "total": sum(r["count"] for r in rows),
@@ -85,9 +102,13 @@ def registration_report(session: Session, day: date, *, timezone: str, stale_hou
             "stale": [claim_row(r) for r in stale]}
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 # One CSV table for the three parts of the report: `section` says which part a row belongs to.
 CSV_COLUMNS = ("section", "day", "user", "channel", "count", "number", "state", "customer", "opened_at",
-               "hours_open")
+               "since", "hours_open")
 
 
 def csv_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from ..config import Settings, instance_secret_key, is_mail_address
 from ..db import transaction
 from ..errors import Conflict, DomainError, NotFound, ValidationError
 from ..i18n import _l
-from ..mail import MailError, build_message, mail_configured, send
+from ..mail import MailError, build_message, mail_configured, send, until_down
 from ..trace.models import Customer, Product, Unit
 from .models import Claim, Survey
 
@@ -106,22 +106,28 @@ def open_survey(session: Session, claim: Claim, *, now: datetime | None = None) 
 # ------------------------------------------------------------------------------------------------- mailing
 
 
-def send_pending(sessions: sessionmaker, settings: Settings, *, now: datetime | None = None) -> int:
-    """Mail the pending surveys, one transaction before and one after each send; returns how many were sent.
+def send_pending(sessions: sessionmaker, settings: Settings, *, now: datetime | None = None,
+                 claim_id: int | None = None) -> int:
+    """Mail the pending surveys (only `claim_id`'s when given), one transaction before and one after each send;
+    returns how many were sent.
 
     A survey is marked sent only after the server took the mail; a MailError leaves it pending with the error and
-    one more attempt. Surveys older than SERIALTRACE_SURVEY_DAYS are not sent (mail was off too long to ask).
-    Mail off: nothing happens.
+    one more attempt, and after mail.GIVE_UP of them in a row the rest waits for the next pass (the server is down).
+    Surveys older than SERIALTRACE_SURVEY_DAYS are not sent (mail was off too long to ask). Mail off: nothing
+    happens.
     """
     if not mail_configured(settings):
         return 0
     now = now or utcnow()
     key = signing_key(settings)
+    query = select(Survey.id).where(_takeable(now), Survey.created_at >= now - timedelta(days=settings.survey_days))
+    if claim_id is not None:
+        query = query.where(Survey.claim_id == claim_id)
     with transaction(sessions) as session:
-        due = list(session.scalars(
-            select(Survey.id).where(_takeable(now), Survey.created_at >= now - timedelta(days=settings.survey_days))
-            .order_by(Survey.id).limit(BATCH)))
-    return sum(_send_one(sessions, settings, key, survey_id, now) for survey_id in due)
+        due = list(session.scalars(query.order_by(Survey.id).limit(BATCH)))
+    states = until_down(due, lambda survey_id: _send_one(sessions, settings, key, survey_id, now),
+                        lambda state: state == PENDING)
+    return states.count(SENT)
 
 
 def _takeable(now: datetime):
@@ -131,8 +137,9 @@ def _takeable(now: datetime):
                     and_(Survey.mail_state == SENDING, Survey.mailed_at < now - LEASE)))
 
 
-def _send_one(sessions: sessionmaker, settings: Settings, key: bytes, survey_id: int, now: datetime) -> int:
-    """Take one survey (another pass then leaves it alone), mail its new link, then mark the outcome."""
+def _send_one(sessions: sessionmaker, settings: Settings, key: bytes, survey_id: int, now: datetime) -> str | None:
+    """Take one survey (another pass then leaves it alone), mail its new link, then mark the outcome; its mail state
+    after, or None when another pass took it first."""
     secret = secrets.token_urlsafe(24)
     with transaction(sessions) as session:
         # While sending, mailed_at holds when the pass took it (the lease); after the send, when it went out.
@@ -142,7 +149,7 @@ def _send_one(sessions: sessionmaker, settings: Settings, key: bytes, survey_id:
                     expires_at=now + timedelta(days=settings.survey_days))
             .execution_options(synchronize_session=False)).rowcount
         if not taken:
-            return 0
+            return None
         email, number = session.execute(select(Survey.email, Claim.number).join(Claim, Claim.id == Survey.claim_id)
                                         .where(Survey.id == survey_id)).one()
     outcome: dict[str, Any]
@@ -160,7 +167,7 @@ def _send_one(sessions: sessionmaker, settings: Settings, key: bytes, survey_id:
         session.execute(update(Survey).where(Survey.id == survey_id, Survey.mail_state == SENDING)
                         .values(mail_attempts=Survey.mail_attempts + 1, **outcome)
                         .execution_options(synchronize_session=False))
-    return 1 if outcome["mail_state"] == SENT else 0
+    return str(outcome["mail_state"])
 
 
 def mail_text(settings: Settings, number: str, token: str) -> str:
@@ -253,10 +260,10 @@ def survey_results(session: Session, since: datetime | None = None) -> dict[str,
             "average_score": round(float(average), 2) if average is not None else None}
 
 
-def send_quietly(sessions: sessionmaker, settings: Settings) -> None:
-    """send_pending right after a claim closed (web, CLI): a failure is logged, never the closing's; the next
-    escalation pass tries again."""
+def send_quietly(sessions: sessionmaker, settings: Settings, claim_id: int) -> None:
+    """Mail the survey of the claim just closed (web, CLI), and only that one: the request waits on at most its own
+    send, the escalation pass mails the rest. A failure is logged, never the closing's; the next pass tries again."""
     try:
-        send_pending(sessions, settings)
+        send_pending(sessions, settings, claim_id=claim_id)
     except Exception:
         log.exception("mailing the surveys of closed claims failed; the next escalation pass tries again")

@@ -177,6 +177,40 @@ def test_the_report_lists_confirmations_and_stale_drafts_but_not_advanced_claims
     assert [r["section"] for r in rows] == ["registered", "registered", "own_customer", "stale", "stale"]
 
 
+def test_a_draft_counts_on_the_day_it_is_registered_and_ages_from_then(session, desk, who):
+    _zone(session, "UTC")
+    day = datetime(2025, 6, 2, tzinfo=UTC)
+
+    def at(hours: float, call, **kw):
+        with at_moment(day + timedelta(hours=hours)):
+            return call(session, **kw)
+
+    def draft(serial: str, hours: float) -> Claim:
+        return at(hours, service.register_claim, serial=serial, symptom="no_power", author=who["warehouse"],
+                  today=TODAY, draft=True).claim
+
+    late, kept = draft(desk["serials"][0], -64), draft(desk["serials"][1], -64)  # 30 May 08:00
+    at(10, service.transition_claim, claim_id=late.id, to="registered", author=who["supervisor"])
+    dropped = draft(desk["serials"][2], 9)
+    at(9.5, service.transition_claim, claim_id=dropped.id, to="cancelled", author=who["warehouse"])
+    direct = at(9, service.register_claim, serial=desk["serials"][3], symptom="no_power", author=who["warehouse"],
+                channel="phone", today=TODAY).claim
+    report = at(11, reports.registration_report, day=TODAY, timezone="UTC", stale_hours=24)
+    # Counted once, on the day and for the person of the registration; drafts (kept or cancelled) never.
+    assert [(r["user"], r["channel"], r["count"]) for r in report["registered"]] == [
+        ("supervisor", "desk", 1), ("warehouse", "phone", 1)]
+    assert at(11, reports.registration_report, day=date(2025, 5, 30), timezone="UTC", stale_hours=24)["total"] == 0
+    # The draft is stale as a draft; the claim registered an hour ago is not, however old its draft.
+    assert [(r["number"], r["state"], r["user"], r["hours_open"]) for r in report["stale"]] == [
+        (kept.number, "draft", "warehouse", 75)]
+    later = at(35, reports.registration_report, day=TODAY, timezone="UTC", stale_hours=24)
+    assert [(r["number"], r["state"], r["user"], r["hours_open"]) for r in later["stale"]] == [
+        (kept.number, "draft", "warehouse", 99), (direct.number, "registered", "warehouse", 26),
+        (late.number, "registered", "supervisor", 25)]
+    assert later["stale"][2]["since"] == "2025-06-02T10:00:00+00:00"
+    assert later["stale"][2]["opened_at"] == "2025-05-30T08:00:00+00:00"
+
+
 @pytest.mark.parametrize("day", ["2025-13-01", "yesterday", "2025-02-30"])
 def test_a_bad_day_is_refused_naming_the_field(session, day):
     with pytest.raises(ValidationError) as refused:

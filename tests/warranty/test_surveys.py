@@ -254,3 +254,25 @@ def test_two_answers_at_once_store_one(session, sessions, make_batch, who, smtp_
         surveys.answer(session, KEY, token, resolved=False, score=1, now=MON)
     survey = the_survey(session, claim)
     assert (survey.resolved, survey.score) == (True, 5)
+
+
+def test_a_server_that_is_down_stops_the_survey_mail_after_a_few_failures(session, sessions, make_batch, who):
+    from serialtrace import mail
+
+    closed = [close_claim(session, make_batch, who, name=f"Customer {n}") for n in range(mail.GIVE_UP + 2)]
+    session.commit()
+    assert surveys.send_pending(sessions, settings_for("127.0.0.1", free_port(), smtp_timeout=2), now=MON) == 0
+    # Each further try would have waited out the timeout: the rest waits for the next pass, untried.
+    attempts = [the_survey(session, claim).mail_attempts for claim in closed]
+    assert attempts == [1] * mail.GIVE_UP + [0, 0]
+    assert {the_survey(session, claim).mail_state for claim in closed} == {"pending"}
+
+
+def test_the_survey_of_one_claim_is_mailed_alone(session, sessions, make_batch, who, smtp_server):
+    host, port, received = smtp_server
+    first = close_claim(session, make_batch, who, name="First")
+    second = close_claim(session, make_batch, who, name="Second")
+    session.commit()
+    assert surveys.send_pending(sessions, settings_for(host, port), now=MON, claim_id=second.id) == 1
+    assert [r.message["Subject"] for r in received] == [f"How did we do with claim {second.number}?"]
+    assert (the_survey(session, first).mail_state, the_survey(session, second).mail_state) == ("pending", "sent")

@@ -171,3 +171,23 @@ def test_a_customer_without_an_address_is_shown_on_the_claim(session, login, use
     assert smtp_server.received == []
     shown = staff.get(f"/claims/{claim.number}").get_data(as_text=True)
     assert "the customer has no email address" in shown
+
+
+@pytest.mark.parametrize("where", ["page", "api"])
+def test_closing_mails_only_the_survey_of_the_claim_closed(session, login, api, users, make_batch, smtp_server, where):
+    from serialtrace.warranty import surveys
+
+    waiting = _claim(session, make_batch, users)  # closed earlier while mail was down: its survey waits
+    waiting.state = "closed"
+    surveys.open_survey(session, waiting)
+    session.commit()
+    claim = _claim(session, make_batch, users)
+    if where == "page":
+        _close_on_page(login, claim)
+    else:
+        assert api("coordinator").post(f"/api/v1/claims/{claim.id}/transitions",
+                                       json={"to": "closed"}).status_code == 200
+    # The request waited on its own mail only; the escalation pass mails the other.
+    assert [m.message["Subject"] for m in smtp_server.received] == [f"How did we do with claim {claim.number}?"]
+    other = _survey(session, waiting)
+    assert (other.mail_state, other.mail_attempts) == ("pending", 0)

@@ -64,7 +64,7 @@ def post_claim_transition(path: ClaimPath, body: ClaimTransition):
                              confirm_own_customer=body.confirm_own_customer)
     commit()
     if body.to == "closed":
-        surveys.send_quietly(runtime().sessions, settings)  # best effort: the claim is closed whatever happens
+        surveys.send_quietly(runtime().sessions, settings, path.id)  # best effort: the claim is closed whatever happens
     return jsonify(_read(path.id))
 
 

@@ -37,7 +37,7 @@ from .common import bp, dossier, optional_id, settings, user_text
 from .dossier_view import link_for
 from .knowledge import claim_panel as knowledge_panel
 from .scanlog import page_number
-from .survey_page import claim_survey, mail_surveys
+from .survey_page import claim_survey, mail_survey
 
 R = Role
 # Who reads claims (the list, a claim's page); admins always may.
@@ -222,7 +222,7 @@ def claim_transition(ref: str):
                                  confirm_own_customer=request.form.get(registration.CONFIRM_FIELD) == "1")
         commit()
         if to == "closed":
-            mail_surveys()
+            mail_survey(claim_id)
     except DomainError as exc:
         # Refused for the account manager: the form comes back with the confirmation focused, the reason kept.
         own = {"own_customer": exc.details["customer"], "confirm_needed": True} \

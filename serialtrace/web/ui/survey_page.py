@@ -88,6 +88,6 @@ def claim_survey(claim_id: int) -> Survey | None:
     return surveys.claim_survey(db(), claim_id)
 
 
-def mail_surveys() -> None:
+def mail_survey(claim_id: int) -> None:
     """Mail the survey of a claim just closed (best effort: the closing is committed whatever happens)."""
-    surveys.send_quietly(runtime().sessions, settings())
+    surveys.send_quietly(runtime().sessions, settings(), claim_id)
