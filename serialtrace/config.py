@@ -41,6 +41,9 @@ class Settings:
     warranty_return_days: int = 14
     # Bill the customer when the returned unit shows no fault (else the claim is settled at no charge).
     warranty_bill_no_fault: bool = True
+    # Calendar days of the statutory (consumer-law) deadline shown beside a claim's business clocks, counted from
+    # registration and never paused; 0: no statutory deadline (business-to-business only).
+    warranty_statutory_days: int = 45
     serial_scheme: str = "opaque"
     serial_pattern: str = "{prefix}{yy}{ww}{seq:06d}"
     serial_prefix: str = ""
@@ -104,6 +107,9 @@ class Settings:
             settings = replace(settings, **{k.lower(): v for k, v in overrides.items() if k.lower() in known})
         _ensure_zone(settings.timezone)
         _ensure_mail(settings)
+        if not 0 <= settings.warranty_statutory_days <= 3650:
+            raise ConfigError("SERIALTRACE_WARRANTY_STATUTORY_DAYS must be between 0 (no statutory deadline) and "
+                              f"3650 days, not {settings.warranty_statutory_days}")
         if not 1 <= settings.survey_days <= 365:
             raise ConfigError(f"SERIALTRACE_SURVEY_DAYS must be between 1 and 365 days, not {settings.survey_days}")
         if not 1 <= settings.stale_registration_hours <= 24 * 366:

@@ -170,7 +170,8 @@ def claims_register(serial, symptom, description, channel, username, confirm_own
             _ensure_may_register(user)
             done = service.register_claim(s, serial=serial, symptom=symptom, description=description,
                                           channel=channel, author=user, today=business_today(rt.settings),
-                                          confirm_own_customer=confirm_own)
+                                          confirm_own_customer=confirm_own,
+                                          statutory_days=rt.settings.warranty_statutory_days)
             data = _read(s, done.claim, user)
             warnings = [{"code": w["code"], "message": str(w["message"])} for w in done.warnings]
     except OwnCustomer as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..accounts.enums import Role
 from .enums import ClaimState, Priority, Stage
 
 C = ClaimState
@@ -23,13 +24,24 @@ STAGE_OF_STATE: dict[ClaimState, Stage] = {
     C.BILLED: Stage.FULFILMENT,
 }
 
-# Waiting for someone outside: the stage's clock and the claim's resolution clock pause here.
-PAUSED_STATES: frozenset[ClaimState] = frozenset({C.WAITING_CUSTOMER, C.AWAITING_RETURN})
+# Waiting for the customer: the claim's resolution clock pauses while the customer owes an answer or the unit; the
+# stage's clock pauses only for an answer (chasing a unit that does not come back is the return stage's own work,
+# with its own deadline).
+RESOLUTION_PAUSED: frozenset[ClaimState] = frozenset({C.WAITING_CUSTOMER, C.AWAITING_RETURN})
+STAGE_PAUSED: frozenset[ClaimState] = frozenset({C.WAITING_CUSTOMER})
+# The consumer-law deadline shown beside the business clocks, in calendar days from registration, never paused,
+# unless the settings say otherwise (warranty_statutory_days; 0: none): 45 days, the longest repair the Russian
+# consumer-protection law allows.
+STATUTORY_DAYS = 45
 # The customer's resolution clock stops here: resolved, or a working replacement handed over (advance replacement).
 RESOLUTION_STOPS: frozenset[ClaimState] = frozenset({C.REPLACEMENT_SHIPPED, C.PENDING_VERIFICATION, C.SETTLED,
                                                      C.BILLED, C.RESOLVED, C.CLOSED, C.CANCELLED})
 # States that end every clock and task of the cycle.
 FINISHED_STATES: frozenset[ClaimState] = frozenset({C.RESOLVED, C.CLOSED, C.CANCELLED})
+
+# Who works stage tasks (everyone with a worklist): a claim is handed only to one of them.
+STAGE_WORKERS: frozenset[str] = frozenset({Role.WAREHOUSE, Role.COORDINATOR, Role.ENGINEER, Role.QUALITY,
+                                           Role.SUPERVISOR, Role.ADMIN})
 
 _P = Priority
 # Business hours per stage and priority; on a 9-hour day P3 triage is the same day, P3 resolution ten days.

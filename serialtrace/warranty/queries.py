@@ -3,7 +3,7 @@ one claim with its cases and timeline."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, select
@@ -13,7 +13,7 @@ from ..accounts.models import User
 from ..columns import utcnow
 from ..trace import queries as trace_queries
 from ..trace.models import Customer, Product, Unit
-from . import procedures, sla, stages, surveys, timeline, workflow
+from . import procedures, stages, surveys, timeline, workflow
 from .enums import UnitCaseState
 from .models import Claim, Replacement, StageTask, Team, TestProcedure, TestRecord, TestStepResult, UnitCase
 
@@ -124,11 +124,10 @@ def claim_sla(session: Session, claim: Claim, now: datetime | None = None) -> di
                        "percent": round(view.percent, 1), "due_at": _iso(view.due_at)})
     statutory = None
     if claim.statutory_due_at is not None:
-        # Counted back from the stored deadline so the figures are those of sla.StatutoryClock.
-        legal = sla.StatutoryClock(started=claim.statutory_due_at - timedelta(days=stages.STATUTORY_DAYS),
-                                   days=stages.STATUTORY_DAYS)
-        statutory = {"due_at": legal.deadline.isoformat(), "remaining_seconds": legal.remaining(now),
-                     "breached": legal.breached(now)}
+        # Calendar time to the stored deadline, never paused; at the deadline it is still met.
+        due = claim.statutory_due_at
+        statutory = {"due_at": due.isoformat(), "remaining_seconds": (due - now).total_seconds(),
+                     "breached": now > due}
     return {"stage": _stage_read(session, task, task_due), "team": _team_name(session, claim.team_id),
             "impact": claim.impact, "urgency": claim.urgency, "cycle": claim.cycle, "clocks": clocks,
             "statutory": statutory}

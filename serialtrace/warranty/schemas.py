@@ -71,6 +71,9 @@ class ClaimCreate(BaseModel):
     customer_id: CustomerId | None = None
     confirm_own_customer: bool = Field(False, description="true when you are the customer's account manager and "
                                                           "register the complaint anyway (logged on the claim)")
+    impact: int = Field(2, ge=1, le=3, strict=True, description="1 high, 2 medium, 3 low; with urgency it gives "
+                                                                 "the priority (P1 to P4)")
+    urgency: int = Field(2, ge=1, le=3, strict=True, description="1 high, 2 medium, 3 low")
 
 
 class ClaimTransition(BaseModel):

@@ -21,7 +21,7 @@ from ..trace.enums import BatchStatus, EventKind, UnitStatus
 from ..trace.models import Batch, Customer, Product, SerialCounter, Unit
 from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields
-from . import codes, registration, sla, stages, surveys, workflow
+from . import codes, policy, registration, sla, stages, surveys, workflow
 from .dossier import unit_warranty
 from .enums import CLAIM_STATE_LABELS, UNIT_CASE_STATE_LABELS, ClaimState, FailureList, UnitCaseState
 from .models import Claim, ClaimEvent, Replacement, UnitCase
@@ -128,12 +128,13 @@ def record_claim_event(session: Session, claim: Claim, *, kind: str, author: Aut
 def register_claim(session: Session, *, serial: str, symptom: str, author: Author | None, description: str = "",
                    channel: str = "desk", customer_id: int | None = None, today: date,
                    draft: bool = False, confirm_own_customer: bool = False, impact: int = 2,
-                   urgency: int = 2) -> Registered:
+                   urgency: int = 2, statutory_days: int = policy.STATUTORY_DAYS) -> Registered:
     """Register a complaint about `serial`: a claim in registered (in draft when `draft`, a complaint still being
     written down) with one expected unit case (no return deadline yet: it starts when the claim waits for the unit)
     and its first timeline row, plus the warnings (never silent). The symptom is a code of the active symptom list.
     The customer's own account manager gets 409 own_customer unless `confirm_own_customer` (then it is logged).
-    Impact and urgency (1 high to 3 low) give the priority. Flushes; the caller commits."""
+    Impact and urgency (1 high to 3 low) give the priority; `statutory_days` (0: none) the legal deadline, in
+    calendar days from registration. Flushes; the caller commits."""
     known = codes.find_code(session, FailureList.SYMPTOM, symptom)
     if known is None or not known.active:
         raise ValidationError(_l("unknown symptom %(symptom)r; use one of %(allowed)s", symptom=symptom,
@@ -155,7 +156,11 @@ def register_claim(session: Session, *, serial: str, symptom: str, author: Autho
     priority = sla.priority(impact, urgency)  # checks both, naming the field
     claim = Claim(number=next_claim_number(session), unit_id=unit.id, customer_id=customer_id,
                   state=str(first), symptom=symptom, description=description, channel=channel,
-                  author_id=getattr(author, "id", None), impact=impact, urgency=urgency, priority=str(priority))
+                  author_id=getattr(author, "id", None), impact=impact, urgency=urgency, priority=str(priority),
+                  opened_at=utcnow())
+    if statutory_days:
+        # A draft's deadline moves on when it is registered (stages.on_state_change).
+        claim.statutory_due_at = claim.opened_at + timedelta(days=statutory_days)
     session.add(claim)
     session.flush()
     session.add(UnitCase(claim_id=claim.id, unit_id=unit.id, state=UnitCaseState.EXPECTED, expected_serial=unit.serial))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..accounts.enums import Role
 from ..accounts.models import User
 from ..columns import utcnow
-from ..errors import NotFound, PermissionDenied, ValidationError
+from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from ..i18n import _l
 from ..trace.models import Product, Unit
 from ..trace.service import Author, author_fields
@@ -22,9 +22,16 @@ from .enums import ClaimState, ClockKind, Stage
 from .models import Claim, ClaimEvent, RoutingRule, SlaClock, StageTask, Team, TeamMember
 
 RUNNING, PAUSED, STOPPED = (str(s) for s in sla.ClockState)
-# The consumer-law deadline shown beside the business clock: 45 calendar days (the longest repair the Russian
-# consumer-protection law allows), counted from registration and never paused.
-STATUTORY_DAYS = 45
+# Deadlines are stored as the first moment a clock is over its mark (equal is met): a millisecond of business time
+# past it. A target that runs out at closing time is then due at the next opening, so "due_at <= now" is exactly
+# "breached" for the worklist, and the escalation pass never wakes up for a threshold not yet passed.
+PAST = 0.001
+
+
+def shown_due(due_at: datetime | None) -> datetime | None:
+    """The deadline people see: the stored first-moment-over less its millisecond (the target's own moment, or the
+    next opening when the target ran out at closing time)."""
+    return due_at - timedelta(seconds=PAST) if due_at is not None else None
 
 
 # ---------------------------------------------------------------------------------------------- clock rows
@@ -59,13 +66,14 @@ def schedule(clock: SlaClock, calendar: sla.Calendar, now: datetime) -> None:
     threshold = _next_threshold(clock)
     if clock.state == RUNNING and clock.running_since is not None:
         left = clock.target_seconds - clock.elapsed_seconds
-        clock.due_at = calendar.add_business_seconds(clock.running_since, left) if left > 0 else clock.running_since
+        clock.due_at = (calendar.add_business_seconds(clock.running_since, left + PAST) if left >= 0
+                        else clock.running_since)
         if threshold is None:
             clock.next_escalation_at = None
         else:
             to_go = threshold / 100 * clock.target_seconds - clock.elapsed_seconds
-            clock.next_escalation_at = (calendar.add_business_seconds(clock.running_since, to_go) if to_go > 0
-                                        else clock.running_since)
+            clock.next_escalation_at = (calendar.add_business_seconds(clock.running_since, to_go + PAST)
+                                        if to_go >= 0 else clock.running_since)
         return
     clock.due_at = None
     # A paused clock that passed a threshold before it paused still gets that notice; a stopped one never.
@@ -155,7 +163,7 @@ def view_clock(session: Session, clock: SlaClock, now: datetime, *, stage: str |
     return ClockView(kind=clock.kind, stage=stage, state=clock.state, target_seconds=clock.target_seconds,
                      elapsed_seconds=spent, remaining_seconds=clock.target_seconds - spent,
                      breached=clock.breached or spent > clock.target_seconds,
-                     percent=100 * spent / clock.target_seconds, due_at=clock.due_at, cycle=clock.cycle)
+                     percent=100 * spent / clock.target_seconds, due_at=shown_due(clock.due_at), cycle=clock.cycle)
 
 
 def open_task(session: Session, claim_id: int) -> StageTask | None:
@@ -218,13 +226,12 @@ def _close_task(session: Session, task: StageTask, now: datetime) -> None:
 
 
 def on_registered(session: Session, claim: Claim) -> None:
-    """A new claim: its team from the routing rules, its priority from impact x urgency, the resolution and
-    statutory clocks, and the first stage's task (none for a draft)."""
+    """A new claim: its team from the routing rules, its priority from impact x urgency, the resolution clock and
+    the first stage's task (none for a draft)."""
     now = utcnow()
     claim.priority = str(sla.priority(claim.impact, claim.urgency))
     if claim.team_id is None:
         claim.team_id = route_team(session, claim)
-    claim.statutory_due_at = claim.opened_at + timedelta(days=STATUTORY_DAYS)
     session.flush()
     state = ClaimState(claim.state)
     if state is ClaimState.DRAFT:
@@ -234,10 +241,11 @@ def on_registered(session: Session, claim: Claim) -> None:
 
 def _begin_cycle(session: Session, claim: Claim, state: ClaimState, now: datetime) -> None:
     """Start the cycle's resolution clock and the stage task of `state`."""
-    start_clock(session, claim, kind=ClockKind.RESOLUTION, target=policy.resolution_target(claim.priority), now=now)
+    start_clock(session, claim, kind=ClockKind.RESOLUTION, target=policy.resolution_target(claim.priority), now=now,
+                paused=state in policy.RESOLUTION_PAUSED)
     stage = policy.stage_of(state)
     if stage is not None:
-        _open_stage(session, claim, stage, now, paused=state in policy.PAUSED_STATES)
+        _open_stage(session, claim, stage, now, paused=state in policy.STAGE_PAUSED)
 
 
 def on_state_change(session: Session, claim: Claim, before: str, after: str) -> None:
@@ -247,7 +255,11 @@ def on_state_change(session: Session, claim: Claim, before: str, after: str) -> 
     now = utcnow()
     old, new = ClaimState(before), ClaimState(after)
     if old is ClaimState.DRAFT:
-        _begin_cycle(session, claim, new, now)
+        if new not in policy.FINISHED_STATES:  # a cancelled draft never started its clocks
+            _begin_cycle(session, claim, new, now)
+            if claim.statutory_due_at is not None:
+                # The legal deadline counts from registration, not from when the draft was written.
+                claim.statutory_due_at += now - claim.opened_at
         return
     if old in (ClaimState.RESOLVED, ClaimState.CLOSED) and new not in policy.FINISHED_STATES:
         claim.cycle += 1  # reopened: a new SLA cycle, elapsed time and breach from nothing
@@ -260,12 +272,13 @@ def on_state_change(session: Session, claim: Claim, before: str, after: str) -> 
         _close_task(session, task, now)
         task = None
     if stage is not None and task is None:
-        task = _open_stage(session, claim, stage, now, paused=new in policy.PAUSED_STATES)
+        task = _open_stage(session, claim, stage, now, paused=new in policy.STAGE_PAUSED)
     for clock in _live_clocks(session, claim):
         calendar = calendars.calendar_by_id(session, clock.calendar_id)
-        if clock.kind == ClockKind.RESOLUTION and new in policy.RESOLUTION_STOPS:
+        resolution = clock.kind == ClockKind.RESOLUTION
+        if resolution and new in policy.RESOLUTION_STOPS:
             stop_clock(clock, calendar, now)
-        elif new in policy.PAUSED_STATES:
+        elif new in (policy.RESOLUTION_PAUSED if resolution else policy.STAGE_PAUSED):
             pause_clock(clock, calendar, now)
         else:
             resume_clock(clock, calendar, now)
@@ -275,10 +288,14 @@ def on_state_change(session: Session, claim: Claim, before: str, after: str) -> 
 
 
 def _claim(session: Session, claim_id: int) -> Claim:
-    """The claim, locked for the change, or 404."""
+    """The claim, locked for the change, or 404; a closed or cancelled claim takes no more work (409)."""
     from .service import get_claim  # the claim service calls back into this module
 
-    return get_claim(session, claim_id, lock=True)
+    claim = get_claim(session, claim_id, lock=True)
+    if claim.state in (ClaimState.CLOSED, ClaimState.CANCELLED):
+        raise InvalidTransition(_l("claim %(number)s is %(state)s: reopen it first", number=claim.number,
+                                   state=claim.state), details={"state": claim.state})
+    return claim
 
 
 def _reason(reason: object) -> str:
@@ -390,6 +407,10 @@ def reassign(session: Session, *, claim_id: int, reason: str, author: Author | N
         if not user.active:
             raise ValidationError(_l("%(name)s is inactive and cannot take work", name=username),
                                   details={"field": "username"})
+        if user.role not in policy.STAGE_WORKERS:
+            # Someone with no worklist would never see the claim: it would be lost.
+            raise ValidationError(_l("%(name)s (%(role)s) has no worklist and cannot take claims", name=username,
+                                     role=user.role), details={"field": "username"})
     team_row = None
     if team is not None:
         team_row = session.scalars(select(Team).where(Team.name == team)).first()

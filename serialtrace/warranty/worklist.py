@@ -141,7 +141,7 @@ def boards_for(session: Session, viewer: User) -> list[str]:
 
 def _overdue(now: datetime) -> ColumnElement[bool]:
     """Breached at `now`: a breach recorded at a change, or a running clock past its deadline."""
-    return or_(SlaClock.breached.is_(True), and_(SlaClock.due_at.is_not(None), SlaClock.due_at < now))
+    return or_(SlaClock.breached.is_(True), and_(SlaClock.due_at.is_not(None), SlaClock.due_at <= now))
 
 
 def _base(scope: Scope, filters: Filters, now: datetime) -> Select:
@@ -231,7 +231,7 @@ def _items(session: Session, task_ids: list[int], now: datetime) -> list[dict[st
         out.append({"task_id": task.id, "claim_id": claim.id, "number": claim.number, "stage": task.stage,
                     "state": claim.state, "priority": task.priority, "assignee": assignee, "team": team,
                     "opened_at": task.opened_at.isoformat(), "claim_opened_at": claim.opened_at.isoformat(),
-                    "due_at": clock.due_at.isoformat() if clock.due_at is not None else None,
+                    "due_at": _shown(clock.due_at),
                     "clock_state": clock.state, "remaining_seconds": round(view.remaining_seconds, 1),
                     "breached": view.breached, "percent": round(view.percent, 1), "customer": customer,
                     "product": product, "symptom": claim.symptom})
@@ -293,3 +293,9 @@ def version(session: Session) -> str:
     event = session.execute(select(func.coalesce(func.max(ClaimEvent.id), 0))).scalar_one()
     task = session.execute(select(func.coalesce(func.max(StageTask.id), 0))).scalar_one()
     return f"{event}-{task}"
+
+
+def _shown(due_at: datetime | None) -> str | None:
+    """The deadline as people see it (stages.shown_due), in ISO 8601."""
+    shown = stages.shown_due(due_at)
+    return shown.isoformat() if shown is not None else None

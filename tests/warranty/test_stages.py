@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from serialtrace.accounts import service as accounts_service
 from serialtrace.columns import at_moment
-from serialtrace.errors import NotFound, PermissionDenied, ValidationError
+from serialtrace.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service, stages
 from serialtrace.warranty.models import ClaimEvent, RoutingRule, SlaClock, StageTask, Team, TeamMember
@@ -60,10 +60,43 @@ def test_registering_opens_triage_with_a_running_clock_and_a_statutory_deadline(
     resolution = _clock(session, claim)
     stage = _clock(session, claim, "stage")
     assert (resolution.state, stage.state, stage.task_id) == ("running", "running", task.id)
-    # P3 triage is 9 business hours: from Monday 10:00 it is due Tuesday 10:00; the 75 % notice at 16:45 Monday.
-    assert stage.due_at == datetime(2025, 6, 3, 10, 0, tzinfo=UTC)
-    assert stage.next_escalation_at == datetime(2025, 6, 2, 16, 45, tzinfo=UTC)
+    # P3 triage is 9 business hours: from Monday 10:00 it is over target just after Tuesday 10:00 (equal is met);
+    # the 75 % notice just after 16:45 Monday.
+    assert stage.due_at == datetime(2025, 6, 3, 10, 0, 0, 1000, tzinfo=UTC)
+    assert stage.next_escalation_at == datetime(2025, 6, 2, 16, 45, 0, 1000, tzinfo=UTC)
     assert claim.statutory_due_at == MON + timedelta(days=45)
+
+
+def test_a_target_running_out_at_closing_time_is_due_at_the_next_opening(session, make_batch, who):
+    batch, serials = make_batch(quantity=1)
+    # Registered Monday 09:00: nine hours of P3 triage run out at 18:00, still met all evening and night.
+    with at_moment(MON - timedelta(hours=1)):
+        claim = service.register_claim(session, serial=serials[0], symptom="no_power", author=who["warehouse"],
+                                       today=TODAY).claim
+    stage = _clock(session, claim, "stage")
+    assert stage.due_at == datetime(2025, 6, 3, 9, 0, 0, 1000, tzinfo=UTC)
+    assert not stages.view_clock(session, stage, datetime(2025, 6, 2, 23, 0, tzinfo=UTC)).breached
+    assert stages.view_clock(session, stage, stage.due_at).breached
+
+
+def test_a_cancelled_draft_starts_no_clock_and_a_registered_one_counts_from_registration(session, make_batch, who):
+    batch, serials = make_batch(quantity=2)
+    with at_moment(MON):
+        drafts = [service.register_claim(session, serial=serial, symptom="no_power", author=who["warehouse"],
+                                         today=TODAY, draft=True).claim for serial in serials]
+    assert stages.claim_clocks(session, drafts[0]) == [] and stages.open_task(session, drafts[0].id) is None
+    _move(session, drafts[0], "cancelled", who, MON + timedelta(hours=1), role="warehouse")
+    assert stages.claim_clocks(session, drafts[0]) == []
+    _move(session, drafts[1], "registered", who, MON + timedelta(days=2), role="warehouse")
+    assert [c.state for c in stages.claim_clocks(session, drafts[1])] == ["running", "running"]
+    assert drafts[1].statutory_due_at == MON + timedelta(days=2 + 45)
+
+
+def test_no_statutory_deadline_when_the_settings_say_none(session, make_batch, who):
+    batch, serials = make_batch(quantity=1)
+    claim = service.register_claim(session, serial=serials[0], symptom="no_power", author=who["warehouse"],
+                                   today=TODAY, statutory_days=0).claim
+    assert claim.statutory_due_at is None
 
 
 def test_waiting_for_the_customer_pauses_both_clocks_and_keeps_the_task(session, claim, who):
@@ -88,8 +121,10 @@ def test_a_new_stage_closes_the_old_task_and_opens_the_next(session, claim, who)
     assert triage.closed_at == MON + timedelta(hours=2) and (waiting.stage, waiting.closed_at) == ("return", None)
     old = session.scalars(select(SlaClock).where(SlaClock.task_id == triage.id)).one()
     assert (old.state, old.elapsed_seconds) == ("stopped", 2 * HOUR)
-    # Waiting for the return pauses the new stage's clock and the resolution clock.
-    assert _clock(session, claim, "stage").state == "paused" and _clock(session, claim).state == "paused"
+    # Waiting for the return pauses the customer's resolution clock; chasing the unit is the new stage's work, and
+    # its clock runs with a deadline.
+    stage = _clock(session, claim, "stage")
+    assert (stage.state, _clock(session, claim).state) == ("running", "paused") and stage.due_at is not None
 
 
 def test_a_priority_change_keeps_elapsed_time_and_a_breach_stays(session, claim, who):
@@ -146,6 +181,18 @@ def test_reassignment_needs_a_reason_an_active_user_and_the_right_person(session
     assert claim.assignee_id == who["engineer"].id == _tasks(session, claim)[0].assignee_id
     reasons = session.scalars(select(ClaimEvent.reason).where(ClaimEvent.kind == "assignment")).all()
     assert reasons == ["- → coordinator: knows the customer", "coordinator → engineer: needs a bench look"]
+
+
+def test_work_goes_only_to_people_with_a_worklist_and_finished_claims_take_none(session, claim, who):
+    with pytest.raises(ValidationError) as caught:
+        stages.reassign(session, claim_id=claim.id, username="production", reason="x", author=who["supervisor"])
+    assert caught.value.details["field"] == "username"
+    claim.state = "closed"
+    session.flush()
+    with pytest.raises(InvalidTransition):
+        stages.reassign(session, claim_id=claim.id, username="coordinator", reason="x", author=who["supervisor"])
+    with pytest.raises(InvalidTransition):
+        stages.change_priority(session, claim_id=claim.id, priority="P1", reason="x", author=who["supervisor"])
 
 
 def test_reassignment_never_touches_a_clock(session, claim, who):

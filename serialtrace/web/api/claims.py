@@ -39,7 +39,8 @@ def post_claim(body: ClaimCreate):
     done = service.register_claim(
         db(), serial=body.serial, symptom=body.symptom, description=body.description, channel=body.channel,
         customer_id=body.customer_id, author=current_user(), today=business_today(runtime().settings),
-        confirm_own_customer=body.confirm_own_customer)
+        confirm_own_customer=body.confirm_own_customer, impact=body.impact, urgency=body.urgency,
+        statutory_days=runtime().settings.warranty_statutory_days)
     commit()
     warnings = [{"code": w["code"], "message": tr(w["message"])} for w in done.warnings]
     return jsonify({**_read(done.claim.id), "warnings": warnings}), 201

@@ -426,7 +426,8 @@ def station_complaint():
             db(), serial=serial, symptom=_form("symptom", 64), channel=_form("channel", 16) or "desk",
             description=_form("description", TEXT_MAX), customer_id=optional_id(typed["customer_id"], "customer_id"),
             author=current_user(), today=business_today(settings()),
-            confirm_own_customer=request.form.get(registration.CONFIRM_FIELD) == "1")
+            confirm_own_customer=request.form.get(registration.CONFIRM_FIELD) == "1",
+            statutory_days=settings().warranty_statutory_days)
         case_id = db().scalar(select(UnitCase.id).where(UnitCase.claim_id == done.claim.id))
         _attach(done.claim.id, request.files.getlist("photos"), case_id=case_id)
         commit()
