@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import text
 
 from serialtrace.db import make_engine
-from serialtrace.migrate import alembic_config, upgrade
+from serialtrace.migrate import downgrade, upgrade
 from serialtrace.trace.models import search_key
 
 SERIALS = ["2501-ab", "SN0001", "ав-12", "straße", "X_1"]
 
 
-def _run(engine, action, revision: str) -> None:
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        action(cfg, revision)
-
-
 def test_upgrade_fills_search_keys_and_merges_duplicate_customers(fresh_db_url):
     engine = make_engine(fresh_db_url)
-    _run(engine, command.downgrade, "0002")
+    downgrade(engine, "0002")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO product (sku, name, family, warranty_months, warranty_start, test_procedure,"
                           " created_at) VALUES ('P1', 'Meter', '', 24, 'shipment', '', '2025-01-01')"))
@@ -48,7 +40,7 @@ def test_upgrade_fills_search_keys_and_merges_duplicate_customers(fresh_db_url):
         customers = conn.execute(text("SELECT id, name, tax_id FROM customer ORDER BY id")).all()
         shipments = conn.execute(text("SELECT customer_id FROM shipment ORDER BY id")).scalars().all()
     # Down and up again with the units in place (a copied table could not be dropped under its foreign keys).
-    _run(engine, command.downgrade, "0002")
+    downgrade(engine, "0002")
     upgrade(engine)
     with engine.connect() as conn:
         again = dict(conn.execute(text("SELECT serial, serial_key FROM unit")).all())
