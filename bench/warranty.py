@@ -187,12 +187,10 @@ def analyse(rt) -> None:
         conn.commit()
 
 
-def explain_queue(url: str) -> None:
-    """Print the database's plan of the test queue's query (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on
-    SQLite), the statement captured as the app runs it."""
+def explain(url: str, run, *, title: str, keep=lambda statement: True) -> None:
+    """Print the database's plan (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite) of each statement
+    `run(session)` sends that `keep` accepts, captured as the app sends it."""
     from sqlalchemy import event
-
-    from serialtrace.warranty import queries
 
     rt = _common.runtime_for(url, serial_key="bench-warranty")
     seen: list[tuple[str, object]] = []
@@ -203,16 +201,23 @@ def explain_queue(url: str) -> None:
     with rt.read() as s:
         conn = s.connection()
         event.listen(conn, "before_cursor_execute", capture)
-        queries.test_queue(s)
+        run(s)
         event.remove(conn, "before_cursor_execute", capture)
-        statement, parameters = seen[-1]
         prefix = "EXPLAIN (ANALYZE, BUFFERS) " if conn.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
-        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
-    print("\nplan of the test queue's query:")
-    for row in rows:
-        print("  " + " ".join(str(v) for v in row))
+        for statement, parameters in seen:
+            if not keep(statement):
+                continue
+            print(f"\nplan of {title}:")
+            for row in conn.exec_driver_sql(prefix + statement, parameters).all():
+                print("  " + " ".join(str(v) for v in row))
     rt.engine.dispose()
 
+
+def explain_queue(url: str) -> None:
+    """Print the plan of the test queue's query."""
+    from serialtrace.warranty import queries
+
+    explain(url, queries.test_queue, title="the test queue's query")
 
 
 # --------------------------------------------------------------------------- the escalation pass
@@ -441,36 +446,17 @@ def measure_worklist(conn: http.client.HTTPConnection, pid: int, port: int, toke
 
 
 def explain_worklist(url: str) -> None:
-    """Print the plans of the team board's ranking and count queries, captured as the app runs them."""
-    from sqlalchemy import event
-
+    """Print the plans of the team board's and a person's ranking queries."""
     from serialtrace.accounts.models import User
     from serialtrace.columns import utcnow
     from serialtrace.warranty import worklist
 
-    rt = _common.runtime_for(url, serial_key="bench-warranty")
-    seen: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    with rt.read() as s:
-        conn = s.connection()
-        boss = s.query(User).filter_by(username="boss").one()
+    def run(s) -> None:
         agent = s.query(User).filter_by(username="agent00").one()
-        event.listen(conn, "before_cursor_execute", capture)
         worklist.worklist(s, worklist.Scope(team_id=worklist.team_by_name(s, WORK_TEAM).id), now=utcnow())
         worklist.worklist(s, worklist.person_scope(s, agent), now=utcnow())
-        event.remove(conn, "before_cursor_execute", capture)
-        del boss
-        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if conn.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
-        for statement, parameters in seen:
-            if "ORDER BY" not in statement:
-                continue
-            print("\nplan of a worklist query:")
-            for row in conn.exec_driver_sql(prefix + statement, parameters).all():
-                print("  " + " ".join(str(v) for v in row))
-    rt.engine.dispose()
+
+    explain(url, run, title="a worklist query", keep=lambda statement: "ORDER BY" in statement)
 
 
 def measure(url: str, tokens: dict[str, str], *, threads: int, queue_requests: int, warmup: int,
