@@ -201,7 +201,18 @@ class Comment(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class Attachment(SQLModel, table=True):
+class StoredFile(SQLModel):
+    """The columns of a kept upload (attachments.keep_file): where it lies and what it is."""
+
+    # The random name under the instance's attachment folder; never derived from what the uploader sent.
+    stored_name: str = Field(sa_type=String(64), unique=True)
+    filename: str = Field(sa_type=String(255))
+    content_type: str = Field(sa_type=String(100))
+    size: int
+    sha256: str = Field(sa_type=String(64))
+
+
+class Attachment(StoredFile, table=True):
     """A file kept with a claim (and optionally its case or test record), stored under a random name."""
 
     __tablename__ = "attachment"
@@ -210,12 +221,6 @@ class Attachment(SQLModel, table=True):
     claim_id: int = Field(foreign_key="claim.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="unit_case.id", index=True)
     test_record_id: int | None = Field(default=None, foreign_key="test_record.id", index=True)
-    # The random name under the instance's attachment folder; never derived from what the uploader sent.
-    stored_name: str = Field(sa_type=String(64), unique=True)
-    filename: str = Field(sa_type=String(255))
-    content_type: str = Field(sa_type=String(100))
-    size: int
-    sha256: str = Field(sa_type=String(64))
     author_id: int | None = Field(default=None, foreign_key="user_account.id")
     author: str = Field(default="", sa_type=String(100))
     at: datetime = Field(default_factory=utcnow)
@@ -420,18 +425,13 @@ class KnowledgeVersion(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class KnowledgeFile(SQLModel, table=True):
+class KnowledgeFile(StoredFile, table=True):
     """A picture or file of an article, stored under a random name like claim attachments."""
 
     __tablename__ = "knowledge_file"
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="knowledge_article.id", index=True)
-    stored_name: str = Field(sa_type=String(64), unique=True)
-    filename: str = Field(sa_type=String(255))
-    content_type: str = Field(sa_type=String(100))
-    size: int
-    sha256: str = Field(sa_type=String(64))
     author_id: int | None = Field(default=None, foreign_key="user_account.id")
     at: datetime = Field(default_factory=utcnow)
 
