@@ -93,6 +93,13 @@ class ComponentLot(SQLModel, table=True):
     part: str = Field(sa_type=String(100))
     lot_number: str = Field(sa_type=String(64), index=True)
     received_on: date | None = None
+    # released or on_hold (BatchStatus values): a held lot holds every batch it went into.
+    status: str = Field(default=BatchStatus.RELEASED, sa_type=String(16))
+    hold_reason: str = Field(default="", sa_type=String(500))
+    held_at: datetime | None = None
+    held_by: str = Field(default="", sa_type=String(100))
+    # Ids of the batches this lot's hold put on hold: its release releases those (and no batch held otherwise).
+    held_batch_ids: list[int] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
 
 
 class BatchInput(SQLModel, table=True):
