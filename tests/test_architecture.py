@@ -31,8 +31,10 @@ ALLOWED = {
     "warranty": BASE | {"trace"},
     # Scanning stations resolve scans to units, batches and claims: above warranty, never below it.
     "station": BASE | {"trace", "warranty", "scanner", "serials"},
+    # The dashboard's queries, holds and recalls read claims and verdicts: above warranty, beside station.
+    "quality": BASE | {"trace", "warranty"},
     "web": BASE | {"trace", "warranty", "scanner", "labels", "runtime", "labelling",
-            "station"},
+            "station", "quality"},
     # Top-level composition used by web and cli: the one place trace data meets the labels package.
     "labelling": BASE | {"trace", "labels", "serials"},
     # Root modules. The base imports only what is below it; errors and columns nothing at all.
