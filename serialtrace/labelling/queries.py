@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, ValidationError
 from ..i18n import _l
 from ..labels import LabelData
+from ..trace import workflow
 from ..trace.models import Batch, Product, Unit
 from ..trace.policy import expiry_date
 from .models import PrintJob
@@ -63,6 +64,7 @@ def label_maker(session: Session, batch: Batch, *, url_base: str | None = None) 
     Products without a GTIN get a QR of `<url_base>/units/<serial>` beside the Code 128 of the serial; products
     with a shelf life get the expiry date (17) their batch's production date gives.
     """
+    workflow.ensure_batch_labellable(batch.number, batch.status)
     product = session.get(Product, batch.product_id)
     base = (url_base or "").rstrip("/")
     expires_on = expiry_date(batch.produced_on, product.shelf_life_months)

@@ -14,6 +14,7 @@ from ..config import Settings
 from ..errors import Conflict, InvalidTransition, ValidationError
 from ..i18n import _l
 from ..trace import service as trace_service
+from ..trace import workflow
 from ..trace.enums import EventKind
 from ..trace.models import Batch, Unit, UnitEvent
 from .enums import PrintJobState
@@ -105,6 +106,7 @@ def _add_job(session: Session, *, batch: Batch, template: str, output: str, prin
     """The job row, once output, template name and range are checked against the batch."""
     ensure_output(output, printer)
     ensure_template_name(template)
+    workflow.ensure_batch_labellable(batch.number, batch.status)
     total = count_units(session, batch_id=batch.id)
     if total == 0:
         raise ValidationError(_l("batch %(number)s has no units to label", number=batch.number),

@@ -674,6 +674,8 @@ def set_batch_status(session: Session, *, batch: Batch, status: BatchStatus | st
     if current is None:
         raise NotFound(_l("no batch %(number)r", number=batch.number))
     workflow.ensure_batch_transition(current, target, number=batch.number)
+    if target == BatchStatus.RELEASED:
+        ensure_no_held_lot(session, batch)
     session.execute(update(Batch.__table__).where(Batch.__table__.c.id == batch.id).values(status=target.value))
     session.expire(batch, ["status"])
     event = BatchEvent(batch_id=batch.id, kind=EventKind.STATUS.value, from_status=current, to_status=target.value,
@@ -681,6 +683,27 @@ def set_batch_status(session: Session, *, batch: Batch, status: BatchStatus | st
     session.add(event)
     session.flush()
     return event
+
+
+def held_lot_in(session: Session, batch_id: int, *, besides: int | None = None) -> ComponentLot | None:
+    """A component lot on hold that went into the batch (other than lot `besides`), or None."""
+    stmt = (select(ComponentLot).join(BatchInput, BatchInput.component_lot_id == ComponentLot.id)
+            .where(BatchInput.batch_id == batch_id, ComponentLot.status == BatchStatus.ON_HOLD.value)
+            .order_by(ComponentLot.id).limit(1))
+    if besides is not None:
+        stmt = stmt.where(ComponentLot.id != besides)
+    return session.scalars(stmt).first()
+
+
+def ensure_no_held_lot(session: Session, batch: Batch) -> None:
+    """Conflict naming the lot when a component lot on hold went into the batch: the batch stays held with it."""
+    lot = held_lot_in(session, batch.id)
+    if lot is not None:
+        raise Conflict(_l("batch %(number)s contains component lot %(lot)s (%(part)s from %(supplier)s), which is on "
+                          "hold; release the lot first", number=batch.number, lot=lot.lot_number, part=lot.part,
+                          supplier=lot.supplier),
+                       details={"batch": batch.number, "lot": lot.lot_number, "supplier": lot.supplier,
+                                "part": lot.part})
 
 
 def _flush(session: Session, conflict_message: str) -> None:

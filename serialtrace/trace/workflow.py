@@ -118,6 +118,14 @@ def ensure_batch_shippable(number: str, status: str | None) -> None:
                        details={"batch": number, "status": status})
 
 
+def ensure_batch_labellable(number: str, status: str | None) -> None:
+    """Raise Conflict unless labels may be made for a batch in `status`: a held or recalled batch gets none."""
+    if status != BatchStatus.RELEASED:
+        raise Conflict(_l("batch %(number)s is %(status)s; no labels are made for it", number=number,
+                          status=coded(status, BATCH_STATUS_LABELS) if status else _l("missing")),
+                       details={"batch": number, "status": status})
+
+
 def ensure_returnable(serial: str, unit_status: str, batch_status: str | None) -> None:
     """Raise Conflict unless a customer's own unit may go back to them: on the test bench, of a released batch."""
     if batch_status != BatchStatus.RELEASED:
