@@ -69,3 +69,7 @@ from . import customers, reports  # noqa: E402
 
 main.add_command(customers.customers)
 main.add_command(reports.report)
+
+from . import lots  # noqa: E402
+
+main.add_command(lots.lot)
