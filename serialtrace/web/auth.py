@@ -47,6 +47,8 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.procedure": (R.QUALITY,),
     # The daily control of registration: who registered what, own-customer confirmations, stale drafts.
     "pages.registration_report": (R.SUPERVISOR, R.QUALITY),
+    # Claim rates per batch and component lot: quality finds the outliers, supervisors watch them.
+    "pages.quality_batches": (R.QUALITY, R.SUPERVISOR),
     "admin.index": (R.ADMIN,),
     "admin.users": (R.ADMIN,),
     "admin.tokens": (R.ADMIN,),

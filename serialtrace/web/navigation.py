@@ -36,6 +36,7 @@ MENU: tuple[Link, ...] = (
     Link("pages.codes", lazy_gettext("Failure codes")),
     Link("pages.knowledge_list", lazy_gettext("Knowledge base"), covers="pages.knowledge"),
     Link("pages.registration_report", lazy_gettext("Registrations")),
+    Link("pages.quality_batches", lazy_gettext("Claim rates")),
     Link("admin.index", lazy_gettext("Admin"), "a", covers="admin."),
 )
 # The admin area's own sections, shown on every admin page.

@@ -51,3 +51,4 @@ def test_counts_shipped_units_and_claimed_units_once_past_draft_and_not_cancelle
 def test_no_shipped_units_is_an_empty_report(session, make_batch):
     make_batch(quantity=2)
     assert queries.batch_report(session).rows == () and queries.lot_report(session).pooled_rate is None
+

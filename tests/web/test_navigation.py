@@ -100,7 +100,8 @@ def test_the_menu_differs_by_role(app, login, samples):
     assert "/knowledge" not in menus["production"]
     menus = {role: links - {"/knowledge"} for role, links in menus.items()}
     assert menus["quality"] == {"/station", "/worklist", "/units", "/batches", "/scans", "/claims", "/test-queue",
-                                "/codes", "/reports/registrations"}
+                                "/codes", "/reports/registrations", "/quality/batches"}
+    assert "/quality/batches" in menus["supervisor"] and "/quality/batches" in menus["admin"]
     assert menus["engineer"] == {"/station", "/worklist", "/units", "/batches", "/claims", "/test-queue", "/codes"}
 
 

@@ -169,5 +169,6 @@ def openapi():
 from . import batches, bench, cases, claims, codes, dispositions, labels, reports, scans, shipments, surveys, units  # noqa: E402,F401
 from . import knowledge as knowledge_routes  # noqa: E402,F401
 from . import notifications as notification_routes  # noqa: E402,F401
+from . import quality as quality_routes  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401
 from . import worklist as worklist_routes  # noqa: E402,F401

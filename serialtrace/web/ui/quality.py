@@ -1,0 +1,62 @@
+"""The quality page: claim rates per batch and component lot, outliers flagged first; each table as CSV."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from ...errors import ValidationError
+from ...quality import queries
+from ...trace.csvexport import csv_chunks
+from ..auth import requires_page
+from ..database import db
+from ..downloads import attachment
+from ..i18n import _
+from .common import bp, optional_id
+
+DEFAULTS = {"q": 0.05, "min_units": 30, "min_claims": 3}
+
+
+def _settings() -> dict:
+    """q, min_units and min_claims from the query string (defaults when empty); a bad one is a 422 naming it."""
+    out = dict(DEFAULTS)
+    text = request.args.get("q", "").strip()
+    if text:
+        try:
+            q = float(text)
+        except ValueError:
+            q = -1.0
+        if not 0 < q < 1:
+            raise ValidationError(_("q must be a number between 0 and 1, not %(value)r", value=text),
+                                  details={"field": "q"})
+        out["q"] = q
+    for field in ("min_units", "min_claims"):
+        value = optional_id(request.args.get(field, ""), field)
+        if value is not None:
+            out[field] = value
+    return out
+
+
+@bp.get("/quality/batches")
+@requires_page("pages.quality_batches")
+def quality_batches():
+    """Batches and component lots by claim rate: flagged rows first, rate and interval in percent, p-values."""
+    settings = _settings()
+    return render_template("quality_batches.html", settings=settings,
+                           batches=queries.batch_report(db(), **settings),
+                           lots=queries.lot_report(db(), **settings))
+
+
+@bp.get("/quality/batches.csv")
+@requires_page("pages.quality_batches")
+def quality_batches_csv():
+    """The batch table as CSV with a header row."""
+    rows = queries.batch_report(db(), **_settings()).rows
+    return attachment(csv_chunks(rows, queries.BATCH_COLUMNS, bom=True), "text/csv", "quality-batches.csv")
+
+
+@bp.get("/quality/component-lots.csv")
+@requires_page("pages.quality_batches")
+def quality_lots_csv():
+    """The component-lot table as CSV with a header row."""
+    rows = queries.lot_report(db(), **_settings()).rows
+    return attachment(csv_chunks(rows, queries.LOT_COLUMNS, bom=True), "text/csv", "quality-component-lots.csv")
