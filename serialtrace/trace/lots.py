@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..accounts.enums import Role
 from ..columns import utcnow
 from ..errors import Conflict, NotFound
 from ..i18n import _l
@@ -12,6 +13,8 @@ from .enums import BatchStatus
 from .models import Batch, BatchEvent, BatchInput, ComponentLot
 from .service import Author, author_fields, ensure_text, held_lot_in, set_batch_status
 
+# Who may hold and release lots (admins always).
+LOT_HOLDERS: tuple[str, ...] = (Role.QUALITY, Role.SUPERVISOR)
 _REASON = ComponentLot.__table__.c.hold_reason
 _EVENT_REASON = BatchEvent.__table__.c.reason.type.length
 

@@ -168,6 +168,7 @@ def openapi():
 # The routes, by domain; imported last because they register on `bp`.
 from . import batches, bench, cases, claims, codes, dispositions, labels, reports, scans, shipments, surveys, units  # noqa: E402,F401
 from . import knowledge as knowledge_routes  # noqa: E402,F401
+from . import lots as lot_routes  # noqa: E402,F401
 from . import notifications as notification_routes  # noqa: E402,F401
 from . import quality as quality_routes  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401
