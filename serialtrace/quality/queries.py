@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..i18n import _l
@@ -28,33 +28,38 @@ BATCH_COLUMNS = ("batch_id", "batch", "sku", *ROW_COLUMNS)
 LOT_COLUMNS = ("lot_id", "supplier", "part", "lot_number", *ROW_COLUMNS)
 
 
-def _per_batch() -> Select:
-    """batch_id, shipped units, claimed units among them: one grouped query over the unit table."""
-    shipped = select(ShipmentItem.unit_id).where(ShipmentItem.unit_id.is_not(None)).distinct().subquery()
-    claimed = (select(Claim.unit_id).where(Claim.state.not_in(NOT_COUNTED)).distinct().subquery())
-    return (select(Unit.batch_id.label("batch_id"), func.count().label("units"),
-                   func.count(claimed.c.unit_id).label("claims"))
-            .join(shipped, shipped.c.unit_id == Unit.id)
-            .outerjoin(claimed, claimed.c.unit_id == Unit.id)
-            .group_by(Unit.batch_id))
+def _shipped(unit_id: Any) -> Any:
+    """True when the unit was on a shipment line: a semi-join, so a unit shipped twice still counts once."""
+    return select(ShipmentItem.id).where(ShipmentItem.unit_id == unit_id).exists()
 
 
 def batch_rows(session: Session) -> list[tuple[int, int, int]]:
     """(batch id, units shipped, claimed units) for every batch with a shipped unit, by batch id."""
-    per = _per_batch().subquery()
-    rows = session.execute(select(per.c.batch_id, per.c.units, per.c.claims).order_by(per.c.batch_id))
-    return [(int(b), int(u), int(c)) for b, u, c in rows]
+    # Two grouped queries: the claims one starts from the few claims rather than joining them to every unit.
+    units = dict(session.execute(select(Unit.batch_id, func.count()).where(_shipped(Unit.id))
+                                 .group_by(Unit.batch_id)).all())
+    claims = dict(session.execute(
+        select(Unit.batch_id, func.count(func.distinct(Claim.unit_id)))
+        .join(Unit, Unit.id == Claim.unit_id)
+        .where(Claim.state.not_in(NOT_COUNTED), _shipped(Unit.id))
+        .group_by(Unit.batch_id)).all())
+    return [(int(b), int(units[b]), int(claims.get(b, 0))) for b in sorted(units)]
 
 
-def lot_rows(session: Session) -> list[tuple[int, int, int]]:
-    """(component lot id, units shipped, claimed units) summed over the batches each lot went into, by lot id."""
-    per = _per_batch().subquery()
+def lot_rows(session: Session, batches: list[tuple[int, int, int]] | None = None) -> list[tuple[int, int, int]]:
+    """(component lot id, units shipped, claimed units) summed over the batches each lot went into, by lot id.
+
+    `batches` are batch_rows already read (the page shows both tables from one pass over the units).
+    """
+    per_batch = {b: (u, c) for b, u, c in (batch_rows(session) if batches is None else batches)}
+    sums: dict[int, list[int]] = {}
     # A unit is in one batch and a lot enters a batch once (uq_batch_input), so the sums count no unit twice.
-    rows = session.execute(
-        select(BatchInput.component_lot_id, func.sum(per.c.units), func.sum(per.c.claims))
-        .join(per, per.c.batch_id == BatchInput.batch_id)
-        .group_by(BatchInput.component_lot_id).order_by(BatchInput.component_lot_id))
-    return [(int(k), int(u), int(c)) for k, u, c in rows]
+    for batch_id, lot_id in session.execute(select(BatchInput.batch_id, BatchInput.component_lot_id)):
+        if batch_id in per_batch:
+            total = sums.setdefault(lot_id, [0, 0])
+            total[0] += per_batch[batch_id][0]
+            total[1] += per_batch[batch_id][1]
+    return [(int(k), units, claims) for k, (units, claims) in sorted(sums.items())]
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,10 @@ def _order(rows: list[dict[str, Any]], label: str) -> tuple[dict[str, Any], ...]
     return tuple(sorted(rows, key=lambda r: (not r["flagged"], r["p_adjusted"], r["p_value"], str(r[label]))))
 
 
-def batch_report(session: Session, *, q: float = 0.05, min_units: int = 30, min_claims: int = 3) -> QualityReport:
+def batch_report(session: Session, *, q: float = 0.05, min_units: int = 30, min_claims: int = 3,
+                 batches: list[tuple[int, int, int]] | None = None) -> QualityReport:
     """Claim rate per batch with interval and Fisher/BH test, labelled with batch number and product SKU."""
-    rows = batch_rows(session)
+    rows = batch_rows(session) if batches is None else batches
     rates, pooled = _rates(rows, q, min_units, min_claims)
     labels = {bid: (number, sku) for bid, number, sku in session.execute(
         select(Batch.id, Batch.number, Product.sku).join(Product, Product.id == Batch.product_id)
@@ -114,9 +120,10 @@ def batch_report(session: Session, *, q: float = 0.05, min_units: int = 30, min_
                          pooled_rate=pooled)
 
 
-def lot_report(session: Session, *, q: float = 0.05, min_units: int = 30, min_claims: int = 3) -> QualityReport:
+def lot_report(session: Session, *, q: float = 0.05, min_units: int = 30, min_claims: int = 3,
+               batches: list[tuple[int, int, int]] | None = None) -> QualityReport:
     """Claim rate per component lot (units of every batch it went into), labelled supplier, part and lot number."""
-    rows = lot_rows(session)
+    rows = lot_rows(session, batches)
     rates, pooled = _rates(rows, q, min_units, min_claims)
     labels = {lid: (supplier, part, number) for lid, supplier, part, number in session.execute(
         select(ComponentLot.id, ComponentLot.supplier, ComponentLot.part, ComponentLot.lot_number)

@@ -41,9 +41,10 @@ def _settings() -> dict:
 def quality_batches():
     """Batches and component lots by claim rate: flagged rows first, rate and interval in percent, p-values."""
     settings = _settings()
+    rows = queries.batch_rows(db())  # one pass over the units for both tables
     return render_template("quality_batches.html", settings=settings,
-                           batches=queries.batch_report(db(), **settings),
-                           lots=queries.lot_report(db(), **settings))
+                           batches=queries.batch_report(db(), **settings, batches=rows),
+                           lots=queries.lot_report(db(), **settings, batches=rows))
 
 
 @bp.get("/quality/batches.csv")
