@@ -52,3 +52,18 @@ def test_no_shipped_units_is_an_empty_report(session, make_batch):
     make_batch(quantity=2)
     assert queries.batch_report(session).rows == () and queries.lot_report(session).pooled_rate is None
 
+
+
+def test_a_batch_below_min_units_is_never_flagged(session, make_batch):
+    bad, bad_serials = make_batch(quantity=40, number="2501B00")
+    _, good_serials = make_batch(quantity=40, number="2501B01")
+    customer = trace_service.get_or_create_customer(session, name="Vodokanal", tax_id="7701234567")
+    trace_service.create_shipment(session, customer=customer, shipped_on=date(2025, 2, 3),
+                                  serials=bad_serials + good_serials)
+    for serial in bad_serials[:10]:
+        _claim(session, serial)
+    session.flush()
+    flagged = [r["batch"] for r in queries.batch_report(session, min_units=30).rows if r["flagged"]]
+    assert flagged == ["2501B00"]
+    small = queries.batch_report(session, min_units=41).rows
+    assert small[0]["batch_id"] == bad.id and small[0]["p_adjusted"] < 0.05 and not small[0]["flagged"]
