@@ -65,6 +65,13 @@ def rate_interval(claims: int, units: int, *, method: str = "wilson") -> tuple[f
     if method not in ("wilson", "exact"):
         raise ValueError(_l("interval method must be \"wilson\" or \"exact\", not %(method)r", method=method))
     _check_rate(claims, units, "rate")
+    if method == "wilson":
+        # The score interval in closed form (what binomtest(...).proportion_ci(method="wilson") returns, without
+        # the exact test binomtest also runs: that took 0.8 ms a batch, most of a 2,000-batch dashboard).
+        p, z2 = claims / units, Z95 * Z95
+        centre = (p + z2 / (2 * units)) / (1 + z2 / units)
+        half = Z95 / (1 + z2 / units) * math.sqrt(p * (1 - p) / units + z2 / (4 * units * units))
+        return max(0.0, centre - half), min(1.0, centre + half)
     ci = stats.binomtest(claims, units).proportion_ci(confidence_level=0.95, method=method)
     return float(ci.low), float(ci.high)
 
@@ -114,11 +121,13 @@ def batch_rates(rows: Iterable[tuple[object, int, int]], *, q: float = 0.05, min
     total_units = sum(units for _, units, _ in rows)
     total_claims = sum(claims for _, _, claims in rows)
     pooled = total_claims / total_units
-    p_values = []
-    for _, units, claims in rows:
-        # One-sided: only a batch failing more than the others is a quality problem to chase.
-        table = [[claims, units - claims], [total_claims - claims, total_units - units - (total_claims - claims)]]
-        p_values.append(float(stats.fisher_exact(table, alternative="greater").pvalue))
+    # One-sided Fisher exact test of each batch against the rest: only a batch failing more than the others is a
+    # quality problem to chase. Its p is P(X >= claims) for X hypergeometric (all units, all claims, the batch's
+    # units drawn), the same number stats.fisher_exact(..., alternative="greater") gives, for every batch in one
+    # vectorised call (one fisher_exact per batch took 0.75 s for 2,000 batches).
+    drawn = np.array([units for _, units, _ in rows], dtype=np.int64)
+    hits = np.array([claims for _, _, claims in rows], dtype=np.int64)
+    p_values = [min(1.0, float(p)) for p in stats.hypergeom.sf(hits - 1, total_units, total_claims, drawn)]
     # Every batch tested is in the family, small ones too: leaving them out after seeing the data would flatter
     # the adjustment; being small only stops a batch from being flagged.
     adjusted = benjamini_hochberg(p_values)

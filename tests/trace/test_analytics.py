@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import date
 
 import numpy as np
@@ -294,3 +295,20 @@ def test_weibull_bounds_have_the_textbook_width_on_a_large_complete_sample():
 def test_weibull_refuses_what_cannot_be_fitted(failures, suspensions, intervals, message):
     with pytest.raises(ValueError, match=message):
         analytics.weibull_fit(failures, suspensions, intervals=intervals)
+
+
+def test_the_fast_paths_agree_with_scipys_own_tests():
+    # batch_rates' vectorised hypergeometric tail is Fisher's one-sided exact test; rate_interval's closed form is
+    # binomtest's Wilson interval.
+    rng = random.Random(17)
+    for _ in range(40):
+        rows = [(i, rng.randint(1, 3000), 0) for i in range(rng.randint(2, 12))]
+        rows = [(key, units, rng.randint(0, min(units, rng.choice([2, 20, 200])))) for key, units, _ in rows]
+        total_units, total_claims = sum(r[1] for r in rows), sum(r[2] for r in rows)
+        for row in analytics.batch_rates(rows, min_units=1, min_claims=0).rows:
+            rest = total_claims - row.claims
+            table = [[row.claims, row.units - row.claims], [rest, total_units - row.units - rest]]
+            assert row.p_value == pytest.approx(stats.fisher_exact(table, alternative="greater").pvalue,
+                                                rel=1e-9, abs=1e-300)
+            ci = stats.binomtest(row.claims, row.units).proportion_ci(confidence_level=0.95, method="wilson")
+            assert (row.ci_low, row.ci_high) == (pytest.approx(ci.low, abs=1e-12), pytest.approx(ci.high, abs=1e-12))
