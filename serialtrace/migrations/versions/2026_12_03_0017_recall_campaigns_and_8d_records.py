@@ -10,6 +10,8 @@ from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
+from serialtrace.migrate import drop_append_only, make_append_only
+
 revision = '0017'
 down_revision = '0016'
 branch_labels = None
@@ -129,11 +131,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_recall_unit_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recall_unit_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_recall_unit_unit_id'), ['unit_id'], unique=False)
+    # A customer's notes and status changes are the campaign's record of who was told what and when.
+    make_append_only('recall_note')
 
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    drop_append_only('recall_note')
     with op.batch_alter_table('recall_unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recall_unit_unit_id'))
         batch_op.drop_index(batch_op.f('ix_recall_unit_customer_id'))
