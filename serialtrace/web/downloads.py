@@ -1,21 +1,35 @@
-"""File answers shared by pages and API: attachments and the streamed recall list."""
+"""File answers shared by pages and API: attachments, tables as CSV or XLSX, and the streamed recall list."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from flask import Response, send_file, stream_with_context
 from sqlalchemy.orm import Session
 
 from ..trace import genealogy
+from ..trace.csvexport import csv_chunks
 from ..trace.models import Batch
+from ..trace.xlsxexport import xlsx_bytes
+
+# The formats every table of the dashboards downloads in (`<table>.csv`, `<table>.xlsx`).
+TABLE_FORMATS = ("csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def attachment(body: bytes | Iterable[bytes] | Iterable[str], mimetype: str, filename: str) -> Response:
     """A download the browser saves as `filename`."""
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def table_download(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], name: str, fmt: str) -> Response:
+    """A table as `name`.csv (UTF-8 with the byte order mark Excel needs) or `name`.xlsx, header row first."""
+    if fmt == "xlsx":
+        return attachment(xlsx_bytes(rows, columns, sheet=name), XLSX_TYPE, f"{name}.xlsx")
+    return attachment(csv_chunks(rows, columns, bom=True), "text/csv; charset=utf-8", f"{name}.csv")
 
 
 def stored_file_response(path: Path, content_type: str, filename: str, *, inline: bool = False) -> Response:

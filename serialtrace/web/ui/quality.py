@@ -6,10 +6,9 @@ from flask import render_template, request
 
 from ...errors import ValidationError
 from ...quality import queries
-from ...trace.csvexport import csv_chunks
 from ..auth import requires_page
 from ..database import db
-from ..downloads import attachment
+from ..downloads import table_download
 from ..i18n import _
 from .common import bp, optional_id
 
@@ -47,17 +46,17 @@ def quality_batches():
                            lots=queries.lot_report(db(), **settings, batches=rows))
 
 
-@bp.get("/quality/batches.csv")
+@bp.get("/quality/batches.<any(csv, xlsx):fmt>")
 @requires_page("pages.quality_batches")
-def quality_batches_csv():
-    """The batch table as CSV with a header row."""
+def quality_batches_table(fmt: str):
+    """The batch table as CSV or XLSX with a header row."""
     rows = queries.batch_report(db(), **_settings()).rows
-    return attachment(csv_chunks(rows, queries.BATCH_COLUMNS, bom=True), "text/csv", "quality-batches.csv")
+    return table_download(rows, queries.BATCH_COLUMNS, "quality-batches", fmt)
 
 
-@bp.get("/quality/component-lots.csv")
+@bp.get("/quality/component-lots.<any(csv, xlsx):fmt>")
 @requires_page("pages.quality_batches")
-def quality_lots_csv():
-    """The component-lot table as CSV with a header row."""
+def quality_lots_table(fmt: str):
+    """The component-lot table as CSV or XLSX with a header row."""
     rows = queries.lot_report(db(), **_settings()).rows
-    return attachment(csv_chunks(rows, queries.LOT_COLUMNS, bom=True), "text/csv", "quality-component-lots.csv")
+    return table_download(rows, queries.LOT_COLUMNS, "quality-component-lots", fmt)
