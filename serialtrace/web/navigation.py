@@ -36,7 +36,7 @@ MENU: tuple[Link, ...] = (
     Link("pages.codes", lazy_gettext("Failure codes")),
     Link("pages.knowledge_list", lazy_gettext("Knowledge base"), covers="pages.knowledge"),
     Link("pages.registration_report", lazy_gettext("Registrations")),
-    Link("pages.quality_batches", lazy_gettext("Claim rates")),
+    Link("pages.quality_batches", lazy_gettext("Quality"), covers="pages.quality_"),
     Link("admin.index", lazy_gettext("Admin"), "a", covers="admin."),
 )
 # The admin area's own sections, shown on every admin page.
@@ -51,6 +51,10 @@ ADMIN_SECTIONS: tuple[Link, ...] = (
     Link("admin.teams", lazy_gettext("Teams"), covers="admin.team"),
     Link("admin.routing", lazy_gettext("Routing"), covers="admin.routing"),
 )
+# The quality dashboard's sections (endpoints named pages.quality_*), shown on every quality page.
+QUALITY_SECTIONS: tuple[Link, ...] = (
+    Link("pages.quality_batches", lazy_gettext("Claim rates"), covers="pages.quality_batch"),
+)
 
 
 def links(entries: tuple[Link, ...]) -> list[dict[str, Any]]:
@@ -64,9 +68,10 @@ def links(entries: tuple[Link, ...]) -> list[dict[str, Any]]:
 
 
 def install(app: Flask) -> None:
-    """Offer `menu()`, `admin_sections()` and `may_open(endpoint)` to the templates."""
-    missing = [entry.endpoint for entry in MENU + ADMIN_SECTIONS if entry.endpoint not in PAGE_ROLES]
+    """Offer `menu()`, `admin_sections()`, `quality_sections()` and `may_open(endpoint)` to the templates."""
+    missing = [entry.endpoint for entry in MENU + ADMIN_SECTIONS + QUALITY_SECTIONS if entry.endpoint not in PAGE_ROLES]
     if missing:
         raise RuntimeError(f"navigation entries without a row in PAGE_ROLES: {missing}")
     app.jinja_env.globals.update(menu=lambda: links(MENU), admin_sections=lambda: links(ADMIN_SECTIONS),
+                                 quality_sections=lambda: links(QUALITY_SECTIONS),
                                  may_open=lambda endpoint: may_open(g.get("user"), endpoint))
