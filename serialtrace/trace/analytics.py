@@ -421,6 +421,8 @@ class WeibullFit:
     eta_high: float
     b10_low: float
     b10_high: float
+    # Covariance of (ln beta, ln eta) from the observed information: what forecasts draw their bounds from.
+    cov: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
 
 
 # Shapes beyond this mean the failures sit on one instant: no spread to estimate, so no fit to report.
@@ -440,29 +442,54 @@ def _times(values: Iterable[float], what: str, *, positive: bool) -> np.ndarray:
 
 
 def _weibull_nll(params: np.ndarray, exact: np.ndarray, right: np.ndarray, lows: np.ndarray,
-                 highs: np.ndarray) -> float:
-    """Negative log-likelihood at (log beta, log eta) for exact failures, right and interval censoring."""
+                 highs: np.ndarray, weights: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> float:
+    """Negative log-likelihood at (log beta, log eta) for exact failures, right and interval censoring.
+
+    `weights` (counts of exact, right and interval rows) let grouped data stand for many equal units.
+    """
     log_beta, log_eta = params
     if abs(log_beta) > 10 or abs(log_eta) > 50:
         # Far outside any real life: a wall keeps the optimiser from overflowing on data with no spread.
         return math.inf
     beta = math.exp(log_beta)
+    w_exact, w_right, w_interval = weights if weights is not None else (
+        np.ones(exact.size), np.ones(right.size), np.ones(lows.size))
+    n_exact = float(w_exact.sum())
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         log_exact = np.log(exact) - log_eta
-        ll = (exact.size * log_beta - exact.size * log_eta + (beta - 1) * log_exact.sum()
-              - np.exp(beta * log_exact).sum())
-        ll -= np.power(right / math.exp(log_eta), beta).sum()
+        ll = (n_exact * log_beta - n_exact * log_eta + (beta - 1) * (w_exact * log_exact).sum()
+              - (w_exact * np.exp(beta * log_exact)).sum())
+        ll -= (w_right * np.power(right / math.exp(log_eta), beta)).sum()
         if lows.size:
             h_low = np.power(lows / math.exp(log_eta), beta)
             h_high = np.power(highs / math.exp(log_eta), beta)
             # log(S(low) - S(high)) written so a narrow interval far in the tail does not cancel to log(0).
-            ll += (-h_low + np.log(-np.expm1(-(h_high - h_low)))).sum()
+            ll += (w_interval * (-h_low + np.log(-np.expm1(-(h_high - h_low))))).sum()
     return float(-ll) if np.isfinite(ll) else math.inf
 
 
+def _weights(counts: Iterable[float] | None, size: int, what: str) -> np.ndarray:
+    """`counts` (one per row, whole numbers 0 or more) as a float array; None is one unit per row."""
+    if counts is None:
+        return np.ones(size)
+    array = np.asarray(list(counts), dtype=float).reshape(-1)
+    if array.size != size:
+        raise ValueError(_l("%(what)s: %(counts)s counts for %(rows)s times; each time needs its count",
+                            what=what, counts=int(array.size), rows=size))
+    if np.any(~np.isfinite(array) | (array < 0) | (array != np.round(array))):
+        raise ValueError(_l("%(what)s must be whole numbers 0 or more", what=what))
+    return array
+
+
 def weibull_fit(failures: Iterable[float], suspensions: Iterable[float] = (), *,
-                intervals: Iterable[tuple[float, float]] = ()) -> WeibullFit:
-    """Weibull shape and scale by maximum likelihood from exact failures, suspensions and (low, high] intervals."""
+                intervals: Iterable[tuple[float, float]] = (), failure_counts: Iterable[float] | None = None,
+                suspension_counts: Iterable[float] | None = None,
+                interval_counts: Iterable[float] | None = None) -> WeibullFit:
+    """Weibull shape and scale by maximum likelihood from exact failures, suspensions and (low, high] intervals.
+
+    The optional counts say how many units each time stands for (grouped data: a million units in the field are a
+    few thousand ages with counts); without them every time is one unit.
+    """
     exact = _times(failures, "failure times", positive=True)
     right = _times(suspensions, "suspension times", positive=False)
     pairs = list(intervals)
@@ -470,14 +497,18 @@ def weibull_fit(failures: Iterable[float], suspensions: Iterable[float] = (), *,
     highs = _times((high for _, high in pairs), "interval ends", positive=True)
     if np.any(highs <= lows):
         raise ValueError(_l("every failure interval must end after it starts"))
-    if exact.size + lows.size < 2:
+    weights = (_weights(failure_counts, exact.size, "failure counts"),
+               _weights(suspension_counts, right.size, "suspension counts"),
+               _weights(interval_counts, lows.size, "interval counts"))
+    failed = float(weights[0].sum() + weights[2].sum())
+    if failed < 2:
         raise ValueError(_l("not enough failures to fit: a Weibull needs at least 2, got %(count)s",
-                            count=int(exact.size + lows.size)))
+                            count=int(failed)))
     # Work in units of the longest time so both parameters start near 1 and the optimiser sees a round problem.
     scale = float(np.concatenate([exact, right, highs]).max())
-    data = (exact / scale, right / scale, lows / scale, highs / scale)
-    observed = float(np.concatenate([exact, highs]).sum() + right.sum()) / scale
-    start = np.array([0.0, math.log(observed / (exact.size + lows.size))])
+    data = (exact / scale, right / scale, lows / scale, highs / scale, weights)
+    observed = float((weights[0] * exact).sum() + (weights[2] * highs).sum() + (weights[1] * right).sum()) / scale
+    start = np.array([0.0, math.log(observed / failed)])
     # Simplex first (robust on flat likelihoods), then a quasi-Newton polish to converge fully.
     rough = optimize.minimize(_weibull_nll, start, args=data, method="Nelder-Mead",
                               options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
@@ -491,7 +522,7 @@ def weibull_fit(failures: Iterable[float], suspensions: Iterable[float] = (), *,
     beta = math.exp(log_beta)
     eta = math.exp(log_eta) * scale
     # Exact failures carry a density: back in the caller's units each one costs log(scale).
-    loglik = -best.fun - exact.size * math.log(scale)
+    loglik = -best.fun - float(weights[0].sum()) * math.log(scale)
     cov = _covariance(best.x, data)
     se_beta, se_eta = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1])
     b10 = eta * math.exp(_B10_LOG / beta)
@@ -501,10 +532,11 @@ def weibull_fit(failures: Iterable[float], suspensions: Iterable[float] = (), *,
     return WeibullFit(beta=beta, eta=eta, loglik=loglik, b10=b10,
                       beta_low=beta * math.exp(-Z95 * se_beta), beta_high=beta * math.exp(Z95 * se_beta),
                       eta_low=eta * math.exp(-Z95 * se_eta), eta_high=eta * math.exp(Z95 * se_eta),
-                      b10_low=b10 * math.exp(-Z95 * se_b10), b10_high=b10 * math.exp(Z95 * se_b10))
+                      b10_low=b10 * math.exp(-Z95 * se_b10), b10_high=b10 * math.exp(Z95 * se_b10),
+                      cov=((float(cov[0, 0]), float(cov[0, 1])), (float(cov[1, 0]), float(cov[1, 1]))))
 
 
-def _covariance(at: np.ndarray, data: tuple[np.ndarray, ...]) -> np.ndarray:
+def _covariance(at: np.ndarray, data: tuple) -> np.ndarray:
     """Inverse of the observed information (numerical Hessian of the negative log-likelihood) at the optimum."""
     step = 1e-4
     hessian = np.empty((2, 2))
@@ -520,3 +552,141 @@ def _covariance(at: np.ndarray, data: tuple[np.ndarray, ...]) -> np.ndarray:
     if cov is None or not np.all(np.isfinite(cov)) or cov[0, 0] <= 0 or cov[1, 1] <= 0:
         raise ValueError(_l("the failures carry too little information to bound the Weibull fit"))
     return cov
+
+
+@dataclass(frozen=True)
+class ForecastMonth:
+    """Expected returns in one coming month (1 = the next) and cumulated up to it, each with 95 % bounds."""
+
+    month: int
+    expected: float
+    low: float
+    high: float
+    cumulative: float
+    cumulative_low: float
+    cumulative_high: float
+
+
+@dataclass(frozen=True)
+class WeibullForecast:
+    """Returns expected from the units still in the field over the coming months, and how the bounds were made."""
+
+    units: int
+    months: tuple[ForecastMonth, ...]
+    method: str
+
+
+FORECAST_METHOD = "delta method on the fit's (ln beta, ln eta) covariance plus Poisson variance, normal 95 %"
+
+
+def _cohorts(cohorts: Mapping[float, int] | Iterable[tuple[float, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(ages, counts) of the cohorts as arrays, refusing negative ages and counts that are not whole."""
+    pairs = list(cohorts.items() if isinstance(cohorts, Mapping) else cohorts)
+    ages = _times((age for age, _ in pairs), "cohort ages", positive=False)
+    counts = np.array([_count(count, "units", age) for age, count in pairs], dtype=float)
+    return ages, counts
+
+
+def _expected(params: np.ndarray, ages: np.ndarray, counts: np.ndarray, months: int) -> np.ndarray:
+    """Expected cumulative returns after 1..months more months at (ln beta, ln eta), all cohorts summed."""
+    beta, eta = math.exp(params[0]), math.exp(params[1])
+    ahead = ages[:, None] + np.arange(1, months + 1)[None, :]
+    # S(t + k) / S(t) = exp(H(t) - H(t + k)): in cumulative hazards, so an old cohort never divides 0 by 0.
+    conditional = -np.expm1(np.power(ages / eta, beta)[:, None] - np.power(ahead / eta, beta))
+    return counts @ conditional
+
+
+def weibull_forecast(fit: WeibullFit, cohorts: Mapping[float, int] | Iterable[tuple[float, int]], *,
+                     months: int) -> WeibullForecast:
+    """Returns expected in each of the next `months` months from units in the field (age in months: count).
+
+    A unit of age t fails by t + k with probability (F(t + k) - F(t)) / (1 - F(t)). The 95 % bounds are the delta
+    method on the fit's covariance of (ln beta, ln eta) plus Poisson variance for the returns themselves (normal
+    approximation, clipped at 0); ages are in the fit's time unit, taken as months.
+    """
+    if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
+        raise ValueError(_l("months to forecast must be a whole number 1 or more, not %(value)r", value=months))
+    ages, counts = _cohorts(cohorts)
+    if counts.sum() == 0:
+        raise ValueError(_l("no units left in the field: every unit has failed or none was shipped, so there is "
+                            "nothing to forecast"))
+    at = np.array([math.log(fit.beta), math.log(fit.eta)])
+    cov = np.array(fit.cov, dtype=float)
+    cumulative = _expected(at, ages, counts, int(months))
+    # Central differences: the Jacobian of the cumulative curve with respect to (ln beta, ln eta).
+    step = 1e-6
+    jacobian = np.column_stack([(_expected(at + e, ages, counts, int(months))
+                                 - _expected(at - e, ages, counts, int(months))) / (2 * step)
+                                for e in np.eye(2) * step])
+    per_month = np.diff(cumulative, prepend=0.0)
+    per_jacobian = np.diff(jacobian, axis=0, prepend=np.zeros((1, 2)))
+
+    def bounds(value: np.ndarray, jac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        spread = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, cov, jac), 0.0) + value)
+        return np.maximum(value - Z95 * spread, 0.0), value + Z95 * spread
+
+    low, high = bounds(per_month, per_jacobian)
+    cum_low, cum_high = bounds(cumulative, jacobian)
+    rows = tuple(ForecastMonth(month=k + 1, expected=float(per_month[k]), low=float(low[k]), high=float(high[k]),
+                               cumulative=float(cumulative[k]), cumulative_low=float(cum_low[k]),
+                               cumulative_high=float(cum_high[k])) for k in range(int(months)))
+    return WeibullForecast(units=int(counts.sum()), months=rows, method=FORECAST_METHOD)
+
+
+@dataclass(frozen=True)
+class PlotPoint:
+    """A failure time on the Weibull probability plot: its adjusted rank, median rank F, ln t and ln(-ln(1 - F))."""
+
+    time: float
+    rank: float
+    f: float
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class WeibullPlot:
+    """Probability-plot points (one per distinct failure time) and the fitted line's two ends as (x, y)."""
+
+    points: tuple[PlotPoint, ...]
+    line: tuple[tuple[float, float], tuple[float, float]]
+    fit: WeibullFit
+
+
+def weibull_plot_points(failures: Iterable[float], suspensions: Iterable[float] = (), *,
+                        failure_counts: Iterable[float] | None = None,
+                        suspension_counts: Iterable[float] | None = None,
+                        fit: WeibullFit | None = None) -> WeibullPlot:
+    """Bernard median ranks on Johnson's adjusted ranks (suspensions shift later failures) and the fitted line.
+
+    At equal times failures rank before suspensions; a time with several failures is one point at the rank of its
+    last failure. Without `fit` the line is the maximum likelihood fit of the same data.
+    """
+    exact = _times(failures, "failure times", positive=True)
+    right = _times(suspensions, "suspension times", positive=False)
+    w_exact = _weights(failure_counts, exact.size, "failure counts")
+    w_right = _weights(suspension_counts, right.size, "suspension counts")
+    failed = int(w_exact.sum())
+    if failed < 2:
+        raise ValueError(_l("not enough failures to fit: a Weibull needs at least 2, got %(count)s", count=failed))
+    if fit is None:
+        fit = weibull_fit(exact, right, failure_counts=w_exact, suspension_counts=w_right)
+    by_time: dict[float, list[float]] = {}
+    for times, weights, slot in ((exact, w_exact, 0), (right, w_right, 1)):
+        for time, weight in zip(times.tolist(), weights.tolist(), strict=True):
+            by_time.setdefault(time, [0.0, 0.0])[slot] += weight
+    total = float(w_exact.sum() + w_right.sum())
+    points, rank, before = [], 0.0, 0.0
+    for time in sorted(by_time):
+        failed_here, suspended_here = by_time[time]
+        for j in range(int(failed_here)):
+            # Johnson: the rank grows by (N + 1 - previous rank) / (1 + units from this one on).
+            rank += (total + 1 - rank) / (1 + total - before - j)
+        if failed_here:
+            f = (rank - 0.3) / (total + 0.4)
+            points.append(PlotPoint(time=time, rank=rank, f=f, x=math.log(time), y=math.log(-math.log(1 - f))))
+        before += failed_here + suspended_here
+    xs = [p.x for p in points]
+    ends = (min(xs), max(xs)) if max(xs) > min(xs) else (min(xs) - 1, max(xs) + 1)
+    line = tuple((x, fit.beta * (x - math.log(fit.eta))) for x in ends)
+    return WeibullPlot(points=tuple(points), line=(line[0], line[1]), fit=fit)

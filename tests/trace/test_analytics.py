@@ -312,3 +312,102 @@ def test_the_fast_paths_agree_with_scipys_own_tests():
                                                 rel=1e-9, abs=1e-300)
             ci = stats.binomtest(row.claims, row.units).proportion_ci(confidence_level=0.95, method="wilson")
             assert (row.ci_low, row.ci_high) == (pytest.approx(ci.low, abs=1e-12), pytest.approx(ci.high, abs=1e-12))
+
+
+def test_weibull_with_counts_equals_one_time_per_unit():
+    grouped = analytics.weibull_fit([1, 2, 3], [1, 2, 3], failure_counts=[9, 7, 5], suspension_counts=[146, 134, 89])
+    assert grouped.beta == pytest.approx(2.4928, rel=REL) and grouped.eta == pytest.approx(6.6950, rel=REL)
+    by_interval = analytics.weibull_fit([], [1, 2, 3], intervals=[(0, 1), (1, 2), (2, 3)], interval_counts=[9, 7, 5],
+                                        suspension_counts=[146, 134, 89])
+    one_each = analytics.weibull_fit([], [1] * 146 + [2] * 134 + [3] * 89,
+                                     intervals=[(0, 1)] * 9 + [(1, 2)] * 7 + [(2, 3)] * 5)
+    assert (by_interval.beta, by_interval.eta) == pytest.approx((one_each.beta, one_each.eta), rel=1e-6)
+    assert by_interval.loglik == pytest.approx(one_each.loglik, rel=1e-6)
+    assert by_interval.cov[0][0] > 0 and by_interval.cov[1][1] > 0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"failure_counts": [1]}, "failure counts: 1 counts for 2 times"),
+    ({"suspension_counts": [1.5]}, "suspension counts must be whole numbers 0 or more"),
+    ({"failure_counts": [1, 0]}, "not enough failures to fit: a Weibull needs at least 2, got 1"),
+])
+def test_weibull_refuses_counts_that_do_not_fit_the_times(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        analytics.weibull_fit([3, 4], [5], **kwargs)
+
+
+def _fixed(beta: float, eta: float, cov=((0.0, 0.0), (0.0, 0.0))) -> analytics.WeibullFit:
+    return analytics.WeibullFit(beta=beta, eta=eta, loglik=0.0, b10=0.0, beta_low=0.0, beta_high=0.0, eta_low=0.0,
+                                eta_high=0.0, b10_low=0.0, b10_high=0.0, cov=cov)
+
+
+def test_forecast_is_the_conditional_probability_times_the_units_in_the_field():
+    # beta 2, eta 10, 100 units 5 months old: 100 (1 - exp(H(5) - H(6))) = 100 (1 - e^-0.11) = 10.4166 next month,
+    # 100 (e^-0.11 - e^-0.24) = 10.9206 the month after.
+    forecast = analytics.weibull_forecast(_fixed(2.0, 10.0), {5.0: 100}, months=2)
+    first, second = forecast.months
+    assert (first.month, second.month, forecast.units) == (1, 2, 100)
+    assert first.expected == pytest.approx(10.4166, rel=1e-4) and second.expected == pytest.approx(10.9206, rel=1e-4)
+    assert second.cumulative == pytest.approx(21.3372, rel=1e-4)
+    # No parameter uncertainty: the bounds are the Poisson spread alone, expected +- 1.96 sqrt(expected).
+    assert (first.low, first.high) == pytest.approx((10.4166 - 1.96 * 10.4166**0.5, 10.4166 + 1.96 * 10.4166**0.5),
+                                                    rel=1e-3)
+    assert "delta method" in forecast.method and "Poisson" in forecast.method
+
+
+def test_forecast_with_beta_one_forgets_age_and_widens_with_the_fit_uncertainty():
+    # Exponential: every unit fails next month with 1 - e^-0.1 whatever its age; 60 + 40 units -> 9.5163.
+    plain = analytics.weibull_forecast(_fixed(1.0, 10.0), [(0.0, 60), (7.0, 40)], months=1).months[0]
+    assert plain.expected == pytest.approx(100 * (1 - math.exp(-0.1)), rel=1e-9)
+    uncertain = analytics.weibull_forecast(_fixed(1.0, 10.0, ((0.04, 0.0), (0.0, 0.04))), [(0.0, 60), (7.0, 40)],
+                                           months=1).months[0]
+    assert uncertain.expected == pytest.approx(plain.expected)
+    assert uncertain.low < plain.low < plain.expected < plain.high < uncertain.high
+
+
+def test_forecast_from_a_real_fit_has_bounds_around_a_growing_total():
+    fit = analytics.weibull_fit([1] * 9 + [2] * 7 + [3] * 5, [1] * 146 + [2] * 134 + [3] * 89)
+    rows = analytics.weibull_forecast(fit, {1: 146, 2: 134, 3: 89}, months=6).months
+    assert all(0 <= r.low < r.expected < r.high and r.cumulative_low < r.cumulative < r.cumulative_high for r in rows)
+    assert [r.cumulative for r in rows] == sorted(r.cumulative for r in rows) and rows[-1].cumulative < 369
+
+
+@pytest.mark.parametrize(("cohorts", "months", "message"), [
+    ({1.0: 10}, 0, "months to forecast must be a whole number 1 or more, not 0"),
+    ({}, 3, "no units left in the field"),
+    ({4.0: 0}, 3, "no units left in the field"),
+    ({-1.0: 5}, 3, "cohort ages must be finite times of 0 or more"),
+])
+def test_forecast_refuses_nothing_to_forecast(cohorts, months, message):
+    with pytest.raises(ValueError, match=message):
+        analytics.weibull_forecast(_fixed(2.0, 10.0), cohorts, months=months)
+
+
+def test_plot_points_are_bernard_median_ranks():
+    # Complete data, n = 3: F = (i - 0.3) / 3.4 = 0.2059, 0.5, 0.7941.
+    plot = analytics.weibull_plot_points([10, 20, 30], fit=_fixed(2.0, 20.0))
+    assert [p.f for p in plot.points] == pytest.approx([0.7 / 3.4, 0.5, 2.7 / 3.4])
+    assert plot.points[1].x == pytest.approx(math.log(20)) and plot.points[1].y == pytest.approx(math.log(math.log(2)))
+    # The fitted line y = beta (x - ln eta) crosses 0 at ln eta and runs over the points' x.
+    (x0, y0), (x1, y1) = plot.line
+    assert (x0, x1) == pytest.approx((math.log(10), math.log(30)))
+    assert (y0, y1) == pytest.approx((2 * math.log(10 / 20), 2 * math.log(30 / 20)))
+
+
+def test_plot_points_use_johnsons_adjusted_ranks_for_suspensions():
+    # 10 F, 20 S, 30 F: the first failure ranks 1; the suspension leaves one unit, so the next rank grows by
+    # (3 + 1 - 1) / (1 + 1) = 1.5 to 2.5, F = 2.2 / 3.4 = 0.6471.
+    plot = analytics.weibull_plot_points([10, 30], [20])
+    assert [p.rank for p in plot.points] == pytest.approx([1.0, 2.5])
+    assert [p.f for p in plot.points] == pytest.approx([0.7 / 3.4, 2.2 / 3.4])
+    assert plot.fit.beta > 0  # fitted by maximum likelihood when no fit is given
+    grouped = analytics.weibull_plot_points([10, 30], [20], failure_counts=[2, 1], suspension_counts=[3],
+                                            fit=_fixed(1.0, 30.0))
+    # 10 F x2 ranks 1, 2 (one point at 2); three suspensions at 20; 30 F: 2 + (7 - 2) / (1 + 1) = 4.5.
+    assert [p.rank for p in grouped.points] == pytest.approx([2.0, 4.5])
+
+
+@pytest.mark.parametrize(("failures", "suspensions"), [([], []), ([], [4, 5]), ([3], [4, 5])])
+def test_plot_points_need_two_failures(failures, suspensions):
+    with pytest.raises(ValueError, match="not enough failures to fit: a Weibull needs at least 2"):
+        analytics.weibull_plot_points(failures, suspensions)
