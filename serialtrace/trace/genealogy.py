@@ -150,6 +150,19 @@ def _customer_row(group: dict[str, Any]) -> dict[str, Any]:
             "units": group["units"], "back_in_house": group["back"], "serials": group["serials"]}
 
 
+def shipped_units(session: Session, *, batch_ids: list[int]) -> dict[int, int]:
+    """Unit id -> the customer of its last shipment, for the units of the batches still out with customers (the
+    units a recall calls back; those already back in the house are left out, as exclude_returned does)."""
+    rows = session.execute(
+        select(ShipmentItem.unit_id, Shipment.customer_id)
+        .join(Shipment, Shipment.id == ShipmentItem.shipment_id)
+        .join(Unit, Unit.id == ShipmentItem.unit_id)
+        .where(Unit.batch_id.in_(batch_ids), Unit.status == OUT_THERE)
+        # Oldest first: a unit shipped again (a refurbished one) ends with its latest customer.
+        .order_by(Shipment.shipped_on, Shipment.id))
+    return {unit_id: customer_id for unit_id, customer_id in rows}
+
+
 def lot_batch_ids(session: Session, lot: ComponentLot) -> list[int]:
     """Ids of the batches a component lot went into."""
     return list(session.scalars(select(BatchInput.batch_id).where(BatchInput.component_lot_id == lot.id)))
