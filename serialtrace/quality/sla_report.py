@@ -1,0 +1,410 @@
+"""SLA compliance of the complaint process: time to first response and to resolution in business time, the share
+breached, median and p90, by stage, priority, team and week, for the claims registered in a period.
+
+Which claims: those registered (`Claim.opened_at`) from the first to the last day of the period, counted in the
+default business calendar's time zone, past draft and not cancelled (a draft has no clocks yet; a cancelled claim was
+withdrawn or registered in error, as on the claim-rate tables).
+
+Time to first response: business time from registration (the moment the claim's first-cycle clocks started) to the
+first of
+  - the claim's first step out of `registered` (a `state_change` timeline row leaving draft or registered for any
+    other state: someone took the claim into triage, asked the customer, shipped a replacement, ...), or
+  - the first comment written for the customer (`Comment.visibility == "customer"`).
+Assignments are not a response: routing assigns a team at registration and a reassignment is a hand-off the
+customer never sees. Its target is the first triage stage's target (the stage whose work the first response is),
+as that stage's clock stores it, so a priority change is honoured as the clocks honour it. The business time is
+counted on that clock's calendar, exactly as warranty.sla counts it.
+
+Time to resolution: each resolution clock of the claims (a reopened claim has one per cycle: every cycle is a
+promise to the customer), its business time elapsed against its target as the clock stores them; a clock still
+running counts up to now as warranty.stages.elapsed_at does, a paused one what it had counted. Breached is the
+clock's own flag (a breach stays for the cycle even after a priority change raised the target) or elapsed over
+target (equal is met).
+
+Still open (no first response yet, or a resolution clock not stopped) counts with its business time so far and is
+counted in `open`: it is never dropped, and an old open claim already over its target is breached. Median and p90
+use analytics.sla_metrics with the named percentile method ("linear" interpolation by default, or "nearest-rank").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import ValidationError
+from ..i18n import _l
+from ..trace import analytics
+from ..trace.models import Product, Unit
+from ..trace.policy import parse_date
+from ..warranty import calendars, reports
+from ..warranty import service as warranty_service
+from ..warranty.enums import ClaimState, ClockKind, Priority, Stage
+from ..warranty.models import Claim, ClaimEvent, Comment, SlaClock, StageTask, Team
+from . import business_time
+from .queries import NOT_COUNTED
+
+DEFAULT_DAYS = 90
+# The longest period one report covers: the weekly trend stays a readable chart and table.
+MAX_DAYS = 3 * 366
+METHODS = tuple(analytics.PERCENTILE_METHODS)
+# Leaving one of these states is the first response (see the module's docstring).
+NOT_YET = (ClaimState.DRAFT.value, ClaimState.REGISTERED.value)
+TABLES = ("stages", "priorities", "teams", "weeks")
+MEASURE_FIELDS = ("count", "open", "breached", "share_breached", "median_seconds", "p90_seconds")
+
+
+@dataclass(frozen=True)
+class SlaFilters:
+    """Which claims: registered from `date_from` to `date_to` (both included), optionally of one team, product
+    family, SKU, priority and channel; `method` names the percentile method."""
+
+    date_from: date
+    date_to: date
+    team: str | None = None
+    family: str | None = None
+    sku: str | None = None
+    priority: str | None = None
+    channel: str | None = None
+    method: str = "linear"
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as the query string the page and the downloads take (empty ones left out)."""
+        args = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(), "team": self.team,
+                "family": self.family, "sku": self.sku, "priority": self.priority, "channel": self.channel,
+                "method": self.method}
+        return {k: v for k, v in args.items() if v}
+
+
+def _text(value: str | None) -> str | None:
+    """Blank is no filter."""
+    value = (value or "").strip()
+    return value or None
+
+
+def make_filters(session: Session, *, today: date, date_from: str | None = None, date_to: str | None = None,
+                 team: str | None = None, family: str | None = None, sku: str | None = None,
+                 priority: str | None = None, channel: str | None = None, method: str | None = None) -> SlaFilters:
+    """Checked filters (defaults: the last 90 days up to `today`, linear percentiles); a bad one is a 422 naming
+    the field: a date that is not one, from after to, an unknown team, family, SKU, priority, channel or method."""
+    end = parse_date(date_to or "", field="to", what="end date") if _text(date_to) else today
+    start = (parse_date(date_from or "", field="from", what="start date") if _text(date_from)
+             else end - timedelta(days=DEFAULT_DAYS - 1))
+    if start > end:
+        raise ValidationError(_l("the start date %(start)s is after the end date %(end)s", start=start, end=end),
+                              details={"field": "from"})
+    if (end - start).days >= MAX_DAYS:
+        raise ValidationError(_l("a report covers at most %(days)s days", days=MAX_DAYS), details={"field": "from"})
+    team, family, sku = _text(team), _text(family), _text(sku)
+    priority, channel, method = _text(priority), _text(channel), _text(method) or "linear"
+    if team is not None and session.scalar(select(Team.id).where(Team.name == team)) is None:
+        raise ValidationError(_l("no team %(name)r", name=team), details={"field": "team"})
+    if family is not None and session.scalar(select(Product.id).where(Product.family == family).limit(1)) is None:
+        raise ValidationError(_l("no product family %(name)r", name=family), details={"field": "family"})
+    if sku is not None and session.scalar(select(Product.id).where(Product.sku == sku)) is None:
+        raise ValidationError(_l("no product with SKU %(sku)r", sku=sku), details={"field": "sku"})
+    if priority is not None and priority not in {p.value for p in Priority}:
+        raise ValidationError(_l("unknown priority %(priority)r; use P1, P2, P3 or P4", priority=priority),
+                              details={"field": "priority"})
+    if channel is not None and channel not in warranty_service.CHANNELS:
+        raise ValidationError(_l("unknown channel %(channel)r; use one of %(allowed)s", channel=channel,
+                                 allowed=", ".join(warranty_service.CHANNELS)), details={"field": "channel"})
+    if method not in METHODS:
+        raise ValidationError(_l("unknown percentile method %(method)r; use linear or nearest-rank", method=method),
+                              details={"field": "method"})
+    return SlaFilters(date_from=start, date_to=end, team=team, family=family, sku=sku, priority=priority,
+                      channel=channel, method=method)
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure over a group: how many, how many still open, how many breached and their share, median and p90
+    in business seconds (None, never NaN, when the group has none)."""
+
+    count: int = 0
+    open: int = 0
+    breached: int = 0
+    share_breached: float | None = None
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+
+
+def measure(elapsed: np.ndarray, targets: np.ndarray, breached: np.ndarray, running: np.ndarray,
+            method: str) -> Measure:
+    """The figures of one group's times (business seconds) with their targets, breach and open flags."""
+    if elapsed.size == 0:
+        return Measure()
+    figures = analytics.sla_metrics(elapsed.tolist(), targets.tolist(), method=method)
+    # The clocks' own flag counts: a breach stays for the cycle even when a later target is higher.
+    hits = int(np.count_nonzero(breached | (elapsed > targets)))
+    return Measure(count=int(elapsed.size), open=int(np.count_nonzero(running)), breached=hits,
+                   share_breached=hits / elapsed.size, median_seconds=figures.median, p90_seconds=figures.p90)
+
+
+@dataclass
+class _Times:
+    """One measure's rows as columns: the claim each belongs to, business seconds, target, breached, still open."""
+
+    claim: list[int] = field(default_factory=list)
+    elapsed: list[float] = field(default_factory=list)
+    target: list[float] = field(default_factory=list)
+    breached: list[bool] = field(default_factory=list)
+    running: list[bool] = field(default_factory=list)
+    label: list[str] = field(default_factory=list)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (np.asarray(self.elapsed, dtype=float), np.asarray(self.target, dtype=float),
+                np.asarray(self.breached, dtype=bool), np.asarray(self.running, dtype=bool))
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    """The figures of the claims the filters pick, at `now`."""
+
+    filters: SlaFilters
+    now: datetime
+    timezone: str
+    claims: int
+    first_response: Measure
+    resolution: Measure
+    stages: tuple[dict[str, Any], ...]
+    priorities: tuple[dict[str, Any], ...]
+    teams: tuple[dict[str, Any], ...]
+    weeks: tuple[dict[str, Any], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as the API answers it."""
+        return {"from": self.filters.date_from.isoformat(), "to": self.filters.date_to.isoformat(),
+                "team": self.filters.team, "family": self.filters.family, "sku": self.filters.sku,
+                "priority": self.filters.priority, "channel": self.filters.channel, "method": self.filters.method,
+                "now": self.now.isoformat(), "timezone": self.timezone, "claims": self.claims,
+                "first_response": asdict(self.first_response), "resolution": asdict(self.resolution),
+                "stages": list(self.stages), "priorities": list(self.priorities), "teams": list(self.teams),
+                "weeks": list(self.weeks)}
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def _claims(session: Session, filters: SlaFilters, timezone: str) -> Any:
+    """The select of the claims the filters pick: id, priority, team, registration time."""
+    start, _ = reports.day_bounds(filters.date_from, timezone)
+    _, end = reports.day_bounds(filters.date_to, timezone)
+    stmt = (select(Claim.id, Claim.priority, Claim.team_id, Claim.opened_at)
+            .where(Claim.state.not_in(NOT_COUNTED), Claim.opened_at >= start, Claim.opened_at < end))
+    if filters.team is not None:
+        stmt = stmt.where(Claim.team_id == select(Team.id).where(Team.name == filters.team).scalar_subquery())
+    if filters.priority is not None:
+        stmt = stmt.where(Claim.priority == filters.priority)
+    if filters.channel is not None:
+        stmt = stmt.where(Claim.channel == filters.channel)
+    if filters.family is not None or filters.sku is not None:
+        stmt = stmt.join(Unit, Unit.id == Claim.unit_id).join(Product, Product.id == Unit.product_id)
+        if filters.family is not None:
+            stmt = stmt.where(Product.family == filters.family)
+        if filters.sku is not None:
+            stmt = stmt.where(Product.sku == filters.sku)
+    return stmt
+
+
+class _Calendars:
+    """Pure calendars by clock calendar id, read once per report."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known: dict[int | None, Any] = {}
+
+    def __call__(self, calendar_id: int | None) -> Any:
+        if calendar_id not in self.known:
+            self.known[calendar_id] = calendars.calendar_by_id(self.session, calendar_id)
+        return self.known[calendar_id]
+
+
+def _spans(calendar_of: _Calendars, spans: Iterable[tuple[int, int | None, datetime, datetime]]) -> dict[int, float]:
+    """Business seconds of (key, calendar id, start, end) spans, computed together per calendar."""
+    by_calendar: dict[int | None, list[tuple[int, datetime, datetime]]] = defaultdict(list)
+    for key, calendar_id, start, end in spans:
+        by_calendar[calendar_id].append((key, start, end))
+    out: dict[int, float] = {}
+    for calendar_id, rows in by_calendar.items():
+        seconds = business_time.business_seconds(calendar_of(calendar_id), [r[1] for r in rows], [r[2] for r in rows])
+        out.update(zip((r[0] for r in rows), seconds.tolist(), strict=True))
+    return out
+
+
+def _clock_times(calendar_of: _Calendars, rows: list[Any], now: datetime) -> _Times:
+    """Elapsed business seconds of clock rows at `now`: stored, plus the running stretch up to now."""
+    running_spans = [(i, r.calendar_id, r.running_since, business_time.running_until(r.running_since, now))
+                     for i, r in enumerate(rows) if r.state == "running" and r.running_since is not None]
+    extra = _spans(calendar_of, running_spans)
+    times = _Times()
+    for i, r in enumerate(rows):
+        times.claim.append(r.claim_id)
+        times.elapsed.append(r.elapsed_seconds + extra.get(i, 0.0))
+        times.target.append(r.target_seconds)
+        times.breached.append(bool(r.breached))
+        times.running.append(r.state != "stopped")
+        times.label.append(getattr(r, "stage", "") or "")
+    return times
+
+
+def _first_responses(session: Session, calendar_of: _Calendars, picked: Any, stage_rows: list[Any],
+                     resolution_rows: list[Any], now: datetime) -> _Times:
+    """Time to first response of every picked claim that has its first-cycle clocks (see the module docstring)."""
+    ids = select(picked.c.id)
+    answered = dict(session.execute(
+        select(ClaimEvent.claim_id, func.min(ClaimEvent.at))
+        .where(ClaimEvent.claim_id.in_(ids), ClaimEvent.kind == "state_change", ClaimEvent.from_state.in_(NOT_YET),
+               ClaimEvent.to_state.not_in(NOT_YET))
+        .group_by(ClaimEvent.claim_id)).all())
+    commented = dict(session.execute(
+        select(Comment.claim_id, func.min(Comment.at))
+        .where(Comment.claim_id.in_(ids), Comment.visibility == "customer").group_by(Comment.claim_id)).all())
+    # Registration: the first-cycle resolution clock's start; the target: the first-cycle triage stage clock's.
+    registered = {r.claim_id: r for r in sorted(resolution_rows, key=lambda r: -r.id) if r.cycle == 1}
+    triage = {r.claim_id: r for r in sorted(stage_rows, key=lambda r: -r.id)
+              if r.cycle == 1 and r.stage == Stage.TRIAGE.value}
+    rows = []
+    for claim_id, clock in registered.items():
+        start = business_time.as_utc(clock.started_at)
+        moments = [business_time.as_utc(m) for m in (answered.get(claim_id), commented.get(claim_id)) if m]
+        first = min(moments) if moments else None
+        target = triage[claim_id].target_seconds if claim_id in triage else None
+        if target is None:
+            continue  # registered straight past triage: no first-response target to hold it to
+        rows.append((claim_id, clock.calendar_id, start, max(first, start) if first else max(now, start), target,
+                     first is None))
+    seconds = _spans(calendar_of, ((r[0], r[1], r[2], r[3]) for r in rows))
+    times = _Times()
+    for claim_id, _, _, _, target, still in rows:
+        times.claim.append(claim_id)
+        times.elapsed.append(seconds[claim_id])
+        times.target.append(target)
+        times.breached.append(False)
+        times.running.append(still)
+    return times
+
+
+def _group(times: _Times, keys: list[Any]) -> dict[Any, _Times]:
+    """The rows of `times` split by `keys` (one key per row)."""
+    out: dict[Any, _Times] = defaultdict(_Times)
+    for i, key in enumerate(keys):
+        part = out[key]
+        part.claim.append(times.claim[i])
+        part.elapsed.append(times.elapsed[i])
+        part.target.append(times.target[i])
+        part.breached.append(times.breached[i])
+        part.running.append(times.running[i])
+    return out
+
+
+def _flat(prefix: str, figures: Measure) -> dict[str, Any]:
+    return {f"{prefix}_{name}": value for name, value in asdict(figures).items()}
+
+
+def sla_report(session: Session, filters: SlaFilters, *, now: datetime, timezone: str) -> SlaReport:
+    """The SLA figures of the claims `filters` pick at `now`; registration days counted in the default business
+    calendar's time zone (else `timezone`)."""
+    now = business_time.as_utc(now)
+    zone_name = reports.report_timezone(session, timezone)
+    zone = ZoneInfo(zone_name)
+    picked = _claims(session, filters, zone_name).subquery()
+    claims = session.execute(select(picked)).all()
+    ids = select(picked.c.id)
+    clock_columns = (SlaClock.id, SlaClock.claim_id, SlaClock.calendar_id, SlaClock.target_seconds, SlaClock.cycle,
+                     SlaClock.state, SlaClock.elapsed_seconds, SlaClock.running_since, SlaClock.breached,
+                     SlaClock.started_at)
+    resolution_rows = session.execute(select(*clock_columns).where(
+        SlaClock.claim_id.in_(ids), SlaClock.kind == ClockKind.RESOLUTION.value)).all()
+    stage_rows = session.execute(select(*clock_columns, StageTask.stage).join(StageTask, StageTask.id ==
+                                                                              SlaClock.task_id)
+                                 .where(SlaClock.claim_id.in_(ids), SlaClock.kind == ClockKind.STAGE.value)).all()
+    calendar_of = _Calendars(session)
+    resolution = _clock_times(calendar_of, list(resolution_rows), now)
+    stage = _clock_times(calendar_of, list(stage_rows), now)
+    first = _first_responses(session, calendar_of, picked, list(stage_rows), list(resolution_rows), now)
+    method = filters.method
+
+    def figures(times: _Times) -> Measure:
+        return measure(*times.arrays(), method)
+
+    info = {c.id: c for c in claims}
+    team_names = dict(session.execute(select(Team.id, Team.name)).all())
+
+    def week_of(claim_id: int) -> date:
+        day = business_time.as_utc(info[claim_id].opened_at).astimezone(zone).date()
+        return day - timedelta(days=day.weekday())
+
+    def breakdown(key_of: Any, key_name: str, order: list[Any]) -> tuple[dict[str, Any], ...]:
+        firsts = _group(first, [key_of(c) for c in first.claim])
+        resolutions = _group(resolution, [key_of(c) for c in resolution.claim])
+        counts: dict[Any, int] = defaultdict(int)
+        for claim_id in info:
+            counts[key_of(claim_id)] += 1
+        return tuple({key_name: key, "claims": counts.get(key, 0),
+                      **_flat("first_response", figures(firsts.get(key, _Times()))),
+                      **_flat("resolution", figures(resolutions.get(key, _Times())))} for key in order)
+
+    present_priorities = {c.priority for c in claims}
+    priorities = breakdown(lambda c: info[c].priority, "priority",
+                           [p.value for p in Priority if p.value in present_priorities])
+    team_keys = sorted({team_names.get(c.team_id) for c in claims}, key=lambda t: (t is None, t or ""))
+    teams = breakdown(lambda c: team_names.get(info[c].team_id), "team", team_keys)
+    weeks: tuple[dict[str, Any], ...] = ()
+    if claims:
+        first_week = filters.date_from - timedelta(days=filters.date_from.weekday())
+        order = [first_week + timedelta(weeks=n)
+                 for n in range((filters.date_to - first_week).days // 7 + 1)]
+        weeks = tuple({**row, "week": row["week"].isoformat()}
+                      for row in breakdown(week_of, "week", order))
+    by_stage = _group(stage, stage.label)
+    stages = tuple({"stage": s.value, **asdict(figures(by_stage[s.value]))} for s in Stage if s.value in by_stage)
+    return SlaReport(filters=filters, now=now, timezone=zone_name, claims=len(claims),
+                     first_response=figures(first), resolution=figures(resolution), stages=stages,
+                     priorities=priorities, teams=teams, weeks=weeks)
+
+
+# ---------------------------------------------------------------------------------------------- downloads
+
+_HOUR = 3600.0
+GROUP_COLUMNS = tuple(f"{prefix}_{name}" for prefix in ("first_response", "resolution") for name in MEASURE_FIELDS)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "stages": ("stage", *MEASURE_FIELDS),
+    "priorities": ("priority", "claims", *GROUP_COLUMNS),
+    "teams": ("team", "claims", *GROUP_COLUMNS),
+    "weeks": ("week", "claims", *GROUP_COLUMNS),
+}
+
+
+def _hours_name(column: str) -> str:
+    return column.replace("_seconds", "_hours")
+
+
+def table_columns(table: str) -> tuple[str, ...]:
+    """The download's columns of `table`: times in business hours."""
+    return tuple(_hours_name(c) for c in COLUMNS[table])
+
+
+def table_rows(report: SlaReport, table: str) -> list[dict[str, Any]]:
+    """A table's rows for CSV and XLSX: business hours to two decimals, shares as fractions, no team as blank."""
+    out = []
+    for row in getattr(report, table):
+        line: dict[str, Any] = {}
+        for column in COLUMNS[table]:
+            value = row[column]
+            if column.endswith("_seconds") and value is not None:
+                value = round(value / _HOUR, 2)
+            line[_hours_name(column)] = "" if value is None else value
+        out.append(line)
+    return out
+
