@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from ...errors import ValidationError
 from ...quality import queries
+from .. import charts
 from ..auth import requires_page
 from ..database import db
 from ..downloads import table_download
@@ -41,9 +42,16 @@ def quality_batches():
     """Batches and component lots by claim rate: flagged rows first, rate and interval in percent, p-values."""
     settings = _settings()
     rows = queries.batch_rows(db())  # one pass over the units for both tables
-    return render_template("quality_batches.html", settings=settings,
-                           batches=queries.batch_report(db(), **settings, batches=rows),
-                           lots=queries.lot_report(db(), **settings, batches=rows))
+    batches = queries.batch_report(db(), **settings, batches=rows)
+    lots = queries.lot_report(db(), **settings, batches=rows)
+    return render_template(
+        "quality_batches.html", settings=settings, batches=batches, lots=lots,
+        batch_funnel=charts.funnel(batches.rows, pooled=batches.pooled_rate,
+                                   name=lambda r: f"{r['batch']} ({r['sku']})",
+                                   url=lambda r: charts.link_for("pages.quality_batch", batch_id=r["batch_id"])),
+        lot_funnel=charts.funnel(lots.rows, pooled=lots.pooled_rate,
+                                 name=lambda r: f"{r['supplier']} {r['part']} {r['lot_number']}",
+                                 url=lambda r: charts.link_for("pages.quality_lot", lot_id=r["lot_id"])))
 
 
 @bp.get("/quality/batches.<any(csv, xlsx):fmt>")
