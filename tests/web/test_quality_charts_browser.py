@@ -62,17 +62,22 @@ def test_both_funnels_are_drawn_with_the_flagged_point_and_no_errors(live, brows
     for chart_id in ("batch-funnel", "lot-funnel"):
         drawn = page.evaluate(PAINTED, chart_id)
         assert drawn["width"] > 300 and drawn["height"] > 200 and drawn["painted"] > 1000, (chart_id, drawn)
-        points = page.evaluate("id => window.serialtraceCharts.charts[id].data.datasets[0].data"
-                               ".map(p => [p.row.flagged, p.row.name])", chart_id)
+        points = page.evaluate("id => window.serialtraceCharts.charts[id].data.datasets"
+                               ".flatMap(d => d.data.filter(p => p.row)).map(p => [p.row.flagged, p.row.name])",
+                               chart_id)
         assert len(points) == (4 if chart_id == "batch-funnel" else 2)
         assert sum(1 for flagged, _ in points if flagged) == 1
-    # The flagged point is drawn red and larger than the rest.
-    styles = page.evaluate("""() => {
-      const d = window.serialtraceCharts.charts["batch-funnel"].data.datasets[0];
-      return d.data.map((p, i) => [p.row.flagged, d.pointBackgroundColor[i], d.pointRadius[i]]);
-    }""")
-    assert {(color, radius) for flagged, color, radius in styles if flagged} == {("#c62828", 7)}
-    assert all(radius < 7 for flagged, _, radius in styles if not flagged)
+    # The flagged point is drawn apart: red and larger than the rest.
+    styles = page.evaluate("""() => window.serialtraceCharts.charts["batch-funnel"].data.datasets.slice(0, 2)
+      .map(d => [d.data.map(p => p.row.flagged), d.backgroundColor, d.pointRadius])""")
+    assert styles[0][0] == [False] * 3 and styles[1] == [[True], "#c62828", 7] and styles[0][2] < 7
+    # Hovering the flagged point names the batch in the tooltip.
+    box = page.evaluate("""() => { const c = window.serialtraceCharts.charts["batch-funnel"];
+      const p = c.getDatasetMeta(1).data[0]; return [p.x, p.y]; }""")
+    page.mouse.move(page.locator("#batch-funnel").bounding_box()["x"] + box[0],
+                    page.locator("#batch-funnel").bounding_box()["y"] + box[1])
+    page.wait_for_function("""() => { const t = window.serialtraceCharts.charts["batch-funnel"].tooltip;
+      return t.opacity > 0 && t.title.join(" ").includes("2502Q00"); }""")
     assert "1 flagged" in page.get_attribute("#batch-funnel", "aria-label")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # The app's Permissions-Policy names features this Chromium does not know; it says so, harmlessly.

@@ -20,7 +20,8 @@
       "text": {"x": "Units shipped", "y": "Claim rate", "rows": "Rows", "flagged": "Flagged",
                "pooled": "Pooled rate", "limit95": "95% limits", "limit998": "99.8% limits",
                "units": "Units", "claims": "Claims", "rate": "Rate"}}
-     Flagged points are red and larger; clicking a point with a url opens it.
+     Drawn as datasets 0 (rows within chance) and 1 (flagged: red, larger triangles), each point {x, y, row};
+     clicking a point with a url opens it.
 
    data-chart="bar" | "line" | "scatter": a generic spec; datasets may mix types (Pareto bars + line).
      {"labels": ["Cracked housing", ...],                // category axis (bar, line); omit for x/y data
@@ -89,15 +90,19 @@
     }
     var xs = limits.map(function (l) { return l.units; });
     var ends = xs.length ? [Math.min.apply(null, xs), Math.max.apply(null, xs)] : [];
+    function rows(flagged) {
+      return points.filter(function (p) { return !!p.flagged === flagged; })
+        .map(function (p) { return {x: p.units, y: p.rate, row: p}; });
+    }
+    function rowAt(chart, element) {
+      var item = chart.data.datasets[element.datasetIndex].data[element.index];
+      return item && item.row;
+    }
     var datasets = [
-      {type: "scatter", label: t.rows || "", data: points.map(function (p) {
-          return {x: p.units, y: p.rate, row: p};
-        }),
-       pointBackgroundColor: points.map(function (p) { return p.flagged ? RED : PALETTE[0]; }),
-       pointBorderColor: points.map(function (p) { return p.flagged ? RED : PALETTE[0]; }),
-       pointRadius: points.map(function (p) { return p.flagged ? 7 : 4; }),
-       pointHoverRadius: points.map(function (p) { return p.flagged ? 9 : 6; }),
-       pointStyle: points.map(function (p) { return p.flagged ? "triangle" : "circle"; })},
+      {type: "scatter", label: t.rows || "", data: rows(false), backgroundColor: PALETTE[0],
+       borderColor: PALETTE[0], pointRadius: 4, pointHoverRadius: 6, pointStyle: "circle"},
+      {type: "scatter", label: t.flagged || "", data: rows(true), backgroundColor: RED, borderColor: RED,
+       pointRadius: 7, pointHoverRadius: 9, pointStyle: "triangle"},
       {type: "line", label: t.pooled || "", data: ends.map(function (x) { return {x: x, y: data.pooled}; }),
        borderColor: GREY, borderWidth: 1.5, pointRadius: 0, pointHitRadius: 0, fill: false},
       limitLine(t.limit95 || "", "high95", PALETTE[1], [6, 4]),
@@ -110,12 +115,12 @@
       x: axis({title: t.x, log: !!data.log_units}, "linear"),
       y: axis({title: t.y, percent: true, min: 0}, "linear")
     };
-    options.plugins.legend.labels = {filter: function (item) {
-      // Upper and lower limits share a label; one legend entry each.
-      return item.datasetIndex !== 3 && item.datasetIndex !== 5;
+    options.plugins.legend.labels = {usePointStyle: true, filter: function (item) {
+      // Upper and lower limits share a label: one legend entry each.
+      return item.datasetIndex !== 4 && item.datasetIndex !== 6;
     }};
     options.plugins.tooltip = {
-      filter: function (item) { return item.datasetIndex === 0; },
+      filter: function (item) { return !!(item.raw && item.raw.row); },
       callbacks: {
         title: function (items) { return items.length ? items[0].raw.row.name : ""; },
         label: function (item) {
@@ -127,14 +132,14 @@
         }
       }
     };
-    options.onClick = function (event, elements) {
+    options.onClick = function (event, elements, chart) {
       for (var i = 0; i < elements.length; i++) {
-        var row = elements[i].datasetIndex === 0 && points[elements[i].index];
+        var row = rowAt(chart, elements[i]);
         if (row && row.url) { window.location.assign(row.url); return; }
       }
     };
-    options.onHover = function (event, elements) {
-      var link = elements.some(function (e) { return e.datasetIndex === 0 && points[e.index].url; });
+    options.onHover = function (event, elements, chart) {
+      var link = elements.some(function (e) { var row = rowAt(chart, e); return row && row.url; });
       event.native.target.style.cursor = link ? "pointer" : "default";
     };
     return {type: "scatter", data: {datasets: datasets}, options: options};
