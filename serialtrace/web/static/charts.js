@@ -86,7 +86,7 @@
     function curve(key) { return limits.map(function (l) { return {x: l.units, y: l[key]}; }); }
     function limitLine(label, key, color, dash) {
       return {type: "line", label: label, data: curve(key), borderColor: color, borderWidth: 1.5,
-              borderDash: dash, pointRadius: 0, pointHitRadius: 0, fill: false, tension: 0};
+              borderDash: dash, pointRadius: 0, pointHitRadius: 0, pointStyle: "line", fill: false, tension: 0};
     }
     var xs = limits.map(function (l) { return l.units; });
     var ends = xs.length ? [Math.min.apply(null, xs), Math.max.apply(null, xs)] : [];
@@ -104,7 +104,7 @@
       {type: "scatter", label: t.flagged || "", data: rows(true), backgroundColor: RED, borderColor: RED,
        pointRadius: 7, pointHoverRadius: 9, pointStyle: "triangle"},
       {type: "line", label: t.pooled || "", data: ends.map(function (x) { return {x: x, y: data.pooled}; }),
-       borderColor: GREY, borderWidth: 1.5, pointRadius: 0, pointHitRadius: 0, fill: false},
+       borderColor: GREY, borderWidth: 1.5, pointRadius: 0, pointHitRadius: 0, pointStyle: "line", fill: false},
       limitLine(t.limit95 || "", "high95", PALETTE[1], [6, 4]),
       limitLine(t.limit95 || "", "low95", PALETTE[1], [6, 4]),
       limitLine(t.limit998 || "", "high998", RED, [2, 3]),
