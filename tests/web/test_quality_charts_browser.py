@@ -98,3 +98,50 @@ def test_charts_are_resized_for_printing(live, browser):
     assert abs(size[0] - box[0]) <= 1 and abs(size[1] - box[1]) <= 1
     assert page.evaluate("getComputedStyle(document.querySelector('nav.quality-sections')).display") == "none"
     assert page.pdf(format="A4", landscape=True)[:4] == b"%PDF"
+
+
+SPECS = {
+    "pareto": ("bar", {"labels": ["Cracked housing", "No power", "Other"],
+                       "datasets": [{"label": "Claims", "data": [12, 7, 2]},
+                                    {"label": "Cumulative", "type": "line", "axis": "y2", "data": [0.57, 0.9, 1]}],
+                       "y": {"title": "Claims", "min": 0}, "y2": {"title": "Cumulative", "percent": True,
+                                                                     "min": 0, "max": 1}}),
+    "weibull": ("scatter", {"datasets": [{"label": "Returns", "data": [{"x": 2, "y": 0.01}, {"x": 7, "y": 0.05},
+                                                                       {"x": 15, "y": 0.2, "name": "U-9"}]},
+                                         {"label": "Fit", "type": "line", "points": False,
+                                          "data": [{"x": 1, "y": 0.005}, {"x": 20, "y": 0.3}]}],
+                            "x": {"title": "Months", "log": True}, "y": {"title": "F", "log": True}}),
+    "forecast": ("line", {"labels": ["Jan", "Feb", "Mar"],
+                          "datasets": [{"label": "Low", "data": [1, 2, 3], "dashed": True, "points": False},
+                                       {"label": "High", "data": [3, 5, 8], "dashed": True, "fill": "-1"},
+                                       {"label": "Expected", "data": [2, 3, 5]}],
+                          "y": {"title": "Returns", "min": 0}}),
+}
+
+
+def test_the_generic_kinds_draw_from_a_json_spec(live, browser):
+    base, _, _ = live
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, base, "/quality/batches")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.wait_for_function("window.serialtraceCharts && window.serialtraceCharts.charts['batch-funnel']")
+    for name, (kind, spec) in SPECS.items():
+        # The same markup a page would render, added to this page so the same script draws it.
+        page.evaluate("""([name, kind, spec]) => {
+          const data = document.createElement("script");
+          data.type = "application/json"; data.id = name + "-data"; data.textContent = JSON.stringify(spec);
+          const box = document.createElement("div"); box.className = "chart";
+          const canvas = document.createElement("canvas");
+          canvas.id = name; canvas.setAttribute("data-chart", kind); canvas.setAttribute("data-source", data.id);
+          box.appendChild(canvas); document.querySelector("main, body").appendChild(box);
+          document.body.appendChild(data);
+          window.serialtraceCharts.draw(canvas);
+        }""", [name, kind, spec])
+        drawn = page.evaluate(PAINTED, name)
+        assert drawn["height"] > 200 and drawn["painted"] > 1000, (name, drawn)
+    scales = page.evaluate("""() => { const c = window.serialtraceCharts.charts;
+      return [c.weibull.scales.x.type, c.weibull.scales.y.type, c.pareto.scales.y2.position,
+              c.pareto.data.datasets[1].type, c.forecast.data.datasets[1].fill]; }""")
+    assert scales == ["logarithmic", "logarithmic", "right", "line", "-1"]
+    assert errors == []
