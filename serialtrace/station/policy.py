@@ -91,6 +91,16 @@ FINISHED_CLAIM_STATES = frozenset({ClaimState.SETTLED, ClaimState.BILLED, ClaimS
 # Batches whose units are not handed on without a look.
 HELD_BATCH_STATES = {BatchStatus.ON_HOLD: _l("batch %(batch)s is on hold"),
                      BatchStatus.RECALLED: _l("batch %(batch)s is recalled")}
+# The same with the reason of the hold or recall, when it is known.
+HELD_BATCH_REASONS = {BatchStatus.ON_HOLD: _l("batch %(batch)s is on hold: %(reason)s"),
+                      BatchStatus.RECALLED: _l("batch %(batch)s is recalled: %(reason)s")}
+
+
+def _held(batch: Mapping[str, Any]) -> Any:
+    """Why a held or recalled batch's units need a look, with the reason when the facts carry it."""
+    if batch.get("hold_reason"):
+        return _l(HELD_BATCH_REASONS[batch["status"]], batch=batch.get("number"), reason=batch["hold_reason"])
+    return _l(HELD_BATCH_STATES[batch["status"]], batch=batch.get("number"))
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,11 @@ def _day(value: Any) -> Any:
 def _unit_reasons(facts: Mapping[str, Any]) -> list[str]:
     """Why a found unit needs a look: its warranty, its open claims, its batch; empty when there is nothing."""
     reasons: list[str] = []
+    # A recalled unit first: whoever holds it must not hand it on, whatever else is true of it.
+    for campaign in facts.get("recalls") or ():
+        reasons.append(_l("RECALLED in campaign %(number)s (%(title)s): keep this unit, do not ship it or hand it "
+                          "back; take it in and pass it to quality", number=campaign.get("number"),
+                          title=campaign.get("title")))
     warranty = facts.get("warranty") or {}
     status = warranty.get("status")
     if status == "expired":
@@ -126,7 +141,7 @@ def _unit_reasons(facts: Mapping[str, Any]) -> list[str]:
                               state=CLAIM_STATE_LABELS.get(claim.get("state"), claim.get("state"))))
     batch = facts.get("batch") or {}
     if batch.get("status") in HELD_BATCH_STATES:
-        reasons.append(_l(HELD_BATCH_STATES[batch["status"]], batch=batch.get("number")))
+        reasons.append(_held(batch))
     return reasons
 
 
@@ -159,7 +174,7 @@ def scan_signal(result: str, facts: Mapping[str, Any] | None = None, *, matched:
     if result == "batch":
         batch = facts.get("batch") or {}
         if batch.get("status") in HELD_BATCH_STATES:
-            return Signal(AMBER, (_l(HELD_BATCH_STATES[batch["status"]], batch=batch.get("number")),))
+            return Signal(AMBER, (_held(batch),))
         return Signal(GREEN, (_l("batch %(batch)s is released", batch=batch.get("number")),))
     if result == "lot":
         return Signal(GREEN, (_l("component lot found"),))

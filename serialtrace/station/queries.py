@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from ..accounts.models import User
 from ..i18n import _l
 from ..trace import queries as trace_queries
-from ..trace.models import Batch, Product, Unit
+from ..trace.models import Batch, BatchEvent, Product, Unit
 from ..warranty.dossier import unit_dossier
 from ..warranty.models import Claim
 from .models import ScanLog, ScannerStation
-from .policy import RAW_MAX, station_key
+from .policy import HELD_BATCH_STATES, RAW_MAX, station_key
 
 
 @dataclass(frozen=True)
@@ -141,15 +141,30 @@ def list_stations(session: Session) -> list[ScannerStation]:
 
 def scan_facts(session: Session, match: dict[str, Any], *, today: date, grace_days: int = 0,
                dossier: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The facts policy.scan_signal judges for one match: a unit's dossier (given, or read), a batch's status, a
-    claim's unit dossier with the claim; nothing for lots and products."""
+    """The facts policy.scan_signal judges for one match: a unit's dossier (given, or read), a batch's status (with
+    why it is held or recalled), a claim's unit dossier with the claim; nothing for lots and products."""
+    facts = _facts(session, match, today=today, grace_days=grace_days, dossier=dossier)
+    batch = facts.get("batch") or {}
+    if batch.get("id") and batch.get("status") in HELD_BATCH_STATES:
+        # The reason of the change that held it: a lot's hold names the lot and its reason there.
+        reason = session.scalar(select(BatchEvent.reason).where(
+            BatchEvent.batch_id == batch["id"], BatchEvent.to_status == batch["status"])
+            .order_by(BatchEvent.id.desc()).limit(1))
+        if reason:
+            facts = {**facts, "batch": {**batch, "hold_reason": reason}}
+    return facts
+
+
+def _facts(session: Session, match: dict[str, Any], *, today: date, grace_days: int = 0,
+           dossier: dict[str, Any] | None = None) -> dict[str, Any]:
+    """scan_facts before the batch's hold reason."""
     kind = match.get("kind")
     if kind == "unit":
         unit = session.get(Unit, match["id"])
         return dossier or (unit_dossier(session, unit, today=today, grace_days=grace_days) if unit else {})
     if kind == "batch":
         batch = session.get(Batch, match["id"])
-        return {"batch": {"number": batch.number, "status": batch.status}} if batch else {}
+        return {"batch": {"id": batch.id, "number": batch.number, "status": batch.status}} if batch else {}
     if kind == "claim":
         claim = session.get(Claim, match["id"])
         unit = session.get(Unit, claim.unit_id) if claim else None

@@ -249,7 +249,7 @@ def register_batch(session: Session, *, product: str | Product, quantity: int, s
     session.add(batch)
     _flush(session, f"batch {number!r} of {prod.sku} already exists")
     for lot in inputs:
-        link_component_lot(session, batch=batch, lot=lot)
+        link_component_lot(session, batch=batch, lot=lot, author=author)
 
     serials: list[str] = []
     if quantity:
@@ -309,8 +309,9 @@ def _insert_units(session: Session, *, batch: Batch, product: Product, serials: 
                        author=author, payload=payload)
 
 
-def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> ComponentLot:
-    """Record that a component lot went into a batch (creating the lot record on first sight)."""
+def link_component_lot(session: Session, *, batch: Batch, lot: LotInput, author: Author | None = None) -> ComponentLot:
+    """Record that a component lot went into a batch (creating the lot record on first sight); a lot on hold puts
+    the batch on hold with it, to be released with the lot."""
     supplier, part, lot_number = lot.supplier.strip(), lot.part.strip(), lot.lot_number.strip()
     if not (supplier and part and lot_number):
         raise ValidationError(_l("a component lot needs supplier, part and lot number"))
@@ -319,6 +320,14 @@ def link_component_lot(session: Session, *, batch: Batch, lot: LotInput) -> Comp
     row = _get_or_insert(session, find, lambda: ComponentLot(supplier=supplier, part=part, lot_number=lot_number))
     session.add(BatchInput(batch_id=batch.id, component_lot_id=row.id, quantity=lot.quantity))
     _flush(session, f"lot {lot_number} is already linked to batch {batch.number}")
+    if row.status == BatchStatus.ON_HOLD and batch.status == BatchStatus.RELEASED:
+        limit = BatchEvent.__table__.c.reason.type.length
+        message = str(_l("component lot %(lot)s on hold: %(reason)s", lot=row.lot_number, reason=row.hold_reason))
+        set_batch_status(session, batch=batch, status=BatchStatus.ON_HOLD, author=author,
+                         reason=message if len(message) <= limit else message[:limit - 1] + "…")
+        session.execute(update(ComponentLot).where(ComponentLot.id == row.id).values(
+            held_batch_ids=sorted({*(row.held_batch_ids or ()), batch.id})))
+        session.refresh(row)
     return row
 
 

@@ -111,5 +111,5 @@ def test_the_facts_behind_the_signal_are_what_was_found(session, make_batch):
     facts = queries.scan_facts(session, claim.as_dict(), today=date(2028, 1, 1))
     assert facts["claim"] == {"number": "C-1", "state": "triage"} and facts["warranty"]["status"] == "expired"
     assert queries.scan_facts(session, {"kind": "batch", "id": batch.id}, today=date(2025, 6, 1)) == {
-        "batch": {"number": "2501A00", "status": "on_hold"}}
+        "batch": {"id": batch.id, "number": "2501A00", "status": "on_hold"}}
     assert queries.scan_facts(session, {"kind": "lot", "id": 1}, today=date(2025, 6, 1)) == {}

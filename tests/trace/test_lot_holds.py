@@ -109,7 +109,9 @@ def test_a_unit_of_a_held_lot_scans_amber_and_gets_no_labels(session, make_batch
     session.expire_all()
     [unit] = station_queries.resolve(session, text=serials[0])
     facts = station_queries.scan_facts(session, unit.as_dict(), today=date(2025, 6, 1))
-    assert "batch 2501A00 is on hold" in [str(r) for r in scan_signal("unit", facts).reasons]
+    # The banner says why: the lot and its reason, as the batch's hold recorded them.
+    assert "batch 2501A00 is on hold: component lot L71033 on hold: voids" in [
+        str(r) for r in scan_signal("unit", facts).reasons]
     with pytest.raises(Conflict, match="no labels are made"):
         labelling_queries.label_maker(session, session.get(Batch, batch.id))
 
@@ -132,3 +134,33 @@ def test_the_lot_hold_does_not_bypass_the_batch_table(session, make_batch, quali
     assert lots.hold_lot(session, _lot(session), reason="voids", author=quality) == []
     with pytest.raises(InvalidTransition):
         trace_service.set_batch_status(session, batch=batch, status="released", reason="x")
+
+
+def test_a_batch_made_with_a_held_lot_comes_in_held_and_is_released_with_it(session, make_batch, quality):
+    make_batch(quantity=1, number="2501A00", inputs=[BOARD])
+    lot = _lot(session)
+    lots.hold_lot(session, lot, reason="voids", author=quality)
+    later, serials = make_batch(quantity=1, number="2501A05", inputs=[BOARD, SENSOR])
+    assert _status(session, later) == "on_hold"
+    assert [e.reason for e in _events(session, later)] == ["component lot L71033 on hold: voids"]
+    assert later.id in _lot(session).held_batch_ids
+    [unit] = station_queries.resolve(session, text=serials[0])
+    facts = station_queries.scan_facts(session, unit.as_dict(), today=date(2025, 6, 1))
+    assert "batch 2501A05 is on hold: component lot L71033 on hold: voids" in [
+        str(r) for r in scan_signal("unit", facts).reasons]
+    assert later.id in [b.id for b in lots.release_lot(session, _lot(session), reason="X-ray clean", author=quality)]
+    assert _status(session, later) == "released"
+
+
+def test_a_batch_held_twice_or_released_without_a_reason_is_refused_changing_nothing(session, make_batch):
+    batch, _ = make_batch(quantity=1, number="2501A00")
+    trace_service.set_batch_status(session, batch=batch, status="on_hold", reason="QC sampling")
+    with pytest.raises(InvalidTransition, match="from on hold to on hold|from on_hold to on_hold") as twice:
+        trace_service.set_batch_status(session, batch=batch, status="on_hold", reason="again")
+    assert twice.value.status_code == 409
+    with pytest.raises(ValidationError, match="reason must not be empty") as blank:
+        trace_service.set_batch_status(session, batch=batch, status="released", reason="  ")
+    assert blank.value.status_code == 422 and blank.value.details["field"] == "reason"
+    assert _status(session, batch) == "on_hold" and [e.reason for e in _events(session, batch)] == ["QC sampling"]
+    facts = station_queries.scan_facts(session, {"kind": "batch", "id": batch.id}, today=date(2025, 6, 1))
+    assert [str(r) for r in scan_signal("batch", facts).reasons] == ["batch 2501A00 is on hold: QC sampling"]

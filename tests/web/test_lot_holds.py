@@ -76,7 +76,9 @@ def test_a_held_lots_units_scan_amber_get_no_labels_and_are_no_replacements(api,
     token = csrf_from(client.get("/batches").get_data(as_text=True))
     scan = client.post("/scan", data={"code": board[0], "csrf_token": token},
                        headers={"Accept": "application/json"}).get_json()
-    assert scan["signal"] == "amber" and "batch 2501A01 is on hold" in scan["reasons"]
+    # The banner names the lot and the reason the batch was held for.
+    assert scan["signal"] == "amber" and "batch 2501A01 is on hold: component lot L71033 on hold: solder voids" in (
+        scan["reasons"])
     replaced = api("warehouse").post(f"/api/v1/claims/{claim_id}/replace", json={"replacement_serial": board[1]})
     assert replaced.status_code == 409 and board[1] in replaced.json["message"]
     labels = api("production").post("/api/v1/batches/2501A01/labels", json={})
@@ -115,3 +117,23 @@ def test_the_lot_page_holds_and_releases_with_its_form(login, session, plant):
                            follow_redirects=True)
     assert "batches released: 2501A01, 2501A02" in released.get_data(as_text=True)
     assert login("warehouse").post("/lots/L71033/hold", data=form).status_code in (400, 403)
+
+
+def test_a_batch_made_from_a_held_lot_gives_no_replacements_and_scans_with_the_lot(api, login, session, plant,
+                                                                                   make_batch):
+    claim_id, _ = plant
+    assert api("quality").post(HOLD, json={"reason": "solder voids"}).status_code == 200
+    _, later = make_batch(quantity=2, number="2501A05", inputs=[BOARD])
+    session.commit()
+    replaced = api("warehouse").post(f"/api/v1/claims/{claim_id}/replace", json={"replacement_serial": later[0]})
+    assert replaced.status_code == 409 and later[0] in replaced.json["message"]
+    labels = api("production").post("/api/v1/batches/2501A05/labels", json={})
+    assert labels.status_code == 409 and "no labels are made" in labels.json["message"]
+    client = login("engineer")
+    token = csrf_from(client.get("/batches").get_data(as_text=True))
+    scan = client.post("/scan", data={"code": later[1], "csrf_token": token},
+                       headers={"Accept": "application/json"}).get_json()
+    assert scan["signal"] == "amber" and "batch 2501A05 is on hold: component lot L71033 on hold: solder voids" in (
+        scan["reasons"])
+    assert api("quality").post(RELEASE, json={"reason": "X-ray clean"}).json["batches"] == ["2501A01", "2501A02",
+                                                                                          "2501A05"]
