@@ -49,6 +49,8 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.registration_report": (R.SUPERVISOR, R.QUALITY),
     # Claim rates per batch and component lot: quality finds the outliers, supervisors watch them.
     "pages.quality_batches": (R.QUALITY, R.SUPERVISOR),
+    # Failures over time in the field (Nevada, Weibull, forecast): read like the claim rates.
+    "pages.quality_field": (R.QUALITY, R.SUPERVISOR),
     "admin.index": (R.ADMIN,),
     "admin.users": (R.ADMIN,),
     "admin.tokens": (R.ADMIN,),

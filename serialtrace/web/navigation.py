@@ -54,6 +54,7 @@ ADMIN_SECTIONS: tuple[Link, ...] = (
 # The quality dashboard's sections (endpoints named pages.quality_*), shown on every quality page.
 QUALITY_SECTIONS: tuple[Link, ...] = (
     Link("pages.quality_batches", lazy_gettext("Claim rates"), covers="pages.quality_batch"),
+    Link("pages.quality_field", lazy_gettext("Field failures"), covers="pages.quality_field"),
 )
 
 

@@ -100,3 +100,22 @@ def test_too_few_failures_is_a_message_not_an_error(session, make_batch):
     assert report.nevada is not None and report.forecast_rows() == []
     empty = field.field_report(session, FieldFilter(batch="2501G00", sku="PR-100"), today=date(2024, 12, 1))
     assert empty.nevada is None and empty.nevada_error and empty.weibull_error
+
+
+def test_a_unit_shipped_again_counts_once_at_its_first_shipment(session, fleet):
+    from sqlalchemy import select
+
+    from serialtrace.trace.models import Shipment, ShipmentItem, Unit
+
+    serials, _ = fleet
+    again = Shipment(customer_id=session.scalar(select(Shipment.customer_id).limit(1)), shipped_on=date(2025, 5, 1))
+    session.add(again)
+    session.flush()
+    for serial in (serials[0], serials[7]):  # refurbished and shipped again, one of each ship day
+        session.add(ShipmentItem(shipment_id=again.id, unit_id=session.scalar(select(Unit.id).where(
+            Unit.serial == serial))))
+    session.flush()
+    data = field.field_data(session, today=TODAY)
+    assert data.shipped == {date(2025, 1, 10): 6, date(2025, 3, 5): 5}
+    assert field.field_data(session, FieldFilter(batch="2501F00"), today=TODAY).shipped == {
+        date(2025, 1, 10): 6, date(2025, 3, 5): 4}
