@@ -24,6 +24,7 @@ from ..errors import NotFound
 from ..i18n import Message, _l
 from ..trace import analytics
 from ..trace.models import Batch, BatchInput, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit
+from ..trace.policy import MAX_INT
 from ..warranty import codes
 from ..warranty.enums import FailureList
 from ..warranty.models import Claim, TestRecord
@@ -221,8 +222,9 @@ def _common(session: Session, subject: dict[str, Any], batch_ids: Sequence[int],
 
 def batch_drilldown(session: Session, batch_id: int) -> Drilldown:
     """A batch's claims, Paretos and customers, and for each of its component lots the other batches it went into."""
+    # An id past the column's range names no row (and must not reach PostgreSQL as an overflow).
     found = session.execute(select(Batch, Product.sku).join(Product, Product.id == Batch.product_id)
-                            .where(Batch.id == batch_id)).first()
+                            .where(Batch.id == batch_id)).first() if 0 < batch_id <= MAX_INT else None
     if found is None:
         raise NotFound(_l("no batch with id %(id)s", id=batch_id), details={"batch_id": batch_id})
     batch, sku = found
@@ -256,7 +258,7 @@ def _lot_subject(lot: ComponentLot) -> dict[str, Any]:
 
 def lot_drilldown(session: Session, lot_id: int) -> Drilldown:
     """A component lot over every batch it went into: claims, Paretos, customers, and the batches one by one."""
-    lot = session.get(ComponentLot, lot_id)
+    lot = session.get(ComponentLot, lot_id) if 0 < lot_id <= MAX_INT else None
     if lot is None:
         raise NotFound(_l("no component lot with id %(id)s", id=lot_id), details={"lot_id": lot_id})
     batch_ids = sorted(session.scalars(select(BatchInput.batch_id).where(BatchInput.component_lot_id == lot.id)))

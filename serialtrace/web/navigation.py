@@ -18,8 +18,9 @@ class Link:
     endpoint: str
     label: Any
     accesskey: str = ""
-    # Endpoints starting with this also mark the entry current (the admin area's forms belong to their section).
-    covers: str = ""
+    # Endpoints starting with this (or with one of these) also mark the entry current (the admin area's forms belong
+    # to their section).
+    covers: str | tuple[str, ...] = ""
 
 
 # The header menu, in the order of a working day at the desk.
@@ -53,7 +54,7 @@ ADMIN_SECTIONS: tuple[Link, ...] = (
 )
 # The quality dashboard's sections (endpoints named pages.quality_*), shown on every quality page.
 QUALITY_SECTIONS: tuple[Link, ...] = (
-    Link("pages.quality_batches", lazy_gettext("Claim rates"), covers="pages.quality_batch"),
+    Link("pages.quality_batches", lazy_gettext("Claim rates"), covers=("pages.quality_batch", "pages.quality_lot")),
     Link("pages.quality_field", lazy_gettext("Field failures"), covers="pages.quality_field"),
 )
 
