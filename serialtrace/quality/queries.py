@@ -37,41 +37,59 @@ def _shipped(unit_id: Any) -> Any:
 
 
 # Units shipped per batch take a pass over every unit (0.2-0.3 s at a million on SQLite, more under load) and change
-# only when a shipment line or a unit is added: no code deletes or edits either. So the counts are kept per database
-# and reused while its newest shipment line, the number of lines among the newest LATE_WINDOW ids (a line committed
-# late with a lower id than one already seen, which PostgreSQL allows, changes it) and its newest unit stay the same,
-# for at most SHIPPED_TTL seconds (a change made outside the application, or a line committed that late).
+# only when a shipment line or a unit is added: no code deletes or edits either, and a unit never changes batch. So
+# the counts are kept per database, with the batch of every claimed unit that was shipped (None: not shipped), and
+# reused while its newest shipment line, the number of lines among the newest LATE_WINDOW ids (a line committed late
+# with a lower id than one already seen, which PostgreSQL allows, changes it) and its newest unit stay the same, for
+# at most SHIPPED_TTL seconds (a change made outside the application, or a line committed that late). Claims are read
+# every time: their states change without a mark.
 SHIPPED_TTL = 300.0
 LATE_WINDOW = 10_000
-_shipped_cache: dict[str, tuple[tuple[Any, ...], float, dict[int, int]]] = {}
+
+
+@dataclass
+class _Shipped:
+    """What is kept for one database: the marker it was read at, when, the counts, the claimed units' batches."""
+
+    marker: tuple[Any, ...]
+    at: float
+    per_batch: dict[int, int]
+    batch_of: dict[int, int | None]
+
+
+_shipped_cache: dict[str, _Shipped] = {}
 _shipped_lock = threading.Lock()
 
 
 def _shipped_marker(session: Session) -> tuple[Any, ...]:
-    """What changes whenever a shipment line or a unit is added (three index look-ups)."""
+    """What changes whenever a shipment line or a unit is added (index look-ups only)."""
     last = session.scalar(select(func.max(ShipmentItem.id)))
     recent = session.scalar(select(func.count()).select_from(ShipmentItem)
                             .where(ShipmentItem.id > (last or 0) - LATE_WINDOW))
     return last, recent, session.scalar(select(func.max(Unit.id)))
 
 
-def shipped_per_batch(session: Session) -> dict[int, int]:
-    """{batch id: units shipped} for every batch with a shipped unit (a unit shipped twice counts once)."""
+def _kept(session: Session) -> _Shipped:
+    """The kept entry of the session's database, read again when its marker moved or it is too old; a fresh one
+    (not kept) for a session on one connection, whose rows may be rolled back and their ids reused (tests)."""
     bind = session.get_bind()
     if not isinstance(bind, Engine):
-        # A session on one connection (an outer transaction, as in tests) may see rows that are rolled back later
-        # and whose ids come back with other contents: nothing is kept for it.
-        return _count_shipped(session)
+        return _Shipped((), 0.0, _count_shipped(session), {})
     key = bind.url.render_as_string(hide_password=True)
     marker = _shipped_marker(session)
     with _shipped_lock:
         kept = _shipped_cache.get(key)
-    if kept is not None and kept[0] == marker and time.monotonic() - kept[1] < SHIPPED_TTL:
-        return kept[2]
-    counts = _count_shipped(session)
+    if kept is not None and kept.marker == marker and time.monotonic() - kept.at < SHIPPED_TTL:
+        return kept
+    kept = _Shipped(marker, time.monotonic(), _count_shipped(session), {})
     with _shipped_lock:
-        _shipped_cache[key] = (marker, time.monotonic(), counts)
-    return counts
+        _shipped_cache[key] = kept
+    return kept
+
+
+def shipped_per_batch(session: Session) -> dict[int, int]:
+    """{batch id: units shipped} for every batch with a shipped unit (a unit shipped twice counts once)."""
+    return _kept(session).per_batch
 
 
 def _count_shipped(session: Session) -> dict[int, int]:
@@ -81,17 +99,40 @@ def _count_shipped(session: Session) -> dict[int, int]:
         select(Unit.batch_id, func.count()).join(shipped, shipped.c.unit_id == Unit.id).group_by(Unit.batch_id))}
 
 
+def _batches_of(session: Session, unit_ids: list[int] | None) -> dict[int, int | None]:
+    """{unit id: its batch when it was shipped, else None} for `unit_ids` (None: every unit with a counted claim).
+
+    Each by index look-ups (scalar subqueries, the shipment line's with LIMIT 1): as a join or a semi-join,
+    PostgreSQL hashes every unit or every shipment line instead (about 1 s at a million under load)."""
+    claimed = select(Claim.unit_id).where(Claim.state.not_in(NOT_COUNTED))
+    if unit_ids is not None:
+        claimed = claimed.where(Claim.unit_id.in_(unit_ids))
+    units = claimed.distinct().subquery()
+    batch_of = select(Unit.batch_id).where(Unit.id == units.c.unit_id).correlate(units).scalar_subquery()
+    line = (select(ShipmentItem.id).where(ShipmentItem.unit_id == units.c.unit_id).limit(1)
+            .correlate(units).scalar_subquery())
+    return {int(u): (int(b) if shipped else None) for u, b, shipped in session.execute(
+        select(units.c.unit_id, batch_of, line.is_not(None)).select_from(units))}
+
+
 def batch_rows(session: Session) -> list[tuple[int, int, int]]:
     """(batch id, units shipped, claimed units) for every batch with a shipped unit, by batch id."""
-    units = shipped_per_batch(session)
-    # The claims query starts from the few claims rather than joining them to every unit, and is read every time.
-    claimed = select(Claim.unit_id).where(Claim.state.not_in(NOT_COUNTED)).distinct().subquery()
-    claims = dict(session.execute(
-        select(Unit.batch_id, func.count()).select_from(claimed)
-        .join(Unit, Unit.id == claimed.c.unit_id)
-        .where(_shipped(claimed.c.unit_id))
-        .group_by(Unit.batch_id)).all())
-    return [(int(b), int(units[b]), int(claims.get(b, 0))) for b in sorted(units)]
+    kept = _kept(session)
+    # The units with a counted claim are read every time (from the claims alone); only the new ones are looked up.
+    claimed = [int(u) for u in session.scalars(select(Claim.unit_id).where(Claim.state.not_in(NOT_COUNTED))
+                                               .distinct())]
+    new = [u for u in claimed if u not in kept.batch_of]
+    if new:
+        found = (_batches_of(session, None) if len(new) > 500 else
+                 {u: b for start in range(0, len(new), 500)
+                  for u, b in _batches_of(session, new[start:start + 500]).items()})
+        kept.batch_of.update(found)
+    claims: dict[int, int] = {}
+    for unit in claimed:
+        batch = kept.batch_of.get(unit)
+        if batch is not None:
+            claims[batch] = claims.get(batch, 0) + 1
+    return [(int(b), int(n), claims.get(b, 0)) for b, n in sorted(kept.per_batch.items())]
 
 
 def lot_rows(session: Session, batches: list[tuple[int, int, int]] | None = None) -> list[tuple[int, int, int]]:

@@ -57,9 +57,13 @@ def test_kept_counts_follow_every_shipment_unit_and_claim(fresh_db_url, scheme):
                 trace_service.create_shipment(s, customer=customer, shipped_on=date(2025, 2, 4), serials=serial_list)
             return run
 
+        # A claim on a unit not shipped yet counts once the unit is shipped.
+        act(lambda s: warranty_service.register_claim(s, serial=others[0], symptom="no_power", author=None,
+                                                      today=date(2025, 3, 3)))
+        assert rows() == [(first, 1, 1)] and len(counted) == 1
         act(ship([serials[1], others[0]]))
-        assert rows() == [(first, 2, 1), (second, 1, 0)] and len(counted) == 2
-        assert rows() == [(first, 2, 1), (second, 1, 0)] and len(counted) == 2
+        assert rows() == [(first, 2, 1), (second, 1, 1)] and len(counted) == 2
+        assert rows() == [(first, 2, 1), (second, 1, 1)] and len(counted) == 2
     finally:
         event.remove(engine, "before_cursor_execute", spy)
         engine.dispose()

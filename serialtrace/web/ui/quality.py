@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import render_template, request
 
 from ...errors import ValidationError
@@ -14,6 +16,9 @@ from ..i18n import _
 from .common import bp, optional_id
 
 DEFAULTS = {"q": 0.05, "min_units": 30, "min_claims": 3}
+# Rows each table shows unless all are asked for (?all=1): the flagged ones and the next most suspect. Every row is
+# in the funnel, the downloads and the API; 2,000 table rows made the page 1.7 MB and 1.6 s of rendering.
+TABLE_ROWS = 50
 
 
 def _settings() -> dict:
@@ -44,14 +49,34 @@ def quality_batches():
     rows = queries.batch_rows(db())  # one pass over the units for both tables
     batches = queries.batch_report(db(), **settings, batches=rows)
     lots = queries.lot_report(db(), **settings, batches=rows)
+    shown = None if request.args.get("all") == "1" else TABLE_ROWS
     return render_template(
         "quality_batches.html", settings=settings, batches=batches, lots=lots,
+        batch_table=_head(batches.rows, shown), lot_table=_head(lots.rows, shown),
         batch_funnel=charts.funnel(batches.rows, pooled=batches.pooled_rate,
                                    name=lambda r: f"{r['batch']} ({r['sku']})",
-                                   url=lambda r: charts.link_for("pages.quality_batch", batch_id=r["batch_id"])),
+                                   url=_links("pages.quality_batch", "batch_id")),
         lot_funnel=charts.funnel(lots.rows, pooled=lots.pooled_rate,
                                  name=lambda r: f"{r['supplier']} {r['part']} {r['lot_number']}",
-                                 url=lambda r: charts.link_for("pages.quality_lot", lot_id=r["lot_id"])))
+                                 url=_links("pages.quality_lot", "lot_id")))
+
+
+def _links(endpoint: str, key: str) -> Callable[[dict], str | None]:
+    """Each row's link to `endpoint` by its integer id `key`, built with one url_for for the whole table (one a row
+    took a fifth of the page's time with 2,000 rows)."""
+    marker = 987654321
+    url = charts.link_for(endpoint, **{key: marker})
+    if url is None or url.count(str(marker)) != 1:
+        return lambda row: charts.link_for(endpoint, **{key: row[key]})
+    before, after = url.split(str(marker))
+    return lambda row: f"{before}{int(row[key])}{after}"
+
+
+def _head(rows: tuple[dict, ...], limit: int | None) -> tuple[dict, ...]:
+    """The first `limit` rows (rows come flagged first, then by adjusted p), every flagged row however many."""
+    if limit is None:
+        return rows
+    return rows[:max(limit, sum(1 for r in rows if r["flagged"]))]
 
 
 @bp.get("/quality/batches.<any(csv, xlsx):fmt>")
