@@ -20,7 +20,7 @@ def _report(query: FieldQuery) -> field.FieldReport:
     return field.field_report(db(), filters, today=business_today(runtime().settings), months=query.months)
 
 
-@bp.get("/quality/nevada", tags=[TAG], responses={200: NevadaRead, **errors(401, 403, 422)})
+@bp.get("/quality/nevada", tags=[TAG], responses={200: NevadaRead, **errors(401, 403, 409, 422)})
 @requires(*QUALITY_READERS)
 def get_quality_nevada(query: FieldQuery):
     """Returns by ship month and months in service (first shipment to first counted claim) and the life table:
@@ -33,7 +33,7 @@ def get_quality_nevada(query: FieldQuery):
                     "months": report.life_rows()})
 
 
-@bp.get("/quality/weibull", tags=[TAG], responses={200: WeibullRead, **errors(401, 403, 422)})
+@bp.get("/quality/weibull", tags=[TAG], responses={200: WeibullRead, **errors(401, 403, 409, 422)})
 @requires(*QUALITY_READERS)
 def get_quality_weibull(query: FieldQuery):
     """Weibull fit by maximum likelihood (returns interval-censored to their day, units in the field as suspensions,
