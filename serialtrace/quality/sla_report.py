@@ -83,10 +83,17 @@ class SlaFilters:
         return {k: v for k, v in args.items() if v}
 
 
-def _text(value: str | None) -> str | None:
-    """Blank is no filter."""
+def _text(value: str | None, name: str = "") -> str | None:
+    """Blank is no filter; a NUL character (which PostgreSQL refuses) is a 422 naming the field."""
     value = (value or "").strip()
+    if "\x00" in value:
+        raise ValidationError(_l("%(field)s contains a NUL character", field=name), details={"field": name})
     return value or None
+
+
+def local_today(session: Session, now: datetime, timezone: str) -> date:
+    """Today in the time zone registration days are counted in (the default business calendar's, else `timezone`)."""
+    return business_time.as_utc(now).astimezone(ZoneInfo(reports.report_timezone(session, timezone))).date()
 
 
 def make_filters(session: Session, *, today: date, date_from: str | None = None, date_to: str | None = None,
@@ -94,16 +101,18 @@ def make_filters(session: Session, *, today: date, date_from: str | None = None,
                  priority: str | None = None, channel: str | None = None, method: str | None = None) -> SlaFilters:
     """Checked filters (defaults: the last 90 days up to `today`, linear percentiles); a bad one is a 422 naming
     the field: a date that is not one, from after to, an unknown team, family, SKU, priority, channel or method."""
-    end = parse_date(date_to or "", field="to", what="end date") if _text(date_to) else today
-    start = (parse_date(date_from or "", field="from", what="start date") if _text(date_from)
+    end = parse_date(date_to or "", field="to", what="to date") if _text(date_to, "to") else today
+    start = (parse_date(date_from or "", field="from", what="from date") if _text(date_from, "from")
              else end - timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
-        raise ValidationError(_l("the start date %(start)s is after the end date %(end)s", start=start, end=end),
+        raise ValidationError(_l("the from date %(start)s is after the to date %(end)s", start=start, end=end),
                               details={"field": "from"})
     if (end - start).days >= MAX_DAYS:
-        raise ValidationError(_l("a report covers at most %(days)s days", days=MAX_DAYS), details={"field": "from"})
-    team, family, sku = _text(team), _text(family), _text(sku)
-    priority, channel, method = _text(priority), _text(channel), _text(method) or "linear"
+        raise ValidationError(_l("from %(start)s to %(end)s is more than %(days)s days: choose a shorter period",
+                                 start=start, end=end, days=MAX_DAYS), details={"field": "from"})
+    team, family, sku = _text(team, "team"), _text(family, "family"), _text(sku, "sku")
+    priority, channel = _text(priority, "priority"), _text(channel, "channel")
+    method = _text(method, "method") or "linear"
     if team is not None and session.scalar(select(Team.id).where(Team.name == team)) is None:
         raise ValidationError(_l("no team %(name)r", name=team), details={"field": "team"})
     if family is not None and session.scalar(select(Product.id).where(Product.family == family).limit(1)) is None:

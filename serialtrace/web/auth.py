@@ -51,6 +51,8 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.quality_batches": (R.QUALITY, R.SUPERVISOR),
     # Failures over time in the field (Nevada, Weibull, forecast): read like the claim rates.
     "pages.quality_field": (R.QUALITY, R.SUPERVISOR),
+    # SLA compliance (first response, resolution, share breached): quality measures it, supervisors answer for it.
+    "pages.quality_sla": (R.QUALITY, R.SUPERVISOR),
     "admin.index": (R.ADMIN,),
     "admin.users": (R.ADMIN,),
     "admin.tokens": (R.ADMIN,),

@@ -56,6 +56,7 @@ ADMIN_SECTIONS: tuple[Link, ...] = (
 QUALITY_SECTIONS: tuple[Link, ...] = (
     Link("pages.quality_batches", lazy_gettext("Claim rates"), covers=("pages.quality_batch", "pages.quality_lot")),
     Link("pages.quality_field", lazy_gettext("Field failures"), covers="pages.quality_field"),
+    Link("pages.quality_sla", lazy_gettext("SLA compliance"), covers="pages.quality_sla"),
 )
 
 

@@ -173,5 +173,6 @@ from . import notifications as notification_routes  # noqa: E402,F401
 from . import quality as quality_routes  # noqa: E402,F401
 from . import quality_drilldown as quality_drilldown_routes  # noqa: E402,F401
 from . import quality_field as quality_field_routes  # noqa: E402,F401
+from . import quality_sla as quality_sla_routes  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401
 from . import worklist as worklist_routes  # noqa: E402,F401

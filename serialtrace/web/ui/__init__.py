@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     from . import quality as quality_pages  # noqa: F401
     from . import quality_drilldown as quality_drilldown_pages  # noqa: F401
     from . import quality_field as quality_field_pages  # noqa: F401
+    from . import quality_sla as quality_sla_pages  # noqa: F401
     app.register_blueprint(admin.bp)
     app.register_blueprint(common.bp)
     app.register_blueprint(labels.bp)
