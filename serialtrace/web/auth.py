@@ -49,6 +49,9 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.registration_report": (R.SUPERVISOR, R.QUALITY),
     # Claim rates per batch and component lot: quality finds the outliers, supervisors watch them.
     "pages.quality_batches": (R.QUALITY, R.SUPERVISOR),
+    # 8D / CAPA records: quality and supervisors run them (EIGHTD_MANAGERS); engineers and coordinators read them.
+    "pages.quality_eightds": (R.QUALITY, R.SUPERVISOR, R.ENGINEER, R.COORDINATOR),
+    "pages.quality_eightd": (R.QUALITY, R.SUPERVISOR, R.ENGINEER, R.COORDINATOR),
     # Failures over time in the field (Nevada, Weibull, forecast): read like the claim rates.
     "pages.quality_field": (R.QUALITY, R.SUPERVISOR),
     # SLA compliance (first response, resolution, share breached): quality measures it, supervisors answer for it.
@@ -67,6 +70,8 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
 # Who reads a claim's data over the API (the claim, its cases, test records, dispositions and files): the claim
 # page's readers, so no role reads over the API what its pages refuse it.
 CLAIM_READERS: tuple[str, ...] = PAGE_ROLES["pages.claim"]
+# Who opens, edits, links and closes 8Ds (pages and API); the other readers of pages.quality_eightds only read.
+EIGHTD_MANAGERS: tuple[str, ...] = (R.QUALITY, R.SUPERVISOR)
 
 
 def load_user() -> None:

@@ -57,6 +57,7 @@ QUALITY_SECTIONS: tuple[Link, ...] = (
     Link("pages.quality_batches", lazy_gettext("Claim rates"), covers=("pages.quality_batch", "pages.quality_lot")),
     Link("pages.quality_field", lazy_gettext("Field failures"), covers="pages.quality_field"),
     Link("pages.quality_sla", lazy_gettext("SLA compliance"), covers="pages.quality_sla"),
+    Link("pages.quality_eightds", lazy_gettext("8D / CAPA"), covers="pages.quality_eightd"),
 )
 
 

@@ -11,6 +11,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from serialtrace.accounts.enums import Role
+from serialtrace.quality import eightd
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service as warranty_service
 from serialtrace.warranty.models import UnitCase
@@ -30,8 +31,10 @@ def samples(session, users, make_batch):
     claim = warranty_service.register_claim(session, serial=serials[1], symptom="no_power", author=None,
                                             today=date.today()).claim
     case_id = session.scalars(select(UnitCase.id).where(UnitCase.claim_id == claim.id)).one()
+    record = eightd.open_eightd(session, title="No power after a week", claims=[claim.number], author=None)
     session.commit()
-    return {"serial": serials[0], "number": batch.number, "user_id": users["warehouse"].id,
+    return {"pages.quality_eightd": {"number": record.number},
+            "serial": serials[0], "number": batch.number, "user_id": users["warehouse"].id,
             "product_id": batch.product_id, "sku": "PR-100", "pages.lot": {"number": "L71033"}, "case_id": case_id,
             "ref": claim.number}
 
