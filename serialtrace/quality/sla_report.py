@@ -29,8 +29,7 @@ use analytics.sla_metrics with the named percentile method ("linear" interpolati
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -160,20 +159,23 @@ def measure(elapsed: np.ndarray, targets: np.ndarray, breached: np.ndarray, runn
                    share_breached=hits / elapsed.size, median_seconds=figures.median, p90_seconds=figures.p90)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Times:
-    """One measure's rows as columns: the claim each belongs to, business seconds, target, breached, still open."""
+    """One measure's rows as arrays: the claim (index into the report's claims) each belongs to, business seconds,
+    target, breached flag, still open, and a label (the stage of a stage clock)."""
 
-    claim: list[int] = field(default_factory=list)
-    elapsed: list[float] = field(default_factory=list)
-    target: list[float] = field(default_factory=list)
-    breached: list[bool] = field(default_factory=list)
-    running: list[bool] = field(default_factory=list)
-    label: list[str] = field(default_factory=list)
+    claim: np.ndarray
+    elapsed: np.ndarray
+    target: np.ndarray
+    breached: np.ndarray
+    running: np.ndarray
+    label: tuple[str, ...] = ()
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return (np.asarray(self.elapsed, dtype=float), np.asarray(self.target, dtype=float),
-                np.asarray(self.breached, dtype=bool), np.asarray(self.running, dtype=bool))
+    def figures(self, mask: np.ndarray | None, method: str) -> Measure:
+        """The figures of the rows `mask` picks (all without one)."""
+        if mask is None:
+            return measure(self.elapsed, self.target, self.breached, self.running, method)
+        return measure(self.elapsed[mask], self.target[mask], self.breached[mask], self.running[mask], method)
 
 
 @dataclass(frozen=True)
@@ -239,38 +241,42 @@ class _Calendars:
         return self.known[calendar_id]
 
 
-def _spans(calendar_of: _Calendars, spans: Iterable[tuple[int, int | None, datetime, datetime]]) -> dict[int, float]:
-    """Business seconds of (key, calendar id, start, end) spans, computed together per calendar."""
-    by_calendar: dict[int | None, list[tuple[int, datetime, datetime]]] = defaultdict(list)
-    for key, calendar_id, start, end in spans:
-        by_calendar[calendar_id].append((key, start, end))
-    out: dict[int, float] = {}
-    for calendar_id, rows in by_calendar.items():
-        seconds = business_time.business_seconds(calendar_of(calendar_id), [r[1] for r in rows], [r[2] for r in rows])
-        out.update(zip((r[0] for r in rows), seconds.tolist(), strict=True))
+def _spans(calendar_of: _Calendars, calendar_ids: list[int | None], starts: list[datetime],
+           ends: list[datetime]) -> np.ndarray:
+    """Business seconds of each (calendar id, start, end) span, computed together per calendar."""
+    out = np.zeros(len(starts))
+    by_calendar: dict[int | None, list[int]] = defaultdict(list)
+    for i, calendar_id in enumerate(calendar_ids):
+        by_calendar[calendar_id].append(i)
+    for calendar_id, where in by_calendar.items():
+        out[where] = business_time.business_seconds(calendar_of(calendar_id), [starts[i] for i in where],
+                                                    [ends[i] for i in where])
     return out
 
 
-def _clock_times(calendar_of: _Calendars, rows: list[Any], now: datetime) -> _Times:
+# Columns of the clock rows read: (claim, calendar, target, cycle, state, elapsed, running since, breached).
+CLAIM, CALENDAR, TARGET, CYCLE, STATE, ELAPSED, SINCE, BREACHED = range(8)
+
+
+def _clock_times(calendar_of: _Calendars, rows: list[Any], index: dict[int, int], now: datetime,
+                 labels: tuple[str, ...] = ()) -> _Times:
     """Elapsed business seconds of clock rows at `now`: stored, plus the running stretch up to now."""
-    running_spans = [(i, r.calendar_id, r.running_since, business_time.running_until(r.running_since, now))
-                     for i, r in enumerate(rows) if r.state == "running" and r.running_since is not None]
-    extra = _spans(calendar_of, running_spans)
-    times = _Times()
-    for i, r in enumerate(rows):
-        times.claim.append(r.claim_id)
-        times.elapsed.append(r.elapsed_seconds + extra.get(i, 0.0))
-        times.target.append(r.target_seconds)
-        times.breached.append(bool(r.breached))
-        times.running.append(r.state != "stopped")
-        times.label.append(getattr(r, "stage", "") or "")
-    return times
+    running = [i for i, r in enumerate(rows) if r[STATE] == "running" and r[SINCE] is not None]
+    extra = _spans(calendar_of, [rows[i][CALENDAR] for i in running], [rows[i][SINCE] for i in running],
+                   [business_time.running_until(rows[i][SINCE], now) for i in running])
+    elapsed = np.fromiter((r[ELAPSED] for r in rows), dtype=float, count=len(rows))
+    elapsed[running] += extra
+    return _Times(claim=np.fromiter((index[r[CLAIM]] for r in rows), dtype=np.int64, count=len(rows)),
+                  elapsed=elapsed, target=np.fromiter((r[TARGET] for r in rows), dtype=float, count=len(rows)),
+                  breached=np.fromiter((bool(r[BREACHED]) for r in rows), dtype=bool, count=len(rows)),
+                  running=np.fromiter((r[STATE] != "stopped" for r in rows), dtype=bool, count=len(rows)),
+                  label=labels)
 
 
-def _first_responses(session: Session, calendar_of: _Calendars, picked: Any, stage_rows: list[Any],
-                     resolution_rows: list[Any], now: datetime) -> _Times:
+def _first_responses(session: Session, calendar_of: _Calendars, ids: Any, index: dict[int, int],
+                     registered: dict[int, tuple[int | None, datetime]], triage: dict[int, float],
+                     now: datetime) -> _Times:
     """Time to first response of every picked claim that has its first-cycle clocks (see the module docstring)."""
-    ids = select(picked.c.id)
     answered = dict(session.execute(
         select(ClaimEvent.claim_id, func.min(ClaimEvent.at))
         .where(ClaimEvent.claim_id.in_(ids), ClaimEvent.kind == "state_change", ClaimEvent.from_state.in_(NOT_YET),
@@ -279,42 +285,30 @@ def _first_responses(session: Session, calendar_of: _Calendars, picked: Any, sta
     commented = dict(session.execute(
         select(Comment.claim_id, func.min(Comment.at))
         .where(Comment.claim_id.in_(ids), Comment.visibility == "customer").group_by(Comment.claim_id)).all())
-    # Registration: the first-cycle resolution clock's start; the target: the first-cycle triage stage clock's.
-    registered = {r.claim_id: r for r in sorted(resolution_rows, key=lambda r: -r.id) if r.cycle == 1}
-    triage = {r.claim_id: r for r in sorted(stage_rows, key=lambda r: -r.id)
-              if r.cycle == 1 and r.stage == Stage.TRIAGE.value}
-    rows = []
-    for claim_id, clock in registered.items():
-        start = business_time.as_utc(clock.started_at)
-        moments = [business_time.as_utc(m) for m in (answered.get(claim_id), commented.get(claim_id)) if m]
-        first = min(moments) if moments else None
-        target = triage[claim_id].target_seconds if claim_id in triage else None
-        if target is None:
+    claims, calendar_ids, starts, ends, targets, still = [], [], [], [], [], []
+    for claim_id, (calendar_id, started) in registered.items():
+        if claim_id not in triage:
             continue  # registered straight past triage: no first-response target to hold it to
-        rows.append((claim_id, clock.calendar_id, start, max(first, start) if first else max(now, start), target,
-                     first is None))
-    seconds = _spans(calendar_of, ((r[0], r[1], r[2], r[3]) for r in rows))
-    times = _Times()
-    for claim_id, _, _, _, target, still in rows:
-        times.claim.append(claim_id)
-        times.elapsed.append(seconds[claim_id])
-        times.target.append(target)
-        times.breached.append(False)
-        times.running.append(still)
-    return times
+        start = business_time.as_utc(started)
+        moments = [business_time.as_utc(m) for m in (answered.get(claim_id), commented.get(claim_id)) if m]
+        claims.append(index[claim_id])
+        calendar_ids.append(calendar_id)
+        starts.append(start)
+        ends.append(max(min(moments), start) if moments else max(business_time.as_utc(now), start))
+        targets.append(triage[claim_id])
+        still.append(not moments)
+    return _Times(claim=np.asarray(claims, dtype=np.int64), elapsed=_spans(calendar_of, calendar_ids, starts, ends),
+                  target=np.asarray(targets, dtype=float), breached=np.zeros(len(claims), dtype=bool),
+                  running=np.asarray(still, dtype=bool))
 
 
-def _group(times: _Times, keys: list[Any]) -> dict[Any, _Times]:
-    """The rows of `times` split by `keys` (one key per row)."""
-    out: dict[Any, _Times] = defaultdict(_Times)
-    for i, key in enumerate(keys):
-        part = out[key]
-        part.claim.append(times.claim[i])
-        part.elapsed.append(times.elapsed[i])
-        part.target.append(times.target[i])
-        part.breached.append(times.breached[i])
-        part.running.append(times.running[i])
-    return out
+def _weeks(moments: list[datetime], zone: ZoneInfo) -> np.ndarray:
+    """The Monday (as days since 1970) of the week of each moment's local date in `zone`."""
+    if not moments:
+        return np.zeros(0, dtype=np.int64)
+    days = np.fromiter((business_time.as_utc(m).astimezone(zone).date().toordinal() for m in moments),
+                       dtype=np.int64, count=len(moments)) - date(1970, 1, 1).toordinal()
+    return days - (days + 3) % 7  # 1 January 1970 was a Thursday (weekday 3)
 
 
 def _flat(prefix: str, figures: Measure) -> dict[str, Any]:
@@ -329,58 +323,60 @@ def sla_report(session: Session, filters: SlaFilters, *, now: datetime, timezone
     zone = ZoneInfo(zone_name)
     picked = _claims(session, filters, zone_name).subquery()
     claims = session.execute(select(picked)).all()
+    index = {c.id: i for i, c in enumerate(claims)}
     ids = select(picked.c.id)
-    clock_columns = (SlaClock.id, SlaClock.claim_id, SlaClock.calendar_id, SlaClock.target_seconds, SlaClock.cycle,
-                     SlaClock.state, SlaClock.elapsed_seconds, SlaClock.running_since, SlaClock.breached,
-                     SlaClock.started_at)
-    resolution_rows = session.execute(select(*clock_columns).where(
+    columns = (SlaClock.claim_id, SlaClock.calendar_id, SlaClock.target_seconds, SlaClock.cycle, SlaClock.state,
+               SlaClock.elapsed_seconds, SlaClock.running_since, SlaClock.breached)
+    resolution_rows = session.execute(select(*columns, SlaClock.started_at, SlaClock.id).where(
         SlaClock.claim_id.in_(ids), SlaClock.kind == ClockKind.RESOLUTION.value)).all()
-    stage_rows = session.execute(select(*clock_columns, StageTask.stage).join(StageTask, StageTask.id ==
-                                                                              SlaClock.task_id)
+    stage_rows = session.execute(select(*columns, StageTask.stage, SlaClock.id)
+                                 .join(StageTask, StageTask.id == SlaClock.task_id)
                                  .where(SlaClock.claim_id.in_(ids), SlaClock.kind == ClockKind.STAGE.value)).all()
     calendar_of = _Calendars(session)
-    resolution = _clock_times(calendar_of, list(resolution_rows), now)
-    stage = _clock_times(calendar_of, list(stage_rows), now)
-    first = _first_responses(session, calendar_of, picked, list(stage_rows), list(resolution_rows), now)
+    resolution = _clock_times(calendar_of, resolution_rows, index, now)
+    stage = _clock_times(calendar_of, stage_rows, index, now, labels=tuple(r[8] for r in stage_rows))
+    # Registration: the first-cycle resolution clock's start; the target: the first-cycle triage stage clock's.
+    registered: dict[int, tuple[int | None, datetime]] = {}
+    for r in sorted((r for r in resolution_rows if r[CYCLE] == 1), key=lambda r: -r[9]):
+        registered[r[CLAIM]] = (r[CALENDAR], r[8])
+    triage = {r[CLAIM]: r[TARGET] for r in sorted(stage_rows, key=lambda r: -r[9])
+              if r[CYCLE] == 1 and r[8] == Stage.TRIAGE.value}
+    first = _first_responses(session, calendar_of, ids, index, registered, triage, now)
     method = filters.method
 
-    def figures(times: _Times) -> Measure:
-        return measure(*times.arrays(), method)
+    def breakdown(codes: np.ndarray, keys: list[Any], key_name: str) -> tuple[dict[str, Any], ...]:
+        counts = np.bincount(codes, minlength=len(keys))
+        first_codes, resolution_codes = codes[first.claim], codes[resolution.claim]
+        return tuple({key_name: key, "claims": int(counts[k]),
+                      **_flat("first_response", first.figures(first_codes == k, method)),
+                      **_flat("resolution", resolution.figures(resolution_codes == k, method))}
+                     for k, key in enumerate(keys))
 
-    info = {c.id: c for c in claims}
+    def coded(values: list[Any], keys: list[Any]) -> np.ndarray:
+        position = {key: k for k, key in enumerate(keys)}
+        return np.fromiter((position[v] for v in values), dtype=np.int64, count=len(values))
+
+    present = {c.priority for c in claims}
+    priority_keys = [p.value for p in Priority if p.value in present] + sorted(present - {p.value for p in Priority})
+    priorities = breakdown(coded([c.priority for c in claims], priority_keys), priority_keys, "priority")
     team_names = dict(session.execute(select(Team.id, Team.name)).all())
-
-    def week_of(claim_id: int) -> date:
-        day = business_time.as_utc(info[claim_id].opened_at).astimezone(zone).date()
-        return day - timedelta(days=day.weekday())
-
-    def breakdown(key_of: Any, key_name: str, order: list[Any]) -> tuple[dict[str, Any], ...]:
-        firsts = _group(first, [key_of(c) for c in first.claim])
-        resolutions = _group(resolution, [key_of(c) for c in resolution.claim])
-        counts: dict[Any, int] = defaultdict(int)
-        for claim_id in info:
-            counts[key_of(claim_id)] += 1
-        return tuple({key_name: key, "claims": counts.get(key, 0),
-                      **_flat("first_response", figures(firsts.get(key, _Times()))),
-                      **_flat("resolution", figures(resolutions.get(key, _Times())))} for key in order)
-
-    present_priorities = {c.priority for c in claims}
-    priorities = breakdown(lambda c: info[c].priority, "priority",
-                           [p.value for p in Priority if p.value in present_priorities])
-    team_keys = sorted({team_names.get(c.team_id) for c in claims}, key=lambda t: (t is None, t or ""))
-    teams = breakdown(lambda c: team_names.get(info[c].team_id), "team", team_keys)
+    claim_teams = [team_names.get(c.team_id) for c in claims]
+    team_keys = sorted(set(claim_teams), key=lambda t: (t is None, t or ""))
+    teams = breakdown(coded(claim_teams, team_keys), team_keys, "team")
     weeks: tuple[dict[str, Any], ...] = ()
     if claims:
-        first_week = filters.date_from - timedelta(days=filters.date_from.weekday())
-        order = [first_week + timedelta(weeks=n)
-                 for n in range((filters.date_to - first_week).days // 7 + 1)]
-        weeks = tuple({**row, "week": row["week"].isoformat()}
-                      for row in breakdown(week_of, "week", order))
-    by_stage = _group(stage, stage.label)
-    stages = tuple({"stage": s.value, **asdict(figures(by_stage[s.value]))} for s in Stage if s.value in by_stage)
+        epoch = date(1970, 1, 1)
+        first_week = (filters.date_from - timedelta(days=filters.date_from.weekday()) - epoch).days
+        count = ((filters.date_to - epoch).days - first_week) // 7 + 1
+        codes = (_weeks([c.opened_at for c in claims], zone) - first_week) // 7
+        week_keys = [(epoch + timedelta(days=first_week + 7 * n)).isoformat() for n in range(count)]
+        weeks = breakdown(codes, week_keys, "week")
+    stage_codes = np.asarray(stage.label, dtype=object)
+    stages = tuple({"stage": s.value, **asdict(stage.figures(stage_codes == s.value, method))}
+                   for s in Stage if s.value in set(stage.label))
     return SlaReport(filters=filters, now=now, timezone=zone_name, claims=len(claims),
-                     first_response=figures(first), resolution=figures(resolution), stages=stages,
-                     priorities=priorities, teams=teams, weeks=weeks)
+                     first_response=first.figures(None, method), resolution=resolution.figures(None, method),
+                     stages=stages, priorities=priorities, teams=teams, weeks=weeks)
 
 
 # ---------------------------------------------------------------------------------------------- downloads
