@@ -211,7 +211,8 @@ def _claims(session: Session, filters: SlaFilters, timezone: str) -> Any:
     """The select of the claims the filters pick: id, priority, team, registration time."""
     start, _ = reports.day_bounds(filters.date_from, timezone)
     _, end = reports.day_bounds(filters.date_to, timezone)
-    stmt = (select(Claim.id, Claim.priority, Claim.team_id, Claim.opened_at)
+    opened = business_time.epoch_seconds(Claim.opened_at).label("opened")
+    stmt = (select(Claim.id, Claim.priority, Claim.team_id, opened)
             .where(Claim.state.not_in(NOT_COUNTED), Claim.opened_at >= start, Claim.opened_at < end))
     if filters.team is not None:
         stmt = stmt.where(Claim.team_id == select(Team.id).where(Team.name == filters.team).scalar_subquery())
@@ -241,16 +242,17 @@ class _Calendars:
         return self.known[calendar_id]
 
 
-def _spans(calendar_of: _Calendars, calendar_ids: list[int | None], starts: list[datetime],
-           ends: list[datetime]) -> np.ndarray:
-    """Business seconds of each (calendar id, start, end) span, computed together per calendar."""
+def _spans(calendar_of: _Calendars, calendar_ids: list[int | None], starts: list[float],
+           ends: list[float]) -> np.ndarray:
+    """Business seconds of each (calendar id, start, end) span (seconds since 1970 UTC), computed together per
+    calendar."""
     out = np.zeros(len(starts))
+    begin, finish = np.asarray(starts, dtype=float), np.asarray(ends, dtype=float)
     by_calendar: dict[int | None, list[int]] = defaultdict(list)
     for i, calendar_id in enumerate(calendar_ids):
         by_calendar[calendar_id].append(i)
     for calendar_id, where in by_calendar.items():
-        out[where] = business_time.business_seconds(calendar_of(calendar_id), [starts[i] for i in where],
-                                                    [ends[i] for i in where])
+        out[where] = business_time.business_seconds(calendar_of(calendar_id), begin[where], finish[where])
     return out
 
 
@@ -258,12 +260,12 @@ def _spans(calendar_of: _Calendars, calendar_ids: list[int | None], starts: list
 CLAIM, CALENDAR, TARGET, CYCLE, STATE, ELAPSED, SINCE, BREACHED = range(8)
 
 
-def _clock_times(calendar_of: _Calendars, rows: list[Any], index: dict[int, int], now: datetime,
+def _clock_times(calendar_of: _Calendars, rows: list[Any], index: dict[int, int], now: float,
                  labels: tuple[str, ...] = ()) -> _Times:
     """Elapsed business seconds of clock rows at `now`: stored, plus the running stretch up to now."""
     running = [i for i, r in enumerate(rows) if r[STATE] == "running" and r[SINCE] is not None]
     extra = _spans(calendar_of, [rows[i][CALENDAR] for i in running], [rows[i][SINCE] for i in running],
-                   [business_time.running_until(rows[i][SINCE], now) for i in running])
+                   [max(rows[i][SINCE], now) for i in running])
     elapsed = np.fromiter((r[ELAPSED] for r in rows), dtype=float, count=len(rows))
     elapsed[running] += extra
     return _Times(claim=np.fromiter((index[r[CLAIM]] for r in rows), dtype=np.int64, count=len(rows)),
@@ -274,27 +276,27 @@ def _clock_times(calendar_of: _Calendars, rows: list[Any], index: dict[int, int]
 
 
 def _first_responses(session: Session, calendar_of: _Calendars, ids: Any, index: dict[int, int],
-                     registered: dict[int, tuple[int | None, datetime]], triage: dict[int, float],
-                     now: datetime) -> _Times:
+                     registered: dict[int, tuple[int | None, float]], triage: dict[int, float],
+                     now: float) -> _Times:
     """Time to first response of every picked claim that has its first-cycle clocks (see the module docstring)."""
     answered = dict(session.execute(
-        select(ClaimEvent.claim_id, func.min(ClaimEvent.at))
+        select(ClaimEvent.claim_id, func.min(business_time.epoch_seconds(ClaimEvent.at)))
         .where(ClaimEvent.claim_id.in_(ids), ClaimEvent.kind == "state_change", ClaimEvent.from_state.in_(NOT_YET),
                ClaimEvent.to_state.not_in(NOT_YET))
         .group_by(ClaimEvent.claim_id)).all())
     commented = dict(session.execute(
-        select(Comment.claim_id, func.min(Comment.at))
+        select(Comment.claim_id, func.min(business_time.epoch_seconds(Comment.at)))
         .where(Comment.claim_id.in_(ids), Comment.visibility == "customer").group_by(Comment.claim_id)).all())
     claims, calendar_ids, starts, ends, targets, still = [], [], [], [], [], []
     for claim_id, (calendar_id, started) in registered.items():
         if claim_id not in triage:
             continue  # registered straight past triage: no first-response target to hold it to
-        start = business_time.as_utc(started)
-        moments = [business_time.as_utc(m) for m in (answered.get(claim_id), commented.get(claim_id)) if m]
+        start = started
+        moments = [m for m in (answered.get(claim_id), commented.get(claim_id)) if m is not None]
         claims.append(index[claim_id])
         calendar_ids.append(calendar_id)
         starts.append(start)
-        ends.append(max(min(moments), start) if moments else max(business_time.as_utc(now), start))
+        ends.append(max(min(moments), start) if moments else max(now, start))
         targets.append(triage[claim_id])
         still.append(not moments)
     return _Times(claim=np.asarray(claims, dtype=np.int64), elapsed=_spans(calendar_of, calendar_ids, starts, ends),
@@ -302,12 +304,10 @@ def _first_responses(session: Session, calendar_of: _Calendars, ids: Any, index:
                   running=np.asarray(still, dtype=bool))
 
 
-def _weeks(moments: list[datetime], zone: ZoneInfo) -> np.ndarray:
-    """The Monday (as days since 1970) of the week of each moment's local date in `zone`."""
-    if not moments:
-        return np.zeros(0, dtype=np.int64)
-    days = np.fromiter((business_time.as_utc(m).astimezone(zone).date().toordinal() for m in moments),
-                       dtype=np.int64, count=len(moments)) - date(1970, 1, 1).toordinal()
+def _weeks(moments: list[float], timezone: str) -> np.ndarray:
+    """The Monday (as days since 1970) of the week of each moment's (seconds since 1970 UTC) local date."""
+    local = business_time.local_seconds(timezone, np.asarray(moments, dtype=float))
+    days = np.floor(local / 86400.0).astype(np.int64)
     return days - (days + 3) % 7  # 1 January 1970 was a Thursday (weekday 3)
 
 
@@ -319,29 +319,30 @@ def sla_report(session: Session, filters: SlaFilters, *, now: datetime, timezone
     """The SLA figures of the claims `filters` pick at `now`; registration days counted in the default business
     calendar's time zone (else `timezone`)."""
     now = business_time.as_utc(now)
+    now_seconds = now.timestamp()
     zone_name = reports.report_timezone(session, timezone)
-    zone = ZoneInfo(zone_name)
     picked = _claims(session, filters, zone_name).subquery()
     claims = session.execute(select(picked)).all()
     index = {c.id: i for i, c in enumerate(claims)}
     ids = select(picked.c.id)
     columns = (SlaClock.claim_id, SlaClock.calendar_id, SlaClock.target_seconds, SlaClock.cycle, SlaClock.state,
-               SlaClock.elapsed_seconds, SlaClock.running_since, SlaClock.breached)
-    resolution_rows = session.execute(select(*columns, SlaClock.started_at, SlaClock.id).where(
+               SlaClock.elapsed_seconds, business_time.epoch_seconds(SlaClock.running_since), SlaClock.breached)
+    resolution_rows = session.execute(select(*columns, business_time.epoch_seconds(SlaClock.started_at),
+                                             SlaClock.id).where(
         SlaClock.claim_id.in_(ids), SlaClock.kind == ClockKind.RESOLUTION.value)).all()
     stage_rows = session.execute(select(*columns, StageTask.stage, SlaClock.id)
                                  .join(StageTask, StageTask.id == SlaClock.task_id)
                                  .where(SlaClock.claim_id.in_(ids), SlaClock.kind == ClockKind.STAGE.value)).all()
     calendar_of = _Calendars(session)
-    resolution = _clock_times(calendar_of, resolution_rows, index, now)
-    stage = _clock_times(calendar_of, stage_rows, index, now, labels=tuple(r[8] for r in stage_rows))
+    resolution = _clock_times(calendar_of, resolution_rows, index, now_seconds)
+    stage = _clock_times(calendar_of, stage_rows, index, now_seconds, labels=tuple(r[8] for r in stage_rows))
     # Registration: the first-cycle resolution clock's start; the target: the first-cycle triage stage clock's.
-    registered: dict[int, tuple[int | None, datetime]] = {}
+    registered: dict[int, tuple[int | None, float]] = {}
     for r in sorted((r for r in resolution_rows if r[CYCLE] == 1), key=lambda r: -r[9]):
         registered[r[CLAIM]] = (r[CALENDAR], r[8])
     triage = {r[CLAIM]: r[TARGET] for r in sorted(stage_rows, key=lambda r: -r[9])
               if r[CYCLE] == 1 and r[8] == Stage.TRIAGE.value}
-    first = _first_responses(session, calendar_of, ids, index, registered, triage, now)
+    first = _first_responses(session, calendar_of, ids, index, registered, triage, now_seconds)
     method = filters.method
 
     def breakdown(codes: np.ndarray, keys: list[Any], key_name: str) -> tuple[dict[str, Any], ...]:
@@ -368,7 +369,7 @@ def sla_report(session: Session, filters: SlaFilters, *, now: datetime, timezone
         epoch = date(1970, 1, 1)
         first_week = (filters.date_from - timedelta(days=filters.date_from.weekday()) - epoch).days
         count = ((filters.date_to - epoch).days - first_week) // 7 + 1
-        codes = (_weeks([c.opened_at for c in claims], zone) - first_week) // 7
+        codes = (_weeks([c.opened for c in claims], zone_name) - first_week) // 7
         week_keys = [(epoch + timedelta(days=first_week + 7 * n)).isoformat() for n in range(count)]
         weeks = breakdown(codes, week_keys, "week")
     stage_codes = np.asarray(stage.label, dtype=object)
