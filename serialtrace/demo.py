@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,8 @@ BAD_LOT = ("Shenzhen PCB Co.", "board", "L90472")
 # Weeks (counted from the first demo week) whose boards all come from the bad lot.
 BAD_WEEKS = range(44, 52)
 BAD_RATE, BASE_RATE = 0.08, 0.015
+# The product whose shipments tell the wet-cement story: its units loaded in the rain fail more often.
+WET_SKU = "DD-330"
 
 # sku, name, item reference for the GTIN, warranty months, family, parts other than the board
 _PRODUCTS = [
@@ -413,7 +415,6 @@ def _load_batch(s: Session, plan: _Plan, spec: _BatchSpec, *, scheme) -> None:
                 "route": f"Москва — {city}", "weather": _weather(rng, shipped_on),
                 "truck": rng.choice(["heated", "unheated"])}))
         offset += size
-    bulk.ship_unit_ranges(s, shipments=ranges)
     plan.shipped += len(ids)
     if spec.bad_lot:
         plan.bad_shipped += len(ids)
@@ -425,10 +426,27 @@ def _load_batch(s: Session, plan: _Plan, spec: _BatchSpec, *, scheme) -> None:
     owner: list[bulk.RangeShipment] = []
     for r, size in zip(ranges, pieces, strict=True):
         owner += [r] * size
+    claimed: set[int] = set()
     for i in sorted(rng.sample(range(len(ids)), k)):
         r = owner[i]
+        claimed.add(id(r))
         plan.candidates.append(_Candidate(unit_id=ids[i], product_id=product_id, customer_id=r.customer_id,
                                           shipped_on=r.shipped_on, bad_lot=spec.bad_lot))
+    if sku == WET_SKU:
+        ranges = _wet_cement(ranges, claimed, number)
+    bulk.ship_unit_ranges(s, shipments=ranges)
+
+
+def _wet_cement(ranges: list[bulk.RangeShipment], claimed: set[int], number: str) -> list[bulk.RangeShipment]:
+    """The wet-cement story for WET_SKU: shipments whose units later fail were mostly loaded in the rain.
+
+    Drawn from a generator of its own, seeded by the batch number, so the seed's claims stay as they are."""
+    rng = random.Random(f"wet-cement-{number}")
+    out = []
+    for r in ranges:
+        wet = rng.random() < (0.75 if id(r) in claimed else 0.15)
+        out.append(replace(r, attributes={**r.attributes, "weather": "rain" if wet else "dry"}))
+    return out
 
 
 def _weather(rng: random.Random, day: date) -> str:

@@ -49,6 +49,9 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "pages.registration_report": (R.SUPERVISOR, R.QUALITY),
     # Claim rates per batch and component lot: quality finds the outliers, supervisors watch them.
     "pages.quality_batches": (R.QUALITY, R.SUPERVISOR),
+    # Root causes (claim rate by attribute) and customers ABC / XYZ: read like the claim rates.
+    "pages.quality_compare": (R.QUALITY, R.SUPERVISOR),
+    "pages.quality_customers": (R.QUALITY, R.SUPERVISOR),
     # 8D / CAPA records: quality and supervisors run them (EIGHTD_MANAGERS); engineers and coordinators read them.
     "pages.quality_eightds": (R.QUALITY, R.SUPERVISOR, R.ENGINEER, R.COORDINATOR),
     "pages.quality_eightd": (R.QUALITY, R.SUPERVISOR, R.ENGINEER, R.COORDINATOR),

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     # Registered on the admin and pages blueprints, before those are.
     from . import admin_customers, notifications, reports  # noqa: F401
     from . import quality as quality_pages  # noqa: F401
+    from . import quality_compare as quality_compare_pages  # noqa: F401
     from . import eightd as eightd_pages  # noqa: F401
     from . import quality_drilldown as quality_drilldown_pages  # noqa: F401
     from . import quality_field as quality_field_pages  # noqa: F401
