@@ -96,11 +96,7 @@ def resolve_attribute(session: Session, name: str) -> str:
 
 
 def _value_expr(attribute: str) -> Any:
-    """The SQL expression a unit's value of `attribute` is grouped by (season: the month, folded afterwards)."""
-    if attribute == "line":
-        return Batch.line
-    if attribute == "shift":
-        return Batch.shift
+    """The SQL expression a shipment's value of `attribute` is read with (season: the month, folded afterwards)."""
     if attribute == "carrier":
         return Shipment.carrier
     if attribute == "season":
@@ -109,41 +105,68 @@ def _value_expr(attribute: str) -> Any:
     return Shipment.attributes[attribute.removeprefix(JSON_PREFIX)].as_string()
 
 
-def _first_shipments(only_claimed: bool) -> Any:
-    """Each shipped unit's first shipment (by date, then id) as a subquery (unit_id, shipment_id, rank)."""
-    rank = func.row_number().over(partition_by=ShipmentItem.unit_id,
-                                  order_by=(Shipment.shipped_on, Shipment.id)).label("rank")
-    ranked = (select(ShipmentItem.unit_id.label("unit_id"), ShipmentItem.shipment_id.label("shipment_id"), rank)
-              .join(Shipment, Shipment.id == ShipmentItem.shipment_id).where(ShipmentItem.unit_id.is_not(None)))
-    if only_claimed:
-        # The claims side ranks only the few claimed units, not every shipped one.
-        ranked = ranked.where(ShipmentItem.unit_id.in_(_claimed_units()))
-    return ranked.subquery("first_shipment")
-
-
 def _claimed_units() -> Any:
     """Ids of units with a claim that counts (past draft, not cancelled)."""
     return select(Claim.unit_id).where(Claim.state.not_in(NOT_COUNTED))
 
 
+def _item_counts(session: Session, *, only_claimed: bool) -> dict[tuple[int, int], int]:
+    """Shipped units per (shipment, batch), each unit only at its first shipment (by date, then shipment id).
+
+    One grouped pass over the shipment lines counts every unit line; the few units on several shipments (a
+    repaired unit going back out) are then taken off every shipment but their first.
+    """
+    unit_lines = [ShipmentItem.unit_id.is_not(None)]
+    if only_claimed:
+        unit_lines.append(ShipmentItem.unit_id.in_(_claimed_units()))
+    counts: dict[tuple[int, int], int] = {}
+    # Unit lines carry their unit's batch; one without it takes the unit's.
+    batch = func.coalesce(ShipmentItem.batch_id, Unit.batch_id)
+    for shipment_id, batch_id, count in session.execute(
+            select(ShipmentItem.shipment_id, ShipmentItem.batch_id, func.count()).where(
+                *unit_lines, ShipmentItem.batch_id.is_not(None)).group_by(ShipmentItem.shipment_id,
+                                                                         ShipmentItem.batch_id)):
+        counts[shipment_id, batch_id] = int(count)
+    for shipment_id, batch_id, count in session.execute(
+            select(ShipmentItem.shipment_id, batch, func.count()).join(Unit, Unit.id == ShipmentItem.unit_id)
+            .where(*unit_lines, ShipmentItem.batch_id.is_(None)).group_by(ShipmentItem.shipment_id, batch)):
+        counts[shipment_id, batch_id] = counts.get((shipment_id, batch_id), 0) + int(count)
+    several = (select(ShipmentItem.unit_id).where(*unit_lines).group_by(ShipmentItem.unit_id)
+               .having(func.count() > 1))
+    later: dict[int, list[tuple[Any, int, int]]] = {}
+    for unit_id, shipped_on, shipment_id, batch_id in session.execute(
+            select(ShipmentItem.unit_id, Shipment.shipped_on, Shipment.id, batch)
+            .join(Shipment, Shipment.id == ShipmentItem.shipment_id).join(Unit, Unit.id == ShipmentItem.unit_id)
+            .where(ShipmentItem.unit_id.in_(several))):
+        later.setdefault(unit_id, []).append((shipped_on, shipment_id, batch_id))
+    for trips in later.values():
+        for _, shipment_id, batch_id in sorted(trips)[1:]:
+            counts[shipment_id, batch_id] -= 1
+    return counts
+
+
 def _grouped(session: Session, attribute: str, filters: CompareFilters, product_id: int | None,
              *, only_claimed: bool) -> dict[Any, int]:
     """Units (or claimed units) per raw value of `attribute`, each unit once at its first shipment."""
-    first = _first_shipments(only_claimed)
-    value = _value_expr(attribute).label("value")
-    query = (select(value, func.count()).select_from(first)
-             .join(Shipment, Shipment.id == first.c.shipment_id).where(first.c.rank == 1))
-    if attribute in ("line", "shift") or product_id is not None:
-        query = query.join(Unit, Unit.id == first.c.unit_id)
-    if attribute in ("line", "shift"):
-        query = query.join(Batch, Batch.id == Unit.batch_id)
-    if product_id is not None:
-        query = query.where(Unit.product_id == product_id)
+    counts = _item_counts(session, only_claimed=only_claimed)
+    shipments = select(Shipment.id, _value_expr(attribute) if attribute not in ("line", "shift") else Shipment.id)
     if filters.shipped_from is not None:
-        query = query.where(Shipment.shipped_on >= filters.shipped_from)
+        shipments = shipments.where(Shipment.shipped_on >= filters.shipped_from)
     if filters.shipped_to is not None:
-        query = query.where(Shipment.shipped_on <= filters.shipped_to)
-    return dict(session.execute(query.group_by(value)).all())
+        shipments = shipments.where(Shipment.shipped_on <= filters.shipped_to)
+    by_shipment = dict(session.execute(shipments).all())
+    batches = {bid: (line, shift, product) for bid, line, shift, product in session.execute(
+        select(Batch.id, Batch.line, Batch.shift, Batch.product_id))}
+    out: dict[Any, int] = {}
+    for (shipment_id, batch_id), count in counts.items():
+        if count <= 0 or shipment_id not in by_shipment:
+            continue
+        line, shift, product = batches[batch_id]
+        if product_id is not None and product != product_id:
+            continue
+        value = line if attribute == "line" else shift if attribute == "shift" else by_shipment[shipment_id]
+        out[value] = out.get(value, 0) + count
+    return out
 
 
 def _label(attribute: str, raw: Any) -> str | None:
