@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.enums import Role
 from ..columns import utcnow
 from ..errors import Conflict, InvalidTransition, NotFound, ValidationError
 from ..i18n import _l
@@ -26,6 +27,9 @@ from ..trace.policy import MAX_INT
 from ..trace.service import Author, allocate_counter, author_fields, ensure_text, set_batch_status
 from .models import RecallCampaign, RecallCustomer, RecallNote, RecallUnit
 
+# Who starts, follows and closes campaigns (admins always); coordinators may read them, as they read recall lists.
+RECALL_MANAGERS: tuple[str, ...] = (Role.QUALITY, Role.SUPERVISOR)
+RECALL_READERS: tuple[str, ...] = (Role.COORDINATOR, Role.QUALITY, Role.SUPERVISOR)
 RECALL_COUNTER = "recall"
 OPEN, CLOSED = "open", "closed"
 SCOPES = ("batch", "lot", "filter")

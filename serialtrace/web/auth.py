@@ -55,6 +55,10 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     # 8D / CAPA records: quality and supervisors run them (EIGHTD_MANAGERS); engineers and coordinators read them.
     "pages.quality_eightds": (R.QUALITY, R.SUPERVISOR, R.ENGINEER, R.COORDINATOR),
     "pages.quality_eightd": (R.QUALITY, R.SUPERVISOR, R.ENGINEER, R.COORDINATOR),
+    # Recall campaigns: quality and supervisors run them (RECALL_MANAGERS); coordinators read them, as they read
+    # the recall lists.
+    "pages.quality_recalls": (R.COORDINATOR, R.QUALITY, R.SUPERVISOR),
+    "pages.quality_recall": (R.COORDINATOR, R.QUALITY, R.SUPERVISOR),
     # Failures over time in the field (Nevada, Weibull, forecast): read like the claim rates.
     "pages.quality_field": (R.QUALITY, R.SUPERVISOR),
     # SLA compliance (first response, resolution, share breached): quality measures it, supervisors answer for it.

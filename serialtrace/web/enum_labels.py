@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from ..accounts.enums import ROLE_LABELS
 from ..labelling.enums import PRINT_JOB_STATE_LABELS
+from ..quality.recalls import CAMPAIGN_STATE_LABELS, RECALL_STATUS_LABELS
 from ..station.enums import SCAN_RESULT_LABELS
 from ..trace.enums import (
     BATCH_STATUS_LABELS,
@@ -40,4 +41,6 @@ TABLES: dict[str, Mapping[str, str]] = {
     "priority": PRIORITY_LABELS,
     "symptom": SYMPTOM_LABELS,
     "failure_mode": FAILURE_MODE_LABELS,
+    "recall_status": RECALL_STATUS_LABELS,
+    "recall_state": CAMPAIGN_STATE_LABELS,
 }

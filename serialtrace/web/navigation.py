@@ -58,6 +58,7 @@ QUALITY_SECTIONS: tuple[Link, ...] = (
     Link("pages.quality_field", lazy_gettext("Field failures"), covers="pages.quality_field"),
     Link("pages.quality_sla", lazy_gettext("SLA compliance"), covers="pages.quality_sla"),
     Link("pages.quality_eightds", lazy_gettext("8D / CAPA"), covers="pages.quality_eightd"),
+    Link("pages.quality_recalls", lazy_gettext("Recalls"), covers="pages.quality_recall"),
     Link("pages.quality_compare", lazy_gettext("Root causes"), covers="pages.quality_compare"),
     Link("pages.quality_customers", lazy_gettext("Customers"), covers="pages.quality_customer"),
 )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from serialtrace.accounts.enums import Role
 from serialtrace.quality import eightd
+from serialtrace.quality.models import RecallCampaign
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service as warranty_service
 from serialtrace.warranty.models import UnitCase
@@ -32,8 +33,9 @@ def samples(session, users, make_batch):
                                             today=date.today()).claim
     case_id = session.scalars(select(UnitCase.id).where(UnitCase.claim_id == claim.id)).one()
     record = eightd.open_eightd(session, title="No power after a week", claims=[claim.number], author=None)
+    session.add(RecallCampaign(number="RC-000001", title="Boards", scope_kind="batch", scope={}))
     session.commit()
-    return {"pages.quality_eightd": {"number": record.number},
+    return {"pages.quality_eightd": {"number": record.number}, "pages.quality_recall": {"number": "RC-000001"},
             "serial": serials[0], "number": batch.number, "user_id": users["warehouse"].id,
             "product_id": batch.product_id, "sku": "PR-100", "pages.lot": {"number": "L71033"}, "case_id": case_id,
             "ref": claim.number}

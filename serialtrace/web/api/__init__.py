@@ -171,6 +171,7 @@ from . import knowledge as knowledge_routes  # noqa: E402,F401
 from . import lots as lot_routes  # noqa: E402,F401
 from . import notifications as notification_routes  # noqa: E402,F401
 from . import quality as quality_routes  # noqa: E402,F401
+from . import recalls as recall_routes  # noqa: E402,F401
 from . import quality_compare as quality_compare_routes  # noqa: E402,F401
 from . import eightd as eightd_routes  # noqa: E402,F401
 from . import quality_drilldown as quality_drilldown_routes  # noqa: E402,F401

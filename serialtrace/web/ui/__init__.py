@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     from . import quality as quality_pages  # noqa: F401
     from . import quality_compare as quality_compare_pages  # noqa: F401
     from . import eightd as eightd_pages  # noqa: F401
+    from . import recalls as recall_pages  # noqa: F401
     from . import quality_drilldown as quality_drilldown_pages  # noqa: F401
     from . import quality_field as quality_field_pages  # noqa: F401
     from . import quality_sla as quality_sla_pages  # noqa: F401

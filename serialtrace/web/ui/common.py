@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, request
 
 from ...config import Settings, business_today
 from ...errors import ValidationError
+from ...quality import recall_queries
 from ...runtime import Runtime
 from ...trace.models import Unit
 from ...trace.policy import MAX_INT
@@ -37,6 +38,8 @@ def dossier(unit: Unit) -> dict:
     # Warranty is judged on the business's calendar day (SERIALTRACE_TIMEZONE), not the server's.
     s = settings()
     found = unit_dossier(db(), unit, today=business_today(s), grace_days=s.warranty_grace_days)
+    # The open recall campaigns the unit is in: every page and station that shows the unit says so loudly.
+    found["recalls"] = recall_queries.unit_campaigns(db(), unit.id)
     return for_page(found, current_user())
 
 

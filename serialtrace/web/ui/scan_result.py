@@ -9,6 +9,7 @@ from flask import current_app, flash, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from ...config import business_today
+from ...quality import recall_queries
 from ...station import queries as station_queries
 from ...station.policy import Signal, scan_signal
 from ..database import db
@@ -50,6 +51,10 @@ def signal_of(scan: dict[str, Any], dossier: dict[str, Any] | None = None) -> Si
         s = settings()
         facts = station_queries.scan_facts(db(), matches[0], today=business_today(s),
                                            grace_days=s.warranty_grace_days, dossier=dossier)
+        unit = facts.get("unit") or {}
+        if unit.get("id") and "recalls" not in facts:
+            # The open recall campaigns of the unit (a claim's too): the signal names them first.
+            facts = {**facts, "recalls": recall_queries.unit_campaigns(db(), unit["id"])}
     return scan_signal(shown_result(scan), facts, matched=len(matches))
 
 
