@@ -73,3 +73,7 @@ main.add_command(reports.report)
 from . import lots  # noqa: E402
 
 main.add_command(lots.lot)
+
+from . import recalls  # noqa: E402
+
+main.add_command(recalls.recalls)
