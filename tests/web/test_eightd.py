@@ -293,3 +293,16 @@ def test_api_closes_only_after_d8_and_a_missing_record_is_404(session, users, ap
     assert closed.status_code == 200 and closed.get_json()["state"] == "closed"
     assert caller.post(f"/api/v1/eightd/{number}/close", json={}).status_code == 409
     assert caller.get("/api/v1/eightd/8D-999999").status_code == 404
+
+
+def test_the_drill_down_pages_open_the_8d_and_list_it(login, session, flagged):
+    client = login("quality")
+    batch_page = f"/quality/batches/{flagged['batch'].id}"
+    assert 'class="open-eightd' in client.get(batch_page).get_data(as_text=True)
+    first = _post_form(client, batch_page, "/quality/eightd/open", {"kind": "batch", "id": str(flagged["batch"].id)})
+    again = _post_form(client, batch_page, "/quality/eightd/open", {"kind": "batch", "id": str(flagged["batch"].id)})
+    assert first.location == again.location and _count(session, EightD) == 1
+    assert "8D-000001" in client.get(batch_page).get_data(as_text=True)
+    lot_page = f"/quality/lots/{flagged['lot_id']}"
+    assert 'class="open-eightd' in client.get(lot_page).get_data(as_text=True)
+    assert 'class="open-eightd' not in login("supervisor").get("/quality/eightd").get_data(as_text=True)
