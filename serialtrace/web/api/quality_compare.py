@@ -21,7 +21,7 @@ def _iso(body: dict) -> dict:
     return {k: v.isoformat() if isinstance(v, date) else v for k, v in body.items()}
 
 
-@bp.get("/quality/compare", tags=[TAG], responses={200: CompareRead, **errors(401, 403, 422)})
+@bp.get("/quality/compare", tags=[TAG], responses={200: CompareRead, **errors(401, 403, 409, 422)})
 @requires(*QUALITY_READERS)
 def get_quality_compare(query: CompareQuery):
     """Claim rate per value of an attribute (line, shift, carrier, season, shipment:<key>), each value against all
@@ -33,7 +33,7 @@ def get_quality_compare(query: CompareQuery):
     return jsonify(_iso({**done.as_dict(), "attributes": compare.available_attributes(session)}))
 
 
-@bp.get("/quality/customers", tags=[TAG], responses={200: CustomersRead, **errors(401, 403, 422)})
+@bp.get("/quality/customers", tags=[TAG], responses={200: CustomersRead, **errors(401, 403, 409, 422)})
 @requires(*QUALITY_READERS)
 def get_quality_customers(query: CustomersQuery):
     """Customers in the ABC x XYZ matrix over the last full months: ABC by claim cost or count, XYZ by the
