@@ -167,15 +167,15 @@ def openapi():
 
 # The routes, by domain; imported last because they register on `bp`.
 from . import batches, bench, cases, claims, codes, dispositions, labels, reports, scans, shipments, surveys, units  # noqa: E402,F401
+from . import eightd as eightd_routes  # noqa: E402,F401
 from . import knowledge as knowledge_routes  # noqa: E402,F401
 from . import lots as lot_routes  # noqa: E402,F401
 from . import notifications as notification_routes  # noqa: E402,F401
 from . import quality as quality_routes  # noqa: E402,F401
-from . import recalls as recall_routes  # noqa: E402,F401
 from . import quality_compare as quality_compare_routes  # noqa: E402,F401
-from . import eightd as eightd_routes  # noqa: E402,F401
 from . import quality_drilldown as quality_drilldown_routes  # noqa: E402,F401
 from . import quality_field as quality_field_routes  # noqa: E402,F401
 from . import quality_sla as quality_sla_routes  # noqa: E402,F401
+from . import recalls as recall_routes  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401
 from . import worklist as worklist_routes  # noqa: E402,F401

@@ -17,13 +17,13 @@ def register(app: Flask) -> None:
     app.register_blueprint(account.bp)
     # Registered on the admin and pages blueprints, before those are.
     from . import admin_customers, notifications, reports  # noqa: F401
+    from . import eightd as eightd_pages  # noqa: F401
     from . import quality as quality_pages  # noqa: F401
     from . import quality_compare as quality_compare_pages  # noqa: F401
-    from . import eightd as eightd_pages  # noqa: F401
-    from . import recalls as recall_pages  # noqa: F401
     from . import quality_drilldown as quality_drilldown_pages  # noqa: F401
     from . import quality_field as quality_field_pages  # noqa: F401
     from . import quality_sla as quality_sla_pages  # noqa: F401
+    from . import recalls as recall_pages  # noqa: F401
     app.register_blueprint(admin.bp)
     app.register_blueprint(common.bp)
     app.register_blueprint(labels.bp)
