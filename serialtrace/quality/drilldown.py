@@ -17,18 +17,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import NotFound
 from ..i18n import Message, _l
 from ..trace import analytics
-from ..trace.models import Batch, BatchInput, ComponentLot, Customer, Product, Shipment, ShipmentItem, Unit
+from ..trace.models import Batch, BatchInput, ComponentLot, Customer, Product, Shipment, Unit
 from ..trace.policy import MAX_INT
 from ..warranty import codes
 from ..warranty.enums import FailureList
 from ..warranty.models import Claim, TestRecord
-from .queries import NOT_COUNTED, _shipped
+from .queries import NOT_COUNTED, _shipped, first_shipments, shipped_per_batch
 
 # Buckets that are not failure-code values (codes match codes.CODE_PATTERN, which allows no parentheses).
 NOT_TESTED = "(not yet tested)"
@@ -99,13 +100,18 @@ def batch_counts(session: Session, batch_ids: Sequence[int]) -> dict[int, tuple[
     """{batch id: (units shipped, claimed units)} for `batch_ids`, counted as queries.batch_rows counts them."""
     if not batch_ids:
         return {}
-    units = dict(session.execute(select(Unit.batch_id, func.count()).where(Unit.batch_id.in_(batch_ids),
-                                                                          _shipped(Unit.id))
-                                 .group_by(Unit.batch_id)).all())
-    claims = dict(session.execute(
-        select(Unit.batch_id, func.count(func.distinct(Claim.unit_id))).join(Unit, Unit.id == Claim.unit_id)
-        .where(Unit.batch_id.in_(batch_ids), Claim.state.not_in(NOT_COUNTED), _shipped(Unit.id))
-        .group_by(Unit.batch_id)).all())
+    # Units shipped and which units were shipped are kept between views (queries.first_shipments); the claims are
+    # read every time.
+    units = shipped_per_batch(session)
+    claimed = session.execute(select(Claim.unit_id, Unit.batch_id).join(Unit, Unit.id == Claim.unit_id)
+                              .where(Unit.batch_id.in_(batch_ids), Claim.state.not_in(NOT_COUNTED))
+                              .distinct()).all()
+    claims: dict[int, int] = {}
+    if claimed:
+        for (_, batch_id), at in zip(claimed, first_shipments(session).positions([u for u, _ in claimed]),
+                                     strict=True):
+            if at >= 0:
+                claims[batch_id] = claims.get(batch_id, 0) + 1
     return {b: (int(units.get(b, 0)), int(claims.get(b, 0))) for b in batch_ids}
 
 
@@ -182,18 +188,30 @@ def paretos(claims: list[dict[str, Any]], names: dict[str, Message]) -> tuple[tu
 
 def _customers(session: Session, batch_ids: Sequence[int]) -> tuple[dict[str, Any], ...]:
     """Units first shipped to each customer and how many of them were claimed; most claims first."""
-    order = func.row_number().over(partition_by=ShipmentItem.unit_id,
-                                   order_by=(Shipment.shipped_on, Shipment.id, ShipmentItem.id))
-    first = (select(ShipmentItem.unit_id, Shipment.customer_id, order.label("n"))
-             .join(Shipment, Shipment.id == ShipmentItem.shipment_id).join(Unit, Unit.id == ShipmentItem.unit_id)
-             .where(Unit.batch_id.in_(batch_ids)).subquery())
-    claimed = select(Claim.id).where(Claim.unit_id == first.c.unit_id, Claim.state.not_in(NOT_COUNTED)).exists()
-    rows = session.execute(
-        select(first.c.customer_id, Customer.name, func.count(), func.sum(case((claimed, 1), else_=0)))
-        .join(Customer, Customer.id == first.c.customer_id)
-        .where(first.c.n == 1).group_by(first.c.customer_id, Customer.name)).all()
-    out = [{"customer_id": cid, "customer": name, "units": int(units), "claims": int(claims or 0),
-            "rate": int(claims or 0) / units} for cid, name, units, claims in rows]
+    first = first_shipments(session)
+    mine = np.flatnonzero(np.isin(first.batch, np.asarray(batch_ids, dtype=np.int64)))
+    if not len(mine):
+        return ()
+    claimed_units = session.scalars(select(Claim.unit_id).join(Unit, Unit.id == Claim.unit_id)
+                                    .where(Unit.batch_id.in_(batch_ids), Claim.state.not_in(NOT_COUNTED))
+                                    .distinct()).all()
+    at = first.positions(claimed_units) if claimed_units else np.zeros(0, dtype=np.int64)
+    per_shipment = np.bincount(first.shipment[mine])
+    claimed_per_shipment = np.bincount(first.shipment[at[at >= 0]], minlength=len(per_shipment))
+    totals: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    # Every shipment (a few thousand rows) rather than a list of thousands of ids to bind.
+    for sid, cid, name in session.execute(select(Shipment.id, Customer.id, Customer.name)
+                                          .join(Customer, Customer.id == Shipment.customer_id)
+                                          .where(Shipment.id < len(per_shipment))):
+        if not per_shipment[sid]:
+            continue
+        names[cid] = name
+        total = totals.setdefault(cid, [0, 0])
+        total[0] += int(per_shipment[sid])
+        total[1] += int(claimed_per_shipment[sid])
+    out = [{"customer_id": cid, "customer": names[cid], "units": units, "claims": claims, "rate": claims / units}
+           for cid, (units, claims) in totals.items()]
     return tuple(sorted(out, key=lambda r: (-r["claims"], -r["units"], r["customer"], r["customer_id"])))
 
 

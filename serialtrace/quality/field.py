@@ -2,8 +2,8 @@
 
 A unit's time in service runs from its first shipment to its first counted claim (counted as in queries: past draft,
 not cancelled, once per unit, shipped units only), or to today while it is still in the field (a suspension).
-Everything is grouped in SQL: units by first-shipment day, claims by unit, so a million units in the field are a few
-thousand (age, count) rows, and the Weibull fit works on those with counts.
+Units are grouped by first-shipment day (from the kept first shipments), claims by unit, so a million units in the
+field are a few thousand (age, count) rows, and the Weibull fit works on those with counts.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
 from ..i18n import _l
 from ..trace import analytics
-from ..trace.models import Batch, BatchInput, ComponentLot, Product, Shipment, ShipmentItem, Unit
+from ..trace.models import Batch, BatchInput, ComponentLot, Product, Shipment
 from ..warranty.models import Claim
-from .queries import NOT_COUNTED
+from .queries import NOT_COUNTED, first_shipments
 
 # Days in an average month: ages in months are days / this, so a year is 12 months exactly.
 MONTH_DAYS = 365.25 / 12
@@ -91,72 +92,75 @@ def _month(day: date) -> date:
     return day.replace(day=1)
 
 
-def _units_where(session: Session, filters: FieldFilter) -> list[Any]:
-    """Conditions on Unit for the filters; a product, batch or lot that does not exist is a 422 naming the field."""
-    where: list[Any] = []
+@dataclass(frozen=True)
+class _Units:
+    """Which units the filters keep: of one product, of some batches (None: any)."""
+
+    product_id: int | None = None
+    batch_ids: frozenset[int] | None = None
+
+    def mask(self, batch: np.ndarray, product: np.ndarray) -> np.ndarray:
+        """True for the units (given by their batch and product arrays) the filters keep."""
+        keep = np.ones(len(batch), dtype=bool)
+        if self.product_id is not None:
+            keep &= product == self.product_id
+        if self.batch_ids is not None:
+            keep &= np.isin(batch, np.fromiter(self.batch_ids, dtype=np.int64, count=len(self.batch_ids)))
+        return keep
+
+
+def _units_where(session: Session, filters: FieldFilter) -> _Units:
+    """The units the filters keep; a product, batch or lot that does not exist is a 422 naming the field."""
     product_id = None
+    batch_ids: set[int] | None = None
     if filters.sku:
         product_id = session.scalar(select(Product.id).where(Product.sku == filters.sku))
         if product_id is None:
             raise ValidationError(_l("product: no product with SKU %(value)r", value=filters.sku),
                                   details={"field": "product"})
-        where.append(Unit.product_id == product_id)
     if filters.batch:
         batches = select(Batch.id).where(Batch.number == filters.batch)
         if product_id is not None:
             batches = batches.where(Batch.product_id == product_id)
-        if session.scalar(batches.limit(1)) is None:
+        batch_ids = set(session.scalars(batches))
+        if not batch_ids:
             raise ValidationError(_l("batch: no batch numbered %(value)r", value=filters.batch),
                                   details={"field": "batch"})
-        where.append(Unit.batch_id.in_(batches))
     if filters.lot:
         lots = select(ComponentLot.id).where(ComponentLot.lot_number == filters.lot)
         if session.scalar(lots.limit(1)) is None:
             raise ValidationError(_l("lot: no component lot numbered %(value)r", value=filters.lot),
                                   details={"field": "lot"})
-        where.append(Unit.batch_id.in_(select(BatchInput.batch_id).where(BatchInput.component_lot_id.in_(lots))))
-    return where
-
-
-def _first_shipments(session: Session, where: list[Any]) -> dict[date, int]:
-    """Units per first-shipment day: shipment lines per day, less the later shipments of units shipped again."""
-    # Grouping the lines by unit first (a min per unit) walks a million units one by one (20 s on SQLite); lines
-    # per day are one pass, and the few units shipped more than once are corrected after.
-    lines = (select(Shipment.shipped_on, func.count()).select_from(ShipmentItem)
-             .join(Shipment, Shipment.id == ShipmentItem.shipment_id).where(ShipmentItem.unit_id.is_not(None)))
-    again = select(ShipmentItem.unit_id).where(ShipmentItem.unit_id.is_not(None))
-    if where:
-        lines = lines.join(Unit, Unit.id == ShipmentItem.unit_id).where(*where)
-        again = again.join(Unit, Unit.id == ShipmentItem.unit_id).where(*where)
-    shipped: Counter[date] = Counter(dict(session.execute(lines.group_by(Shipment.shipped_on)).all()))
-    repeated = again.group_by(ShipmentItem.unit_id).having(func.count() > 1)
-    days: dict[int, list[date]] = {}
-    for unit_id, day in session.execute(
-            select(ShipmentItem.unit_id, Shipment.shipped_on).join(Shipment, Shipment.id == ShipmentItem.shipment_id)
-            .where(ShipmentItem.unit_id.in_(repeated))):
-        days.setdefault(unit_id, []).append(day)
-    for unit_days in days.values():
-        unit_days.remove(min(unit_days))
-        shipped.subtract(unit_days)
-    return {day: int(count) for day, count in sorted(shipped.items()) if count > 0}
+        in_lots = set(session.scalars(select(BatchInput.batch_id).where(BatchInput.component_lot_id.in_(lots))))
+        batch_ids = in_lots if batch_ids is None else batch_ids & in_lots
+    return _Units(product_id, None if batch_ids is None else frozenset(batch_ids))
 
 
 def field_data(session: Session, filters: FieldFilter = FieldFilter(), *, today: date) -> FieldData:
-    """The shipped units and their counted claims of the filtered units, grouped in the database."""
-    where = _units_where(session, filters)
-    shipped = _first_shipments(session, where)
-    # From the few claims: each claimed unit's first shipment is an index lookup, not a pass over all units.
-    shipped_on = (select(func.min(Shipment.shipped_on)).join(ShipmentItem, ShipmentItem.shipment_id == Shipment.id)
-                  .where(ShipmentItem.unit_id == Claim.unit_id).correlate(Claim).scalar_subquery())
-    claims = (select(shipped_on.label("shipped_on"), func.min(Claim.opened_at).label("opened_at"))
-              .where(Claim.state.not_in(NOT_COUNTED)))
-    if where:
-        claims = claims.join(Unit, Unit.id == Claim.unit_id).where(*where)
+    """The shipped units and their counted claims of the filtered units.
+
+    Every shipped unit's first shipment is kept between views (quality.queries.first_shipments): units per
+    first-shipment day are counted in memory, and the few claimed units are looked up in it."""
+    units = _units_where(session, filters)
+    first = first_shipments(session)
+    days = dict(session.execute(select(Shipment.id, Shipment.shipped_on)).all())
+    shipped: Counter[date] = Counter()
+    if len(first.unit):
+        per_shipment = np.bincount(first.shipment[units.mask(first.batch, first.product)])
+        for shipment_id in np.flatnonzero(per_shipment):
+            shipped[days[int(shipment_id)]] += int(per_shipment[shipment_id])
     failures: Counter[tuple[date, date]] = Counter()
-    for ship, opened in session.execute(claims.group_by(Claim.unit_id)):
-        if ship is not None:
-            failures[ship, min(today, opened.date())] += 1
-    return FieldData(today=today, shipped=shipped, failures=dict(failures))
+    claims = session.execute(select(Claim.unit_id, func.min(Claim.opened_at)).where(Claim.state.not_in(NOT_COUNTED))
+                             .group_by(Claim.unit_id)).all()
+    if claims and len(first.unit):
+        at = first.positions([unit_id for unit_id, _ in claims])
+        # A claim on a unit never shipped counts for nothing.
+        kept = (at >= 0) & units.mask(first.batch[np.maximum(at, 0)], first.product[np.maximum(at, 0)])
+        for (_, opened), index, keep in zip(claims, at, kept, strict=True):
+            if keep:
+                failures[days[int(first.shipment[index])], min(today, opened.date())] += 1
+    return FieldData(today=today, shipped={day: count for day, count in sorted(shipped.items())},
+                     failures=dict(failures))
 
 
 @dataclass(frozen=True)

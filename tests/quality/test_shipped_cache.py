@@ -1,4 +1,5 @@
-"""The units shipped per batch kept between dashboard views: reused while nothing changes, read again after."""
+"""The shipped units kept between dashboard views (counts per batch, first shipments): reused while nothing changes,
+read again after."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from serialtrace.db import make_engine
-from serialtrace.quality import queries
+from serialtrace.quality import compare, field, queries
 from serialtrace.trace import service as trace_service
 from serialtrace.trace.models import Customer
 from serialtrace.warranty import service as warranty_service
@@ -19,7 +20,7 @@ def test_kept_counts_follow_every_shipment_unit_and_claim(fresh_db_url, scheme):
     counted: list[str] = []
 
     def spy(conn, cursor, statement, parameters, context, executemany):
-        if "FROM unit JOIN (SELECT DISTINCT shipment_item.unit_id" in statement:  # the units counted
+        if statement.startswith("SELECT shipment.id \nFROM shipment ORDER BY"):  # first shipments read
             counted.append(statement)
 
     event.listen(engine, "before_cursor_execute", spy)
@@ -66,4 +67,52 @@ def test_kept_counts_follow_every_shipment_unit_and_claim(fresh_db_url, scheme):
         assert rows() == [(first, 2, 1), (second, 1, 1)] and len(counted) == 2
     finally:
         event.remove(engine, "before_cursor_execute", spy)
+        engine.dispose()
+
+
+def test_kept_first_shipments_follow_a_new_shipment(fresh_db_url, scheme):
+    engine = make_engine(fresh_db_url)
+
+    def act(fn):
+        with Session(engine) as s, s.begin():
+            return fn(s)
+
+    def read(s):
+        by_carrier = compare.compare(s, attribute="carrier")
+        data = field.field_data(s, today=date(2025, 6, 1))
+        return ({r["value"]: (r["units"], r["claims"]) for r in by_carrier.rows}, data.shipped, data.failures,
+                queries.first_shipments(s).unit.tolist())
+
+    try:
+        def setup(s):
+            trace_service.add_product(s, sku="PR-100", name="Flow meter")
+            _, serials = trace_service.register_batch(s, product="PR-100", quantity=4, number="2501A00",
+                                                      scheme=scheme, produced_on=date(2025, 1, 13))
+            customer = trace_service.get_or_create_customer(s, name="Vodokanal", tax_id="7701234567")
+            trace_service.create_shipment(s, customer=customer, shipped_on=date(2025, 2, 3), serials=serials[:2],
+                                          carrier="DHL", today=date(2025, 6, 1))
+            trace_service.create_shipment(s, customer=customer, shipped_on=date(2025, 2, 4), serials=serials[2:3],
+                                          carrier="UPS", today=date(2025, 6, 1))
+            warranty_service.register_claim(s, serial=serials[3], symptom="no_power", author=None,
+                                            today=date(2025, 3, 3))
+            return serials, customer.id
+
+        serials, customer_id = act(setup)
+        with Session(engine) as s:
+            before = read(s)
+            assert read(s) == before  # kept
+        assert before[0] == {"DHL": (2, 0), "UPS": (1, 0)}
+        assert before[1] == {date(2025, 2, 3): 2, date(2025, 2, 4): 1} and before[2] == {}
+
+        # The claimed unit leaves on a new shipment: every page counts it, at that shipment, with its claim.
+        act(lambda s: trace_service.create_shipment(s, customer=s.get(Customer, customer_id),
+                                                    shipped_on=date(2025, 2, 5), serials=serials[3:],
+                                                    carrier="UPS", today=date(2025, 6, 1)))
+        with Session(engine) as s:
+            by_carrier, shipped, failures, units = read(s)
+        assert by_carrier == {"DHL": (2, 0), "UPS": (2, 1)}
+        assert shipped == {date(2025, 2, 3): 2, date(2025, 2, 4): 1, date(2025, 2, 5): 1}
+        assert [(ship, count) for (ship, _), count in failures.items()] == [(date(2025, 2, 5), 1)]
+        assert len(units) == 4
+    finally:
         engine.dispose()
