@@ -164,6 +164,88 @@ def build(url: str, *, units: int, batches: int, claims: int, seed: int = 3) -> 
     print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
+def add_sla(url: str, seed: int = 5) -> None:
+    """SLA clocks for the SLA page, added once to a kept database that has none: three teams, a resolution clock
+    per claim past draft (a tenth reopened with a second cycle), a triage stage task and clock and one or two later
+    ones, the state change out of registered for most claims and a customer comment for a third. Stopped clocks
+    store their elapsed business time; open claims' clocks run or are paused."""
+    from sqlalchemy import func, insert, select, update
+
+    from serialtrace.warranty import calendars
+    from serialtrace.warranty.models import Claim, ClaimEvent, Comment, SlaClock, StageTask, Team
+
+    rng = random.Random(seed)
+    rt = _common.runtime_for(url, serial_key=KEY)
+    t0 = time.perf_counter()
+    now = datetime.now(UTC)
+    with rt.transaction() as s:
+        if s.scalar(select(func.count()).select_from(SlaClock)):
+            rt.engine.dispose()
+            return
+        calendar = calendars.default_calendar_row(s).id
+        s.execute(insert(Team), [{"name": f"SLA team {t}", "active": True, "created_at": now} for t in "ABC"])
+        teams = list(s.scalars(select(Team.id).where(Team.name.like("SLA team %"))))
+        claims = s.execute(select(Claim.id, Claim.state, Claim.priority, Claim.opened_at)
+                           .where(Claim.state != "draft")).all()
+        done = {"closed", "resolved", "cancelled"}
+        team_of = {cid: rng.choice(teams) for cid, *_ in claims}
+        for t in teams:
+            ids = [cid for cid, team in team_of.items() if team == t]
+            for part in _chunks(ids, 30_000):
+                s.execute(update(Claim).where(Claim.id.in_(part)).values(team_id=t))
+        tasks, events, comments = [], [], []
+        for cid, state, priority, opened in claims:
+            stages = ["triage"] + (["inspection", "decision"][:rng.randrange(1, 3)] if state != "registered" else [])
+            for stage in stages:
+                tasks.append({"claim_id": cid, "stage": stage, "cycle": 1, "team_id": team_of[cid],
+                              "priority": priority, "assignee_id": None, "opened_at": opened,
+                              "closed_at": None if stage == stages[-1] and state not in done else opened})
+            if state != "registered":
+                events.append({"claim_id": cid, "kind": "state_change", "from_state": "registered",
+                               "to_state": "triage", "reason": "", "author_id": None, "author": "desk",
+                               "at": opened + timedelta(hours=rng.uniform(0.5, 60))})
+            if rng.random() < 0.33:
+                comments.append({"claim_id": cid, "body": "We are on it.", "visibility": "customer",
+                                 "author_id": None, "author": "desk",
+                                 "at": opened + timedelta(hours=rng.uniform(0.2, 80))})
+        for part in _chunks(tasks):
+            s.execute(insert(StageTask), part)
+        for part in _chunks(events):
+            s.execute(insert(ClaimEvent), part)
+        for part in _chunks(comments):
+            s.execute(insert(Comment), part)
+        open_tasks = {(cid, stage): (tid, closed) for tid, cid, stage, closed in s.execute(
+            select(StageTask.id, StageTask.claim_id, StageTask.stage, StageTask.closed_at)
+            .where(StageTask.claim_id.in_(select(Claim.id).where(Claim.state != "draft"))))}
+        state_of = {cid: (state, opened) for cid, state, _, opened in claims}
+
+        def clock(cid: int, kind: str, task: int | None, target: float, cycle: int, stopped: bool) -> dict:
+            _, opened = state_of[cid]
+            elapsed = rng.uniform(0, target * 1.6)
+            paused = not stopped and rng.random() < 0.15
+            return {"claim_id": cid, "task_id": task, "kind": kind, "calendar_id": calendar,
+                    "target_seconds": target, "cycle": cycle,
+                    "state": "stopped" if stopped else "paused" if paused else "running",
+                    "elapsed_seconds": elapsed, "breached": elapsed > target and rng.random() < 0.8,
+                    "running_since": None if stopped or paused else now - timedelta(hours=rng.uniform(0, 400)),
+                    "due_at": None, "escalated": 0, "started_at": opened,
+                    "stopped_at": opened + timedelta(days=3) if stopped else None}
+
+        clocks = []
+        for cid, state, _, _ in claims:
+            closed = state in done
+            clocks.append(clock(cid, "resolution", None, 40 * 3600.0, 1, closed or rng.random() < 0.1))
+            if rng.random() < 0.1:
+                clocks.append(clock(cid, "resolution", None, 40 * 3600.0, 2, closed))
+        for (cid, stage), (tid, closed) in open_tasks.items():
+            clocks.append(clock(cid, "stage", tid, (4 if stage == "triage" else 16) * 3600.0, 1, closed is not None))
+        for part in _chunks(clocks):
+            s.execute(insert(SlaClock), part)
+    rt.engine.dispose()
+    print(f"  SLA clocks added: {len(clocks):,} clocks, {len(tasks):,} stage tasks, {len(events):,} events, "
+          f"{len(comments):,} comments: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def counts(url: str) -> tuple[int, int]:
     """(units, claims) in the database at `url`, (0, 0) when it has no tables yet."""
     engine = _common.make_engine(url)
@@ -228,6 +310,8 @@ def routes(url: str) -> list[tuple[str, str, bool]]:
             path = re.sub(rf"<(?:[^:<>]+:)?{arg}>", str(value), path)
         if path is not None:
             out.append((name, path, page))
+            if name.endswith("quality_sla"):  # every claim (500 days) besides the default 90 days
+                out.append((name, f"{path}?from={date.today() - timedelta(days=520)}", page))
     return out
 
 
@@ -331,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     if fresh:
         print(f"building on {where}", flush=True)
         build(url, units=args.units, batches=args.batches, claims=args.claims)
+    add_sla(url)
     print(f"\n{size[0]:,} units in {args.batches:,} batches, {size[1]:,} claims on {where}; one keep-alive "
           f"connection, waitress threads={args.threads}, {args.warmup} warm-up and {args.requests} timed requests "
           f"each, load average {os.getloadavg()[0]:.2f}", flush=True)
