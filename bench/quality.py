@@ -241,6 +241,7 @@ def add_sla(url: str, seed: int = 5) -> None:
             clocks.append(clock(cid, "stage", tid, (4 if stage == "triage" else 16) * 3600.0, 1, closed is not None))
         for part in _chunks(clocks):
             s.execute(insert(SlaClock), part)
+    warranty.analyse(rt)
     rt.engine.dispose()
     print(f"  SLA clocks added: {len(clocks):,} clocks, {len(tasks):,} stage tasks, {len(events):,} events, "
           f"{len(comments):,} comments: {time.perf_counter() - t0:.1f} s", flush=True)
