@@ -219,8 +219,9 @@ def _message(error: ValueError) -> str:
 
 
 def field_report(session: Session, filters: FieldFilter = FieldFilter(), *, today: date,
-                 months: int = DEFAULT_FORECAST_MONTHS) -> FieldReport:
-    """Nevada, life table, Weibull fit with plot points and the forecast for the next `months` months."""
+                 months: int = DEFAULT_FORECAST_MONTHS, weibull: bool = True) -> FieldReport:
+    """Nevada, life table, Weibull fit with plot points and the forecast for the next `months` months (`weibull`
+    False: the Nevada chart and life table alone, for readers that show nothing else)."""
     data = field_data(session, filters, today=today)
     nevada, nevada_error = None, None
     shipped, returned = data.nevada_input()
@@ -228,6 +229,8 @@ def field_report(session: Session, filters: FieldFilter = FieldFilter(), *, toda
         nevada = analytics.nevada(shipped, returned, end=today)
     except ValueError as error:
         nevada_error = _message(error)
+    if not weibull:
+        return FieldReport(data=data, nevada=nevada, nevada_error=nevada_error)
     intervals, suspensions = data.weibull_input()
     try:
         fit = analytics.weibull_fit([], list(suspensions), intervals=list(intervals),

@@ -14,10 +14,11 @@ from . import bp, errors, runtime
 from .quality import QUALITY_READERS, TAG
 
 
-def _report(query: FieldQuery) -> field.FieldReport:
+def _report(query: FieldQuery, *, weibull: bool = True) -> field.FieldReport:
     filters = field.FieldFilter(sku=query.product.strip() or None, batch=query.batch.strip() or None,
                                 lot=query.lot.strip() or None)
-    return field.field_report(db(), filters, today=business_today(runtime().settings), months=query.months)
+    return field.field_report(db(), filters, today=business_today(runtime().settings), months=query.months,
+                              weibull=weibull)
 
 
 @bp.get("/quality/nevada", tags=[TAG], responses={200: NevadaRead, **errors(401, 403, 409, 422)})
@@ -25,7 +26,7 @@ def _report(query: FieldQuery) -> field.FieldReport:
 def get_quality_nevada(query: FieldQuery):
     """Returns by ship month and months in service (first shipment to first counted claim) and the life table:
     return rate and Kaplan-Meier cumulative F by months in service. 422 when nothing was shipped."""
-    report = _report(query)
+    report = _report(query, weibull=False)  # the fit is not shown here (about 80 ms at 20,000 claims)
     if report.nevada is None:
         raise ValidationError(report.nevada_error or "", details={"reason": "no_shipments"})
     return jsonify({"today": report.data.today.isoformat(), "units": report.data.units,
