@@ -359,18 +359,36 @@ def _batch_specs(plan: _Plan, units: int) -> list[_BatchSpec]:
     raw = [rng.uniform(0.4, 1.6) for _ in slots]
     sizes = _split(units, raw)
     specs = []
+    # Units and bad-lot batches per period of each other part's lots, so far.
+    load = {part: [[0, 0] for _ in range(periods)] for part in _PART_SUPPLIERS}
     for index, ((week, weekday), quantity) in enumerate(zip(slots, sizes, strict=True)):
         product = plan.products[rng.randrange(len(plan.products))]
         bad = week in BAD_WEEKS
         supplier, lot = (BAD_LOT[0], BAD_LOT[2]) if bad else board[week // 4]
         lots = [service.LotInput(supplier=supplier, part="board", lot_number=lot)]
-        lots += [service.LotInput(supplier=_PART_SUPPLIERS[part], part=part, lot_number=other[part][week // 4])
-                 for part in product[3]]
+        for part in product[3]:
+            period = _other_period(week, load[part])
+            load[part][period][0] += quantity
+            load[part][period][1] += 1 if bad else 0
+            lots.append(service.LotInput(supplier=_PART_SUPPLIERS[part], part=part, lot_number=other[part][period]))
         produced_on = start + timedelta(weeks=week, days=weekday)
         specs.append(_BatchSpec(index=index, week=week, produced_on=produced_on, product=product, quantity=quantity,
                                 line=f"Line {1 + rng.randrange(2)}", shift=rng.choice(["A", "B"]), lots=tuple(lots),
                                 bad_lot=bad))
     return specs
+
+
+def _other_period(week: int, load: list[list[int]]) -> int:
+    """The period of the other parts' lot a batch of `week` uses: the current one, except in the bad board lot's
+    weeks, whose batches each take another period's lot (one that has had the fewest of them, the largest so far
+    first; no rng, so the rest of the data set stays as it was). Without this every other part's lot of those weeks
+    went only into bad-lot batches and was as bad as the board lot in the numbers: a confounded lot that no test
+    can tell apart from the cause."""
+    if week not in BAD_WEEKS:
+        return week // 4
+    bad_periods = {w // 4 for w in BAD_WEEKS}
+    others = [p for p in range(len(load)) if p not in bad_periods]
+    return min(others, key=lambda p: (load[p][1], -load[p][0], p))
 
 
 def _split(total: int, weights: list[float]) -> list[int]:

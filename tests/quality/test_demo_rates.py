@@ -6,11 +6,13 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import select
 
 from serialtrace.demo import BAD_LOT, DEMO_PASSWORD, load_demo
 from serialtrace.migrate import upgrade
 from serialtrace.quality import queries
 from serialtrace.runtime import Runtime
+from serialtrace.trace.models import BatchInput, ComponentLot
 from serialtrace.web import create_app
 
 pytestmark = pytest.mark.slow  # loads the demo data set; `make check` leaves it out
@@ -106,3 +108,20 @@ def test_the_page_shows_the_flagged_lot_first_in_words(client_as):
     assert BAD_LOT[2] in first_row and "Flagged" in first_row
     assert 'id="quality-batches"' in page and 'href="/quality/batches.csv' in page
     assert 'href="/quality/component-lots.csv' in page and "/quality/batches" in page
+
+
+def test_at_the_default_size_only_the_bad_lot_and_its_batches_are_flagged(tmp_path):
+    """`serialtrace demo` as a user runs it (20,000 units, seed 1): no other part's lot rides along with the bad one."""
+    runtime = Runtime.from_env({"database_url": f"sqlite:///{tmp_path / 'default.sqlite'}"})
+    upgrade(runtime.engine)
+    try:
+        load_demo(runtime, units=20_000, seed=1)  # the defaults of `serialtrace demo`
+        with runtime.transaction() as s:
+            lots, batches = queries.lot_report(s), queries.batch_report(s)
+            bad_batches = set(s.scalars(
+                select(BatchInput.batch_id).join(ComponentLot, ComponentLot.id == BatchInput.component_lot_id)
+                .where(ComponentLot.lot_number == BAD_LOT[2])))
+    finally:
+        runtime.engine.dispose()
+    assert [(r["supplier"], r["part"], r["lot_number"]) for r in lots.rows if r["flagged"]] == [BAD_LOT]
+    assert {r["batch_id"] for r in batches.rows if r["flagged"]} <= bad_batches
