@@ -53,8 +53,8 @@ ALLOWED = {
     "migrations": {"config", "db", "errors", "migrate"},
     # The top: demo data made through the services, and the console script (cli/, a module per command group).
     "demo": BASE | {"trace", "warranty", "station", "labelling", "runtime", "labels", "serials", "scanner"},
-    "cli": BASE | {"trace", "warranty", "station", "quality", "labelling", "runtime", "labels", "serials", "scanner", "migrate",
-            "demo", "web"},
+    "cli": BASE | {"trace", "warranty", "station", "quality", "labelling", "runtime", "labels", "serials", "scanner",
+            "migrate", "demo", "web"},
 }
 
 

@@ -70,7 +70,7 @@ def bar_chart(result: compare.Comparison) -> dict[str, Any]:
     names = [seasons[r["value"]] if result.attribute == "season" else r["value"] for r in result.rows]
     return {"labels": names,
             "datasets": [{"label": _("Claim rate"), "data": [r["rate"] for r in result.rows]},
-                         {"label": _("95%% interval"), "color": "#8fb3d9",
+                         {"label": _("Interval (95%)"), "color": "#8fb3d9",
                           "data": [[r["ci_low"], r["ci_high"]] for r in result.rows]}],
             "x": {"title": result.attribute}, "y": {"title": _("Claim rate"), "percent": True, "min": 0}}
 

@@ -106,8 +106,8 @@ def charts(report: field.FieldReport) -> dict[str, Any]:
         labels = [_month_label(field.add_months(report.data.today.replace(day=1), row["month"])) for row in rows]
         out["forecast"] = {
             "labels": labels,
-            "datasets": [{"label": _("Low (95%%)"), "data": [r["low"] for r in rows], "dashed": True, "points": False},
-                         {"label": _("High (95%%)"), "data": [r["high"] for r in rows], "dashed": True,
+            "datasets": [{"label": _("Low (95%)"), "data": [r["low"] for r in rows], "dashed": True, "points": False},
+                         {"label": _("High (95%)"), "data": [r["high"] for r in rows], "dashed": True,
                           "points": False, "fill": "-1"},
                          {"label": _("Expected returns"), "data": [r["expected"] for r in rows]}],
             "x": {"title": _("Month")}, "y": {"title": _("Returns"), "min": 0}}
