@@ -3,10 +3,12 @@ links shown on the claim, batch and lot pages, roles, CSRF and bad input (pages 
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from serialtrace.quality import eightd
@@ -243,6 +245,16 @@ def test_the_list_puts_open_records_first_and_marks_overdue_steps(login, session
     assert login("quality").get("/quality/eightd?state=bogus").status_code == 422
     listed = api("coordinator").get("/api/v1/eightd?overdue=true").get_json()["eightds"]
     assert [(r["number"], r["overdue"]) for r in listed] == [(late.number, ["D1"])]
+    # The downloads keep the list's filters: only the late record, its overdue step in its own column.
+    assert 'id="eightd-download-csv"' in overdue
+    csv = login("engineer").get("/quality/eightd.csv?overdue=1")
+    lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert csv.status_code == 200 and lines[0].startswith("number,title,state,done,current,current_due,overdue")
+    assert len(lines) == 2 and lines[1].startswith(f"{late.number},Late one,open,0,D1,2020-01-01,D1,")
+    xlsx = login("coordinator").get("/quality/eightd.xlsx?state=closed")
+    rows = list(load_workbook(io.BytesIO(xlsx.data)).active.iter_rows(values_only=True))
+    assert xlsx.status_code == 200 and rows[0][:3] == ("number", "title", "state")
+    assert [r[:4] for r in rows[1:]] == [(done.number, "Done one", "closed", 8)]
 
 
 def test_roles_warehouse_refused_engineer_reads_only(login, session, users, api):
@@ -250,6 +262,8 @@ def test_roles_warehouse_refused_engineer_reads_only(login, session, users, api)
     session.commit()
     warehouse = login("warehouse")
     assert warehouse.get("/quality/eightd").status_code == 403
+    assert warehouse.get("/quality/eightd.csv").status_code == 403
+    assert warehouse.get("/quality/eightd.xlsx").status_code == 403
     assert warehouse.get(f"/quality/eightd/{record.number}").status_code == 403
     assert api("warehouse").get("/api/v1/eightd").status_code == 403
     engineer = login("engineer")

@@ -99,6 +99,16 @@ def test_returned_units_show_in_progress_and_exports(login, shop, session, users
     assert 'max="3" value="1"' in html
     listed = quality.get("/quality/recalls").get_data(as_text=True)
     assert number in listed and 'value="1"' in listed
+    assert 'id="recall-campaigns-download-xlsx"' in listed
+    table = quality.get("/quality/recalls.csv")
+    lines = table.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert table.status_code == 200 and lines[0].startswith("number,title,batches,state,created_at")
+    assert lines[0].endswith("customers_to_contact,customers_contacted,customers_units_returned,customers_closed,"
+                             "units_returned,units_affected")
+    assert len(lines) == 2 and lines[1].startswith(f"{number},") and lines[1].endswith(",2,0,0,0,1,3")
+    book = quality.get("/quality/recalls.xlsx")
+    rows = list(load_workbook(io.BytesIO(book.data)).active.iter_rows(values_only=True))
+    assert book.status_code == 200 and rows[0][0] == "number" and rows[1][0] == number and rows[1][-2:] == (1, 3)
     csv = quality.get(f"/quality/recalls/{number}/customers.csv")
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("customer_id,customer,tax_id") and len(lines) == 3
@@ -143,6 +153,9 @@ def test_roles_and_links(login, shop, session):
     refused = coordinator.post(f"/quality/recalls/{number}/close", data={"csrf_token": token, "reason": "x"})
     assert refused.status_code == 403
     assert login("engineer").get("/quality/recalls").status_code == 403
+    warehouse = login("warehouse")
+    assert [warehouse.get(f"/quality/recalls.{fmt}").status_code for fmt in ("csv", "xlsx")] == [403, 403]
+    assert coordinator.get("/quality/recalls.csv").status_code == 200
     html = quality.get(f"/quality/recalls/{number}").get_data(as_text=True)
     closed = quality.post(f"/quality/recalls/{number}/close", data={"csrf_token": csrf_from(html), "reason": ""})
     assert closed.status_code == 422

@@ -16,6 +16,7 @@ from ...quality import eightd
 from ...trace.policy import parse_date
 from ..auth import EIGHTD_MANAGERS, current_user, may_open, requires, requires_page
 from ..database import commit, db
+from ..downloads import table_download
 from ..i18n import _, tr
 from .bench import refusal
 from .common import bp, optional_id, settings, user_text
@@ -63,10 +64,15 @@ def _version() -> int:
     return version
 
 
+def _filters() -> dict[str, Any]:
+    """The list's filters from the query string (state, overdue, q)."""
+    return {"state": request.args.get("state", ""), "overdue": request.args.get("overdue") == "1",
+            "q": user_text(request.args.get("q", ""), "q")[:200]}
+
+
 def _list_page(status: int = 200, **page: Any):
-    state = request.args.get("state", "")
-    overdue = request.args.get("overdue") == "1"
-    q = user_text(request.args.get("q", ""), "q")[:200]
+    filters = _filters()
+    state, overdue, q = filters["state"], filters["overdue"], filters["q"]
     rows = eightd.list_eightds(db(), today=_today(), state=state, overdue=overdue, q=q)
     page = {"error": None, "error_field": None, "values": {}, **page}
     return render_template("quality_eightds.html", rows=rows, filters={"state": state, "overdue": overdue, "q": q},
@@ -78,6 +84,20 @@ def _list_page(status: int = 200, **page: Any):
 def quality_eightds():
     """Every 8D, open first: progress, the current step and its due date, overdue steps highlighted; filters."""
     return _list_page()
+
+
+# The list's columns as downloaded: what the table shows, one value per cell.
+TABLE_COLUMNS = ("number", "title", "state", "done", "current", "current_due", "overdue", "created_at", "created_by")
+
+
+@bp.get("/quality/eightd.<any(csv, xlsx):fmt>")
+@requires_page("pages.quality_eightds")
+def quality_eightds_table(fmt: str):
+    """The list as CSV or XLSX, with the page's filters."""
+    filters = _filters()
+    rows = eightd.list_eightds(db(), today=_today(), **filters)
+    return table_download(({**r, "overdue": " ".join(r["overdue"])} for r in rows), TABLE_COLUMNS,
+                          "quality-eightd", fmt)
 
 
 @bp.post("/quality/eightd")

@@ -51,6 +51,24 @@ def quality_recalls():
     return _list_page(form)
 
 
+# The list's columns as downloaded: the campaign, its customers by status and its units returned of affected.
+TABLE_COLUMNS = ("number", "title", "batches", "state", "created_at", "created_by",
+                 *(f"customers_{s}" for s in recalls.STEPS), "units_returned", "units_affected")
+
+
+def _table_row(c: dict) -> dict:
+    p = c["progress"]
+    return {**c, "batches": " ".join(c["batches"]), **{f"customers_{s}": p["customers"][s] for s in recalls.STEPS},
+            "units_returned": p["units_returned"], "units_affected": p["units_affected"]}
+
+
+@bp.get("/quality/recalls.<any(csv, xlsx):fmt>")
+@requires_page("pages.quality_recalls")
+def quality_recalls_table(fmt: str):
+    """The campaigns with their progress as CSV or XLSX."""
+    return table_download(map(_table_row, recall_queries.list_campaigns(db())), TABLE_COLUMNS, "recall-campaigns", fmt)
+
+
 def _start(form: dict[str, str]) -> recalls.RecallCampaign:
     """The campaign the form asks for: by batch, by component lot, or by filter."""
     common = {"title": form["title"], "reason": form["reason"], "author": current_user()}
