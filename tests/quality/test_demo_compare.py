@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from serialtrace.demo import WET_SKU, load_demo
-from serialtrace.migrate import upgrade
+from serialtrace.demo import WET_SKU
 from serialtrace.quality import compare
-from serialtrace.runtime import Runtime
 
 pytestmark = pytest.mark.slow  # loads the demo data set; `make check` leaves it out
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One demo database (2,000 units, seed 7) for the module."""
-    runtime = Runtime.from_env({"database_url": f"sqlite:///{tmp_path_factory.mktemp('wet') / 'w.sqlite'}"})
-    upgrade(runtime.engine)
-    load_demo(runtime, units=2000, seed=7)
-    yield runtime
-    runtime.engine.dispose()
 
 
 def test_rain_is_flagged_for_the_wet_product(demo):

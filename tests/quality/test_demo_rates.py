@@ -19,16 +19,6 @@ pytestmark = pytest.mark.slow  # loads the demo data set; `make check` leaves it
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One demo database (2,000 units, seed 7) for the module."""
-    runtime = Runtime.from_env({"database_url": f"sqlite:///{tmp_path_factory.mktemp('quality') / 'q.sqlite'}"})
-    upgrade(runtime.engine)
-    load_demo(runtime, units=2000, seed=7)
-    yield runtime
-    runtime.engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def client_as(demo):
     """A test client logged in as a demo role through the login form."""
     app = create_app(runtime=demo)

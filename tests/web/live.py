@@ -50,6 +50,16 @@ def live_app(path: Path, *, lots: list[service.LotInput] | None = None, ship_fir
         rt.engine.dispose()
 
 
+# A chart canvas's drawn size and how many of its pixels are painted (page.evaluate(PAINTED, canvas_id)).
+PAINTED = """id => {
+  const canvas = document.getElementById(id);
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0;
+  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) { painted++; } }
+  return {width: canvas.clientWidth, height: canvas.clientHeight, painted};
+}"""
+
+
 def login(page, base: str, path: str = "/station", *, user: str = USER, password: str = PASSWORD) -> None:
     """Log in through the form (as live_app's user unless told otherwise) and land on `path`."""
     page.goto(f"{base}{path}")

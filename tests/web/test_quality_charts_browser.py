@@ -9,7 +9,7 @@ import pytest
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service as warranty_service
 
-from .live import live_app, login
+from .live import PAINTED, live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +31,6 @@ def live(tmp_path_factory):
                     warranty_service.register_claim(s, serial=serial, symptom="no_power", author=None,
                                                     today=date(2025, 3, 3))
         yield served
-
-
-PAINTED = """id => {
-  const canvas = document.getElementById(id);
-  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) { painted++; } }
-  return {width: canvas.clientWidth, height: canvas.clientHeight, painted};
-}"""
 
 
 def test_both_funnels_are_drawn_with_the_flagged_point_and_no_errors(live, browser):

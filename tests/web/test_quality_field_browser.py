@@ -9,7 +9,7 @@ import pytest
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service as warranty_service
 
-from .live import live_app, login
+from .live import PAINTED, live_app, login
 
 pytestmark = pytest.mark.browser
 
@@ -36,15 +36,6 @@ def live(tmp_path_factory):
                                                                 today=opened).claim
                         claim.opened_at = datetime.combine(opened, time(12), tzinfo=UTC)
         yield served
-
-
-PAINTED = """id => {
-  const canvas = document.getElementById(id);
-  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) { painted++; } }
-  return {width: canvas.clientWidth, height: canvas.clientHeight, painted};
-}"""
 
 
 def test_the_three_charts_are_drawn_without_errors_or_a_side_scroll(live, browser):
