@@ -69,7 +69,7 @@ class CustomersQuery(BaseModel):
     min_months: int = Field(6, ge=2, le=60, description="months with us a customer needs to be classed XYZ")
 
 
-class CustomerRef(BaseModel):
+class MatrixCustomer(BaseModel):
     """A customer in a cell."""
 
     customer_id: int
@@ -82,7 +82,7 @@ class MatrixCell(BaseModel):
     abc: str
     xyz: str
     count: int
-    customers: list[CustomerRef]
+    customers: list[MatrixCustomer]
 
 
 class CustomerRow(BaseModel):

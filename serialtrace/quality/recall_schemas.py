@@ -76,7 +76,7 @@ class RecallProgress(BaseModel):
     share_returned: float
 
 
-class RecallRead(BaseModel):
+class CampaignRead(BaseModel):
     """A campaign with its progress."""
 
     number: str
@@ -97,7 +97,7 @@ class RecallRead(BaseModel):
 class RecallList(BaseModel):
     """Campaigns, open ones first, newest first."""
 
-    items: list[RecallRead]
+    items: list[CampaignRead]
 
 
 class RecallNoteRead(BaseModel):
@@ -111,7 +111,7 @@ class RecallNoteRead(BaseModel):
     created_at: datetime
 
 
-class RecallCustomerRead(BaseModel):
+class CampaignCustomerRead(BaseModel):
     """A customer of a campaign: contacts, status, units affected and returned, notes."""
 
     customer_id: int
@@ -129,7 +129,7 @@ class RecallCustomerRead(BaseModel):
     notes: list[RecallNoteRead] = Field(default_factory=list)
 
 
-class RecallDetail(RecallRead):
+class RecallDetail(CampaignRead):
     """A campaign with its customers."""
 
-    customers: list[RecallCustomerRead]
+    customers: list[CampaignCustomerRead]

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from ...quality import recall_queries, recalls
 from ...quality.models import RecallCampaign
 from ...quality.recall_schemas import (
+    CampaignRead,
     RecallClose,
     RecallCreate,
     RecallCustomerPath,
@@ -20,7 +21,6 @@ from ...quality.recall_schemas import (
     RecallNoteRead,
     RecallPath,
     RecallQuery,
-    RecallRead,
 )
 from ..auth import current_user, requires
 from ..database import commit, db
@@ -44,7 +44,7 @@ def _detail(campaign: RecallCampaign) -> dict[str, Any]:
 def get_recall_campaigns(query: RecallQuery):
     """Campaigns with their progress, open ones first, newest first."""
     items = recall_queries.list_campaigns(db(), state=query.state)
-    return jsonify({"items": [_json(RecallRead, c) for c in items]})
+    return jsonify({"items": [_json(CampaignRead, c) for c in items]})
 
 
 @bp.post("/recalls", tags=[TAG], responses={201: RecallDetail, **errors(400, 401, 403, 404, 409, 413, 422)})
