@@ -100,8 +100,8 @@ class EightDLinkRead(BaseModel):
     label: str = Field(description="claim number, batch number or lot number")
 
 
-class EightDSummaryRead(BaseModel):
-    """A record in the list."""
+class EightDHead(BaseModel):
+    """What the list and the record both show of an 8D."""
 
     number: str
     title: str
@@ -110,6 +110,11 @@ class EightDSummaryRead(BaseModel):
     created_at: datetime
     created_by: str
     closed_at: datetime | None
+
+
+class EightDSummaryRead(EightDHead):
+    """A record in the list."""
+
     done: int = Field(description="steps completed")
     current: str | None = Field(description="the first step not completed")
     overdue: list[str] = Field(description="steps past their due date")
@@ -121,15 +126,8 @@ class EightDListRead(BaseModel):
     eightds: list[EightDSummaryRead]
 
 
-class EightDRead(BaseModel):
+class EightDRead(EightDHead):
     """One record with its steps and links."""
 
-    number: str
-    title: str
-    state: str
-    version: int
-    created_at: datetime
-    created_by: str
-    closed_at: datetime | None
     steps: list[EightDStepRead]
     links: list[EightDLinkRead]

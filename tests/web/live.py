@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -67,6 +68,20 @@ def login(page, base: str, path: str = "/station", *, user: str = USER, password
     page.fill("input[name=password]", password)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}{path}")
+
+
+def open_charts(browser, base: str, path: str, charts: int) -> tuple[Any, list[str]]:
+    """A 1366 x 768 page at `path` (logged in) with its `charts` charts drawn, and the console errors and warnings
+    seen from the reload on (the login page's missing favicon is not the chart page's business)."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, base, path)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.reload()
+    page.wait_for_function(
+        f"window.serialtraceCharts && Object.keys(window.serialtraceCharts.charts).length === {charts}")
+    return page, problems
 
 
 def focused(page) -> str:

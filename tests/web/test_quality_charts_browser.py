@@ -9,7 +9,7 @@ import pytest
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service as warranty_service
 
-from .live import PAINTED, live_app, login
+from .live import PAINTED, live_app, login, open_charts
 
 pytestmark = pytest.mark.browser
 
@@ -35,14 +35,7 @@ def live(tmp_path_factory):
 
 def test_both_funnels_are_drawn_with_the_flagged_point_and_no_errors(live, browser):
     base, _, _ = live
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    login(page, base, "/quality/batches")
-    # Watched from a reload on: the login page's missing favicon is not this page's business.
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.reload()
-    page.wait_for_function("window.serialtraceCharts && Object.keys(window.serialtraceCharts.charts).length === 2")
+    page, problems = open_charts(browser, base, "/quality/batches", 2)
     violations = page.evaluate("""() => new Promise(done => {
       const seen = [];
       document.addEventListener("securitypolicyviolation", e => seen.push(e.violatedDirective + " " + e.blockedURI));

@@ -9,7 +9,7 @@ import pytest
 from serialtrace.trace import service as trace_service
 from serialtrace.warranty import service as warranty_service
 
-from .live import PAINTED, live_app, login
+from .live import PAINTED, live_app, open_charts
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +40,7 @@ def live(tmp_path_factory):
 
 def test_the_three_charts_are_drawn_without_errors_or_a_side_scroll(live, browser):
     base, _, _ = live
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    login(page, base, "/quality/field?months=12")
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.reload()
-    page.wait_for_function("window.serialtraceCharts && Object.keys(window.serialtraceCharts.charts).length === 3")
+    page, problems = open_charts(browser, base, "/quality/field?months=12", 3)
     for chart_id in ("field-life-chart", "field-plot-chart", "field-forecast-chart"):
         drawn = page.evaluate(PAINTED, chart_id)
         assert drawn["width"] > 300 and drawn["height"] > 200 and drawn["painted"] > 1000, (chart_id, drawn)
