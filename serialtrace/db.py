@@ -41,6 +41,17 @@ BUSY_TIMEOUT_MS = 30_000
 # PostgreSQL states of a transaction that lost to another one and can simply be tried again:
 # serialization_failure, deadlock_detected, lock_not_available (lock_timeout ran out).
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# PostgreSQL states of a server that is going away or not up yet: admin_shutdown (a restart or pg_terminate_backend),
+# crash_shutdown, cannot_connect_now (starting up or shutting down); class 08 is every connection exception.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+# SQLITE_CANTOPEN: the file or its folder is gone or unreadable (an unmounted volume).
+_SQLITE_UNAVAILABLE_CODES = frozenset({14})
+# What the drivers say when there is no server or the connection broke; connect errors carry no SQLSTATE.
+_UNAVAILABLE_TEXT = re.compile(
+    r"connection refused|server closed the connection|could not connect|connection failed|connection is closed|"
+    r"connection to server .* failed|terminating connection|no connection to the server|"
+    r"the database system is (?:starting up|shutting down|in recovery mode)|unable to open database file",
+    re.IGNORECASE)
 # SQLITE_BUSY and SQLITE_LOCKED, with or without extended codes (SQLITE_BUSY_SNAPSHOT is 517).
 _SQLITE_BUSY_CODES = frozenset({5, 6})
 # The refusal of the append-only triggers (migrate.append_only_ddl), on either database.
@@ -59,6 +70,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    # A pooled connection is checked before use, so the first request after a database restart reconnects instead
+    # of failing on a connection the server closed; a connection that breaks mid-request is invalidated (and with it
+    # every older one in the pool) by SQLAlchemy's disconnect detection.
     kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "postgresql":
@@ -192,6 +206,23 @@ def is_contention(exc: BaseException) -> bool:
     if code is not None:
         return code & 0xFF in _SQLITE_BUSY_CODES
     return "database is locked" in str(orig)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database cannot be reached or dropped the connection (a restart, a crash, a missing SQLite
+    file): nothing the request did was kept, and the same request works once the database is back."""
+    if not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or ""
+    if state in _UNAVAILABLE_SQLSTATES or state.startswith("08"):
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _SQLITE_UNAVAILABLE_CODES:
+        return True
+    return bool(_UNAVAILABLE_TEXT.search(str(orig if orig is not None else exc)))
 
 
 def contention_error(exc: BaseException) -> Contention | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..db import contention_error
+from ..db import contention_error, is_unavailable
 from ..errors import DecoderBusy, DomainError, ImageRejected, ImageTooLarge, InvalidScan
 from ..labels import LabelError
 from ..scanner import ImageError, ScanError
@@ -20,13 +20,31 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _respond(status: int, error: str, message: str, details=None):
+# Seconds a client waits before trying again when the database is down: about what a PostgreSQL restart takes.
+RETRY_AFTER_SECONDS = 5
+
+
+def _respond(status: int, error: str, message: str, details=None, headers=None):
     """The JSON envelope for API calls, the error page with the message for everything else."""
     # A message raised below web is shown here, in the reader's language (the CLI shows it in English).
     message, details = tr(message), tr_all(details)
     if _wants_json():
-        return jsonify({"error": error, "message": message, "details": details}), status
-    return render_template("error.html", status=status, message=message, back=_way_back()), status
+        return jsonify({"error": error, "message": message, "details": details}), status, headers or {}
+    return render_template("error.html", status=status, message=message, back=_way_back()), status, headers or {}
+
+
+def _drop_session() -> None:
+    """Roll back the request's session after the database went away, keeping the logged-in user readable."""
+    session = g.get("db_session")
+    if session is None:
+        return
+    # A rollback expires what the session loaded, and the error page reads the user's name: detached first, the
+    # user keeps the values already loaded and the page does not ask the absent database for them again.
+    session.expunge_all()
+    try:
+        session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone either way; the teardown closes the session
+        current_app.logger.info("rollback after a lost database connection failed", exc_info=True)
 
 
 def _way_back() -> str | None:
@@ -91,10 +109,29 @@ def register(app: Flask) -> None:
         message = _("a value is too long or out of range; nothing was changed")
         return _respond(422, "invalid_value", message)
 
+    def database_unavailable(exc: Exception):
+        # The server is down, restarting, or dropped the connection: the transaction is lost with it (only a COMMIT
+        # the server finished just before the connection broke is kept, and that cannot be told from here). The
+        # pool drops the broken connections and a later request connects again (pre-ping), no restart needed.
+        app.logger.warning("database unavailable on %s: %s", request.path,
+                           str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200])
+        _drop_session()
+        message = _("the database is not reachable; nothing was changed; try again in a moment")
+        return _respond(503, "database_unavailable", message, {"retry": True},
+                        {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    @app.errorhandler(InterfaceError)
+    def database_interface(exc: InterfaceError):
+        # psycopg says "the connection is closed" as an InterfaceError when a broken connection is used again.
+        return database_unavailable(exc) if is_unavailable(exc) else unexpected(exc)
+
     @app.errorhandler(OperationalError)
     def database_busy(exc: OperationalError):
         # A deadlock, a serialisation failure or SQLite's "database is locked" is a race another request won:
-        # 409 with the reason, so the client tries again. Any other operational error is the server's.
+        # 409 with the reason, so the client tries again. A database that is down or restarting is 503 with
+        # Retry-After. Any other operational error is the server's.
+        if is_unavailable(exc):
+            return database_unavailable(exc)
         busy = contention_error(exc)
         if busy is None:
             return unexpected(exc)

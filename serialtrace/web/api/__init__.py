@@ -41,15 +41,17 @@ _ERROR_ANSWERS = {
     413: "the upload is over the size limit",
     415: "unsupported_type: the upload's content is not a type allowed here",
     422: "invalid input; details.field names the field",
-    503: "decoder_busy: every decoder is busy; try again",
+    503: "database_unavailable: the database is not reachable (a restart); nothing was changed, try again after "
+         "Retry-After seconds (or, for images and frames, decoder_busy: every decoder is busy)",
 }
 
 
 def errors(*statuses: int) -> dict[int, dict[str, Any]]:
-    """The documented error answers of an operation, each the envelope."""
+    """The documented error answers of an operation, each the envelope; every operation may answer 503 while the
+    database is down."""
     schema = {"$ref": f"#/components/schemas/{ErrorEnvelope.__name__}"}
     return {code: {"description": _ERROR_ANSWERS[code], "content": {"application/json": {"schema": schema}}}
-            for code in statuses}
+            for code in sorted({*statuses, 503})}
 
 
 def _label(loc: tuple) -> str:
