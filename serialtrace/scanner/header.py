@@ -61,8 +61,10 @@ def read_header(data: bytes) -> ImageHeader:
         with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
             width, height = img.size
             kind = img.format or "unknown"
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(_l("image too large: %(exc)s", exc=exc)) from None
+    except Image.DecompressionBombError:
+        # Pillow's own ceiling (about 179 MP) fired: read the size past it, so the answer names the size and our
+        # limit (ensure_decodable) rather than Pillow's English text.
+        kind, (width, height) = _size_past_bomb_check(data)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error):
         raise ImageError(_l("not an image: format not recognised")) from None
     if width <= 0 or height <= 0:
@@ -70,6 +72,21 @@ def read_header(data: bytes) -> ImageHeader:
                             height=height))
     scans = count_jpeg_scans(data) if data[:2] == b"\xff\xd8" else 1
     return ImageHeader(kind, width, height, scans)
+
+
+def _size_past_bomb_check(data: bytes) -> tuple[str, tuple[int, int]]:
+    """Format and size from the header by the format's own reader (Image.open adds the bomb check; the readers do
+    not decode pixels)."""
+    Image.init()
+    for kind in IMAGE_FORMATS:
+        factory, accept = Image.OPEN[kind]
+        if accept is not None and accept(data[:16]):
+            try:
+                with factory(io.BytesIO(data)) as img:
+                    return kind, img.size
+            except (OSError, ValueError, SyntaxError, struct.error):
+                break
+    raise ImageError(_l("not an image: format not recognised"))
 
 
 def ensure_decodable(header: ImageHeader, *, max_pixels: int) -> None:

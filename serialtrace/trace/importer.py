@@ -185,6 +185,13 @@ def _decode(data: bytes) -> str:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError as exc:
+            if encoding.startswith("utf-8") and exc.end == len(data) and exc.reason == "unexpected end of data":
+                # UTF-8 to the last byte but for a character cut in half: the file was cut short, and reading it
+                # as Windows-1251 would import the broken tail as letters.
+                line = data.count(b"\n") + 1
+                raise ImportFailed(_l("the file ends in the middle of a UTF-8 character on line %(line)s: it was cut "
+                                      "short; export it again; nothing was imported", line=line),
+                                   details={"errors": [], "line": line}) from None
             failure = exc
             continue
         # NUL or other control bytes mean a binary file (a spreadsheet, an archive), not a CSV export; the whole

@@ -4,14 +4,17 @@ in the instance folder, never under the uploader's name; a file whose row is rol
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import secrets
+import struct
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from PIL import JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -28,6 +31,16 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 ALLOWED = "JPEG, PNG, WebP, PDF, plain text or CSV"
 FILENAME_MAX = 255
+# Pictures above this many pixels are refused: a 48 MP phone photo fits, a decompression bomb does not.
+MAX_PIXELS = 50_000_000
+_READERS = {"image/jpeg": JpegImagePlugin.JpegImageFile, "image/png": PngImagePlugin.PngImageFile,
+            "image/webp": WebPImagePlugin.WebPImageFile}
+_FAMILY = {"image/jpeg": "image", "image/png": "image", "image/webp": "image", "application/pdf": "pdf",
+           "text/plain": "text", "text/csv": "text"}
+_FAMILY_BY_EXTENSION = {"jpg": "image", "jpeg": "image", "png": "image", "webp": "image", "pdf": "pdf",
+                        "txt": "text", "csv": "text"}
+_WHAT = {"image/jpeg": _l("a JPEG image"), "image/png": _l("a PNG image"), "image/webp": _l("a WebP image"),
+         "application/pdf": _l("a PDF document"), "text/plain": _l("text"), "text/csv": _l("text")}
 # Text that starts like markup, or holds an active element anywhere: a browser might run it as a page.
 _MARKUP = re.compile(rb"<\s*(script|html|body|head|iframe|svg|object|embed|meta|!doctype|\?xml)\b", re.IGNORECASE)
 # Control characters other than tab, line feed, form feed and carriage return do not occur in text files.
@@ -89,7 +102,49 @@ def ensure_allowed(data: bytes, filename: str, max_bytes: int) -> str:
     if content_type is None:
         raise UnsupportedType(_l("the file's content is not an allowed type; allowed: %(allowed)s", allowed=ALLOWED),
                               details={"field": "file", "allowed": ALLOWED})
+    _ensure_named_as_it_is(filename, content_type)
+    if content_type in INLINE_TYPES:
+        _ensure_whole_image(data, content_type)
     return content_type
+
+
+def _ensure_named_as_it_is(filename: str, content_type: str) -> None:
+    """415 when the name's extension says picture, PDF or text and the bytes are another of them (a PNG named
+    .csv, a PDF named .png): a reader opening it by its name would get something else. Pictures of one format named
+    as another (a PNG called .jpg) are common and harmless, so they pass."""
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    named = _FAMILY_BY_EXTENSION.get(extension)
+    holds = _FAMILY[content_type.split(";")[0]]
+    if named is not None and named != holds:
+        raise UnsupportedType(_l("the file is named %(name)s but holds %(what)s; send it under its own name",
+                                 name=display_name(filename), what=_WHAT[content_type.split(";")[0]]),
+                              details={"field": "file", "allowed": ALLOWED})
+
+
+def _ensure_whole_image(data: bytes, content_type: str) -> None:
+    """422 for a picture whose header is unreadable or whose data stops short, 413 for one of more than MAX_PIXELS
+    pixels (a few kB can claim gigapixels, and every reader of the claim page would decode it). Reads the header
+    and, for PNG, walks the chunks' checksums; no pixel is decoded."""
+    what = _WHAT[content_type]
+    try:
+        # The format's own reader, not Image.open: that adds Pillow's bomb check, whose English message would
+        # replace ours.
+        with _READERS[content_type](io.BytesIO(data)) as image:
+            width, height = image.size
+            if content_type == "image/png":
+                image.verify()
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error):
+        raise ValidationError(_l("the file is %(what)s, truncated or corrupt; send it again", what=what),
+                              details={"field": "file"}) from None
+    whole = {"image/jpeg": lambda: data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda"),
+             "image/webp": lambda: struct.unpack_from("<I", data, 4)[0] + 8 <= len(data)}.get(content_type)
+    if whole is not None and not whole():
+        raise ValidationError(_l("the file is %(what)s, truncated or corrupt; send it again", what=what),
+                              details={"field": "file"})
+    if width * height > MAX_PIXELS:
+        raise TooLarge(_l("the image is %(width)sx%(height)s pixels; the limit is %(limit)s pixels", width=width,
+                          height=height, limit=format(MAX_PIXELS, ",")),
+                       details={"field": "file", "limit": MAX_PIXELS})
 
 
 def _ensure_belongs(session: Session, claim_id: int, case_id: int | None, test_record_id: int | None) -> None:

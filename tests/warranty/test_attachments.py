@@ -12,10 +12,9 @@ from serialtrace.warranty import attachments
 from serialtrace.warranty.models import Attachment
 
 from .tested_case import make_tested
+from tests import images
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+JPEG, PNG, WEBP = images.JPEG, images.PNG, images.WEBP
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
@@ -71,14 +70,14 @@ def test_forbidden_types_are_415_naming_the_allowed_types_and_leave_nothing(sess
 
 def test_a_file_over_the_limit_is_413_naming_the_limit_and_leaves_nothing(session, tested, who, folder):
     with pytest.raises(TooLarge) as exc:
-        attachments.add_attachment(session, claim_id=tested.claim.id, filename="big.jpg", data=JPEG + b"\x00" * 100,
-                                   author=who["engineer"], folder=folder, max_bytes=100)
-    assert str(exc.value) == "the file is larger than the limit of 100 bytes"
-    assert (exc.value.status_code, exc.value.details) == (413, {"field": "file", "limit": 100})
+        attachments.add_attachment(session, claim_id=tested.claim.id, filename="big.jpg", data=JPEG + b"\x00" * 200,
+                                   author=who["engineer"], folder=folder, max_bytes=200)
+    assert str(exc.value) == "the file is larger than the limit of 200 bytes"
+    assert (exc.value.status_code, exc.value.details) == (413, {"field": "file", "limit": 200})
     assert (_files(folder), _rows(session)) == ([], 0)
-    exact = JPEG + b"\x00" * (100 - len(JPEG))
+    exact = JPEG + b"\x00" * (200 - len(JPEG))
     attachments.add_attachment(session, claim_id=tested.claim.id, filename="ok.jpg", data=exact,
-                               author=who["engineer"], folder=folder, max_bytes=100)
+                               author=who["engineer"], folder=folder, max_bytes=200)
     assert _rows(session) == 1
 
 

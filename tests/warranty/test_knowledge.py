@@ -15,8 +15,10 @@ from serialtrace.trace.models import Product
 from serialtrace.warranty import knowledge, service
 from serialtrace.warranty.models import ClaimEvent, KnowledgeArticle, KnowledgeFile, KnowledgeUse, KnowledgeVersion
 
+from tests import images
+
 TODAY = date(2025, 6, 2)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = images.PNG
 EXE = b"MZ\x90\x00" + b"\x00" * 64
 
 

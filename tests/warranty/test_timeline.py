@@ -9,6 +9,7 @@ from serialtrace.columns import at_moment
 from serialtrace.warranty import attachments, comments, dispositions, models, service, timeline
 
 from .tested_case import TODAY, make_tested
+from tests import images
 
 START = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 
@@ -34,7 +35,7 @@ def test_the_timeline_holds_every_kind_in_order_with_authors(session, make_batch
         session.flush()
     with _step(4):
         attachments.add_attachment(session, claim_id=claim.id, filename="leak.png",
-                                   data=b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, author=who["engineer"],
+                                   data=images.PNG, author=who["engineer"],
                                    folder=tmp_path, case_id=case.id)
     with _step(5):
         comments.add_comment(session, claim_id=claim.id, body="Seal batch S-17 suspect.", author=who["engineer"])

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from serialtrace.warranty.models import Attachment, Comment
 
 from ..warranty.tested_case import make_tested
+from tests import images
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG, PNG = images.JPEG, images.PNG
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 LIMIT = 1000

@@ -20,6 +20,7 @@ from serialtrace.warranty.models import TestRecord as Record
 from serialtrace.warranty.models import TestStepResult as StepResult
 
 from .conftest import PASSWORD, csrf_from
+from tests import images
 
 STEPS = [{"name": "Visual check", "kind": "pass_fail"},
          {"name": "Supply current", "kind": "measure", "low": 10, "high": 20, "unit": "mA"}]
@@ -248,7 +249,7 @@ def test_a_form_without_its_csrf_token_is_refused(login, session, cases):
 
 # Attachments -----------------------------------------------------------------------------------------------------
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = images.PNG
 
 
 def test_a_photo_is_kept_with_the_case_and_listed(login, session, cases, tmp_path):

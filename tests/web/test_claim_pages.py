@@ -16,6 +16,7 @@ from serialtrace.warranty import service as warranty_service
 from serialtrace.warranty.models import Attachment, Claim, ClaimEvent, Comment, Replacement, UnitCase
 
 from .conftest import csrf_from
+from tests import images
 
 
 @pytest.fixture
@@ -336,7 +337,7 @@ def test_a_comment_with_a_photo_joins_the_timeline(login, session, desk, tmp_pat
     client = login("engineer")
     url = f"/claims/{desk['claim']}"
     token = csrf_from(client.get(url).get_data(as_text=True))
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    png = images.PNG
     answer = client.post(f"{url}/comments", data={"csrf_token": token, "body": "cracked <b>housing</b>",
                                                   "visibility": "customer", "files": (io.BytesIO(png), "front.png")},
                          content_type="multipart/form-data")
@@ -369,7 +370,7 @@ def test_the_complaint_form_keeps_its_photos_with_the_claim(login, session, desk
     client = login("warehouse")
     serial = desk["serials"][1]
     token = csrf_from(client.get(f"/station/complaint?serial={serial}").get_data(as_text=True))
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    png = images.PNG
     photos = [(io.BytesIO(png), "a.png"), (io.BytesIO(png), "b.png")]
     answer = client.post("/station/complaint", data={"csrf_token": token, "serial": serial, "symptom": "leak",
                                                      "photos": photos}, content_type="multipart/form-data")

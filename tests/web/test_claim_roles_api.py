@@ -11,8 +11,9 @@ from serialtrace.warranty.workflow import CLAIM_ROLES, CLAIM_TRANSITIONS, SYSTEM
 from serialtrace.web.auth import PAGE_ROLES
 
 from ..warranty.tested_case import make_tested
+from tests import images
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+JPEG = images.JPEG
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ from serialtrace.trace import service as trace_service
 from serialtrace.trace.models import Product
 from serialtrace.warranty import service
 
+from tests import images
+
 TODAY = date(2025, 6, 2)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = images.PNG
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 LIMIT = 1000
 

@@ -15,9 +15,10 @@ from serialtrace.warranty import knowledge, service
 from serialtrace.warranty.models import KnowledgeArticle, KnowledgeUse
 
 from .conftest import csrf_from
+from tests import images
 
 TODAY = date(2025, 6, 2)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = images.PNG
 EVIL = '<script>alert("x")</script>'
 
 
