@@ -14,7 +14,7 @@ from serialtrace.errors import AppendOnly
 from serialtrace.migrate import alembic_config, append_only_ddl, append_only_tables, drop_append_only_ddl, upgrade
 from serialtrace.trace.models import UnitEvent
 
-HISTORY = {"unit_event", "batch_event", "scan_log", "recall_note"}
+HISTORY = {"unit_event", "batch_event", "scan_log", "recall_note", "security_event"}
 
 
 def _message(table: str) -> str:

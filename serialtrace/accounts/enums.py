@@ -28,3 +28,47 @@ ROLE_LABELS: dict[str, str] = {
     Role.PRODUCTION: _l("Production"),
     Role.ADMIN: _l("Administrator"),
 }
+
+
+class SecurityEventKind(StrEnum):
+    """What a security_event row records."""
+
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    # A sign-in refused unchecked because the user name or the address is locked.
+    LOGIN_LOCKED = "login_locked"
+    # The failure that set off a lockout.
+    LOCKOUT_STARTED = "lockout_started"
+    LOGOUT = "logout"
+    USER_CREATED = "user_created"
+    ROLE_CHANGED = "role_changed"
+    PASSWORD_CHANGED = "password_changed"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_REACTIVATED = "user_reactivated"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    TOKEN_USED = "token_used"
+    CUSTOMER_EXPORT = "customer_export"
+    # A download of this log itself.
+    SECURITY_LOG_EXPORT = "security_log_export"
+
+
+SECURITY_EVENT_KINDS: tuple[str, ...] = tuple(kind.value for kind in SecurityEventKind)
+
+SECURITY_EVENT_LABELS: dict[str, str] = {
+    SecurityEventKind.LOGIN_SUCCEEDED: _l("Signed in"),
+    SecurityEventKind.LOGIN_FAILED: _l("Sign-in failed"),
+    SecurityEventKind.LOGIN_LOCKED: _l("Sign-in refused: locked"),
+    SecurityEventKind.LOCKOUT_STARTED: _l("Lockout started"),
+    SecurityEventKind.LOGOUT: _l("Logged out"),
+    SecurityEventKind.USER_CREATED: _l("User added"),
+    SecurityEventKind.ROLE_CHANGED: _l("Role changed"),
+    SecurityEventKind.PASSWORD_CHANGED: _l("Password changed"),
+    SecurityEventKind.USER_DEACTIVATED: _l("User deactivated"),
+    SecurityEventKind.USER_REACTIVATED: _l("User reactivated"),
+    SecurityEventKind.TOKEN_CREATED: _l("API token created"),
+    SecurityEventKind.TOKEN_REVOKED: _l("API token revoked"),
+    SecurityEventKind.TOKEN_USED: _l("API token used"),
+    SecurityEventKind.CUSTOMER_EXPORT: _l("Customer data exported"),
+    SecurityEventKind.SECURITY_LOG_EXPORT: _l("Security log downloaded"),
+}

@@ -87,3 +87,28 @@ class AdminEvent(SQLModel, table=True):
     action: str = Field(sa_type=String(32))
     subject: str = Field(default="", sa_type=String(200))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+
+
+class SecurityEvent(SQLModel, table=True):
+    """Append-only record of a security event: sign-ins and their failures, lockouts, logouts, token life and use,
+    role, password and account changes, exports of customer data.
+
+    `username` is the name as typed (a failed sign-in may name nobody); `actor` is who did it when that is someone
+    else (an admin changing a role). The details never hold a password or a token secret.
+    """
+
+    __tablename__ = "security_event"
+    __table_args__ = (Index("ix_security_event_at", "at"),
+                      Index("ix_security_event_kind_at", "kind", "at"),
+                      Index("ix_security_event_token_at", "token_id", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    kind: str = Field(sa_type=String(32))
+    username: str = Field(default="", sa_type=String(64))
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    actor: str = Field(default="", sa_type=String(64))
+    address: str = Field(default="", sa_type=String(64))
+    token_id: int | None = Field(default=None, foreign_key="api_token.id")
+    token_prefix: str = Field(default="", sa_type=String(12))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))

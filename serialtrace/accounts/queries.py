@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Engine
@@ -16,12 +17,14 @@ from ..errors import NotFound
 from ..i18n import _l
 from .models import AdminEvent, ApiToken, LoginAttempt, User
 from .policy import LOCKOUT, Lockout, as_utc, hash_token, lock_end
+from .security_log import record_token_use
 
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
 # Built once: this runs on every API call. The token's id and last use come along, so recording the use
 # needs no second read.
-_USER_FOR_TOKEN = (select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
+_USER_FOR_TOKEN = (select(User, ApiToken.id, ApiToken.prefix, ApiToken.last_used_at)
+                   .join(ApiToken, ApiToken.user_id == User.id)
                    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked.is_(False)))
 # last_used_at is written at most this often per token, so the hot path stays a single SELECT.
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -52,14 +55,15 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     return user if check_password_hash(user.password_hash, password) else None
 
 
-def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> User | None:
-    """The active user behind a live bearer token, or None; notes the token's use at most once a minute."""
+def user_for_token(session: Session, token: str, *, now: datetime | None = None, address: str = "") -> User | None:
+    """The active user behind a live bearer token, or None; notes the token's use at most once a minute, and in the
+    security log (with the caller's `address`) at most once an hour."""
     row = session.execute(_USER_FOR_TOKEN, {"token_hash": hash_token(token)}).first()
     if row is None or not row.User.active:
         return None
     now = now or utcnow()
     if row.last_used_at is None or as_utc(row.last_used_at) <= now - LAST_USED_EVERY:
-        _touch_token(session, row.id, now)
+        _touch_token(session, row, now, address)
     return row.User
 
 
@@ -69,8 +73,9 @@ def _holds_sqlite_write_lock(session: Session, bind: Engine) -> bool:
             and not bind.get_execution_options().get(READ_ONLY, False))
 
 
-def _touch_token(session: Session, token_id: int, now: datetime) -> None:
-    """Set last_used_at, in a short transaction of its own when the session sits on an engine.
+def _touch_token(session: Session, row: Any, now: datetime, address: str) -> None:
+    """Set last_used_at, in a short transaction of its own when the session sits on an engine, and log the use
+    (security_log.record_token_use) when this call's update won.
 
     The request's own session may be read-only (GET) or roll back on error, and the use happened either way.
     A session bound to a connection (a caller managing the transaction, as tests do) records it in place, and so
@@ -78,12 +83,15 @@ def _touch_token(session: Session, token_id: int, now: datetime) -> None:
     give up on, every call, so the use was never recorded and each write call lost the whole wait).
     """
     table = ApiToken.__table__
-    stmt = (update(table).where(table.c.id == token_id,
+    stmt = (update(table).where(table.c.id == row.id,
                                  or_(table.c.last_used_at.is_(None), table.c.last_used_at <= now - LAST_USED_EVERY))
             .values(last_used_at=now))
+    use = {"token_id": row.id, "prefix": row.prefix, "user_id": row.User.id, "username": row.User.username,
+           "address": address, "now": now}
     bind = session.get_bind()
     if not isinstance(bind, Engine) or _holds_sqlite_write_lock(session, bind):
-        session.execute(stmt)
+        if session.execute(stmt).rowcount == 1:
+            record_token_use(session, **use)
         return
     with bind.execution_options(**{READ_ONLY: False}).connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
@@ -93,7 +101,8 @@ def _touch_token(session: Session, token_id: int, now: datetime) -> None:
             raw.execute(f"PRAGMA busy_timeout={_TOUCH_BUSY_MS}")
         try:
             with conn.begin():
-                conn.execute(stmt)
+                if conn.execute(stmt).rowcount == 1:
+                    record_token_use(conn, **use)
         except OperationalError:
             # Busy database: this minute's use goes unrecorded and the next call records it.
             pass

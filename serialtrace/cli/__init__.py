@@ -77,3 +77,7 @@ main.add_command(lots.lot)
 from . import recalls  # noqa: E402
 
 main.add_command(recalls.recalls)
+
+from . import audit  # noqa: E402
+
+main.add_command(audit.audit)

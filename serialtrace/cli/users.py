@@ -8,6 +8,9 @@ import click
 
 from .common import runtime
 
+# The actor the security log names for changes made on the server's command line (there is no client address).
+CONSOLE = "console"
+
 
 @click.group()
 def users() -> None:
@@ -27,7 +30,7 @@ def users_add(name: str, role: str, password_stdin: bool, email: str, language: 
     password = _read_password(password_stdin)
     with runtime().transaction() as s:
         accounts_service.create_user(s, username=name, role=role, password=password, email=email,
-                                     language=language or None)
+                                     language=language or None, actor=CONSOLE)
     click.echo(f"user {name} added with role {role}")
 
 
@@ -48,7 +51,7 @@ def users_passwd(name: str, password_stdin: bool) -> None:
 
     password = _read_password(password_stdin)
     with runtime().transaction() as s:
-        accounts_service.set_password(s, accounts_queries.get_user(s, name), password=password)
+        accounts_service.set_password(s, accounts_queries.get_user(s, name), password=password, actor=CONSOLE)
     click.echo(f"password of {name} changed; their open sessions have ended")
 
 
@@ -84,7 +87,7 @@ def users_deactivate(name: str) -> None:
     from ..accounts import service as accounts_service
 
     with runtime().transaction() as s:
-        accounts_service.deactivate_user(s, name)
+        accounts_service.deactivate_user(s, name, actor=CONSOLE)
     click.echo(f"user {name} deactivated; logins and API tokens are refused")
 
 
@@ -110,13 +113,14 @@ def tokens_create(name: str, username: str | None, role: str) -> None:
         except NotFound:
             if username:
                 raise
-            user = accounts_service.create_user(s, username=name, role=role, display_name=f"{name} (API)")
+            user = accounts_service.create_user(s, username=name, role=role, display_name=f"{name} (API)",
+                                                actor=CONSOLE)
             click.echo(f"created integration user {name} with role {role}", err=True)
             if role == "admin":
                 click.echo(f"warning: this token has full rights (role admin); for less, revoke it and run "
                            f"serialtrace tokens create {name} --role ROLE (e.g. warehouse) or --user USER",
                            err=True)
-        secret = accounts_service.create_token(s, name=name, user=user)
+        secret = accounts_service.create_token(s, name=name, user=user, actor=CONSOLE)
     click.echo(secret)
 
 
@@ -142,6 +146,6 @@ def tokens_revoke(name_or_prefix: str) -> None:
     from ..accounts import service as accounts_service
 
     with runtime().transaction() as s:
-        revoked = [(t.name, t.prefix) for t in accounts_service.revoke_tokens(s, name_or_prefix)]
+        revoked = [(t.name, t.prefix) for t in accounts_service.revoke_tokens(s, name_or_prefix, actor=CONSOLE)]
     for name, prefix in revoked:
         click.echo(f"token {name} ({prefix}...) revoked")

@@ -42,3 +42,6 @@ class ScannerStation(SQLModel, table=True):
     profile: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # SHA-256 of the key the station's own device holds in a cookie (set when it first calibrated the station):
+    # only that device, or an admin, may change the profile. NULL for a station calibrated before the key existed.
+    device_key_hash: str | None = Field(default=None, sa_type=String(64))

@@ -3,6 +3,8 @@ and the colour of its signal."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -40,6 +42,19 @@ def ensure_station_name(name: str) -> str:
         raise ValidationError(_l("a station name has at most %(max)s characters", max=NAME_MAX),
                               details={"field": "station"})
     return name
+
+
+def device_key_hash(key: str) -> str:
+    """What a station stores of its device's key: the key is 32 random bytes, so one SHA-256 pass is enough."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def is_own_device(stored_hash: str | None, device_key: str | None) -> bool:
+    """True when `device_key` is the key of the device the station is bound to (a station with none has no own
+    device: only an admin may change it, and that binds it)."""
+    if not stored_hash or not device_key:
+        return False
+    return hmac.compare_digest(stored_hash, device_key_hash(device_key))
 
 
 def clean_profile(profile: dict[str, Any]) -> dict[str, Any]:

@@ -143,3 +143,21 @@ class FrameUpload(BaseModel):
 
     frame: Annotated[Any, _FILE]
     station: Annotated[Any, _FORM_TEXT] = None
+
+
+class StationCalibrate(BaseModel):
+    """POST /stations/calibration: one scan of the test symbol by the station's scanner."""
+
+    model_config = {"extra": "forbid"}
+
+    station: trace_schemas.Text(length=64, description="the station's name")  # type: ignore[valid-type]
+    code: ScanCode
+
+
+class StationCalibrationRead(BaseModel):
+    """The profile the station learned; `device_key` only when this call bound a new station to the caller."""
+
+    station: str
+    profile: dict[str, Any] = Field(description="prefix, suffix, separator, layout")
+    device_key: str | None = Field(None, description="keep it and send it as X-Station-Key to change this "
+                                                     "station's profile again (shown once)")

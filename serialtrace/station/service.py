@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..accounts.enums import Role
 from ..columns import utcnow
 from ..db import transaction, with_lock_wait
-from ..errors import Contention, NotFound, ValidationError
+from ..errors import Contention, NotFound, PermissionDenied, ValidationError
 from ..i18n import _l
 from ..scanner import ScanError, ScannerProfile, calibrate, parse_scan
 from ..serials import SerialScheme, is_mistyped
@@ -137,14 +138,29 @@ class ScanLogWriter:
         return len(entries)
 
 
-def save_station_profile(session: Session, *, name: str, profile: dict[str, Any], author: Any = None) -> ScannerStation:
-    """Create or replace the scanner profile of station `name`. Flushes; the caller commits."""
+def save_station_profile(session: Session, *, name: str, profile: dict[str, Any], author: Any = None,
+                         device_key: str | None = None) -> ScannerStation:
+    """Create or replace the scanner profile of station `name`. Flushes; the caller commits.
+
+    With `device_key` (the key the requesting browser or client holds; the web passes one always) the change is
+    checked: a new station is bound to that device; an existing one may be changed only from its own device or by
+    an admin (PermissionDenied otherwise); an admin's change binds a station that has no device yet. Without it (the
+    server's console, tests) nothing is checked.
+    """
     name = policy.ensure_station_name(name)
     clean = policy.clean_profile(profile)
     station = queries.find_station(session, name)
     if station is None:
-        station = ScannerStation(name=name)
+        station = ScannerStation(name=name, device_key_hash=policy.device_key_hash(device_key) if device_key else None)
         session.add(station)
+    elif device_key is not None:
+        admin = getattr(author, "active", False) and getattr(author, "role", None) == Role.ADMIN
+        if not admin and not policy.is_own_device(station.device_key_hash, device_key):
+            raise PermissionDenied(_l("the scanner profile of station %(name)s can be changed only from the "
+                                      "station's own device (the browser that calibrated it first) or by an admin",
+                                      name=name), details={"field": "station"})
+        if station.device_key_hash is None and device_key:
+            station.device_key_hash = policy.device_key_hash(device_key)
     station.profile = clean
     station.updated_at = utcnow()
     station.updated_by_id = getattr(author, "id", None)
@@ -163,11 +179,13 @@ def delete_station_profile(session: Session, station_id: int) -> ScannerStation:
     return station
 
 
-def calibrate_station(session: Session, *, name: str, raw: str, author: Any = None) -> ScannerProfile:
+def calibrate_station(session: Session, *, name: str, raw: str, author: Any = None,
+                      device_key: str | None = None) -> ScannerProfile:
     """Learn the scanner profile of station `name` from one scan of the test symbol and save it. Flushes.
 
     Raises ValidationError naming the station field (no name, too long) or the code field (empty scan, not the
-    test symbol); nothing is saved then.
+    test symbol), PermissionDenied when the station is another device's (see save_station_profile); nothing is
+    saved then.
     """
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
@@ -180,7 +198,8 @@ def calibrate_station(session: Session, *, name: str, raw: str, author: Any = No
     except ScanError as exc:
         raise ValidationError(_l("that scan is not the test symbol: %(reason)s", reason=exc.message),
                               details={"field": "code"}) from None
-    save_station_profile(session, name=name, profile=policy.profile_dict(learned), author=author)
+    save_station_profile(session, name=name, profile=policy.profile_dict(learned), author=author,
+                         device_key=device_key)
     return learned
 
 

@@ -73,6 +73,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "admin.calendars": (R.ADMIN,),
     "admin.teams": (R.ADMIN,),
     "admin.routing": (R.ADMIN,),
+    "admin.security_events": (R.ADMIN,),
 }
 # Who reads a claim's data over the API (the claim, its cases, test records, dispositions and files): the claim
 # page's readers, so no role reads over the API what its pages refuse it.
@@ -87,7 +88,7 @@ def load_user() -> None:
     g.via_token = False
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user = accounts_queries.user_for_token(db(), header[7:].strip())
+        user = accounts_queries.user_for_token(db(), header[7:].strip(), address=request.remote_addr or "")
         if user is None:
             raise Unauthorized(_("invalid or revoked API token"))
         g.user, g.via_token = user, True

@@ -7,13 +7,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from flask import Response, send_file, stream_with_context
+from flask import Response, current_app, g, request, send_file, stream_with_context
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from ..accounts.enums import SecurityEventKind
+from ..accounts.security_log import record_security_event
+from ..db import transaction
 from ..trace import genealogy
 from ..trace.csvexport import csv_chunks
 from ..trace.models import Batch
 from ..trace.xlsxexport import xlsx_bytes
+from .database import db
 
 # The formats every table of the dashboards downloads in (`<table>.csv`, `<table>.xlsx`).
 TABLE_FORMATS = ("csv", "xlsx")
@@ -23,6 +28,34 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def attachment(body: bytes | Iterable[bytes] | Iterable[str], mimetype: str, filename: str) -> Response:
     """A download the browser saves as `filename`."""
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def log_customer_export(name: str, *, fmt: str = "csv", **details: Any) -> None:
+    """Record in the security log that the current user is reading customer data (a download, or an API read of a
+    recall list): file or list name, format, and what the caller adds. Commits it before the answer is made.
+
+    Downloads are GETs answered from a read-only session, so the event gets a short transaction of its own; when it
+    cannot be written, the download fails rather than going unrecorded.
+    """
+    record_apart(SecurityEventKind.CUSTOMER_EXPORT, {"name": name, "format": fmt,
+                                                     "via": "api" if g.get("via_token") else "page",
+                                                     "path": request.path[:200], **details})
+
+
+def record_apart(kind: str, details: dict[str, Any]) -> None:
+    """Append a security event about the current user's request and commit it at once, apart from the request's
+    own (read-only, later rolled back) session."""
+    user = g.get("user")
+    values = {"user": user, "actor": user, "address": request.remote_addr or "", "details": details}
+    own = db()
+    if not isinstance(own.get_bind(), Engine):
+        # A session bound to a connection (a caller managing the transaction, as tests do): a second session would
+        # write inside the request's savepoint, which its teardown rolls back; record and commit in place.
+        record_security_event(own, kind, **values)
+        own.commit()
+        return
+    with transaction(current_app.extensions["serialtrace"].sessions) as session:
+        record_security_event(session, kind, **values)
 
 
 def table_download(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], name: str, fmt: str) -> Response:
@@ -51,6 +84,7 @@ def recall_csv_response(session: Session, batch: Batch,
     """The batch's recall list as CSV (UTF-8 with the byte order mark Excel needs), streamed so a large recall
     never sits in memory."""
     options = options or genealogy.RecallOptions()
+    log_customer_export(f"recall-{batch.number}", fmt="csv", batch=batch.number, group=options.group or "")
     chunks = genealogy.recall_file(session, batch_ids=[batch.id], options=options)
     suffix = "-customers" if options.group == "customer" else ""
     return attachment(stream_with_context(chunks), "text/csv; charset=utf-8", f"recall-{batch.number}{suffix}.csv")

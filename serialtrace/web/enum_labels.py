@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..accounts.enums import ROLE_LABELS
+from ..accounts.enums import ROLE_LABELS, SECURITY_EVENT_LABELS
 from ..labelling.enums import PRINT_JOB_STATE_LABELS
 from ..quality.recalls import CAMPAIGN_STATE_LABELS, RECALL_STATUS_LABELS
 from ..station.enums import SCAN_RESULT_LABELS
@@ -27,6 +27,7 @@ from ..warranty.enums import (
 
 TABLES: dict[str, Mapping[str, str]] = {
     "role": ROLE_LABELS,
+    "security_event": SECURITY_EVENT_LABELS,
     "print_job_state": PRINT_JOB_STATE_LABELS,
     "scan_result": SCAN_RESULT_LABELS,
     "batch_status": BATCH_STATUS_LABELS,

@@ -51,6 +51,7 @@ ADMIN_SECTIONS: tuple[Link, ...] = (
     Link("admin.calendars", lazy_gettext("Calendars"), covers="admin.calendar"),
     Link("admin.teams", lazy_gettext("Teams"), covers="admin.team"),
     Link("admin.routing", lazy_gettext("Routing"), covers="admin.routing"),
+    Link("admin.security_events", lazy_gettext("Security log"), covers="admin.security_events"),
 )
 # The quality dashboard's sections (endpoints named pages.quality_*), shown on every quality page.
 QUALITY_SECTIONS: tuple[Link, ...] = (

@@ -64,7 +64,9 @@ def test_last_use_is_recorded_at_most_once_a_minute(session, anna):
     accounts_queries.user_for_token(session, secret, now=start)
     accounts_queries.user_for_token(session, secret, now=start + timedelta(seconds=30))
     updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
-    assert len(updates) == 1 and len(statements) == 3
+    # The second call is one SELECT; the first also looks up and writes the token's hourly security event.
+    assert len(updates) == 1 and len(statements) == 5
+    assert sum(s.lstrip().upper().startswith("INSERT INTO SECURITY_EVENT") for s in statements) == 1
     session.expire_all()
     assert _token_row(session, secret).last_used_at.replace(tzinfo=None) == start.replace(tzinfo=None)
     accounts_queries.user_for_token(session, secret, now=start + timedelta(seconds=61))

@@ -179,5 +179,7 @@ from . import quality_drilldown as quality_drilldown_routes  # noqa: E402,F401
 from . import quality_field as quality_field_routes  # noqa: E402,F401
 from . import quality_sla as quality_sla_routes  # noqa: E402,F401
 from . import recalls as recall_routes  # noqa: E402,F401
+from . import security_events as security_event_routes  # noqa: E402,F401
+from . import stations as station_routes  # noqa: E402,F401
 from . import teams as setup  # noqa: E402,F401
 from . import worklist as worklist_routes  # noqa: E402,F401

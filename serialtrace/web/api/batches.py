@@ -18,7 +18,7 @@ from ...trace.models import Product
 from ...trace.schemas import BatchCreate, BatchCreatedRead, BatchRead, RecallRead
 from ..auth import current_user, requires
 from ..database import commit, db
-from ..downloads import recall_csv_response
+from ..downloads import log_customer_export, recall_csv_response
 from . import bp, errors, runtime
 
 TAG = Tag(name="batches", description="production batches: registration, genealogy, recall")
@@ -79,6 +79,7 @@ def get_recall(path: BatchPath, query: RecallQuery):
     batch = trace_queries.get_batch(db(), path.number, sku=query.product)
     if query.format == "csv":
         return recall_csv_response(db(), batch, options)
+    log_customer_export(f"recall-{batch.number}", fmt="json", batch=batch.number, group=options.group or "")
     items = list(genealogy.recall_list(db(), batch_ids=[batch.id], options=options))
     customers = sorted({r["customer"] for r in items})
     units = sum(r["units"] if options.group else r["quantity"] for r in items)

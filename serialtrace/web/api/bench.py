@@ -30,7 +30,7 @@ from ...warranty.schemas import (
 )
 from ..auth import CLAIM_READERS, current_user, requires
 from ..database import commit, db
-from ..downloads import attachment
+from ..downloads import attachment, log_customer_export
 from ..i18n import _, tr
 from . import bp, errors, runtime
 from .paths import CasePath, ProductPath
@@ -158,5 +158,6 @@ class BilledCsv(BaseModel):
 def get_billed_claims_csv(query: BilledQuery):
     """The billed claims as CSV (UTF-8 with the byte order mark Excel needs), for the ERP's import."""
     rows = queries.billed_claims(db(), since=_since(query.since))
+    log_customer_export("billed-claims", fmt="csv")
     chunks = csv_chunks(rows, queries.BILLED_COLUMNS, bom=True, code_columns=("customer_tax_id", "serial"))
     return attachment(stream_with_context(chunks), "text/csv; charset=utf-8", "billed-claims.csv")

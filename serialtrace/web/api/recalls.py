@@ -24,6 +24,7 @@ from ...quality.recall_schemas import (
 )
 from ..auth import current_user, requires
 from ..database import commit, db
+from ..downloads import log_customer_export
 from . import bp, errors
 
 TAG = Tag(name="recalls", description="recall campaigns: batches recalled, customers followed, units counted back")
@@ -73,7 +74,9 @@ def post_recall_campaign(body: RecallCreate):
 @requires(*recalls.RECALL_READERS)
 def get_recall_campaign(path: RecallPath):
     """A campaign with its progress and, per customer, contacts, status, units affected and returned, notes."""
-    return jsonify(_detail(recalls.get_campaign(db(), path.number)))
+    campaign = recalls.get_campaign(db(), path.number)
+    log_customer_export(campaign.number, fmt="json", campaign=campaign.number)
+    return jsonify(_detail(campaign))
 
 
 @bp.post("/recalls/<number>/customers/<int:customer_id>", tags=[TAG],

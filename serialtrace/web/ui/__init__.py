@@ -16,7 +16,7 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(account.bp)
     # Registered on the admin and pages blueprints, before those are.
-    from . import admin_customers, notifications, reports  # noqa: F401
+    from . import admin_customers, admin_security, notifications, reports  # noqa: F401
     from . import eightd as eightd_pages  # noqa: F401
     from . import quality as quality_pages  # noqa: F401
     from . import quality_compare as quality_compare_pages  # noqa: F401

@@ -95,7 +95,7 @@ def logout():
     """Log out: every session of this user ends, on this device and others, copied cookies included."""
     user = current_user()
     if user is not None and not g.via_token:
-        accounts_service.end_sessions(db(), user)
+        accounts_service.log_out(db(), user, address=_address())
         commit()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -114,8 +114,8 @@ def password():
             # The rule first, so a new password that would be refused costs no attempt.
             accounts_policy.ensure_password(new, username=user.username)
             accounts_service.sign_in(db(), username=user.username, password=request.form.get("current_password", ""),
-                             address=_address(), commit=commit)
-            accounts_service.set_password(db(), user, password=new)
+                             address=_address(), commit=commit, purpose="password_change")
+            accounts_service.set_password(db(), user, password=new, actor=user, address=_address())
         except accounts_service.SignInLocked as exc:
             return _locked(exc, "password.html", min_length=accounts_policy.MIN_LENGTH)
         except accounts_service.SignInRefused:

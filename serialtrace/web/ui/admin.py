@@ -73,6 +73,11 @@ def _refused(exc: DomainError, template: str, **context: Any):
     return render_template(template, error=exc.message, error_field=field, **context), exc.status_code
 
 
+def _by() -> dict[str, Any]:
+    """Who acts and from where, for the security log of the accounts services."""
+    return {"actor": current_user(), "address": request.remote_addr or ""}
+
+
 def _record(action: str, subject: str, **details: Any) -> None:
     accounts_service.record_admin_event(db(), author=current_user(), action=action, subject=subject, details=details)
 
@@ -120,7 +125,7 @@ def user_add():
         _about("role", accounts_policy.ensure_role, new["role"])
         _about("password", accounts_policy.ensure_password, password, username=new["username"])
         user = _about("username", accounts_service.create_user, db(), username=new["username"], role=new["role"],
-                      password=password, display_name=new["display_name"], email=new["email"])
+                      password=password, display_name=new["display_name"], email=new["email"], **_by())
         _record("user.add", user.username, role=user.role)
         commit()
     except DomainError as exc:
@@ -192,7 +197,7 @@ def user_role(user_id: int):
     """Give the user another role; their sessions end so the new rights apply at once."""
     def change(user: User) -> str:
         role, before = _form("role"), user.role
-        _about("role", accounts_service.change_role, db(), user, role=role)
+        _about("role", accounts_service.change_role, db(), user, role=role, **_by())
         _record("user.role", user.username, before=before, after=role)
         return _("%(name)s now has the role %(role)s", name=user.username, role=_role_label(role))
 
@@ -204,7 +209,7 @@ def user_role(user_id: int):
 def user_password(user_id: int):
     """Set a new password for the user; every session of theirs ends (their API tokens stay valid)."""
     def reset(user: User) -> str:
-        _about("password", accounts_service.set_password, db(), user, password=_new_password())
+        _about("password", accounts_service.set_password, db(), user, password=_new_password(), **_by())
         _record("user.password", user.username)
         return _("password of %(name)s reset; their sessions have ended", name=user.username)
 
@@ -221,7 +226,7 @@ def user_deactivate(user_id: int):
         if not user.active:
             raise ValidationError(_("user %(name)s is already inactive", name=user.username),
                                   details={"field": "user"})
-        accounts_service.deactivate_user(db(), user.username)
+        accounts_service.deactivate_user(db(), user.username, **_by())
         _record("user.deactivate", user.username)
         return _("user %(name)s deactivated; log-ins and API tokens are refused", name=user.username)
 
@@ -233,7 +238,7 @@ def user_deactivate(user_id: int):
 def user_reactivate(user_id: int):
     """Let a deactivated user log in again."""
     def reactivate(user: User) -> str:
-        accounts_service.reactivate_user(db(), user)
+        accounts_service.reactivate_user(db(), user, **_by())
         _record("user.reactivate", user.username)
         return _("user %(name)s can log in again", name=user.username)
 
@@ -279,7 +284,7 @@ def token_create():
         owner = accounts_queries.find_user(db(), new["user"])
         if owner is None or not owner.active:
             raise ValidationError(_("choose an active user for the token"), details={"field": "user"})
-        secret = accounts_service.create_token(db(), name=new["name"], user=owner)
+        secret = accounts_service.create_token(db(), name=new["name"], user=owner, **_by())
         _record("token.create", new["name"], user=owner.username, prefix=secret[:10])
         commit()
     except DomainError as exc:
@@ -294,7 +299,7 @@ def token_create():
 def token_revoke(token_id: int):
     """Revoke one token; calls with it get 401 from now on."""
     try:
-        token = accounts_service.revoke_token(db(), token_id)
+        token = accounts_service.revoke_token(db(), token_id, **_by())
         _record("token.revoke", token.name, prefix=token.prefix)
         commit()
     except DomainError as exc:

@@ -19,6 +19,7 @@ from ...accounts.models import User
 from ...config import business_today
 from ...errors import DomainError, NotFound, ValidationError
 from ...trace import queries as trace_queries
+from ...trace.dossier import may_see_contacts
 from ...warranty import attachments, claim_list, codes, comments, queries, registration, service, stages, workflow
 from ...warranty.enums import (
     CLAIM_STATE_LABELS,
@@ -174,6 +175,8 @@ def _claim_context(claim: Claim) -> dict[str, Any]:
             "disposition_states": DISPOSITION_STATE_LABELS,
             "knowledge": knowledge_panel(read),
             "survey": claim_survey(claim.id),
+            # A failed mail's error names the customer's address: shown only to the roles that see contacts.
+            "contacts_visible": may_see_contacts(user),
             "symptom": symptom_name(read["symptom"]), "sla": claim_sla.panel(claim, read, user),
             "sla_error": None, "sla_error_field": None, "sla_form": None, "sla_typed": {},
             "own_customer": _own_draft(read, user), "confirm_needed": False}

@@ -21,6 +21,9 @@ from .dossier_view import for_page
 bp = Blueprint("pages", __name__)
 STATION_COOKIE = "st_station"
 STATION_COOKIE_DAYS = 365
+# The browser's station device key (station.service.save_station_profile): only the device that calibrated a
+# station first (or an admin) may change its scanner profile.
+STATION_KEY_COOKIE = "st_station_key"
 
 
 def runtime() -> Runtime:

@@ -12,7 +12,7 @@ from ...errors import ValidationError
 from ...quality import compare, customers
 from ..auth import requires_page
 from ..database import db
-from ..downloads import table_download
+from ..downloads import log_customer_export, table_download
 from ..i18n import _, tr
 from .common import bp, settings, user_text
 
@@ -145,6 +145,7 @@ def quality_customers():
 @requires_page("pages.quality_customers")
 def quality_customers_table(fmt: str):
     """The per-customer table as CSV or XLSX."""
+    log_customer_export("quality-customers", fmt=fmt)
     return table_download(_customer_rows(_matrix()), customers.COLUMNS, "quality-customers", fmt)
 
 
@@ -152,4 +153,5 @@ def quality_customers_table(fmt: str):
 @requires_page("pages.quality_customers")
 def quality_customer_matrix_table(fmt: str):
     """The 3x3 matrix (count and customers per cell) as CSV or XLSX."""
+    log_customer_export("quality-customer-matrix", fmt=fmt)
     return table_download(_matrix_rows(_matrix()), MATRIX_COLUMNS, "quality-customer-matrix", fmt)

@@ -10,7 +10,7 @@ from flask import render_template
 from ...quality import drilldown
 from ..auth import requires_page
 from ..database import db
-from ..downloads import table_download
+from ..downloads import log_customer_export, table_download
 from ..i18n import _, tr
 from .common import bp
 
@@ -43,6 +43,8 @@ def _download(done: drilldown.Drilldown, table: str, name: str, fmt: str, extra:
     if table.startswith("failure-"):
         rows = [{**r, "name": str(tr(r["name"]))} for r in rows]
     columns = {**SHARED_TABLES, "siblings": drilldown.SIBLING_COLUMNS, "batches": drilldown.BATCH_COLUMNS}[table]
+    if "customer" in columns:
+        log_customer_export(f"{name}-{table}", fmt=fmt)
     return table_download(rows, columns, f"{name}-{table}", fmt)
 
 

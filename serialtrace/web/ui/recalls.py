@@ -12,7 +12,7 @@ from ...errors import DomainError, ValidationError
 from ...quality import recall_queries, recalls
 from ..auth import current_user, requires, requires_page
 from ..database import commit, db
-from ..downloads import table_download
+from ..downloads import log_customer_export, table_download
 from ..i18n import _, tr
 from .common import bp, optional_id, user_text
 
@@ -159,6 +159,7 @@ def quality_recall_close(number: str):
 def quality_recall_customers_table(number: str, fmt: str):
     """The campaign's customers as CSV or XLSX."""
     campaign = recalls.get_campaign(db(), user_text(number, "number"))
+    log_customer_export(f"{campaign.number}-customers", fmt=fmt, campaign=campaign.number)
     return table_download(recall_queries.customer_rows(db(), campaign), recall_queries.CUSTOMER_COLUMNS,
                           f"{campaign.number}-customers", fmt)
 
@@ -168,5 +169,6 @@ def quality_recall_customers_table(number: str, fmt: str):
 def quality_recall_units_table(number: str, fmt: str):
     """The campaign's units as CSV or XLSX."""
     campaign = recalls.get_campaign(db(), user_text(number, "number"))
+    log_customer_export(f"{campaign.number}-units", fmt=fmt, campaign=campaign.number)
     return table_download(recall_queries.unit_rows(db(), campaign), recall_queries.UNIT_COLUMNS,
                           f"{campaign.number}-units", fmt)

@@ -8,7 +8,7 @@ from ...trace.csvexport import csv_chunks
 from ...warranty import reports
 from ..auth import requires_page
 from ..database import db
-from ..downloads import attachment
+from ..downloads import attachment, log_customer_export
 from .common import bp, settings, user_text
 
 
@@ -30,5 +30,6 @@ def registration_report():
 def registration_report_csv():
     """The same report as one CSV table (its `section` column says which part a row belongs to)."""
     report = _report()
+    log_customer_export(f"registrations-{report['day']}", fmt="csv")
     return attachment(csv_chunks(reports.csv_rows(report), reports.CSV_COLUMNS, bom=True), "text/csv; charset=utf-8",
                       f"registrations-{report['day']}.csv")

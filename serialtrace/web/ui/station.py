@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import jsonify, make_response, redirect, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf
 
@@ -20,6 +22,7 @@ from . import calibration
 from .common import (
     STATION_COOKIE,
     STATION_COOKIE_DAYS,
+    STATION_KEY_COOKIE,
     bp,
     dossier,
     runtime,
@@ -129,8 +132,11 @@ def calibrate_station():
         page["learned"] = station_queries.find_station_profile(db(), name)
         return render_template("calibrate.html", **page)
     raw = user_text(request.form.get("code", ""), "code")
+    # The device's key binds the stations it calibrates first to this browser; one is made on its first calibration.
+    device_key = request.cookies.get(STATION_KEY_COOKIE) or secrets.token_urlsafe(32)
     try:
-        learned = station_service.calibrate_station(db(), name=name, raw=raw, author=current_user())
+        learned = station_service.calibrate_station(db(), name=name, raw=raw, author=current_user(),
+                                                    device_key=device_key)
         commit()
     except DomainError as exc:
         db().rollback()
@@ -138,8 +144,11 @@ def calibrate_station():
         return render_template("calibrate.html", **page), exc.status_code
     page.update(learned=profile_dict(learned), station_name=name)
     response = make_response(render_template("calibrate.html", **page))
+    secure = settings().session_cookie_secure or request.is_secure
     response.set_cookie(STATION_COOKIE, name, max_age=STATION_COOKIE_DAYS * 86400, httponly=True, samesite="Lax",
-                        secure=settings().session_cookie_secure or request.is_secure)
+                        secure=secure)
+    response.set_cookie(STATION_KEY_COOKIE, device_key, max_age=STATION_COOKIE_DAYS * 86400, httponly=True,
+                        samesite="Strict", secure=secure)
     return response
 
 
