@@ -88,6 +88,13 @@ class Settings:
     stale_registration_hours: int = 24
     # Seconds between the escalation passes `serve` runs in the background (0: none; cron runs `escalate`).
     escalation_interval: int = 60
+    # Flood limits (web/ratelimit.py), counted per process in a sliding window of `rate_limit_window` seconds;
+    # 0 turns one off. Survey links: GETs and answers per client address. Sign-in: form posts per client address
+    # (on top of the failed sign-in lockout). API: calls per bearer token, or per address without one.
+    rate_limit_window: int = 60
+    rate_limit_survey: int = 30
+    rate_limit_login: int = 60
+    rate_limit_api: int = 3000
     testing: bool = False
 
     @classmethod
@@ -118,7 +125,19 @@ class Settings:
         if not 0 <= settings.escalation_interval <= 24 * 3600:
             raise ConfigError("SERIALTRACE_ESCALATION_INTERVAL must be between 0 (no background pass) and 86400 "
                               f"seconds, not {settings.escalation_interval}")
+        _ensure_rate_limits(settings)
         return settings
+
+
+def _ensure_rate_limits(settings: Settings) -> None:
+    """Limits that count: a window of a second to a day, no negative limit."""
+    if not 1 <= settings.rate_limit_window <= 24 * 3600:
+        raise ConfigError(f"SERIALTRACE_RATE_LIMIT_WINDOW must be between 1 and 86400 seconds, "
+                          f"not {settings.rate_limit_window}")
+    for name in ("rate_limit_survey", "rate_limit_login", "rate_limit_api"):
+        if not 0 <= getattr(settings, name) <= 1_000_000:
+            raise ConfigError(f"SERIALTRACE_{name.upper()} must be between 0 (no limit) and 1000000, "
+                              f"not {getattr(settings, name)}")
 
 
 def _ensure_zone(name: str) -> ZoneInfo:

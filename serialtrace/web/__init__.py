@@ -8,16 +8,27 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter, Map
 
 from ..config import DEFAULT_SERIAL_KEY, instance_secret_key
 from ..runtime import Runtime
-from . import errors, i18n, jsonbody, security
+from ..trace.policy import MAX_INT
+from . import errors, i18n, jsonbody, ratelimit, security
 from .database import close_session
 
 if TYPE_CHECKING:
     from ..scanner import FrameTrackers
 
 csrf = CSRFProtect()
+
+
+class _Id(IntegerConverter):
+    """`<int:...>` in a URL: ids are 32-bit in the database, so a longer number matches no route (a 404) rather
+    than reaching the driver, which cannot bind it (a 500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime | None = None,
@@ -28,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     from .api import openapi_app
 
     app = openapi_app(__name__)
+    app.url_map.converters["int"] = _Id
     jsonbody.install(app)
     settings = rt.settings
     app.config.update(
@@ -54,6 +66,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime |
     i18n.install(app, settings.timezone)
     errors.register(app)
     security.install(app, settings)
+    ratelimit.install(app, settings)
     app.teardown_appcontext(close_session)
 
     from . import api, auth, ui

@@ -156,6 +156,11 @@ def document() -> dict[str, Any]:
         doc["paths"] = {path.removeprefix(PREFIX): item for path, item in doc["paths"].items()}
         # flask-openapi3 adds a 422 to every operation that lists none; this one takes no input.
         doc["paths"]["/openapi.json"]["get"]["responses"].pop("422", None)
+        from ..ratelimit import document_answers
+        from .links import add_links
+
+        add_links(doc)
+        document_answers(doc)
         cached = current_app.extensions["serialtrace.openapi"] = doc
     return cached
 
