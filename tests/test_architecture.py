@@ -48,13 +48,15 @@ ALLOWED = {
     "mail": {"config"},
     "db": {"errors", "i18n"},
     "migrate": {"errors"},
+    # Backups and restores: the engine's database, checked against the packaged migrations.
+    "backup": {"errors", "i18n", "migrate"},
     # Composition roots: the settings and sessions, the packaged migrations (db.load_models() finds the tables by name).
     "runtime": BASE | {"serials"},
     "migrations": {"config", "db", "errors", "migrate"},
     # The top: demo data made through the services, and the console script (cli/, a module per command group).
     "demo": BASE | {"trace", "warranty", "station", "labelling", "runtime", "labels", "serials", "scanner"},
     "cli": BASE | {"trace", "warranty", "station", "quality", "labelling", "runtime", "labels", "serials", "scanner",
-            "migrate", "demo", "web"},
+            "migrate", "demo", "web", "backup"},
 }
 
 

@@ -81,3 +81,8 @@ main.add_command(recalls.recalls)
 from . import audit  # noqa: E402
 
 main.add_command(audit.audit)
+
+from . import backup  # noqa: E402
+
+main.add_command(backup.backup_cmd)
+main.add_command(backup.restore_cmd)
