@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import current_app, g, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db import integrity_to_conflict
+from ..db import integrity_to_conflict, is_unavailable
 
 View = TypeVar("View", bound=Callable)
 
@@ -48,6 +48,16 @@ def commit() -> None:
 def close_session(_exc: BaseException | None = None) -> None:
     """Roll back whatever was not committed and release the connection."""
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.rollback()
+    except DBAPIError as exc:
+        # The server went away after the view had its answer (a restart): there is nothing left to roll back,
+        # and raising here would replace that answer with the WSGI server's bare 500.
+        if not is_unavailable(exc):
+            raise
+        current_app.logger.warning("database connection lost before the request's rollback: %s",
+                                   str(exc.orig or exc).strip().splitlines()[0][:200])
+    finally:
         session.close()

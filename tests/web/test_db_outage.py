@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import event, text
 
 from serialtrace.accounts import service as accounts_service
@@ -224,3 +225,32 @@ def test_every_operation_documents_the_503_of_an_outage(tmp_path, make_app):
     for (path, method), op in operations.items():
         if path != "/openapi.json":
             assert "database_unavailable" in op["responses"]["503"]["description"], (path, method)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_connection_lost_after_the_answer_keeps_the_answer(cluster, make_app):
+    """The server ends the connection after the view answered but before the request's closing rollback: the
+    answer stands (not the WSGI server's bare 500) and the next request gets a new connection."""
+    app, token = make_app(cluster.url, "late")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    admin = make_engine(cluster.url)
+    killed = []
+
+    # Registered after the app's own teardown, so it runs first (Flask runs them in reverse).
+    @app.teardown_appcontext
+    def _kill_before_rollback(_exc):
+        session = g.get("db_session")
+        if session is not None and session.in_transaction() and not killed:
+            pid = session.connection().connection.dbapi_connection.info.backend_pid
+            with admin.begin() as other:
+                killed.append(other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}))
+
+    try:
+        resp = client.get("/api/v1/failure-codes", headers=headers)
+        assert killed == [True]
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert client.get("/api/v1/failure-codes", headers=headers).status_code == 200
+    finally:
+        admin.dispose()
