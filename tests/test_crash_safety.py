@@ -14,12 +14,14 @@ missing and never stuck: at worst the chunk in flight at the kill is printed twi
 from __future__ import annotations
 
 import csv
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import make_url
 
 from serialtrace.accounts import service as accounts_service
 from serialtrace.cli import main as cli_main
@@ -31,17 +33,20 @@ from serialtrace.trace import service as trace_service
 from serialtrace.trace.importer import import_file
 from serialtrace.trace.models import Batch, Customer, SerialCounter, Shipment, ShipmentItem, Unit
 from serialtrace.warranty import service as warranty_service
+from serialtrace.web import create_app
 
 from tests.crashkit import (
     DyingSenderPrinter,
     Outcome,
     SqliteSnapshot,
     app_answers,
+    dangling_references,
     database_sound,
     driver_env,
     kill_fractions,
     kill_repeatedly,
     run_to_end,
+    trace_inconsistencies,
 )
 from tests.paths import ERP_EXPORTS
 
@@ -225,10 +230,18 @@ def _labelled(conn, job_id: int) -> int:
                         {"job": job_id}).scalar_one()
 
 
-def _resume(url: str, job_id: int, printers: str):
-    rt = Runtime.from_env({"database_url": url, "printers": printers})
+def _resume(url: str, job_id: int, printers: str, *, token: str | None = None) -> tuple[bool, str]:
+    """Resume a print job as an operator would: `serialtrace labels resume`, or with `token` the API's
+    POST /print-jobs/<id>/resume (which runs a job this small inside the request). Returns (accepted, answer)."""
+    rt = Runtime.from_env({"database_url": url, "printers": printers, "secret_key": "crash-test"})
     try:
-        return CliRunner().invoke(cli_main, ["labels", "resume", str(job_id), "--chunk", str(JOB_CHUNK)], obj=rt)
+        if token is None:
+            result = CliRunner().invoke(cli_main, ["labels", "resume", str(job_id), "--chunk", str(JOB_CHUNK)],
+                                        obj=rt)
+            return result.exit_code == 0, result.output
+        answer = create_app(runtime=rt).test_client().post(f"/api/v1/print-jobs/{job_id}/resume", json={},
+                                                           headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code == 200, answer.get_data(as_text=True)
     finally:
         rt.engine.dispose()
 
@@ -276,16 +289,18 @@ def test_a_killed_print_job_is_never_done_with_labels_missing_and_resumes(fresh_
             # Every label recorded as printed reached the printer, in order.
             assert sent[:confirmed] == serials[:confirmed]
             assert len(sent) - confirmed <= JOB_CHUNK  # no more than the chunk in flight beyond them
+            # Taken up by the command line after one kill, over the API after the next.
+            via = token if i % 2 else None
             if job.state == "printing":
                 # While it may still be running somewhere it is not taken from its runner...
-                refused = _resume(url, job.id, printer.address)
-                assert refused.exit_code == 1 and "printing right now" in refused.output
+                accepted, answer = _resume(url, job.id, printer.address, token=via)
+                assert not accepted and "printing right now" in answer
                 # ...once silent for STALE_AFTER it is (the clock moved on: its last sign of life made older).
                 _read(url, lambda c: (c.execute(update(PrintJob).where(PrintJob.id == job.id).values(
                     updated_at=datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1))), c.commit()))
             if job.state != "done":
-                resumed = _resume(url, job.id, printer.address)
-                assert resumed.exit_code == 0, resumed.output
+                accepted, answer = _resume(url, job.id, printer.address, token=via)
+                assert accepted, answer
                 printer.settle()
                 job = _read(url, lambda c: c.execute(select(JOBS).where(JOBS.c.id == job.id)).one())
                 assert job.state == "done"
@@ -377,3 +392,33 @@ def test_killed_replacements_are_each_whole_or_absent(fresh_db_url):
     outcomes = kill_repeatedly(lambda i: args, env, duration, kill_fractions(kills, seed=47), check)
     assert sum(o.killed for o in outcomes) >= kills // 2
     assert replaced[0] > REPLACEMENTS_PER_RUN  # the killed runs got some replacements done before dying
+
+
+# --- the checks themselves -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fresh_db_url", ["sqlite"], indirect=True)
+def test_the_checks_see_what_a_partial_write_would_leave(fresh_db_url):
+    """The checks above pass because nothing is wrong, not because they cannot see it."""
+    url = fresh_db_url
+    _setup(url, lambda s: (trace_service.add_product(s, sku="PR-CHK", name="Check probe"),
+                           trace_service.register_batch(s, product="PR-CHK", quantity=10, number="C-1",
+                                                        scheme=Runtime.from_env({"database_url": url})
+                                                        .serial_scheme())))
+    assert _read(url, dangling_references) == {}
+    assert _read(url, trace_inconsistencies) == []
+    con = sqlite3.connect(make_url(url).database)
+    try:
+        con.execute("PRAGMA foreign_keys=OFF")  # what a database without enforced keys would let through
+        con.execute("INSERT INTO unit (product_id, batch_id, serial, serial_key, status, created_at) "
+                    "VALUES (1, 999, 'ORPHAN-1', 'ORPHAN-1', 'in_stock', '2026-01-01 00:00:00')")
+        con.execute("UPDATE serial_counter SET next_value = 4 WHERE name LIKE 'serial:%'")
+        con.execute("INSERT INTO shipment (customer_id, shipped_on, reference, carrier, destination, attributes, "
+                    "created_at) VALUES (777, '2026-01-02', 'EMPTY', '', '', '{}', '2026-01-02 00:00:00')")
+        con.commit()
+    finally:
+        con.close()
+    assert _read(url, dangling_references) == {"unit.batch_id -> batch": 1, "shipment.customer_id -> customer": 1}
+    problems = _read(url, trace_inconsistencies)
+    assert any("units, produced events" in p for p in problems)  # the orphan unit has no produced event
+    assert any(p.startswith("scheme opaque: 10 units, counter") for p in problems)
+    assert "1 shipments without lines" in problems
