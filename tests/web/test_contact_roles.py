@@ -34,6 +34,7 @@ def world(session, make_batch, users):
 
 def _pages(w) -> list[str]:
     return [f"/units/{w['serial']}", f"/claims/{CLAIM_NUMBER}", f"/claims/{w['claim_id']}",
+            f"/station/claims/{CLAIM_NUMBER}", "/test-queue", "/quality/recalls", "/quality/recalls.csv",
             f"/batches/{BATCH}", f"/batches/{BATCH}/recall.csv", f"/batches/{BATCH}/recall.csv?group=customer",
             f"/quality/recalls/{w['campaign']}", f"/quality/recalls/{w['campaign']}/customers.csv",
             f"/quality/recalls/{w['campaign']}/units.csv", "/quality/customers", "/quality/customers.csv",
