@@ -408,3 +408,21 @@ def test_hostile_files_are_refused_naming_the_problem(endpoint, app, session, lo
     if resp.status_code >= 400 or stored != route.stores:
         failures.append(f"control: a good file answered {resp.status_code}, stored: {stored}")
     assert not failures, "\n".join(failures)
+
+
+RAW_CSV_CASES = [
+    pytest.param(b"", 422, r"send the CSV file as the body", id="empty"),
+    pytest.param(b"list,code,name\n" + bytes(range(256)) * 16, 422, r"not UTF-8 text", id="corrupt-bytes"),
+    pytest.param(b"list,code,name\n" + b"#" * 524_288, 422, r"the file is over 524288 bytes", id="over-route-limit"),
+    pytest.param(b"x" * (MAX_UPLOAD + 1), 413, rf"upload too large: the limit is {MAX_UPLOAD} bytes",
+                 id="over-max-content-length"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "message"), RAW_CSV_CASES)
+def test_the_code_import_refuses_a_hostile_raw_body_too(body, status, message, session, api, tmp_path):
+    # The code import also reads the request body itself (Content-Type: text/csv): the same limits apply to it.
+    before = _stored(session, tmp_path)
+    resp = api("quality").post("/api/v1/failure-codes/import", data=body, content_type="text/csv")
+    assert resp.status_code == status and re.search(message, resp.get_json()["message"]), resp.get_json()
+    assert _stored(session, tmp_path) == before
