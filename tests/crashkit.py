@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -109,6 +110,11 @@ class DyingSenderPrinter(FakePrinter):
                 self.jobs.append(bytes(data))
                 self.reading = False
                 self._done.notify_all()
+
+    def serials_from(self, job: int) -> list[str]:
+        """The serials on the labels of the jobs (connections) from number `job` on; each job holds whole labels."""
+        return [m.group(1).decode() for data in self.jobs[job:]
+                for m in re.finditer(rb"\^FDSN (\S+?)\^FS", data)]
 
     def settle(self, quiet: float = 0.2) -> None:
         """Wait until the printer has read every connection to its end and none came for `quiet` seconds: a
