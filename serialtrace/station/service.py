@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..accounts.enums import Role
 from ..columns import utcnow
-from ..db import transaction, with_lock_wait
+from ..db import is_unavailable, transaction, with_lock_wait
 from ..errors import Contention, NotFound, PermissionDenied, ValidationError
 from ..i18n import _l
 from ..scanner import ScanError, ScannerProfile, calibrate, parse_scan
@@ -124,7 +124,11 @@ class ScanLogWriter:
             return len(entries)
         except Contention:
             return 0
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                # The database is down or restarting: keep every entry (they were acknowledged) and try again.
+                logger.warning("scan log: database unreachable; %s queued entries kept for the next try", len(entries))
+                return 0
             logger.exception("scan log: writing %s queued entries failed; writing them one by one", len(entries))
         for done, entry in enumerate(entries):
             try:
@@ -133,6 +137,8 @@ class ScanLogWriter:
             except Contention:
                 return done
             except Exception as exc:
+                if is_unavailable(exc):
+                    return done
                 # Not a lock: this entry cannot be stored, and retrying it would hold back every entry after it.
                 logger.error("scan log: entry refused by the database and left out: %r (%s)", entry, exc)
         return len(entries)
