@@ -90,11 +90,12 @@ class Settings:
     escalation_interval: int = 60
     # Flood limits (web/ratelimit.py), counted per process in a sliding window of `rate_limit_window` seconds;
     # 0 turns one off. Survey links: GETs and answers per client address. Sign-in: form posts per client address
-    # (on top of the failed sign-in lockout). API: calls per bearer token, or per address without one.
+    # (on top of the failed sign-in lockout), and, counted apart, API calls refused with 401 per client address.
+    # API: calls per bearer token (stations may share one), or per address without one.
     rate_limit_window: int = 60
     rate_limit_survey: int = 30
     rate_limit_login: int = 60
-    rate_limit_api: int = 3000
+    rate_limit_api: int = 12000
     testing: bool = False
 
     @classmethod

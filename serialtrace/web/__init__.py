@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from ..config import DEFAULT_SERIAL_KEY, instance_secret_key
 from ..runtime import Runtime
@@ -23,12 +24,16 @@ csrf = CSRFProtect()
 
 
 class _Id(IntegerConverter):
-    """`<int:...>` in a URL: ids are 32-bit in the database, so a longer number matches no route (a 404) rather
-    than reaching the driver, which cannot bind it (a 500)."""
+    """`<int:...>` in a URL: ids are 32-bit in the database, so a larger number names nothing (a 404) rather than
+    reaching the driver, which cannot bind it (a 500)."""
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_INT)
-        super().__init__(map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_INT:
+            # Raised, not a failed match: a failed converter makes Werkzeug answer 405 when the same URL has a rule
+            # for another method.
+            raise NotFound()
+        return number
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, runtime: Runtime | None = None,

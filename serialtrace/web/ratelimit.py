@@ -34,8 +34,9 @@ class SlidingWindow:
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def hit(self, key: str) -> float | None:
-        """Count a hit for `key`; None when allowed, else the seconds until the next hit would be."""
+    def hit(self, key: str, *, count: bool = True) -> float | None:
+        """Count a hit for `key` (only look, with count=False); None when allowed, else the seconds until the next
+        hit would be."""
         now = self.clock()
         with self._lock:
             times = self._hits.pop(key, None) or deque()
@@ -44,7 +45,8 @@ class SlidingWindow:
                 times.popleft()
             if len(times) >= self.limit:
                 return times[0] + self.window - now
-            times.append(now)
+            if count:
+                times.append(now)
             while len(self._hits) > self.max_keys:
                 self._hits.popitem(last=False)
             return None
@@ -55,8 +57,10 @@ class Limits:
 
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
         window = settings.rate_limit_window
+        # "refused": API calls answered 401 (no, a made-up or a revoked token) per address, counted like sign-ins:
+        # guessing tokens is guessing passwords, and varying the made-up token must not reset the count.
         sizes = {"survey": settings.rate_limit_survey, "login": settings.rate_limit_login,
-                 "api": settings.rate_limit_api}
+                 "refused": settings.rate_limit_login, "api": settings.rate_limit_api}
         self.windows = {name: SlidingWindow(limit, window, clock=clock) for name, limit in sizes.items() if limit}
 
 
@@ -70,17 +74,26 @@ def _bucket() -> tuple[str, str] | None:
     if request.path.startswith("/api/") and endpoint != "api.openapi":
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
-            # Counted per token (hashed: the table keeps no usable secret), whether or not it turns out valid.
+            # Counted per token (hashed: the table keeps no usable secret); made-up ones are held back by "refused".
             return "api", "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()
         return "api", "address:" + (request.remote_addr or "")
     return None
 
 
 def _refuse(name: str, limit: int, window: int, retry: float):
+    """The 429 answer naming the limit that was reached."""
     seconds = max(1, math.ceil(retry))
-    who = _("per API token") if name == "api" and request.headers.get("Authorization") else _("per address")
-    message = _("too many requests: the limit is %(limit)s in %(window)s seconds %(who)s; try again in "
-                "%(seconds)s seconds", limit=limit, window=window, who=who, seconds=seconds)
+    if name == "refused":
+        message = _("too many calls without a valid API token: the limit is %(limit)s in %(window)s seconds per "
+                    "address; try again in %(seconds)s seconds", limit=limit, window=window, seconds=seconds)
+    else:
+        who = _("per API token") if name == "api" and request.headers.get("Authorization") else _("per address")
+        message = _("too many requests: the limit is %(limit)s in %(window)s seconds %(who)s; try again in "
+                    "%(seconds)s seconds", limit=limit, window=window, who=who, seconds=seconds)
+    return _answer(message, limit, window, seconds)
+
+
+def _answer(message: str, limit: int, window: int, seconds: int):
     headers = {"Retry-After": str(seconds)}
     details = {"limit": limit, "window": window, "retry_after": seconds}
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
@@ -92,18 +105,29 @@ def install(app: Flask, settings: Settings) -> None:
     """Check the limits before anything else reads the request (the token lookup, the form, the database)."""
     limits = app.extensions["serialtrace.ratelimit"] = Limits(settings)
 
+    window_seconds = settings.rate_limit_window
+    refused = limits.windows.get("refused")
+
     def _check():
         found = _bucket()
-        if found is None or found[0] not in limits.windows:
+        if found is None:
             return None
-        window = limits.windows[found[0]]
-        retry = window.hit(found[1])
-        if retry is None:
-            return None
-        return _refuse(found[0], window.limit, settings.rate_limit_window, retry)
+        if found[0] == "api" and refused is not None:
+            retry = refused.hit(request.remote_addr or "", count=False)
+            if retry is not None:
+                return _refuse("refused", refused.limit, window_seconds, retry)
+        window = limits.windows.get(found[0])
+        retry = window.hit(found[1]) if window is not None else None
+        return None if retry is None else _refuse(found[0], window.limit, window_seconds, retry)
+
+    def _count_refusal(response):
+        if refused is not None and response.status_code == 401 and request.path.startswith("/api/"):
+            refused.hit(request.remote_addr or "")
+        return response
 
     # First in line: a flood is refused before the token is looked up or a session is opened.
     app.before_request_funcs.setdefault(None, []).insert(0, _check)
+    app.after_request(_count_refusal)
 
 
 def document_answers(doc: dict) -> None:
