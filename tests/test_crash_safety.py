@@ -6,8 +6,9 @@ answers.
 
 A print job is the one action spread over several transactions (one per chunk the printer confirmed). A killed
 runner leaves its job `printing` with next_index at the first label not confirmed and a `labelled` event for each
-confirmed one; `labels resume` refuses it while it may still be running elsewhere and takes it up once it has been
-silent for STALE_AFTER (labelling.policy), resending from next_index. So a job is never `done` with labels
+confirmed one. Nothing takes it up by itself: `labels resume`, the API and the labels page refuse it while it may
+still be running elsewhere and take it up once it has been silent for STALE_AFTER (labelling.policy, 5 minutes;
+the page then offers Resume), resending from next_index. So a job is never `done` with labels
 missing and never stuck: at worst the chunk in flight at the kill is printed twice.
 """
 
