@@ -39,6 +39,8 @@ class SecurityEventKind(StrEnum):
     LOGIN_LOCKED = "login_locked"
     # The failure that set off a lockout.
     LOCKOUT_STARTED = "lockout_started"
+    # An admin forgot a user name's failed sign-ins, ending its lockout.
+    LOCKOUT_CLEARED = "lockout_cleared"
     LOGOUT = "logout"
     USER_CREATED = "user_created"
     ROLE_CHANGED = "role_changed"
@@ -48,6 +50,8 @@ class SecurityEventKind(StrEnum):
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
     TOKEN_USED = "token_used"
+    # An API call with a made-up, mistyped or revoked token (at most one row a minute per address).
+    TOKEN_REJECTED = "token_rejected"
     CUSTOMER_EXPORT = "customer_export"
     # A download of this log itself.
     SECURITY_LOG_EXPORT = "security_log_export"
@@ -60,6 +64,7 @@ SECURITY_EVENT_LABELS: dict[str, str] = {
     SecurityEventKind.LOGIN_FAILED: _l("Sign-in failed"),
     SecurityEventKind.LOGIN_LOCKED: _l("Sign-in refused: locked"),
     SecurityEventKind.LOCKOUT_STARTED: _l("Lockout started"),
+    SecurityEventKind.LOCKOUT_CLEARED: _l("Lockout cleared"),
     SecurityEventKind.LOGOUT: _l("Logged out"),
     SecurityEventKind.USER_CREATED: _l("User added"),
     SecurityEventKind.ROLE_CHANGED: _l("Role changed"),
@@ -69,6 +74,7 @@ SECURITY_EVENT_LABELS: dict[str, str] = {
     SecurityEventKind.TOKEN_CREATED: _l("API token created"),
     SecurityEventKind.TOKEN_REVOKED: _l("API token revoked"),
     SecurityEventKind.TOKEN_USED: _l("API token used"),
+    SecurityEventKind.TOKEN_REJECTED: _l("API token refused"),
     SecurityEventKind.CUSTOMER_EXPORT: _l("Customer data exported"),
     SecurityEventKind.SECURITY_LOG_EXPORT: _l("Security log downloaded"),
 }

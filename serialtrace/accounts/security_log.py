@@ -70,6 +70,26 @@ def record_token_use(conn: Connection | Session, *, token_id: int, prefix: str, 
     return True
 
 
+# A refused token is logged at most this often per client address: a station with a revoked token retrying all day,
+# or someone trying made-up tokens, must not grow an append-only table that is never pruned.
+TOKEN_REJECTED_EVERY = timedelta(minutes=1)
+
+
+def record_token_rejected(session: Session, *, address: str, prefix: str, now: datetime | None = None) -> bool:
+    """Log an API call refused for its token unless one from `address` was logged within TOKEN_REJECTED_EVERY;
+    True when a row was written. `prefix` is as much of the token as a real token's stored prefix."""
+    now = now or utcnow()
+    address = (address or "")[:64]
+    recent = session.scalar(select(SecurityEvent.id).where(
+        SecurityEvent.kind == SecurityEventKind.TOKEN_REJECTED, SecurityEvent.address == address,
+        SecurityEvent.at > now - TOKEN_REJECTED_EVERY).limit(1))
+    if recent is not None:
+        return False
+    record_security_event(session, SecurityEventKind.TOKEN_REJECTED, address=address, at=now,
+                          details={"prefix": prefix[:10]})
+    return True
+
+
 @dataclass(frozen=True)
 class SecurityFilter:
     """What the log page, the API and the CLI filter by: kind, user name, a time range (since inclusive, until

@@ -243,10 +243,14 @@ def _log_refusal(session: Session, *, key: str, address: str, now: datetime, loc
     return True
 
 
-def clear_failures(session: Session, username: str) -> int:
-    """Forget the failed sign-ins counted against a user name (they still count for their address). Flushes."""
+def clear_failures(session: Session, username: str, *, actor: Actor = None, address: str = "") -> int:
+    """Forget the failed sign-ins counted against a user name (they still count for their address); an admin's
+    unlock (an `actor` given) goes to the security log. Flushes."""
     result = session.execute(update(LoginAttempt).where(LoginAttempt.username == username).values(username=None)
                              .execution_options(synchronize_session=False))
+    if actor is not None:
+        record_security_event(session, Kind.LOCKOUT_CLEARED, username=username, user=find_user(session, username),
+                              actor=actor, address=address, details={"failures": result.rowcount})
     session.flush()
     return result.rowcount
 

@@ -76,7 +76,7 @@ def users_unlock(name: str) -> None:
     from ..accounts import service as accounts_service
 
     with runtime().transaction() as s:
-        count = accounts_service.clear_failures(s, name)
+        count = accounts_service.clear_failures(s, name, actor=CONSOLE)
     click.echo(f"user name {name}: {count} failed log-ins forgotten")
 
 

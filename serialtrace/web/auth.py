@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
 from ..accounts import policy as accounts_policy
 from ..accounts import queries as accounts_queries
+from ..accounts import security_log
 from ..accounts.enums import Role
 from ..accounts.models import User
-from ..errors import PermissionDenied, Unauthorized
+from ..db import transaction
+from ..errors import Contention, PermissionDenied, Unauthorized
 from .database import db
 from .i18n import _
 
@@ -88,8 +90,10 @@ def load_user() -> None:
     g.via_token = False
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        user = accounts_queries.user_for_token(db(), header[7:].strip(), address=request.remote_addr or "")
+        token = header[7:].strip()
+        user = accounts_queries.user_for_token(db(), token, address=request.remote_addr or "")
         if user is None:
+            _log_rejected_token(token)
             raise Unauthorized(_("invalid or revoked API token"))
         g.user, g.via_token = user, True
         return
@@ -101,6 +105,19 @@ def load_user() -> None:
         else:
             # Ended by a logout, a password change or a deactivation (here or on another device): drop the cookie.
             session.clear()
+
+
+def _log_rejected_token(token: str) -> None:
+    """Put a refused token in the security log, in a transaction of its own: the refusal rolls the request back."""
+    # The lookup only read; a SQLite writer session would otherwise hold the write lock the log entry needs.
+    db().rollback()
+    try:
+        with transaction(current_app.extensions["serialtrace"].sessions) as s:
+            security_log.record_token_rejected(s, address=request.remote_addr or "", prefix=token)
+    except Contention:
+        # A busy log is no reason to answer anything but the 401 the token earned.
+        current_app.logger.warning("security log busy: a refused API token from %s was not logged",
+                                   request.remote_addr)
 
 
 def current_user() -> User | None:

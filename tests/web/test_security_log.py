@@ -129,3 +129,28 @@ def test_the_console_lists_the_log(fresh_cli):
     assert (row["kind"], row["username"], row["actor"]) == ("user_created", "anna", "console")
     bad = fresh_cli("audit", "list", "--kind", "nonsense")
     assert bad.exit_code != 0 and "unknown security event kind" in bad.output
+
+
+def test_refused_api_tokens_are_logged_once_a_minute_per_address(app, session):
+    client = app.test_client()
+    for token in ("st_made_up_token_1", "st_made_up_token_2", "st_made_up_token_3"):
+        resp = client.get("/api/v1/test-queue", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 401
+    # The same address three times within the minute: one row, with no more of the token than a real prefix.
+    [refused] = _kinds(session, "token_rejected")
+    assert (refused.address, refused.details) == ("127.0.0.1", {"prefix": "st_made_up"})
+    client.get("/api/v1/test-queue", headers={"Authorization": "Bearer st_other"},
+               environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert [e.address for e in _kinds(session, "token_rejected")] == ["127.0.0.1", "10.0.0.9"]
+
+
+def test_an_admins_unlock_is_logged_with_the_failures_it_forgot(app, login, session, users):
+    client = app.test_client()
+    for _ in range(5):
+        _post_login(client, "warehouse", "wrong-password")
+    admin = login("admin")
+    html = admin.get(f"/admin/users/{users['warehouse'].id}").get_data(as_text=True)
+    resp = admin.post(f"/admin/users/{users['warehouse'].id}/unlock", data={"csrf_token": csrf_from(html)})
+    assert resp.status_code == 302
+    [cleared] = _kinds(session, "lockout_cleared")
+    assert (cleared.username, cleared.actor, cleared.details) == ("warehouse", "admin", {"failures": 5})

@@ -250,7 +250,7 @@ def user_reactivate(user_id: int):
 def user_unlock(user_id: int):
     """Forget the failed log-ins counted against the user name, ending its lockout."""
     def unlock(user: User) -> str:
-        count = accounts_service.clear_failures(db(), user.username)
+        count = accounts_service.clear_failures(db(), user.username, **_by())
         _record("user.unlock", user.username, failures=count)
         return _("sign-in of %(name)s unlocked (%(n)s failed log-ins forgotten)", name=user.username, n=count)
 
