@@ -43,6 +43,12 @@ def add_scan_entry(session: Session, entry: dict[str, Any]) -> ScanLog:
     return row
 
 
+# Scan log entries held in memory at most, behind a held write lock: enough for minutes of every station scanning
+# during the longest batch registration, and a bound on memory (about 1 kB each). Past it a scan is refused (409) and
+# the station tries again, rather than the process growing, or holding more acknowledged scans than a crash loses.
+PENDING_MAX = 10_000
+
+
 class ScanLogWriter:
     """Writes scan log entries in transactions of their own, so a scan never waits for the write lock.
 
@@ -53,11 +59,12 @@ class ScanLogWriter:
     """
 
     def __init__(self, sessions: sessionmaker, *, wait_ms: int = 250, retry_seconds: float = 0.5,
-                 exit_seconds: float = 60.0) -> None:
+                 exit_seconds: float = 60.0, pending_max: int = PENDING_MAX) -> None:
         self._quick = with_lock_wait(sessions, wait_ms)
         self._patient = sessions
         self.retry_seconds = retry_seconds
         self.exit_seconds = exit_seconds
+        self.pending_max = pending_max
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -92,6 +99,9 @@ class ScanLogWriter:
 
     def _queue(self, entry: dict[str, Any]) -> None:
         # Called with self._lock held.
+        if len(self._pending) >= self.pending_max:
+            raise Contention(_l("the scan log is %(count)s entries behind a long write; nothing was logged; scan "
+                                "again in a moment", count=len(self._pending)))
         self._pending.append(entry)
         if self._thread is None:
             if not self._exit_hooked:
@@ -234,11 +244,12 @@ def scan_payload(session: Session, code: str, *, station: str = "", user: Any = 
     only = matches[0] if len(matches) == 1 else None
     unit_id = only["id"] if only and only["kind"] == "unit" else None
     batch_id = only["id"] if only and only["kind"] == "batch" else None
-    # The desk sees that it has had this unit (batch, or text) in its hands before, and when.
-    payload["previous"] = _previous(session, station=station, user=user, before=now, unit_id=unit_id,
-                                    batch_id=batch_id, raw=code) if code.strip() else None
-    if code.strip() and _is_repeat(session, log, raw=code, station=station, since=now - policy.REPEAT_WINDOW,
-                                   user=user):
+    # The desk sees that it has had this unit (batch, or text) in its hands before, and when; and a repeat (the
+    # same code within the window) is counted once. One statement answers both.
+    previous, repeat = _history(session, log, station=station, user=user, now=now, unit_id=unit_id,
+                                batch_id=batch_id, raw=code) if code.strip() else (None, False)
+    payload["previous"] = previous
+    if repeat:
         # Still answered in full, so a station page can keep showing the unit; only the log skips it.
         payload.update(result="repeat", repeat_of=payload["result"],
                        message=_l("the same code again within a second; counted once"))
@@ -252,22 +263,23 @@ def scan_payload(session: Session, code: str, *, station: str = "", user: Any = 
     return payload
 
 
-def _previous(session: Session, *, station: str, user: Any, before: datetime, unit_id: int | None,
-              batch_id: int | None, raw: str) -> dict[str, Any] | None:
-    """The latest earlier scan of the same thing at this station as JSON (time in UTC, ISO 8601), or None."""
-    found = queries.find_previous_scan(session, station=station, user=user, before=before, unit_id=unit_id,
-                                       batch_id=batch_id, raw=None if unit_id or batch_id else raw)
-    if found is None:
-        return None
-    at = found["at"] if found["at"].tzinfo else found["at"].replace(tzinfo=UTC)
-    return {**found, "at": at.isoformat()}
+def _history(session: Session, log: ScanLogWriter | None, *, station: str, user: Any, now: datetime,
+             unit_id: int | None, batch_id: int | None, raw: str) -> tuple[dict[str, Any] | None, bool]:
+    """The latest earlier scan of the same thing at this station as JSON (time in UTC, ISO 8601) or None, and
+    whether the same code from the same station (or unnamed client) is logged, or queued, within the repeat
+    window."""
+    since = now - policy.REPEAT_WINDOW
+    found, repeat = queries.find_scan_history(session, raw=raw, station=station, now=now, since=since, user=user,
+                                              unit_id=unit_id, batch_id=batch_id)
+    previous = None
+    if found is not None:
+        at = found["at"] if found["at"].tzinfo else found["at"].replace(tzinfo=UTC)
+        previous = {**found, "at": at.isoformat()}
+    return previous, repeat or _is_queued(log, raw=raw, station=station, since=since, user=user)
 
 
-def _is_repeat(session: Session, log: ScanLogWriter | None, *, raw: str, station: str, since: datetime,
-               user: Any) -> bool:
-    """True when the same code from the same station (or unnamed client) is logged, or queued, since `since`."""
-    if queries.find_recent_scan(session, raw=raw, station=station, since=since, user=user) is not None:
-        return True
+def _is_queued(log: ScanLogWriter | None, *, raw: str, station: str, since: datetime, user: Any) -> bool:
+    """True when the same code from the same station (or unnamed client) waits in the writer's queue since `since`."""
     probe = scan_log_entry(raw=raw, result="", user=user, station=station)
     return any(e["raw"] == probe["raw"] and e["station"] == probe["station"] and e["scanned_at"] >= since
                and (station or e["user_id"] == probe["user_id"]) for e in (log.pending() if log else ()))
