@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..i18n import _l
 from ..trace import queries as trace_queries
-from ..trace.models import Batch, BatchEvent, Product, Unit
+from ..trace.models import Batch, BatchEvent, ComponentLot, Product, Unit
 from ..warranty.dossier import unit_dossier
 from ..warranty.models import Claim
 from .models import ScanLog, ScannerStation
@@ -42,6 +42,9 @@ def resolve(session: Session, *, gtin: str | None = None, serial: str | None = N
             text: str | None = None) -> list[Match]:
     """Every unit, batch, claim, component lot or product the scanned fields can mean; the caller lists several,
     never picks one."""
+    if gtin and serial:
+        # The common GS1 label: the product and its unit in one round trip.
+        return _units_of_gtin(session, gtin, serial)
     product = trace_queries.find_product(session, gtin) if gtin else None
     if gtin and product is None:
         # Not one of our GTINs: a supplier's label, whose (10) is the lot of a part that went into our batches.
@@ -54,15 +57,7 @@ def resolve(session: Session, *, gtin: str | None = None, serial: str | None = N
         return [_product(product)]
     if text:
         text = text.strip()
-        matches = _units(session, text, None) + _batches(session, text, None)
-        claim = session.execute(
-            select(Claim.id, Claim.number, Unit.serial, Product.sku).join(Unit, Unit.id == Claim.unit_id)
-            .join(Product, Product.id == Unit.product_id).where(Claim.number == text)).first()
-        if claim is not None:
-            # Opened as the unit's dossier at this claim until claims have a page of their own.
-            matches.append(Match("claim", claim.id, f"claim {claim.number}", serial=claim.serial,
-                                 product_sku=claim.sku, number=claim.number))
-        matches += _lots(session, text)
+        matches = _text_matches(session, text)
         if text.isdigit() and len(text) in GTIN_LENGTHS:
             found = trace_queries.find_product(session, text)
             if found is not None and found.gtin is not None:
@@ -78,11 +73,48 @@ GTIN_LENGTHS = (8, 12, 13, 14)
 def _lots(session: Session, number: str) -> list[Match]:
     # One match per lot number: its page lists every supplier's lot that carries it.
     lots = trace_queries.list_lots_by_number(session, number)
+    return _lot_match([(lot.id, lot.lot_number, lot.part, lot.supplier) for lot in lots])
+
+
+def _lot_match(lots: list[tuple[int, str, str, str]]) -> list[Match]:
+    """The one lot match of (id, lot number, part, supplier) rows by part, supplier and id; none without rows."""
     if not lots:
         return []
-    parts = ", ".join(sorted({f"{lot.part} · {lot.supplier}" for lot in lots}))
-    return [Match("lot", lots[0].id, _l("lot %(lot)s · %(parts)s", lot=lots[0].lot_number, parts=parts),
-                  batch=lots[0].lot_number)]
+    parts = ", ".join(sorted({f"{part} · {supplier}" for _id, _number, part, supplier in lots}))
+    first_id, number = lots[0][0], lots[0][1]
+    return [Match("lot", first_id, _l("lot %(lot)s · %(parts)s", lot=number, parts=parts), batch=number)]
+
+
+def _text_matches(session: Session, text: str) -> list[Match]:
+    """The units, batches, claim and component lot that plain text names, read in one round trip (a bare serial
+    is most scans): units, then batches, then the claim, then the lot."""
+    none = literal(None, String)
+    units = (select(literal(0).label("kind"), Unit.id, Unit.serial.label("serial"), Batch.number.label("number"),
+                    Product.sku.label("sku"), none.label("part"), none.label("supplier"))
+             .join(Product, Product.id == Unit.product_id).join(Batch, Batch.id == Unit.batch_id)
+             .where((Unit.serial == text) | (Unit.external_code == text)))
+    batches = (select(literal(1), Batch.id, none, Batch.number, Product.sku, none, none)
+               .join(Product, Product.id == Batch.product_id).where(Batch.number == text))
+    # Claim numbers are unique: at most one row.
+    claims = (select(literal(2), Claim.id, Unit.serial, Claim.number, Product.sku, none, none)
+              .join(Unit, Unit.id == Claim.unit_id).join(Product, Product.id == Unit.product_id)
+              .where(Claim.number == text))
+    lots = select(literal(3), ComponentLot.id, none, ComponentLot.lot_number, none, ComponentLot.part,
+                  ComponentLot.supplier).where(ComponentLot.lot_number == text)
+    every = union_all(units, batches, claims, lots).subquery()
+    rows = session.execute(select(every).order_by(every.c.kind, every.c.part, every.c.supplier, every.c.id)).all()
+    matches = []
+    for r in rows:
+        if r.kind == 0:
+            matches.append(Match("unit", r.id, f"{r.sku} {r.serial}", serial=r.serial, batch=r.number,
+                                 product_sku=r.sku))
+        elif r.kind == 1:
+            matches.append(Match("batch", r.id, f"{r.sku} batch {r.number}", batch=r.number, product_sku=r.sku))
+        elif r.kind == 2:
+            # Opened as the unit's dossier at this claim until claims have a page of their own.
+            matches.append(Match("claim", r.id, f"claim {r.number}", serial=r.serial, product_sku=r.sku,
+                                 number=r.number))
+    return matches + _lot_match([(r.id, r.number, r.part, r.supplier) for r in rows if r.kind == 3])
 
 
 def _product(product: Product) -> Match:
@@ -100,6 +132,23 @@ def _units(session: Session, serial: str, product: Product | None) -> list[Match
             for r in rows]
 
 
+def _units_of_gtin(session: Session, gtin: str, serial: str) -> list[Match]:
+    """resolve() of a GTIN and a serial: the unit of that product (trace_queries.find_product's match of the
+    GTIN) with this serial; none when the GTIN is not ours or the product has no such unit."""
+    product = trace_queries.product_key_filter(gtin)
+    rows = session.execute(
+        select(Product.id.label("product_id"), Unit.id, Unit.serial, Product.sku, Batch.number)
+        .select_from(Product)
+        .outerjoin(Unit, (Unit.product_id == Product.id) & ((Unit.serial == serial) | (Unit.external_code == serial)))
+        .outerjoin(Batch, Batch.id == Unit.batch_id)
+        .where(product)
+    ).all()
+    # find_product takes the first product matching the key; only its units count.
+    first = rows[0].product_id if rows else None
+    return [Match("unit", r.id, f"{r.sku} {r.serial}", serial=r.serial, batch=r.number, product_sku=r.sku)
+            for r in rows if r.product_id == first and r.id is not None]
+
+
 def _batches(session: Session, number: str, product: Product | None) -> list[Match]:
     rows = session.execute(
         select(Batch.id, Batch.number, Product.sku).join(Product, Product.id == Batch.product_id)
@@ -110,13 +159,18 @@ def _batches(session: Session, number: str, product: Product | None) -> list[Mat
 
 def find_recent_scan(session: Session, *, raw: str, station: str, since: datetime, user: Any = None) -> ScanLog | None:
     """The latest logged scan of `raw` at `station` since `since`; without a station name, by the same user."""
-    stmt = (select(ScanLog).where(ScanLog.station == station_key(station), ScanLog.raw == raw[:RAW_MAX],
-                                  ScanLog.scanned_at >= since)
+    return session.scalars(_recent_scan(select(ScanLog), raw=raw, station=station, since=since, user=user)).first()
+
+
+def _recent_scan(stmt: Select, *, raw: str, station: str, since: datetime, user: Any) -> Select:
+    """`stmt` narrowed to find_recent_scan's row."""
+    stmt = (stmt.where(ScanLog.station == station_key(station), ScanLog.raw == raw[:RAW_MAX],
+                       ScanLog.scanned_at >= since)
             .order_by(ScanLog.scanned_at.desc()).limit(1))
     if not station:
         # Unnamed API clients are told apart by who they are, so two of them never swallow each other's scans.
         stmt = stmt.where(ScanLog.user_id == getattr(user, "id", None))
-    return session.scalars(stmt).first()
+    return stmt
 
 
 def find_station(session: Session, name: str) -> ScannerStation | None:
@@ -244,6 +298,13 @@ def find_previous_scan(session: Session, *, station: str, before: datetime, user
                        raw: str | None = None) -> dict[str, Any] | None:
     """The latest scan of the same unit (else batch, else text) at `station` before `before`, with who scanned it;
     an unnamed station's are the user's own. None when it was never scanned there."""
+    stmt = _previous_scan(station=station, before=before, user=user, unit_id=unit_id, batch_id=batch_id, raw=raw)
+    return None if stmt is None else _previous_dict(session.execute(stmt).first())
+
+
+def _previous_scan(*, station: str, before: datetime, user: Any, unit_id: int | None, batch_id: int | None,
+                   raw: str | None) -> Select | None:
+    """find_previous_scan's statement, or None when there is nothing to look for."""
     stmt = (select(ScanLog.scanned_at, ScanLog.station, ScanLog.result, User.username)
             .outerjoin(User, User.id == ScanLog.user_id)
             .where(ScanLog.station == station_key(station), ScanLog.scanned_at < before)
@@ -258,6 +319,28 @@ def find_previous_scan(session: Session, *, station: str, before: datetime, user
         return None
     if not station_key(station):
         stmt = stmt.where(ScanLog.user_id == getattr(user, "id", None))
-    row = session.execute(stmt).first()
+    return stmt
+
+
+def _previous_dict(row: Any) -> dict[str, Any] | None:
     return None if row is None else {"at": row.scanned_at, "station": row.station, "result": row.result,
                                      "user": row.username}
+
+
+def find_scan_history(session: Session, *, raw: str, station: str, now: datetime, since: datetime, user: Any = None,
+                      unit_id: int | None = None, batch_id: int | None = None) -> tuple[dict[str, Any] | None, bool]:
+    """find_previous_scan (of the unit, else batch, else `raw`, before `now`) and whether find_recent_scan finds
+    `raw` since `since`, in one statement: each scan asks both."""
+    previous = _previous_scan(station=station, before=now, user=user, unit_id=unit_id, batch_id=batch_id,
+                              raw=None if unit_id or batch_id else raw)
+    recent = _recent_scan(select(literal(1).label("which"), ScanLog.scanned_at, ScanLog.station, ScanLog.result,
+                                 literal(None, String).label("username")),
+                          raw=raw, station=station, since=since, user=user)
+    subqueries = [recent.subquery()]
+    if previous is not None:
+        subqueries.append(previous.add_columns(literal(0).label("which")).subquery())
+    # By name, so both halves of the union list their columns in the same order.
+    parts = [select(q.c.which, q.c.scanned_at, q.c.station, q.c.result, q.c.username) for q in subqueries]
+    rows = session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    found = next((r for r in rows if r.which == 0), None)
+    return _previous_dict(found), any(r.which == 1 for r in rows)
