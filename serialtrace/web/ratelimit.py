@@ -64,6 +64,39 @@ class Limits:
         self.windows = {name: SlidingWindow(limit, window, clock=clock) for name, limit in sizes.items() if limit}
 
 
+class KnownTokens:
+    """Hashes of the bearer tokens this process accepted lately (bounded, longest-idle forgotten first).
+
+    An address over the "refused" limit is still served for these: behind one NAT or proxy address, a station
+    retrying with a revoked token must not lock out every other station that has been working all along.
+    """
+
+    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+        self.max_keys = max_keys
+        self._hashes: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, key: str) -> None:
+        """Remember `key` as accepted."""
+        with self._lock:
+            self._hashes.pop(key, None)
+            self._hashes[key] = None
+            while len(self._hashes) > self.max_keys:
+                self._hashes.popitem(last=False)
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._hashes
+
+
+def _token_key() -> str | None:
+    """The bucket key of this request's bearer token (hashed: nothing kept is a usable secret), or None."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()
+    return None
+
+
 def _bucket() -> tuple[str, str] | None:
     """(limit name, key) of this request, or None when no limit applies."""
     endpoint = request.endpoint or ""
@@ -72,11 +105,8 @@ def _bucket() -> tuple[str, str] | None:
     if endpoint == "auth.login" and request.method == "POST":
         return "login", request.remote_addr or ""
     if request.path.startswith("/api/") and endpoint != "api.openapi":
-        header = request.headers.get("Authorization", "")
-        if header.lower().startswith("bearer "):
-            # Counted per token (hashed: the table keeps no usable secret); made-up ones are held back by "refused".
-            return "api", "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()
-        return "api", "address:" + (request.remote_addr or "")
+        # Counted per token; made-up ones are held back by "refused".
+        return "api", _token_key() or "address:" + (request.remote_addr or "")
     return None
 
 
@@ -107,12 +137,13 @@ def install(app: Flask, settings: Settings) -> None:
 
     window_seconds = settings.rate_limit_window
     refused = limits.windows.get("refused")
+    known = app.extensions["serialtrace.known_tokens"] = KnownTokens()
 
     def _check():
         found = _bucket()
         if found is None:
             return None
-        if found[0] == "api" and refused is not None:
+        if found[0] == "api" and refused is not None and found[1] not in known:
             retry = refused.hit(request.remote_addr or "", count=False)
             if retry is not None:
                 return _refuse("refused", refused.limit, window_seconds, retry)
@@ -121,8 +152,11 @@ def install(app: Flask, settings: Settings) -> None:
         return None if retry is None else _refuse(found[0], window.limit, window_seconds, retry)
 
     def _count_refusal(response):
-        if refused is not None and response.status_code == 401 and request.path.startswith("/api/"):
-            refused.hit(request.remote_addr or "")
+        if refused is not None and request.path.startswith("/api/"):
+            if response.status_code == 401:
+                refused.hit(request.remote_addr or "")
+            elif (key := _token_key()) is not None:
+                known.add(key)
         return response
 
     # First in line: a flood is refused before the token is looked up or a session is opened.
