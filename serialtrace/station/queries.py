@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, func, literal, select, union_all
+from sqlalchemy import Select, String, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
@@ -77,7 +78,7 @@ def _lots(session: Session, number: str) -> list[Match]:
 
 
 def _lot_match(lots: list[tuple[int, str, str, str]]) -> list[Match]:
-    """The one lot match of (id, lot number, part, supplier) rows by part, supplier and id; none without rows."""
+    """The one match of a lot number's (id, lot number, part, supplier) rows, by part, supplier and id."""
     if not lots:
         return []
     parts = ", ".join(sorted({f"{part} · {supplier}" for _id, _number, part, supplier in lots}))
@@ -85,10 +86,12 @@ def _lot_match(lots: list[tuple[int, str, str, str]]) -> list[Match]:
     return [Match("lot", first_id, _l("lot %(lot)s · %(parts)s", lot=number, parts=parts), batch=number)]
 
 
-def _text_matches(session: Session, text: str) -> list[Match]:
-    """The units, batches, claim and component lot that plain text names, read in one round trip (a bare serial
-    is most scans): units, then batches, then the claim, then the lot."""
-    none = literal(None, String)
+# Statements of the scan path are built once with bound parameters: building a union of selects took longer in
+# Python than PostgreSQL takes to run it.
+
+@cache
+def _text_matches_stmt() -> Select:
+    text, none = bindparam("text", type_=String), literal(None, String)
     units = (select(literal(0).label("kind"), Unit.id, Unit.serial.label("serial"), Batch.number.label("number"),
                     Product.sku.label("sku"), none.label("part"), none.label("supplier"))
              .join(Product, Product.id == Unit.product_id).join(Batch, Batch.id == Unit.batch_id)
@@ -102,7 +105,13 @@ def _text_matches(session: Session, text: str) -> list[Match]:
     lots = select(literal(3), ComponentLot.id, none, ComponentLot.lot_number, none, ComponentLot.part,
                   ComponentLot.supplier).where(ComponentLot.lot_number == text)
     every = union_all(units, batches, claims, lots).subquery()
-    rows = session.execute(select(every).order_by(every.c.kind, every.c.part, every.c.supplier, every.c.id)).all()
+    return select(every).order_by(every.c.kind, every.c.part, every.c.supplier, every.c.id)
+
+
+def _text_matches(session: Session, text: str) -> list[Match]:
+    """The units, batches, claim and component lot that plain text names, in that order, read in one round trip
+    (a bare serial is most scans)."""
+    rows = session.execute(_text_matches_stmt(), {"text": text}).all()
     matches = []
     for r in rows:
         if r.kind == 0:
@@ -115,6 +124,34 @@ def _text_matches(session: Session, text: str) -> list[Match]:
             matches.append(Match("claim", r.id, f"claim {r.number}", serial=r.serial, product_sku=r.sku,
                                  number=r.number))
     return matches + _lot_match([(r.id, r.number, r.part, r.supplier) for r in rows if r.kind == 3])
+
+
+@cache
+def _units_of_gtin_stmt(by_gtin: bool) -> Select:
+    # The product as trace_queries.find_product selects it: by SKU, or by GTIN when the key has a GTIN's digits.
+    product = Product.sku == bindparam("key", type_=String)
+    if by_gtin:
+        product = product | (Product.gtin == bindparam("gtin", type_=String))
+    serial = bindparam("serial", type_=String)
+    return (select(Product.id.label("product_id"), Unit.id, Unit.serial, Product.sku, Batch.number)
+            .select_from(Product)
+            .outerjoin(Unit, (Unit.product_id == Product.id)
+                       & ((Unit.serial == serial) | (Unit.external_code == serial)))
+            .outerjoin(Batch, Batch.id == Unit.batch_id)
+            .where(product))
+
+
+def _units_of_gtin(session: Session, gtin: str, serial: str) -> list[Match]:
+    """resolve() of a GTIN and a serial: the unit with this serial of the product find_product finds for the GTIN;
+    none when the GTIN is not ours or its product has no such unit."""
+    key = gtin.strip()
+    by_gtin = key.isdigit() and len(key) in GTIN_LENGTHS
+    rows = session.execute(_units_of_gtin_stmt(by_gtin),
+                           {"key": key, "serial": serial, **({"gtin": key.zfill(14)} if by_gtin else {})}).all()
+    # find_product takes the first product matching the key; only its units count.
+    first = rows[0].product_id if rows else None
+    return [Match("unit", r.id, f"{r.sku} {r.serial}", serial=r.serial, batch=r.number, product_sku=r.sku)
+            for r in rows if r.product_id == first and r.id is not None]
 
 
 def _product(product: Product) -> Match:
@@ -132,23 +169,6 @@ def _units(session: Session, serial: str, product: Product | None) -> list[Match
             for r in rows]
 
 
-def _units_of_gtin(session: Session, gtin: str, serial: str) -> list[Match]:
-    """resolve() of a GTIN and a serial: the unit of that product (trace_queries.find_product's match of the
-    GTIN) with this serial; none when the GTIN is not ours or the product has no such unit."""
-    product = trace_queries.product_key_filter(gtin)
-    rows = session.execute(
-        select(Product.id.label("product_id"), Unit.id, Unit.serial, Product.sku, Batch.number)
-        .select_from(Product)
-        .outerjoin(Unit, (Unit.product_id == Product.id) & ((Unit.serial == serial) | (Unit.external_code == serial)))
-        .outerjoin(Batch, Batch.id == Unit.batch_id)
-        .where(product)
-    ).all()
-    # find_product takes the first product matching the key; only its units count.
-    first = rows[0].product_id if rows else None
-    return [Match("unit", r.id, f"{r.sku} {r.serial}", serial=r.serial, batch=r.number, product_sku=r.sku)
-            for r in rows if r.product_id == first and r.id is not None]
-
-
 def _batches(session: Session, number: str, product: Product | None) -> list[Match]:
     rows = session.execute(
         select(Batch.id, Batch.number, Product.sku).join(Product, Product.id == Batch.product_id)
@@ -159,18 +179,13 @@ def _batches(session: Session, number: str, product: Product | None) -> list[Mat
 
 def find_recent_scan(session: Session, *, raw: str, station: str, since: datetime, user: Any = None) -> ScanLog | None:
     """The latest logged scan of `raw` at `station` since `since`; without a station name, by the same user."""
-    return session.scalars(_recent_scan(select(ScanLog), raw=raw, station=station, since=since, user=user)).first()
-
-
-def _recent_scan(stmt: Select, *, raw: str, station: str, since: datetime, user: Any) -> Select:
-    """`stmt` narrowed to find_recent_scan's row."""
-    stmt = (stmt.where(ScanLog.station == station_key(station), ScanLog.raw == raw[:RAW_MAX],
-                       ScanLog.scanned_at >= since)
+    stmt = (select(ScanLog).where(ScanLog.station == station_key(station), ScanLog.raw == raw[:RAW_MAX],
+                                  ScanLog.scanned_at >= since)
             .order_by(ScanLog.scanned_at.desc()).limit(1))
     if not station:
         # Unnamed API clients are told apart by who they are, so two of them never swallow each other's scans.
         stmt = stmt.where(ScanLog.user_id == getattr(user, "id", None))
-    return stmt
+    return session.scalars(stmt).first()
 
 
 def find_station(session: Session, name: str) -> ScannerStation | None:
@@ -182,8 +197,11 @@ def find_station(session: Session, name: str) -> ScannerStation | None:
 
 def find_station_profile(session: Session, name: str) -> dict[str, Any] | None:
     """The saved profile of station `name`, or None when the station was never calibrated."""
-    station = find_station(session, name)
-    return dict(station.profile) if station is not None else None
+    if not name or not name.strip():
+        return None
+    # The profile alone: every scan asks, and the rest of the row is not needed.
+    profile = session.scalars(select(ScannerStation.profile).where(ScannerStation.name == name.strip())).first()
+    return dict(profile) if profile is not None else None
 
 
 def list_stations(session: Session) -> list[ScannerStation]:
@@ -298,13 +316,6 @@ def find_previous_scan(session: Session, *, station: str, before: datetime, user
                        raw: str | None = None) -> dict[str, Any] | None:
     """The latest scan of the same unit (else batch, else text) at `station` before `before`, with who scanned it;
     an unnamed station's are the user's own. None when it was never scanned there."""
-    stmt = _previous_scan(station=station, before=before, user=user, unit_id=unit_id, batch_id=batch_id, raw=raw)
-    return None if stmt is None else _previous_dict(session.execute(stmt).first())
-
-
-def _previous_scan(*, station: str, before: datetime, user: Any, unit_id: int | None, batch_id: int | None,
-                   raw: str | None) -> Select | None:
-    """find_previous_scan's statement, or None when there is nothing to look for."""
     stmt = (select(ScanLog.scanned_at, ScanLog.station, ScanLog.result, User.username)
             .outerjoin(User, User.id == ScanLog.user_id)
             .where(ScanLog.station == station_key(station), ScanLog.scanned_at < before)
@@ -319,28 +330,49 @@ def _previous_scan(*, station: str, before: datetime, user: Any, unit_id: int | 
         return None
     if not station_key(station):
         stmt = stmt.where(ScanLog.user_id == getattr(user, "id", None))
-    return stmt
-
-
-def _previous_dict(row: Any) -> dict[str, Any] | None:
+    row = session.execute(stmt).first()
     return None if row is None else {"at": row.scanned_at, "station": row.station, "result": row.result,
                                      "user": row.username}
 
 
+@cache
+def _history_stmt(by: str, named: bool, anonymous: bool) -> Select:
+    """find_scan_history's statement: the previous scan `by` unit, batch or raw text, at a named station or by
+    one user (`anonymous`: no user), and the repeat check."""
+    station, raw = bindparam("station", type_=String), bindparam("raw", type_=String)
+    recent = (select(literal(1).label("which"), ScanLog.scanned_at, ScanLog.station, ScanLog.result,
+                     literal(None, String).label("username"))
+              .where(ScanLog.station == station, ScanLog.raw == raw, ScanLog.scanned_at >= bindparam("since"))
+              .order_by(ScanLog.scanned_at.desc()).limit(1))
+    previous = (select(literal(0).label("which"), ScanLog.scanned_at, ScanLog.station, ScanLog.result,
+                       User.username)
+                .outerjoin(User, User.id == ScanLog.user_id)
+                .where(ScanLog.station == station, ScanLog.scanned_at < bindparam("now"))
+                .order_by(ScanLog.scanned_at.desc()).limit(1))
+    target = {"unit": ScanLog.unit_id == bindparam("unit_id"), "batch": ScanLog.batch_id == bindparam("batch_id"),
+              "raw": ScanLog.raw == raw}
+    previous = previous.where(target[by])
+    if not named:
+        # Unnamed API clients are told apart by who they are, as in find_recent_scan and find_previous_scan.
+        user = ScanLog.user_id.is_(None) if anonymous else ScanLog.user_id == bindparam("user_id")
+        recent, previous = recent.where(user), previous.where(user)
+    # By name, so both halves of the union list their columns in the same order.
+    return union_all(*(select(q.c.which, q.c.scanned_at, q.c.station, q.c.result, q.c.username)
+                       for q in (recent.subquery(), previous.subquery())))
+
+
 def find_scan_history(session: Session, *, raw: str, station: str, now: datetime, since: datetime, user: Any = None,
                       unit_id: int | None = None, batch_id: int | None = None) -> tuple[dict[str, Any] | None, bool]:
-    """find_previous_scan (of the unit, else batch, else `raw`, before `now`) and whether find_recent_scan finds
-    `raw` since `since`, in one statement: each scan asks both."""
-    previous = _previous_scan(station=station, before=now, user=user, unit_id=unit_id, batch_id=batch_id,
-                              raw=None if unit_id or batch_id else raw)
-    recent = _recent_scan(select(literal(1).label("which"), ScanLog.scanned_at, ScanLog.station, ScanLog.result,
-                                 literal(None, String).label("username")),
-                          raw=raw, station=station, since=since, user=user)
-    subqueries = [recent.subquery()]
-    if previous is not None:
-        subqueries.append(previous.add_columns(literal(0).label("which")).subquery())
-    # By name, so both halves of the union list their columns in the same order.
-    parts = [select(q.c.which, q.c.scanned_at, q.c.station, q.c.result, q.c.username) for q in subqueries]
-    rows = session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    """What find_previous_scan finds before `now` (the unit, else the batch, else `raw`) and whether
+    find_recent_scan finds `raw` since `since`, in one statement: every scan asks both."""
+    key = station_key(station)
+    user_id = getattr(user, "id", None)
+    by = "unit" if unit_id is not None else "batch" if batch_id is not None else "raw"
+    params = {"station": key, "raw": raw[:RAW_MAX], "since": since, "now": now, "unit_id": unit_id,
+              "batch_id": batch_id, "user_id": user_id}
+    stmt = _history_stmt(by, bool(key), user_id is None)
+    rows = session.execute(stmt, {k: v for k, v in params.items() if v is not None}).all()
     found = next((r for r in rows if r.which == 0), None)
-    return _previous_dict(found), any(r.which == 1 for r in rows)
+    previous = None if found is None else {"at": found.scanned_at, "station": found.station, "result": found.result,
+                                           "user": found.username}
+    return previous, any(r.which == 1 for r in rows)

@@ -14,16 +14,11 @@ from .models import Batch, BatchEvent, ComponentLot, Customer, Product, ProductS
 
 def find_product(session: Session, key: str) -> Product | None:
     """The product with this SKU or GTIN, or None."""
-    return session.scalars(select(Product).where(product_key_filter(key))).first()
-
-
-def product_key_filter(key: str) -> ColumnElement[bool]:
-    """The condition find_product selects by: this SKU, or (digits of a GTIN's length) this GTIN."""
     key = (key or "").strip()
     conds = [Product.sku == key]
     if key.isdigit() and len(key) in (8, 12, 13, 14):
         conds.append(Product.gtin == key.zfill(14))
-    return or_(*conds)
+    return session.scalars(select(Product).where(or_(*conds))).first()
 
 
 def get_product(session: Session, key: str) -> Product:
