@@ -93,7 +93,11 @@ def _touch_token(session: Session, row: Any, now: datetime, address: str) -> Non
         if session.execute(stmt).rowcount == 1:
             record_token_use(session, **use)
         return
-    with bind.execution_options(**{READ_ONLY: False}).connect() as conn:
+    options: dict[str, Any] = {READ_ONLY: False}
+    if bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        # A scan's reads run in autocommit (web.database); the update and its security log row go together.
+        options["isolation_level"] = bind.dialect.default_isolation_level
+    with bind.execution_options(**options).connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         raw = conn.connection.driver_connection
         if sqlite:

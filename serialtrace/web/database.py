@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TypeVar
 
 from flask import current_app, g, request
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import integrity_to_conflict, is_unavailable
 
@@ -16,23 +18,37 @@ View = TypeVar("View", bound=Callable)
 
 def reads_first(view: View) -> View:
     """Mark a view whose POST only reads through db() and writes through a writer of its own (the scan log), so
-    it gets the read session: on SQLite a scan is answered while a long batch registration holds the write lock.
-    Put it below @requires, which copies the mark onto its wrapper."""
+    it gets the read session: on SQLite a scan is answered while a long batch registration holds the write lock;
+    on PostgreSQL its reads run without a transaction (see _without_transaction). Put it below @requires, which
+    copies the mark onto its wrapper."""
     view.reads_first = True  # type: ignore[attr-defined]
     return view
 
 
-def _reads_only() -> bool:
+def _factory(rt) -> sessionmaker:
     if request.method in ("GET", "HEAD"):
-        return True
-    return getattr(current_app.view_functions.get(request.endpoint or ""), "reads_first", False)
+        return rt.read_sessions
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "reads_first", False):
+        return _without_transaction(rt.read_sessions)
+    return rt.sessions
+
+
+@lru_cache(maxsize=16)
+def _without_transaction(factory: sessionmaker) -> sessionmaker:
+    """`factory` with PostgreSQL's autocommit: each read is its own statement, with no BEGIN before and no COMMIT
+    after (two round trips of the few a scan makes; it writes through a writer of its own). Elsewhere (SQLite, a
+    session bound to a connection) `factory` itself."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return factory
+    return sessionmaker(**{**factory.kw, "bind": bind.execution_options(isolation_level="AUTOCOMMIT")},
+                        class_=factory.class_)
 
 
 def db() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        rt = current_app.extensions["serialtrace"]
-        g.db_session = (rt.read_sessions if _reads_only() else rt.sessions)()
+        g.db_session = _factory(current_app.extensions["serialtrace"])()
     return g.db_session
 
 
