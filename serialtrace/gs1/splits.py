@@ -4,8 +4,12 @@ Without GS between fields a variable-length value may end at any of up to 90 pla
 splits of a long string can be exponentially many. The search avoids that blow-up:
 
 - one forward and one backward pass over the positions find where an element can start and
-  still reach the end through valid values; the search steps only onto such positions;
-- an AI that occurs again must repeat its value (GS1 repeats), so its split is forced;
+  still reach the end through valid values; the search steps only onto such positions. Each
+  distinct candidate value is checked once, and lengths without gaps are ranges, so the passes
+  cost about one unit of work per position;
+- an AI that occurs again must repeat its value (GS1 repeats), so its split is forced, and so
+  is every element after it whose AI was read before: such a walk is one move, and a block of
+  elements the data repeats is jumped with string comparisons, not stepped element by element;
 - whether the rest of the data can be read after a prefix depends on the prefix only through a
   small summary: the position, the requirements still open, and the prefix AIs that something
   later in the data could repeat, exclude or need. A summary that led to no reading is
@@ -22,6 +26,7 @@ recursion limit.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from functools import cache, lru_cache
@@ -109,6 +114,12 @@ def _shape(ai: str) -> tuple[str, bool]:
     return kinds, simple
 
 
+@cache
+def _stretch_pattern(kinds: str) -> re.Pattern[str]:
+    allowed = frozenset().union(*(CHARSET[k] for k in kinds))
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(allowed)) + "]+")
+
+
 def _value_ok(spec: AISpec, value: str) -> bool:
     # rules.check_value without building an error message for each of the many values that fail.
     m = spec.pattern.fullmatch(value)
@@ -178,106 +189,224 @@ class _Graph:
         marked[0] = 1
         runs_open = [0] * (n + 2)
         covering = 0
+        # The valid lengths of one AI's candidate text, relative to where its value starts: data
+        # in which the same element recurs checks each distinct candidate once.
+        self._checked: dict[tuple[str, str], range | tuple[int, ...]] = {}
+        checked = self._checked
+        # Per AI met: (spec, the run lengths of its characters, its length bounds, simple); the loop
+        # below runs once per position of the data, so what does not depend on the position is
+        # looked up once.
+        shapes: dict[str, tuple[AISpec, list[int], int, int, bool] | None] = {}
+        prefix_length = AI_LENGTH.get
+        at = self.at
+        unchecked = 0  # simple values taken since the budget was last told
         for i in range(n):
             covering += runs_open[i]
             if not (covering or marked[i]):
                 continue
-            size = AI_LENGTH.get(data[i:i + 2], 0)
-            spec = TABLE.get(data[i:i + size]) if size else None
-            if spec is None:
+            size = prefix_length(data[i:i + 2], 0)
+            if not size:
                 continue
-            ends = self._ends(spec, i + size, budget)
-            if not ends:
+            ai = data[i:i + size]
+            shape = shapes.get(ai, False)
+            if shape is False:
+                shape = shapes[ai] = self._shape_of(ai)
+            if shape is None:
                 continue
-            self.at[i] = (spec.ai, i + size, ends)
-            if type(ends) is range:
-                runs_open[ends[-1]] += 1
-                runs_open[ends[0] + 1] -= 1
+            spec, run, hi, lo, simple = shape
+            start = i + size
+            longest = run[start]
+            if lo < hi:
+                if longest < hi:
+                    hi = longest
+                    if hi < lo:
+                        continue
+            elif longest < hi:
+                continue
+            if simple:
+                unchecked += 1
+                if unchecked >= _CLOCK_EVERY:
+                    budget.spend(unchecked)
+                    unchecked = 0
+                at[i] = (ai, start, range(start + hi, start + lo - 1, -1))
+                runs_open[start + lo] += 1
+                runs_open[start + hi + 1] -= 1
+                continue
+            sizes = checked.get((ai, data[start:start + hi]))
+            if sizes is None:
+                sizes = self._check(spec, start, hi, lo, budget)
+            elif type(sizes) is range:
+                unchecked += 1
             else:
+                budget.spend(len(sizes))  # one per end to mark
+            if type(sizes) is range:
+                at[i] = (ai, start, range(start + sizes[0], start + sizes[-1] - 1, -1))
+                runs_open[start + sizes[-1]] += 1
+                runs_open[start + sizes[0] + 1] -= 1
+            elif sizes:
+                ends = tuple(start + size for size in sizes)
+                at[i] = (ai, start, ends)
                 for end in ends:
                     marked[end] = 1
+        budget.spend(unchecked)
         covering += runs_open[n]
         # Backward: which of those positions lead to the end; alive_from[j] counts them from j on.
         alive = bytearray(n + 1)
         alive[n] = 1 if (covering or marked[n]) else 0
         alive_from = [0] * (n + 2)
         alive_from[n] = alive[n]
+        # The last position at which each AI can start on a way to the end: the first met going back.
+        last: dict[str, int] = {}
         for i in range(n - 1, -1, -1):
-            entry = self.at[i]
-            ok = 0
-            if entry is not None:
-                ends = entry[2]
-                if type(ends) is range:
-                    ok = alive_from[ends[-1]] > alive_from[ends[0] + 1]
-                else:
-                    ok = any(alive[e] for e in ends)
-            alive[i] = ok
-            alive_from[i] = alive_from[i + 1] + ok
+            entry = at[i]
+            if entry is None:
+                alive_from[i] = alive_from[i + 1]
+                continue
+            ends = entry[2]
+            if type(ends) is range:
+                ok = alive_from[ends[-1]] > alive_from[ends[0] + 1]
+            else:
+                ok = False
+                for end in ends:
+                    if alive[end]:
+                        ok = True
+                        break
+            if ok:
+                alive[i] = 1
+                alive_from[i] = alive_from[i + 1] + 1
+                if entry[0] not in last:
+                    last[entry[0]] = i
+            else:
+                alive_from[i] = alive_from[i + 1]
         self.alive = alive
-        # The last position at which each AI can start on a way to the end.
-        self.last: dict[str, int] = {}
-        for i, entry in enumerate(self.at):
-            if entry is not None and alive[i]:
-                self.last[entry[0]] = i
+        self.last = last
         # Per AI in the data: the last position at which an AI its presence matters to can start.
         interacts = _relations()[1]
-        last = self.last
         self.horizon = {ai: max((i for b, i in last.items() if b in interacts[ai]), default=-1) for ai in last}
         self._token_last: dict[str, list[tuple[int, str]]] = {}
         self._requirement_last: dict[Requirement, int] = {}
 
     def _run(self, kinds: str) -> list[int]:
+        """Per position: how many characters from there on are of the given kinds."""
         run = self._runs.get(kinds)
         if run is None:
-            allowed = frozenset().union(*(CHARSET[k] for k in kinds))
-            data = self.data
             run = [0] * (self.n + 1)
-            count = 0
-            for j in range(self.n - 1, -1, -1):
-                count = count + 1 if data[j] in allowed else 0
-                run[j] = count
+            # Filled one stretch at a time: the regular expression and the slice do the per-character work.
+            for stretch in _stretch_pattern(kinds).finditer(self.data):
+                start, end = stretch.span()
+                run[start:end] = range(end - start, 0, -1)
             self._runs[kinds] = run
         return run
 
-    def _ends(self, spec: AISpec, start: int, budget: _Budget) -> range | tuple[int, ...] | None:
-        kinds, simple = _shape(spec.ai)
-        longest = self._run(kinds)[start]
-        if spec.separator_required:
-            hi, lo = min(spec.max_length, longest), spec.min_length
-        else:
-            hi = lo = spec.max_length
-            if longest < hi:
-                return None
-        if hi < lo:
+    def _shape_of(self, ai: str) -> tuple[AISpec, list[int], int, int, bool] | None:
+        spec = TABLE.get(ai)
+        if spec is None:
             return None
-        if simple:
-            budget.spend()
-            return range(start + hi, start + lo - 1, -1)
-        budget.spend(hi - lo + 1)
-        data = self.data
-        ends = tuple(start + size for size in range(hi, lo - 1, -1) if _value_ok(spec, data[start:start + size]))
-        return ends or None
+        kinds, simple = _shape(ai)
+        # A value without a separator after it has its full length; only one that needs one may end early.
+        lo = spec.min_length if spec.separator_required else spec.max_length
+        return spec, self._run(kinds), spec.max_length, lo, simple
 
-    def moves(self, i: int, values: dict[str, str]) -> Iterator[tuple[str, int, str]]:
-        """(AI, end, value) for each element that can start at i, longest value first."""
+    def _check(self, spec: AISpec, start: int, hi: int, lo: int, budget: _Budget) -> range | tuple[int, ...]:
+        """The valid lengths, longest first, of spec's value from start (hi the longest the characters allow).
+
+        Lengths without a gap come back as a range, which the passes over positions handle in O(1).
+        """
+        text = self.data[start:start + hi]
+        budget.spend(hi - lo + 1)
+        sizes: range | tuple[int, ...] = tuple(
+            size for size in range(hi, lo - 1, -1) if _value_ok(spec, text[:size]))
+        if len(sizes) > 1 and sizes[0] - sizes[-1] == len(sizes) - 1:
+            sizes = range(sizes[0], sizes[-1] - 1, -1)
+        self._checked[(spec.ai, text)] = sizes
+        return sizes
+
+    def moves(self, i: int, values: dict[str, str],
+              budget: _Budget) -> Iterator[tuple[str, int, str, list[Pair] | None]]:
+        """(AI, end, value, None) for each element that can start at i, longest value first.
+
+        An AI read before must carry the same value again, so from a position where such an AI
+        starts the next elements are forced until one whose AI is new: that whole walk is one
+        move, (AI, end, value, the elements walked), as the search would have stepped it.
+        """
         entry = self.at[i]
         if entry is None:
             return iter(())
         ai, start, ends = entry
         if ai in values:
-            # A repeated AI must carry the same value: one split at most.
-            value = values[ai]
-            end = start + len(value)
-            if end in ends and self.alive[end] and self.data[start:end] == value:
-                return iter(((ai, end, value),))
-            return iter(())
+            walked = self._walk(i, values, budget)
+            if walked is None:
+                return iter(())
+            end, pairs = walked
+            return iter(((ai, end, values[ai], pairs),))
         return self._all_moves(ai, start, ends)
 
-    def _all_moves(self, ai: str, start: int, ends: range | tuple[int, ...]) -> Iterator[tuple[str, int, str]]:
+    def _walk(self, i: int, values: dict[str, str], budget: _Budget) -> tuple[int, list[Pair]] | None:
+        """Where the forced elements from i lead (a position on a way to the end) and those elements."""
+        at, data, n = self.at, self.data, self.n
+        pairs: list[Pair] = []
+        first = at[i][0]  # type: ignore[index]  # moves() found an element at i
+        block = ""
+        p = i
+        while p < n:
+            entry = at[p]
+            if entry is None:
+                break
+            ai, start, ends = entry
+            value = values.get(ai)
+            if value is None:
+                break
+            if ai == first and p > i:
+                # Back at the walk's first element: the data from here repeats what was walked
+                # as long as its text does, and forced steps depend on the text only, so each
+                # copy of that block reads as the same elements (valid where they were).
+                if not block:
+                    block, elements = data[i:p], pairs[:]
+                times = self.copies(block, p)
+                budget.spend(2)  # a few comparisons of long strings: about two elements' time
+                if times:
+                    pairs.extend(elements * times)
+                    p += times * len(block)
+                    continue
+            budget.spend()
+            end = start + len(value)
+            if not (end in ends and data.startswith(value, start)):
+                return None
+            pairs.append((ai, value))
+            p = end
+        # Every element walked ends where the next starts, so the walk is on a way to the end
+        # iff its last position is.
+        return (p, pairs) if self.alive[p] else None
+
+    def copies(self, block: str, at: int) -> int:
+        """How many copies of block follow one another from position at: galloping, then bisecting."""
+        data = self.data
+        if not data.startswith(block, at):
+            return 0
+        # Data made of one repeated block usually repeats it to its end: one comparison says so.
+        most = (self.n - at) // len(block)
+        if data.startswith(block * most, at):
+            return most
+        found = 1
+        while data.startswith(block * found, at + found * len(block)):
+            found *= 2
+        # found copies are there, found more are not: bisect how many of those are.
+        at += found * len(block)
+        low, high = 0, found
+        while high - low > 1:
+            middle = (low + high) // 2
+            if data.startswith(block * middle, at):
+                low = middle
+            else:
+                high = middle
+        return found + low
+
+    def _all_moves(self, ai: str, start: int,
+                   ends: range | tuple[int, ...]) -> Iterator[tuple[str, int, str, list[Pair] | None]]:
         alive, data = self.alive, self.data
         for end in ends:
             if alive[end]:
-                yield ai, end, data[start:end]
+                yield ai, end, data[start:end], None
 
     def token_last(self, token: str) -> list[tuple[int, str]]:
         """(last position, AI) of the AIs in the data that a rule token names, latest first."""
@@ -322,39 +451,35 @@ def _search(graph: _Graph, limit: int, budget: _Budget) -> list[list[Pair]]:
     conflicts = _relations()[0]
     found: list[list[Pair]] = []
     path: list[Pair] = []
+    # The AIs read so far and their values. A move either reads an AI new to the path or is a
+    # walk of forced elements whose AIs are all here already, so undoing a move is popping its
+    # elements and, for a new AI, forgetting it.
     values: dict[str, str] = {}
-    counts: dict[str, int] = {}
     # Memo keys hold only numbers, strings and tuples of them, which the garbage collector stops
     # tracking: thousands of them must not make a full collection of the server's heap due.
     dead: set[tuple] = set()
     requirement_ids: dict[frozenset, int] = {}
     # Frames: moves left, memo key (position, open requirements, summary), readings found
-    # before, open requirements, summary of the prefix and the position where it next changes.
-    stack: list[tuple] = [(graph.moves(0, values), None, 0, frozenset(), (), n)]
-
-    def undo() -> None:
-        ai, _ = path.pop()
-        left = counts[ai] - 1
-        if left:
-            counts[ai] = left
-        else:
-            del counts[ai]
-            del values[ai]
+    # before, open requirements, and the move into the frame: its new AI (None for a walk) and
+    # how many elements it added to the path.
+    stack: list[tuple] = [(graph.moves(0, values, budget), None, 0, frozenset(), None, 0)]
 
     while stack:
-        moves, key, before, pending, summary, change = stack[-1]
+        moves, key, before, pending, new_ai, added = stack[-1]
         move = next(moves, None)
         if move is None:
             stack.pop()
             if key is not None and len(found) == before:
                 dead.add(key)
-            if stack:
-                undo()
+            if added:
+                del path[-added:]
+                if new_ai is not None:
+                    del values[new_ai]
             continue
         budget.spend()
-        ai, end, value = move
-        if ai in values:
-            opened, fresh = pending, ()  # the same AI and value again adds nothing
+        ai, end, value, walked = move
+        if walked is not None:
+            opened, fresh = pending, ()  # the same AIs and values again add nothing
         else:
             if ai in conflicts[ai] or not conflicts[ai].isdisjoint(values) or _breaks_signature(ai, value, values):
                 continue
@@ -362,7 +487,7 @@ def _search(graph: _Graph, limit: int, budget: _Budget) -> list[list[Pair]]:
             fresh = opened - pending
         if end == n:
             if not opened:
-                reading = path + [(ai, value)]
+                reading = path + walked if walked is not None else path + [(ai, value)]
                 try:
                     check_associations(reading)  # the rules themselves have the last word
                 except GS1Error:
@@ -373,21 +498,20 @@ def _search(graph: _Graph, limit: int, budget: _Budget) -> list[list[Pair]]:
             continue
         if opened and not _feasible(graph, opened, fresh, end, values, ai):
             continue
-        path.append((ai, value))
-        if ai in counts:
-            counts[ai] += 1
-            # Along forced repeats the summary stays the same object until a threshold passes.
-            if end > change:
-                summary, change = _summary(graph, end, values)
+        if walked is not None:
+            path.extend(walked)
+            added, new_ai = len(walked), None
         else:
-            counts[ai] = 1
+            path.append((ai, value))
             values[ai] = value
-            summary, change = _summary(graph, end, values)
-        child = (end, requirement_ids.setdefault(opened, len(requirement_ids)), summary)
+            added, new_ai = 1, ai
+        child = (end, requirement_ids.setdefault(opened, len(requirement_ids)), _summary(graph, end, values))
         if child in dead:
-            undo()
+            del path[-added:]
+            if new_ai is not None:
+                del values[new_ai]
             continue
-        stack.append((graph.moves(end, values), child, len(found), opened, summary, change))
+        stack.append((graph.moves(end, values, budget), child, len(found), opened, new_ai, added))
     return found
 
 
@@ -439,23 +563,16 @@ def _feasible(graph: _Graph, opened: frozenset, fresh: frozenset | tuple, end: i
     return all(any(all(available(t) for t in group) for group in requirement) for requirement in fresh)
 
 
-def _summary(graph: _Graph, end: int, values: dict[str, str]) -> tuple[tuple, int]:
+def _summary(graph: _Graph, end: int, values: dict[str, str]) -> tuple:
     # The prefix AIs that matter after `end`: something that can still come could repeat them
     # (value needed), exclude them, or need them; signed keys keep their value for (8030).
-    # Also the last position up to which this summary stays the same.
     last, horizon = graph.last, graph.horizon
     items: list[tuple[str, str | None]] = []
-    change = graph.n
     for p, v in values.items():
-        reach = horizon[p]
-        if reach >= end:
+        if horizon[p] >= end:
             if last[p] >= end or p in SIGNED_KEY_LENGTHS:
                 items.append((p, v))
-                if p not in SIGNED_KEY_LENGTHS:
-                    reach = last[p]
             else:
                 items.append((p, None))
-            if reach < change:
-                change = reach
     items.sort()
-    return tuple(items), change
+    return tuple(items)

@@ -97,3 +97,47 @@ _PIECES = st.sampled_from(
 def test_readings_equal_those_of_trying_every_split(pieces, limit):
     data = "".join(pieces)[:70]
     assert gs1.split_readings(data, limit=limit) == _every_split(data, limit)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "01" + GTIN + "10A21B" * 5,  # a block of two repeated AIs, copied until the data ends
+        "01" + GTIN + "10A21B" * 5 + "10A",  # ... and one element of it after the last whole copy
+        "01" + GTIN + "91X92Y" * 4 + "91X",
+        "9912" * 6 + "91",  # (99) free to swallow its own copies
+        "01" + GTIN + "2012" + "3712" * 5 + "2012",  # (37) cannot repeat (20): no reading
+        "01" + GTIN + "10" * 16 + "1",
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 8, 100])
+def test_forced_runs_of_repeated_elements_match_the_definition(data, limit):
+    assert gs1.split_readings(data, limit=limit) == _every_split(data, limit)
+
+
+def _filled(head: str, unit: str, length: int) -> str:
+    return (head + unit * length)[:length]
+
+
+# The slowest scans the fuzzer found: GS1 data without separators at the 8,000-character cap. Each ran
+# the search out of its 10,000 units of work ("too complex to read"); searched to the end they needed
+# 16,000 to 187,000 units, because every forced repeat was a step and every value check was redone.
+_WORST = [
+    _filled("", "991231", 7996),
+    _filled("01" + GTIN, "991231", 7995),
+    _filled("01" + GTIN, "10", 7996),
+    _filled("01" + GTIN, "10", 7995),
+    _filled("01" + GTIN, "91", 7997),
+    _filled("", "91", 7996),
+    _filled("", "304", 7932),
+    _filled("", "2012", 7997),
+]
+
+
+@pytest.mark.parametrize("data", _WORST, ids=lambda d: f"{d[:8]}..{len(d)}")
+def test_the_worst_data_at_the_length_cap_needs_a_fraction_of_the_work_limit(data):
+    # About one unit per position for the table of where elements can start (linear), and a
+    # search whose forced runs cost a unit per distinct block, not per element: the whole answer
+    # in 8,500 units, the same answer as without a limit.
+    unlimited = gs1.split_readings(data, limit=8)
+    assert gs1.split_readings(data, limit=8, max_work=8_500) == unlimited
