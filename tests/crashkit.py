@@ -56,6 +56,8 @@ class Armed:
         line = self.proc.stdout.readline()
         if line.strip() != b"ready":
             self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                stream.close()  # else their ResourceWarning at exit lands on whichever test runs then
             raise AssertionError(f"driver did not start: {line!r} {self._read_stderr()}")
         self.proc.stdin.write(b"go\n")
         self.proc.stdin.flush()

@@ -232,6 +232,50 @@ def test_postgresql_backup_of_the_schema_restores_every_row(tmp_path):
             admin.dispose()
 
 
+@pytest.mark.slow  # loads the demo data
+def test_postgresql_backup_while_scans_are_written_restores_one_consistent_moment(tmp_path):
+    backup = tmp_path / "nightly.dump"
+    with _fresh_database("postgresql", tmp_path) as url:
+        _demo(url)
+        scanner = _Scanner(url)
+        scanner.start()
+        try:
+            while scanner.written < 5 and scanner.is_alive():
+                time.sleep(0.01)
+            scans_before = len(_rows(url)["scan_log"])
+            written_before = scanner.written
+            out = _ok(_cli(url, "backup", str(backup)))
+            written_during = scanner.written - written_before
+            # Scans go on after the dump too, so the source ends with rows the backup cannot have.
+            while scanner.written < written_before + written_during + 5 and scanner.is_alive():
+                time.sleep(0.01)
+        finally:
+            scanner.stop.set()
+            scanner.join(10)
+        assert scanner.failure is None
+        assert written_during >= 5, "the scans did not go on while the backup ran"
+        assert scanner.slowest < 2.0, f"a scan waited {scanner.slowest:.2f} s"
+        assert backup.read_bytes().startswith(b"PGDMP") and f"schema revision {heads()[0]}" in out
+        with _emptied(url) as (source_url, holds):
+            assert holds() is None
+            _ok(_cli(url, "restore", str(backup)))
+            source, copy = _rows(source_url), _rows(url)
+            # pg_dump reads every table in one snapshot: the scan log up to one moment, every other table whole.
+            scans = copy.pop("scan_log")
+            assert scans_before <= len(scans) < len(source["scan_log"])
+            assert scans == source.pop("scan_log")[:len(scans)]
+            assert _differences(source, copy) == []
+            # A scan after the restore gets a key of its own (the sequence is not behind the restored rows).
+            rt = Runtime.from_env({"database_url": url})
+            try:
+                with transaction(rt.sessions) as s:
+                    scan_payload(s, "AFTER-RESTORE", station="backup-test")
+            finally:
+                rt.engine.dispose()
+            assert len(_rows(url)["scan_log"]) == len(scans) + 1
+            _app_and_init_work(url)
+
+
 def _add_product(url: str) -> None:
     _ok(_cli(url, "products", "add", "--sku", "KEEP-1", "--name", "kept"))
 
