@@ -208,8 +208,9 @@ class _Graph:
             if not size:
                 continue
             ai = data[i:i + size]
-            shape = shapes.get(ai, False)
-            if shape is False:
+            if ai in shapes:
+                shape = shapes[ai]
+            else:
                 shape = shapes[ai] = self._shape_of(ai)
             if shape is None:
                 continue
@@ -262,12 +263,12 @@ class _Graph:
             if entry is None:
                 alive_from[i] = alive_from[i + 1]
                 continue
-            ends = entry[2]
-            if type(ends) is range:
-                ok = alive_from[ends[-1]] > alive_from[ends[0] + 1]
+            span = entry[2]
+            if isinstance(span, range):
+                ok = alive_from[span[-1]] > alive_from[span[0] + 1]
             else:
                 ok = False
-                for end in ends:
+                for end in span:
                     if alive[end]:
                         ok = True
                         break

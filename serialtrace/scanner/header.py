@@ -82,7 +82,7 @@ def _size_past_bomb_check(data: bytes) -> tuple[str, tuple[int, int]]:
         factory, accept = Image.OPEN[kind]
         if accept is not None and accept(data[:16]):
             try:
-                with factory(io.BytesIO(data)) as img:
+                with factory(io.BytesIO(data), "") as img:
                     return kind, img.size
             except (OSError, ValueError, SyntaxError, struct.error):
                 break
