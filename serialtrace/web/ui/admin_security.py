@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,27 +20,15 @@ from ..downloads import attachment, record_apart
 from ..i18n import _
 from .admin import bp
 from .common import settings, user_text
-from .scanlog import page_number
+from .scanlog import page_number, query_day
 
 PAGE_SIZE = 50
-
-
-def _day(field: str) -> date | None:
-    """The date in the query field `field` (YYYY-MM-DD), or None; anything else is a 422 naming the field."""
-    value = user_text(request.args.get(field, "").strip(), field)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(_("%(field)s must be a date as YYYY-MM-DD, not %(value)r", field=field, value=value),
-                              details={"field": field}) from None
 
 
 def _filter() -> tuple[security_log.SecurityFilter, dict[str, str]]:
     """The filter the query string asks for (days are the business's calendar days) and the form values."""
     form = {name: user_text(request.args.get(name, "").strip(), name)[:64] for name in ("kind", "user")}
-    since, until = _day("from"), _day("to")
+    since, until = query_day("from"), query_day("to")
     if since and until and until < since:
         raise ValidationError(_("the date range ends (%(end)s) before it starts (%(start)s)", end=until.isoformat(),
                                 start=since.isoformat()), details={"field": "to"})

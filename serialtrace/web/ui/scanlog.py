@@ -30,7 +30,7 @@ PAGE_SIZE = 50
 GS_SHOWN = "\u241d"
 
 
-def _day(field: str) -> date | None:
+def query_day(field: str) -> date | None:
     """The date in the query field `field` (YYYY-MM-DD), or None; anything else is a 422 naming the field."""
     value = user_text(request.args.get(field, "").strip(), field)
     if not value:
@@ -57,7 +57,7 @@ def scan_filter() -> tuple[station_queries.ScanFilter, dict[str, Any]]:
     """The filter the query string asks for, narrowed to the reader's own station for warehouse staff, and the
     form values to show again."""
     form = {name: user_text(request.args.get(name, "").strip(), name) for name in ("station", "user", "result")}
-    since, until = _day("from"), _day("to")
+    since, until = query_day("from"), query_day("to")
     if form["result"] and form["result"] not in SCAN_RESULT_LABELS:
         raise ValidationError(_("result %(value)r is not known; choose one from the list", value=form["result"]),
                               details={"field": "result"})
