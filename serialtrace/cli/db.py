@@ -93,6 +93,10 @@ def serve(host: str, port: int, threads: int, cert: str | None, key: str | None,
 
     # Escalation passes every SERIALTRACE_ESCALATION_INTERVAL seconds beside the requests (0: cron does it).
     escalation.start_background(runtime())
+    from ..web.warmup import warm_up
+
+    # One connection per request thread, open before the first station scans.
+    warm_up(app, connections=threads)
     if cert or key or tls:
         from ..web.tls import serve_tls
 
