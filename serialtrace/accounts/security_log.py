@@ -51,6 +51,15 @@ def record_security_event(session: Session, kind: str, **values: Any) -> Securit
     return event
 
 
+def logged_within(conn: Connection | Session, kind: str, *, since: datetime, **match: Any) -> bool:
+    """True when an event of `kind` whose columns equal `match` was logged after `since`: the once-per-window rules
+    that keep repeated events (a token's use, a refused token, a locked sign-in) from growing the table."""
+    table = SecurityEvent.__table__
+    stmt = select(table.c.id).where(table.c.kind == kind, table.c.at > since,
+                                    *(table.c[name] == value for name, value in match.items())).limit(1)
+    return conn.execute(stmt).first() is not None
+
+
 def record_token_use(conn: Connection | Session, *, token_id: int, prefix: str, user_id: int, username: str,
                      address: str, now: datetime) -> bool:
     """Log a token's use unless one was logged within TOKEN_USE_EVERY; True when a row was written.
@@ -58,15 +67,11 @@ def record_token_use(conn: Connection | Session, *, token_id: int, prefix: str, 
     Called only by the one caller whose conditional UPDATE of last_used_at won (at most once a minute per token), so
     two processes never both read "none this hour" for the same token.
     """
-    table = SecurityEvent.__table__
-    last = conn.execute(select(func.max(table.c.at)).where(
-        table.c.token_id == token_id, table.c.kind == SecurityEventKind.TOKEN_USED,
-        table.c.at > now - TOKEN_USE_EVERY)).scalar()
-    if last is not None:
+    if logged_within(conn, SecurityEventKind.TOKEN_USED, since=now - TOKEN_USE_EVERY, token_id=token_id):
         return False
-    conn.execute(insert(table).values(at=now, kind=SecurityEventKind.TOKEN_USED, username=username[:64],
-                                      user_id=user_id, actor="", address=(address or "")[:64], token_id=token_id,
-                                      token_prefix=prefix, details={}))
+    conn.execute(insert(SecurityEvent.__table__).values(
+        at=now, kind=SecurityEventKind.TOKEN_USED, username=username[:64], user_id=user_id, actor="",
+        address=(address or "")[:64], token_id=token_id, token_prefix=prefix, details={}))
     return True
 
 
@@ -80,10 +85,7 @@ def record_token_rejected(session: Session, *, address: str, prefix: str, now: d
     True when a row was written. `prefix` is as much of the token as a real token's stored prefix."""
     now = now or utcnow()
     address = (address or "")[:64]
-    recent = session.scalar(select(SecurityEvent.id).where(
-        SecurityEvent.kind == SecurityEventKind.TOKEN_REJECTED, SecurityEvent.address == address,
-        SecurityEvent.at > now - TOKEN_REJECTED_EVERY).limit(1))
-    if recent is not None:
+    if logged_within(session, SecurityEventKind.TOKEN_REJECTED, since=now - TOKEN_REJECTED_EVERY, address=address):
         return False
     record_security_event(session, SecurityEventKind.TOKEN_REJECTED, address=address, at=now,
                           details={"prefix": prefix[:10]})

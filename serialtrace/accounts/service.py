@@ -16,10 +16,10 @@ from ..errors import Conflict, DomainError, NotFound, Unauthorized, ValidationEr
 from ..i18n import _l
 from .enums import Role
 from .enums import SecurityEventKind as Kind
-from .models import AdminEvent, ApiToken, LoginAttempt, SecurityEvent, User
+from .models import AdminEvent, ApiToken, LoginAttempt, User
 from .policy import LOCKOUT, Lockout, as_utc, ensure_language, ensure_password, ensure_role, hash_token, lock_end
 from .queries import authenticate, find_user, get_user
-from .security_log import record_security_event
+from .security_log import logged_within, record_security_event
 
 # Who did it, for the security log: the acting user, or a name such as "console" for the command line.
 Actor = User | str | None
@@ -232,10 +232,7 @@ LOCKED_REFUSAL_EVERY = timedelta(minutes=1)
 def _log_refusal(session: Session, *, key: str, address: str, now: datetime, locked: SignInLocked,
                  purpose: str) -> bool:
     """Log a sign-in refused as locked, at most once a minute per name and address; True when a row was added."""
-    recent = session.scalar(select(SecurityEvent.id).where(
-        SecurityEvent.kind == Kind.LOGIN_LOCKED, SecurityEvent.username == key, SecurityEvent.address == address,
-        SecurityEvent.at > now - LOCKED_REFUSAL_EVERY).limit(1))
-    if recent is not None:
+    if logged_within(session, Kind.LOGIN_LOCKED, since=now - LOCKED_REFUSAL_EVERY, username=key, address=address):
         return False
     record_security_event(session, Kind.LOGIN_LOCKED, username=key, user=find_user(session, key), address=address,
                           at=now, details={"scope": locked.scope, "until": locked.until.isoformat(),

@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 
 from ..config import Settings
 from .i18n import _
@@ -90,11 +90,13 @@ class KnownTokens:
 
 
 def _token_key() -> str | None:
-    """The bucket key of this request's bearer token (hashed: nothing kept is a usable secret), or None."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()
-    return None
+    """The bucket key of this request's bearer token (hashed: nothing kept is a usable secret), or None; worked
+    out once per request, as the limit check and the answer's bookkeeping both ask."""
+    if "rate_token_key" not in g:
+        header = request.headers.get("Authorization", "")
+        g.rate_token_key = ("token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()
+                            if header.lower().startswith("bearer ") else None)
+    return g.rate_token_key
 
 
 def _bucket() -> tuple[str, str] | None:

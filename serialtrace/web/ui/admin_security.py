@@ -4,23 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import render_template, request, stream_with_context
 
 from ...accounts import security_log
 from ...accounts.enums import SECURITY_EVENT_LABELS, SecurityEventKind
-from ...errors import ValidationError
 from ...trace.csvexport import csv_chunks
 from ..auth import requires_page
 from ..database import db
 from ..downloads import attachment, record_apart
-from ..i18n import _
 from .admin import bp
-from .common import settings, user_text
-from .scanlog import page_number, query_day
+from .common import user_text
+from .scanlog import page_number, query_day_range
 
 PAGE_SIZE = 50
 
@@ -28,13 +24,7 @@ PAGE_SIZE = 50
 def _filter() -> tuple[security_log.SecurityFilter, dict[str, str]]:
     """The filter the query string asks for (days are the business's calendar days) and the form values."""
     form = {name: user_text(request.args.get(name, "").strip(), name)[:64] for name in ("kind", "user")}
-    since, until = query_day("from"), query_day("to")
-    if since and until and until < since:
-        raise ValidationError(_("the date range ends (%(end)s) before it starts (%(start)s)", end=until.isoformat(),
-                                start=since.isoformat()), details={"field": "to"})
-    zone = ZoneInfo(settings().timezone)
-    start = datetime.combine(since, time(), zone).astimezone(UTC) if since else None
-    end = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC) if until else None
+    since, until, start, end = query_day_range()
     form.update({"from": since.isoformat() if since else "", "to": until.isoformat() if until else ""})
     return security_log.SecurityFilter(kind=form["kind"], user=form["user"], since=start, until=end), form
 

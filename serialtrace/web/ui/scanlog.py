@@ -42,6 +42,19 @@ def query_day(field: str) -> date | None:
                               details={"field": field}) from None
 
 
+def query_day_range() -> tuple[date | None, date | None, datetime | None, datetime | None]:
+    """The query's `from` and `to` days, and the UTC moments from the start of `from` to the end of `to` as the
+    business's calendar days (SERIALTRACE_TIMEZONE); 422 naming the field for a bad day or a range that ends first."""
+    since, until = query_day("from"), query_day("to")
+    if since and until and until < since:
+        raise ValidationError(_("the date range ends (%(end)s) before it starts (%(start)s)", end=until.isoformat(),
+                                start=since.isoformat()), details={"field": "to"})
+    zone = ZoneInfo(settings().timezone)
+    start = datetime.combine(since, time(), zone).astimezone(UTC) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC) if until else None
+    return since, until, start, end
+
+
 def page_number() -> int:
     """The page number of the query string (from 1); anything else is a 422 naming the field."""
     value = request.args.get("page", "1").strip() or "1"
@@ -57,17 +70,10 @@ def scan_filter() -> tuple[station_queries.ScanFilter, dict[str, Any]]:
     """The filter the query string asks for, narrowed to the reader's own station for warehouse staff, and the
     form values to show again."""
     form = {name: user_text(request.args.get(name, "").strip(), name) for name in ("station", "user", "result")}
-    since, until = query_day("from"), query_day("to")
     if form["result"] and form["result"] not in SCAN_RESULT_LABELS:
         raise ValidationError(_("result %(value)r is not known; choose one from the list", value=form["result"]),
                               details={"field": "result"})
-    if since and until and until < since:
-        raise ValidationError(_("the date range ends (%(end)s) before it starts (%(start)s)", end=until.isoformat(),
-                                start=since.isoformat()), details={"field": "to"})
-    zone = ZoneInfo(settings().timezone)
-    # Dates are the business's calendar days: from the start of `from` to the end of `to` where the business is.
-    start = datetime.combine(since, time(), zone).astimezone(UTC) if since else None
-    end = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC) if until else None
+    since, until, start, end = query_day_range()
     user = current_user()
     station, user_id = form["station"] or None, None
     own = not user.has_role(*[r for r in SCAN_LOG_ROLES if r != R.WAREHOUSE])
