@@ -28,6 +28,7 @@ def test_scan_register_and_replace_on_the_spot_without_a_mouse(live, browser):
     page.keyboard.type(serials[0])
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#dossier[data-serial='{serials[0]}']")
+    page.wait_for_load_state("load")  # the page's script binds F2 only once it has run
     page.keyboard.press("F2")
     page.wait_for_url(f"{base}/station/complaint?serial={serials[0]}")
     assert page.evaluate("document.activeElement.id") == "symptom"

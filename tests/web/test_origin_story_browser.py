@@ -53,6 +53,8 @@ def test_desk_and_bench_walk_a_claim_from_scan_to_settled(live, browser):
     desk.keyboard.type(returned)
     desk.keyboard.press("Enter")
     desk.wait_for_selector(f"#dossier[data-serial='{returned}']")
+    # The dossier is in the page before its script has bound F2; on a loaded machine the key came first.
+    desk.wait_for_load_state("load")
     desk.keyboard.press("F2")
     desk.wait_for_url(f"{base}/station/complaint?serial={returned}")
     desk.keyboard.press("Control+Enter")
